@@ -1,0 +1,3 @@
+from condtrack.cli import main
+
+main()

@@ -1,0 +1,147 @@
+"""The Typer application, global options, and the error boundary shared by all commands.
+
+Only typer is imported at start-up; each command imports the core modules it needs, so
+``condtrack --version`` does not pay for pydantic or the renderers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import os
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn, ParamSpec, TypeVar
+
+import typer
+
+from condtrack import __version__
+from condtrack.errors import CondtrackError
+from condtrack.textsafe import one_line
+
+if TYPE_CHECKING:
+    from condtrack.store import Loaded
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+app = typer.Typer(
+    name="condtrack",
+    help="Track a government's compliance with the conditions for sanctions relief.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class TableOrJson(StrEnum):
+    table = "table"
+    json = "json"
+
+
+@dataclass
+class Options:
+    file: Path | None
+
+    def path(self) -> Path:
+        from condtrack.store import locate
+
+        return locate(self.file)
+
+    def load(self) -> Loaded:
+        from condtrack.store import load
+
+        return load(self.path())
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"condtrack {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _global(
+    ctx: typer.Context,
+    file: Annotated[
+        Path | None,
+        typer.Option(
+            "--file",
+            "-f",
+            envvar="CONDTRACK_FILE",
+            help="Tracker file (default: conditions.toml here or in a parent folder).",
+            show_envvar=True,
+        ),
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_show_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    ctx.obj = Options(file)
+
+
+def options(ctx: typer.Context) -> Options:
+    obj = ctx.find_root().obj
+    return obj if isinstance(obj, Options) else Options(None)
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    typer.echo(f"error: {one_line(message)}", err=True)
+    raise typer.Exit(code)
+
+
+def warn(message: str) -> None:
+    typer.echo(f"warning: {one_line(message)}", err=True)
+
+
+def guarded(command: Callable[P, R]) -> Callable[P, R]:
+    """Turn the errors a user can fix into one line on standard error and exit code 2."""
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except CondtrackError as error:
+            fail(str(error), error.exit_code)
+        except OSError as error:
+            fail(f"{error.filename or 'I/O'}: {error.strerror or error}")
+
+    return run
+
+
+def parse_day(text: str | None, option: str, *, future_ok: bool = True) -> dt.date:
+    """A YYYY-MM-DD date from an option; today when not given."""
+    today = dt.date.today()
+    if text is None:
+        return today
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            raise ValueError
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        raise CondtrackError(f"{option}: {text!r} is not a valid date (use YYYY-MM-DD)") from None
+    if day.year < 1900:
+        raise CondtrackError(f"{option}: {text} is implausibly old (before 1900)")
+    if not future_ok and day > today:
+        raise CondtrackError(f"{option}: {text} is in the future (today is {today})")
+    return day
+
+
+def main() -> None:
+    """Console entry point: the app, with a last guard against tracebacks."""
+    try:
+        app()
+    except Exception as error:  # a bug: say so in one line unless asked for the trace
+        if os.environ.get("CONDTRACK_DEBUG"):
+            raise
+        message = one_line(f"{type(error).__name__}: {error}")
+        print(
+            f"internal error (a bug in condtrack): {message}; set CONDTRACK_DEBUG=1 for details",
+            file=sys.stderr,
+        )
+        sys.exit(70)

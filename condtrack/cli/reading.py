@@ -1,0 +1,195 @@
+"""Commands that read: conditions, evidence, status, explain, check, validate."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from condtrack.cli.app import TableOrJson, app, fail, guarded, options, parse_day
+
+
+class EvidenceFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class CheckFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+AsOf = Annotated[
+    str | None,
+    typer.Option("--as-of", help="Score as known on this date, YYYY-MM-DD (default: today)."),
+]
+
+
+@app.command()
+@guarded
+def conditions(ctx: typer.Context) -> None:
+    """List the conditions with their criteria and indicators, and their ids."""
+    from condtrack.render.terminal import conditions_view, console
+
+    console().print(conditions_view(options(ctx).load().tracker))
+
+
+@app.command()
+@guarded
+def evidence(
+    ctx: typer.Context,
+    condition: Annotated[
+        str | None, typer.Option("--condition", help="Only this condition.")
+    ] = None,
+    since: Annotated[str | None, typer.Option(help="Only evidence dated on or after.")] = None,
+    until: Annotated[str | None, typer.Option(help="Only evidence dated on or before.")] = None,
+    tag: Annotated[
+        str | None, typer.Option("--tag", "-t", help="Only evidence with this tag.")
+    ] = None,
+    output: Annotated[EvidenceFormat, typer.Option("--format")] = EvidenceFormat.table,
+) -> None:
+    """List logged evidence, retracted entries marked."""
+    from condtrack.entries import suggest
+
+    tracker = options(ctx).load().tracker
+    if condition is not None and tracker.condition(condition) is None:
+        fail(
+            f"--condition: unknown condition {condition!r} "
+            + suggest(condition, [c.id for c in tracker.conditions])
+        )
+    start = parse_day(since, "--since") if since else None
+    end = parse_day(until, "--until") if until else None
+    entries = [
+        e
+        for e in sorted(tracker.evidence, key=lambda e: e.date)
+        if (condition is None or e.condition == condition)
+        and (start is None or e.date >= start)
+        and (end is None or e.date <= end)
+        and (tag is None or tag in e.tags)
+    ]
+    retractions = {r.evidence: r for r in tracker.retractions}
+    if output is EvidenceFormat.json:
+        from condtrack.render.as_json import dumps, evidence_data
+
+        typer.echo(dumps(evidence_data(entries, retractions)), nl=False)
+    elif output is EvidenceFormat.csv:
+        from condtrack.render.as_csv import evidence_csv
+
+        typer.echo(evidence_csv(entries, retractions), nl=False)
+    else:
+        from condtrack.render.terminal import console, evidence_view
+
+        console().print(evidence_view(entries, retractions))
+
+
+@app.command()
+@guarded
+def status(
+    ctx: typer.Context,
+    as_of: AsOf = None,
+    output: Annotated[TableOrJson, typer.Option("--format")] = TableOrJson.table,
+) -> None:
+    """Score every condition and show the overall verdict."""
+    from condtrack.scoring import assess
+
+    assessment = assess(options(ctx).load().tracker, parse_day(as_of, "--as-of"))
+    if output is TableOrJson.json:
+        from condtrack.render.as_json import dumps, status_data
+
+        typer.echo(dumps(status_data(assessment)), nl=False)
+    else:
+        from condtrack.render.terminal import console, status_view
+
+        console().print(status_view(assessment))
+
+
+@app.command()
+@guarded
+def explain(
+    ctx: typer.Context,
+    condition: Annotated[str, typer.Argument(help="Condition id.")],
+    as_of: AsOf = None,
+) -> None:
+    """Show how a condition's score is reached: criteria, deciding evidence, arithmetic."""
+    from condtrack.entries import suggest
+    from condtrack.render.terminal import console, explain_view
+    from condtrack.scoring import assess
+
+    tracker = options(ctx).load().tracker
+    assessment = assess(tracker, parse_day(as_of, "--as-of"))
+    result = assessment.condition(condition)
+    if result is None:
+        fail(
+            f"CONDITION: unknown condition {condition!r} "
+            + suggest(condition, [c.id for c in tracker.conditions])
+        )
+    console().print(explain_view(result, assessment, {e.id: e for e in tracker.evidence}))
+
+
+@app.command()
+@guarded
+def check(
+    ctx: typer.Context,
+    as_of: AsOf = None,
+    require: Annotated[
+        str | None,
+        typer.Option(help="'all' or comma-separated condition ids that must be met."),
+    ] = None,
+    min_score: Annotated[
+        float | None, typer.Option(help="Minimum overall score, 0-100.", min=0, max=100)
+    ] = None,
+    max_age: Annotated[
+        int | None, typer.Option(help="Fail when a condition's latest evidence is older.", min=0)
+    ] = None,
+    output: Annotated[CheckFormat, typer.Option("--format")] = CheckFormat.text,
+) -> None:
+    """Gate CI: exit 0 when the gate holds, 1 when not, 3 on snapback, 2 on bad input.
+
+    With no requirement given, the gate is relief-readiness: every condition met.
+    """
+    from condtrack.entries import suggest
+    from condtrack.gate import evaluate
+    from condtrack.scoring import assess
+
+    tracker = options(ctx).load().tracker
+    valid = [c.id for c in tracker.conditions]
+    required: list[str] | None = None
+    if require is not None:
+        required = valid if require.strip() == "all" else [r.strip() for r in require.split(",")]
+        for condition_id in required:
+            if condition_id not in valid:
+                fail(
+                    f"--require: unknown condition {condition_id!r} {suggest(condition_id, valid)}"
+                )
+    assessment = assess(tracker, parse_day(as_of, "--as-of"))
+    outcome = evaluate(assessment, require=required, min_score=min_score, max_age=max_age)
+    if output is CheckFormat.json:
+        from condtrack.render.as_json import check_data, dumps
+
+        typer.echo(dumps(check_data(outcome)), nl=False)
+    else:
+        from condtrack.render.terminal import check_view, console
+
+        console().print(check_view(outcome))
+    raise typer.Exit(outcome.exit_code)
+
+
+@app.command()
+@guarded
+def validate(ctx: typer.Context) -> None:
+    """Report every problem in the tracker file, each with its place; exit 2 if any."""
+    from condtrack.store import inspect
+    from condtrack.textsafe import one_line
+
+    path = options(ctx).path()
+    tracker, problems = inspect(path)
+    if tracker is None:
+        for problem in problems:
+            typer.echo(one_line(f"{path}: {problem}"), err=True)
+        fail(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {path}")
+    typer.echo(
+        f"{path}: valid ({len(tracker.conditions)} conditions, {len(tracker.evidence)} evidence "
+        f"entries, {len(tracker.retractions)} retractions)"
+    )

@@ -1,0 +1,90 @@
+"""The CI gate: which requirements an assessment fails, and the exit code that follows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from condtrack.scoring import Assessment
+
+PASSED, FAILED, USAGE, SNAPBACK = 0, 1, 2, 3
+
+
+@dataclass(frozen=True)
+class Failure:
+    requirement: str  # "met", "min-score", "max-age" or "snapback"
+    condition: str | None
+    message: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    assessment: Assessment
+    requirements: tuple[str, ...]
+    failures: tuple[Failure, ...]
+
+    @property
+    def exit_code(self) -> int:
+        if self.assessment.overall.snapback:
+            return SNAPBACK
+        return FAILED if self.failures else PASSED
+
+
+def evaluate(
+    assessment: Assessment,
+    *,
+    require: Sequence[str] | None,
+    min_score: float | None,
+    max_age: int | None,
+) -> Outcome:
+    """Check an assessment against the gate; with no requirement given, relief-readiness."""
+    if require is None and min_score is None and max_age is None:
+        require = [c.id for c in assessment.conditions]
+    described: list[str] = []
+    failures: list[Failure] = []
+    if require is not None:
+        described.append("met: " + ", ".join(require))
+        for condition_id in require:
+            result = assessment.condition(condition_id)
+            if result is not None and result.status != "met":
+                failures.append(
+                    Failure("met", condition_id, f"{condition_id}: {result.status} (required: met)")
+                )
+    if min_score is not None:
+        described.append(f"overall score >= {min_score:g}")
+        if assessment.overall.score < min_score:
+            failures.append(
+                Failure(
+                    "min-score",
+                    None,
+                    f"overall score {assessment.overall.score:g} is below {min_score:g}",
+                )
+            )
+    if max_age is not None:
+        described.append(f"evidence no older than {max_age} days")
+        scope = require if require is not None else [c.id for c in assessment.conditions]
+        for condition_id in scope:
+            result = assessment.condition(condition_id)
+            if result is None:
+                continue
+            if result.last_evidence is None:
+                failures.append(Failure("max-age", condition_id, f"{condition_id} has no evidence"))
+            elif (age := (assessment.as_of - result.last_evidence).days) > max_age:
+                failures.append(
+                    Failure(
+                        "max-age",
+                        condition_id,
+                        f"{condition_id}: latest evidence is {age} days old "
+                        f"({result.last_evidence}), limit {max_age}",
+                    )
+                )
+    for result in assessment.conditions:
+        if result.snapback:
+            failures.append(
+                Failure(
+                    "snapback",
+                    result.id,
+                    f"snapback: {result.id} was met on {result.last_met} and no longer is",
+                )
+            )
+    return Outcome(assessment, tuple(described), tuple(failures))

@@ -1,0 +1,265 @@
+"""The tracker file's schema (version 1) as pydantic models.
+
+Models check each entry on its own; checks that need the whole file (ids that must
+exist, ids that must be unique) live in ``condtrack.validation``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
+
+SCHEMA_VERSION = 1
+EARLIEST_DATE = dt.date(1900, 1, 1)
+MAX_SUMMARY = 4000
+MAX_SHORT_TEXT = 300
+MAX_URL = 2048
+MAX_MAGNITUDE = 1e15
+
+AssessmentStatus = Literal["met", "partial", "not-met"]
+IndicatorKind = Literal["stock", "flow"]
+Direction = Literal["lower", "higher"]
+
+
+def _valid_text(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("contains a NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("is not valid UTF-8 text") from None
+    return value
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value
+
+
+def _plausible_date(value: dt.date) -> dt.date:
+    if value < EARLIEST_DATE:
+        raise ValueError(f"{value.isoformat()} is implausibly old (before 1900)")
+    return value
+
+
+def _http_url(value: str) -> str:
+    if not re.match(r"https?://[^\s/?#]+", value, re.IGNORECASE):
+        raise ValueError(f"{value!r} is not an http(s) URL")
+    if any(ch.isspace() or ord(ch) < 0x20 for ch in value):
+        raise ValueError("a URL must not contain spaces or control characters")
+    return value
+
+
+def _finite_number(value: object) -> object:
+    # bool is an int in Python, and TOML's true/false are never a measurement.
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not true/false")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("must be a finite number")
+    if isinstance(value, int | float) and abs(value) > MAX_MAGNITUDE:
+        raise ValueError(f"{value} is implausibly large (limit 1e15)")
+    return value
+
+
+def _admiralty(value: str) -> str:
+    code = value.strip().upper()
+    if not re.fullmatch(r"[A-F][1-6]", code):
+        raise ValueError(
+            f"{value!r} is not an Admiralty code (source A-F, information 1-6, e.g. B2)"
+        )
+    return code
+
+
+Text = Annotated[str, AfterValidator(_valid_text)]
+Required = Annotated[str, AfterValidator(_valid_text), AfterValidator(_not_blank)]
+ShortText = Annotated[Required, Field(max_length=MAX_SHORT_TEXT)]
+Slug = Annotated[str, Field(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")]
+EntryId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+Tag = Annotated[str, Field(pattern=r"^[\w][\w.:/-]{0,39}$")]
+Url = Annotated[str, Field(max_length=MAX_URL), AfterValidator(_http_url)]
+Reliability = Annotated[str, AfterValidator(_admiralty)]
+EventDate = Annotated[dt.date, AfterValidator(_plausible_date)]
+Number = Annotated[int | float, BeforeValidator(_finite_number)]
+Weight = Annotated[float, Field(gt=0, le=1000, allow_inf_nan=False)]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TrackerInfo(Model):
+    schema_version: int = Field(alias="schema")
+    title: ShortText
+    subject: Text = ""
+    source: Url | None = None
+    description: Text = ""
+
+    @model_validator(mode="after")
+    def _known_schema(self) -> TrackerInfo:
+        if self.schema_version != SCHEMA_VERSION:
+            raise ValueError(
+                f"schema {self.schema_version} is not supported by this condtrack "
+                f"(it reads schema {SCHEMA_VERSION})"
+            )
+        return self
+
+
+class Scoring(Model):
+    min_reliability: Reliability = "C3"
+    stale_after_days: int = Field(default=180, ge=1, le=36500)
+    window_days: int = Field(default=90, ge=1, le=36500)
+
+
+class Criterion(Model):
+    id: Slug
+    text: Required
+    weight: Weight = 1.0
+
+
+class Indicator(Model):
+    id: Slug
+    label: ShortText
+    unit: Text = ""
+    kind: IndicatorKind
+    better: Direction
+    baseline: Number | None = None
+    target: Number | None = None
+    minimum: Number | None = None
+    criterion: Slug | None = None
+
+    @model_validator(mode="after")
+    def _decides_with_target(self) -> Indicator:
+        if self.criterion is not None and self.target is None:
+            raise ValueError("an indicator that decides a criterion needs a target")
+        return self
+
+
+class Offset(Model):
+    outflow: Slug
+    inflow: Slug
+    label: ShortText = "revolving door"
+
+
+class Condition(Model):
+    id: Slug
+    title: ShortText
+    text: Text = ""
+    weight: Weight = 1.0
+    snapback: bool = False
+    criteria: list[Criterion] = Field(min_length=1)
+    indicators: list[Indicator] = []
+    offsets: list[Offset] = []
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Condition:
+        _require_unique("criterion", [c.id for c in self.criteria])
+        _require_unique("indicator", [i.id for i in self.indicators])
+        criteria = {c.id for c in self.criteria}
+        flows = {i.id for i in self.indicators if i.kind == "flow"}
+        for indicator in self.indicators:
+            if indicator.criterion is not None and indicator.criterion not in criteria:
+                raise ValueError(
+                    f"indicator {indicator.id!r} decides unknown criterion {indicator.criterion!r}"
+                )
+        for offset in self.offsets:
+            for flow in (offset.outflow, offset.inflow):
+                if flow not in flows:
+                    raise ValueError(f"offset names {flow!r}, which is not a flow indicator here")
+        return self
+
+    def criterion(self, criterion_id: str) -> Criterion | None:
+        return next((c for c in self.criteria if c.id == criterion_id), None)
+
+    def indicator(self, indicator_id: str) -> Indicator | None:
+        return next((i for i in self.indicators if i.id == indicator_id), None)
+
+
+def _require_unique(what: str, ids: list[str]) -> None:
+    seen: set[str] = set()
+    for item in ids:
+        if item in seen:
+            raise ValueError(f"{what} id {item!r} is used twice")
+        seen.add(item)
+
+
+class Evidence(Model):
+    id: EntryId
+    condition: Slug
+    criterion: Slug | None = None
+    status: AssessmentStatus | None = None
+    indicator: Slug | None = None
+    value: Number | None = None
+    date: EventDate
+    source: ShortText
+    url: Url | None = None
+    reliability: Reliability = "F6"
+    summary: Annotated[Required, Field(max_length=MAX_SUMMARY)]
+    tags: list[Tag] = Field(default=[], max_length=20)
+    logged: AwareDatetime
+
+    @model_validator(mode="after")
+    def _paired_fields(self) -> Evidence:
+        if self.status is not None and self.criterion is None:
+            raise ValueError("a status needs the criterion it assesses")
+        if (self.indicator is None) != (self.value is None):
+            raise ValueError("an indicator and a value go together")
+        return self
+
+
+class Retraction(Model):
+    evidence: EntryId
+    reason: Annotated[Required, Field(max_length=MAX_SUMMARY)]
+    date: EventDate
+    logged: AwareDatetime | None = None
+
+
+class Header(Model):
+    """Everything in the file but the evidence log: what the analyst set up."""
+
+    tracker: TrackerInfo
+    scoring: Scoring = Scoring()
+    conditions: list[Condition] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_conditions(self) -> Header:
+        _require_unique("condition", [c.id for c in self.conditions])
+        return self
+
+
+class Tracker(BaseModel):
+    """A whole tracker file, checked. Built by ``condtrack.validation``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    header: Header
+    evidence: list[Evidence] = []
+    retractions: list[Retraction] = []
+
+    @property
+    def conditions(self) -> list[Condition]:
+        return self.header.conditions
+
+    @property
+    def scoring(self) -> Scoring:
+        return self.header.scoring
+
+    def condition(self, condition_id: str) -> Condition | None:
+        return next((c for c in self.conditions if c.id == condition_id), None)
+
+
+def grade_counts(reliability: str, minimum: str) -> bool:
+    """An Admiralty grade counts when it is at least the minimum on both axes (A and 1 best)."""
+    return reliability[0] <= minimum[0] and reliability[1] <= minimum[1]

@@ -1,0 +1,139 @@
+"""JSON for scripts and dashboards: stable keys, ISO dates, no terminal styling."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from condtrack.gate import Outcome
+from condtrack.models import Evidence, Retraction
+from condtrack.scoring import Assessment, ConditionResult, IndicatorResult
+
+SCHEMA = 1
+
+
+def dumps(data: Any) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False, default=_default) + "\n"
+
+
+def _default(value: object) -> str:
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+def status_data(assessment: Assessment) -> dict[str, Any]:
+    overall = assessment.overall
+    return {
+        "schema": SCHEMA,
+        "title": assessment.title,
+        "as_of": assessment.as_of,
+        "overall": {
+            "score": overall.score,
+            "status": overall.status,
+            "relief_ready": overall.relief_ready,
+            "snapback": overall.snapback,
+        },
+        "settings": {
+            "min_reliability": assessment.min_reliability,
+            "stale_after_days": assessment.stale_after_days,
+            "window_days": assessment.window_days,
+        },
+        "conditions": [_condition(result) for result in assessment.conditions],
+    }
+
+
+def _condition(result: ConditionResult) -> dict[str, Any]:
+    return {
+        "id": result.id,
+        "title": result.condition.title,
+        "status": result.status,
+        "score": result.score,
+        "stale": result.stale,
+        "snapback": result.snapback,
+        "regressed": result.regressed,
+        "last_evidence": result.last_evidence,
+        "criteria": [
+            {
+                "id": c.id,
+                "status": c.verdict.status,
+                "score": round(c.verdict.score, 4),
+                "decided_by": c.verdict.decided_by,
+                "via": c.verdict.via,
+                "date": c.verdict.date,
+                "reason": c.verdict.reason,
+            }
+            for c in result.criteria
+        ],
+        "indicators": [_indicator(i) for i in result.indicators],
+        "offsets": [
+            {
+                "label": o.label,
+                "outflow": o.outflow,
+                "inflow": o.inflow,
+                "outflow_total": o.outflow_total,
+                "inflow_total": o.inflow_total,
+                "net": o.net,
+                "inflow_observed": o.inflow_observed,
+                "warning": o.warning,
+            }
+            for o in result.offsets
+        ],
+        "warnings": [{"code": w.code, "message": w.message} for w in result.warnings],
+    }
+
+
+def _indicator(result: IndicatorResult) -> dict[str, Any]:
+    indicator = result.indicator
+    return {
+        "id": indicator.id,
+        "label": indicator.label,
+        "unit": indicator.unit,
+        "kind": indicator.kind,
+        "better": indicator.better,
+        "value": result.value,
+        "date": result.date,
+        "target": indicator.target,
+        "progress": None if result.progress is None else round(result.progress, 4),
+        "window_total": result.window_total,
+        "trend": result.trend,
+    }
+
+
+def evidence_data(
+    entries: Iterable[Evidence], retractions: Mapping[str, Retraction]
+) -> list[dict[str, Any]]:
+    rows = []
+    for entry in entries:
+        row = entry.model_dump(mode="json")
+        retraction = retractions.get(entry.id)
+        row["retracted"] = (
+            None
+            if retraction is None
+            else {"date": retraction.date.isoformat(), "reason": retraction.reason}
+        )
+        rows.append(row)
+    return rows
+
+
+def check_data(outcome: Outcome) -> dict[str, Any]:
+    overall = outcome.assessment.overall
+    return {
+        "schema": SCHEMA,
+        "as_of": outcome.assessment.as_of,
+        "passed": not outcome.failures,
+        "exit_code": outcome.exit_code,
+        "requirements": list(outcome.requirements),
+        "failures": [
+            {"requirement": f.requirement, "condition": f.condition, "message": f.message}
+            for f in outcome.failures
+        ],
+        "overall": {
+            "score": overall.score,
+            "status": overall.status,
+            "relief_ready": overall.relief_ready,
+            "snapback": overall.snapback,
+        },
+    }

@@ -1,0 +1,511 @@
+"""Compliance scoring: pure functions from a tracker and an as-of date to results.
+
+No I/O and no clock: the caller passes the as-of date. Every result carries the
+reason for it, so ``explain`` can show the arithmetic and ``status`` the figures.
+The rules are documented in the README under "How scoring works".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from condtrack.models import (
+    Condition,
+    Evidence,
+    Indicator,
+    Offset,
+    Retraction,
+    Tracker,
+    grade_counts,
+)
+
+Status = Literal["met", "partial", "not-met", "unknown", "regressed"]
+ASSESSMENT_SCORES = {"met": 1.0, "partial": 0.5, "not-met": 0.0}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A criterion's state: its status, score (0-1), and what decided it."""
+
+    status: Status
+    score: float
+    date: dt.date | None = None
+    decided_by: str | None = None  # evidence id
+    via: Literal["assessment", "indicator"] | None = None
+    reason: str = "no counting evidence"
+
+
+UNKNOWN = Verdict("unknown", 0.0)
+
+
+@dataclass(frozen=True)
+class CriterionResult:
+    id: str
+    text: str
+    weight: float
+    verdict: Verdict
+
+
+@dataclass(frozen=True)
+class Observation:
+    date: dt.date
+    value: float
+    evidence: str
+
+
+@dataclass(frozen=True)
+class IndicatorResult:
+    indicator: Indicator
+    value: float | None  # stock: latest value; flow: latest observation in the window
+    date: dt.date | None
+    previous: float | None  # stock: the observation before; flow: the previous window's total
+    progress: float | None  # 0-1 towards the target, where one is set
+    window_total: float | None  # flows only
+    history: tuple[Observation, ...]  # counting observations up to the as-of date
+
+    @property
+    def trend(self) -> Literal["up", "down", "flat"] | None:
+        current = self.window_total if self.indicator.kind == "flow" else self.value
+        if current is None or self.previous is None:
+            return None
+        if current == self.previous:
+            return "flat"
+        return "up" if current > self.previous else "down"
+
+    @property
+    def improving(self) -> bool | None:
+        trend = self.trend
+        if trend in (None, "flat"):
+            return None
+        return (trend == "down") == (self.indicator.better == "lower")
+
+
+@dataclass(frozen=True)
+class OffsetResult:
+    label: str
+    outflow: str
+    inflow: str
+    outflow_total: float
+    inflow_total: float
+    inflow_observed: bool  # without observations of the inflow, the net means nothing
+
+    @property
+    def net(self) -> float:
+        return self.outflow_total - self.inflow_total
+
+    @property
+    def warning(self) -> bool:
+        return self.inflow_total > 0 and self.inflow_total >= self.outflow_total
+
+
+@dataclass(frozen=True)
+class Warning:
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    evidence: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ConditionResult:
+    condition: Condition
+    status: Status
+    score: float  # 0-100
+    criteria: tuple[CriterionResult, ...]
+    indicators: tuple[IndicatorResult, ...]
+    offsets: tuple[OffsetResult, ...]
+    counted: tuple[Evidence, ...]
+    excluded: tuple[Exclusion, ...]
+    last_evidence: dt.date | None
+    stale: bool
+    met_since: dt.date | None  # start of the current run of "met"
+    last_met: dt.date | None  # the latest earlier date on which it was met
+    warnings: tuple[Warning, ...] = ()
+
+    @property
+    def id(self) -> str:
+        return self.condition.id
+
+    @property
+    def regressed(self) -> bool:
+        return self.status == "regressed"
+
+    @property
+    def snapback(self) -> bool:
+        return self.regressed and self.condition.snapback
+
+
+@dataclass(frozen=True)
+class Overall:
+    score: float
+    status: Status
+    relief_ready: bool
+    snapback: bool
+
+
+@dataclass(frozen=True)
+class Assessment:
+    as_of: dt.date
+    title: str
+    overall: Overall
+    conditions: tuple[ConditionResult, ...]
+    window_days: int
+    stale_after_days: int
+    min_reliability: str
+
+    def condition(self, condition_id: str) -> ConditionResult | None:
+        return next((c for c in self.conditions if c.id == condition_id), None)
+
+
+def assess(tracker: Tracker, as_of: dt.date) -> Assessment:
+    """Score every condition of the tracker as known on ``as_of``."""
+    scoring = tracker.scoring
+    retracted = {r.evidence: r for r in tracker.retractions if r.date <= as_of}
+    by_condition: dict[str, list[Evidence]] = {c.id: [] for c in tracker.conditions}
+    excluded: dict[str, list[Exclusion]] = {c.id: [] for c in tracker.conditions}
+    # File order breaks ties between entries of the same date: later lines win.
+    ordered = sorted(enumerate(tracker.evidence), key=lambda pair: (pair[1].date, pair[0]))
+    for _, entry in ordered:
+        reason = _exclusion(entry, as_of, retracted, scoring.min_reliability)
+        if reason is None:
+            by_condition[entry.condition].append(entry)
+        else:
+            excluded[entry.condition].append(Exclusion(entry.id, reason))
+    results = tuple(
+        assess_condition(
+            condition,
+            by_condition[condition.id],
+            as_of,
+            window_days=scoring.window_days,
+            stale_after_days=scoring.stale_after_days,
+            excluded=excluded[condition.id],
+        )
+        for condition in tracker.conditions
+    )
+    return Assessment(
+        as_of=as_of,
+        title=tracker.header.tracker.title,
+        overall=_overall(results),
+        conditions=results,
+        window_days=scoring.window_days,
+        stale_after_days=scoring.stale_after_days,
+        min_reliability=scoring.min_reliability,
+    )
+
+
+def _exclusion(
+    entry: Evidence, as_of: dt.date, retracted: dict[str, Retraction], minimum: str
+) -> str | None:
+    retraction = retracted.get(entry.id)
+    if retraction is not None:
+        return f"retracted on {retraction.date}: {retraction.reason}"
+    if entry.date > as_of:
+        return f"dated {entry.date}, after the as-of date"
+    if not grade_counts(entry.reliability, minimum):
+        return f"graded {entry.reliability}, below the minimum {minimum}"
+    return None
+
+
+def assess_condition(
+    condition: Condition,
+    evidence: Sequence[Evidence],
+    as_of: dt.date,
+    *,
+    window_days: int,
+    stale_after_days: int,
+    excluded: Iterable[Exclusion] = (),
+) -> ConditionResult:
+    """Score one condition from its counting evidence, sorted by date (oldest first)."""
+    window = dt.timedelta(days=window_days)
+    trackers = {c.id: _CriterionState(condition, c.id, window) for c in condition.criteria}
+    met_since: dt.date | None = None
+    last_met: dt.date | None = None
+    for day in _change_days(condition, evidence, window, as_of):
+        for state in trackers.values():
+            state.advance(evidence, day)
+        if all(state.verdict(day).status == "met" for state in trackers.values()):
+            met_since = met_since or day
+            last_met = day
+        else:
+            met_since = None
+    for state in trackers.values():
+        state.advance(evidence, as_of)
+    criteria = tuple(
+        CriterionResult(c.id, c.text, c.weight, trackers[c.id].verdict(as_of))
+        for c in condition.criteria
+    )
+    score = _weighted([(c.weight, c.verdict.score) for c in criteria]) * 100
+    statuses = {c.verdict.status for c in criteria}
+    status: Status
+    if statuses == {"met"}:
+        status = "met"
+    elif statuses == {"unknown"}:
+        status = "unknown"
+    else:
+        status = "not-met" if score == 0 else "partial"
+    if status == "met":
+        met_since = met_since or as_of
+        last_met = as_of
+    else:
+        met_since = None
+        if last_met is not None:
+            status = "regressed"
+    last_evidence = evidence[-1].date if evidence else None
+    stale = last_evidence is not None and (as_of - last_evidence).days > stale_after_days
+    indicators = tuple(_indicator_result(i, evidence, as_of, window) for i in condition.indicators)
+    offsets = tuple(_offset_result(o, indicators) for o in condition.offsets)
+    warnings = _warnings(condition, status, stale, last_evidence, last_met, offsets, window_days)
+    return ConditionResult(
+        condition=condition,
+        status=status,
+        score=round(score, 2),
+        criteria=criteria,
+        indicators=indicators,
+        offsets=offsets,
+        counted=tuple(evidence),
+        excluded=tuple(excluded),
+        last_evidence=last_evidence,
+        stale=stale,
+        met_since=met_since,
+        last_met=last_met,
+        warnings=warnings,
+    )
+
+
+def _change_days(
+    condition: Condition, evidence: Sequence[Evidence], window: dt.timedelta, as_of: dt.date
+) -> list[dt.date]:
+    """The days before ``as_of`` on which a criterion's verdict can change."""
+    flows = {i.id for i in condition.indicators if i.kind == "flow" and i.criterion}
+    days = {e.date for e in evidence}
+    days |= {e.date + window for e in evidence if e.indicator in flows}
+    return sorted(d for d in days if d < as_of)
+
+
+class _CriterionState:
+    """Walks a criterion's evidence forward in time, keeping what decides its verdict."""
+
+    def __init__(self, condition: Condition, criterion_id: str, window: dt.timedelta) -> None:
+        self.criterion_id = criterion_id
+        self.indicator = next(
+            (i for i in condition.indicators if i.criterion == criterion_id), None
+        )
+        self.window = window
+        self.position = 0
+        self.assessment: Evidence | None = None
+        self.first: Evidence | None = None  # the indicator's first observation
+        self.latest: Evidence | None = None
+        self.in_window: deque[Evidence] = deque()
+
+    def advance(self, evidence: Sequence[Evidence], day: dt.date) -> None:
+        while self.position < len(evidence) and evidence[self.position].date <= day:
+            entry = evidence[self.position]
+            self.position += 1
+            if entry.criterion == self.criterion_id and entry.status is not None:
+                self.assessment = entry
+            if self.indicator is not None and entry.indicator == self.indicator.id:
+                self.first = self.first or entry
+                self.latest = entry
+                self.in_window.append(entry)
+        while self.in_window and self.in_window[0].date <= day - self.window:
+            self.in_window.popleft()
+
+    def verdict(self, day: dt.date) -> Verdict:
+        by_indicator = self._indicator_verdict(day)
+        by_assessment = self._assessment_verdict()
+        if by_assessment is None:
+            return by_indicator or UNKNOWN
+        if by_indicator is None or by_indicator.date is None:
+            return by_assessment
+        assert by_assessment.date is not None
+        return by_assessment if by_assessment.date >= by_indicator.date else by_indicator
+
+    def _assessment_verdict(self) -> Verdict | None:
+        entry = self.assessment
+        if entry is None or entry.status is None:
+            return None
+        return Verdict(
+            entry.status,
+            ASSESSMENT_SCORES[entry.status],
+            entry.date,
+            entry.id,
+            "assessment",
+            f"assessed {entry.status} on {entry.date} ({entry.source}, {entry.reliability})",
+        )
+
+    def _indicator_verdict(self, day: dt.date) -> Verdict | None:
+        indicator = self.indicator
+        if indicator is None or indicator.target is None:
+            return None
+        if indicator.kind == "stock":
+            if self.latest is None or self.first is None:
+                return None
+            latest = self.latest
+            current = _number(latest.value)
+            start = indicator.baseline if indicator.baseline is not None else self.first.value
+            start_text = (
+                f"baseline {format_number(start)}"
+                if indicator.baseline is not None
+                else f"first observation {format_number(start)} on {self.first.date}"
+            )
+            what = f"{indicator.id} {format_number(current)} on {latest.date}"
+        else:
+            if not self.in_window:
+                return None
+            latest = self.in_window[-1]
+            current = sum(_number(e.value) for e in self.in_window)
+            start = indicator.baseline
+            start_text = f"baseline {format_number(start)}" if start is not None else "no baseline"
+            days = self.window.days
+            what = f"{indicator.id} total {format_number(current)} in the {days} days to {day}"
+        fraction = progress(start, current, indicator.target, indicator.better)
+        status: Status = "met" if fraction >= 1 else "not-met" if fraction <= 0 else "partial"
+        reason = (
+            f"{what}; {start_text}, target {format_number(indicator.target)}: "
+            f"progress {fraction:.0%} -> {status}"
+        )
+        return Verdict(status, fraction, latest.date, latest.id, "indicator", reason)
+
+
+def progress(start: float | None, current: float, target: float, better: str) -> float:
+    """How far ``current`` has come from ``start`` towards ``target``, from 0 to 1."""
+    reached = current <= target if better == "lower" else current >= target
+    if reached:
+        return 1.0
+    if start is None:
+        return 0.0
+    span = start - target if better == "lower" else target - start
+    gained = start - current if better == "lower" else current - start
+    if span <= 0:
+        return 0.0
+    return min(max(gained / span, 0.0), 1.0)
+
+
+def _indicator_result(
+    indicator: Indicator, evidence: Sequence[Evidence], as_of: dt.date, window: dt.timedelta
+) -> IndicatorResult:
+    history = tuple(
+        Observation(e.date, _number(e.value), e.id)
+        for e in evidence
+        if e.indicator == indicator.id and e.value is not None
+    )
+    if indicator.kind == "stock":
+        latest = history[-1] if history else None
+        previous = history[-2].value if len(history) > 1 else None
+        fraction = None
+        if latest is not None and indicator.target is not None:
+            start = indicator.baseline if indicator.baseline is not None else history[0].value
+            fraction = progress(start, latest.value, indicator.target, indicator.better)
+        return IndicatorResult(
+            indicator,
+            latest.value if latest else None,
+            latest.date if latest else None,
+            previous,
+            fraction,
+            None,
+            history,
+        )
+    window_start = as_of - window
+    current = [o for o in history if o.date > window_start]
+    earlier = [o for o in history if window_start - window < o.date <= window_start]
+    total = sum(o.value for o in current)
+    fraction = None
+    if current and indicator.target is not None:
+        fraction = progress(indicator.baseline, total, indicator.target, indicator.better)
+    return IndicatorResult(
+        indicator,
+        current[-1].value if current else None,
+        current[-1].date if current else (history[-1].date if history else None),
+        sum(o.value for o in earlier) if earlier else None,
+        fraction,
+        total,
+        history,
+    )
+
+
+def _offset_result(offset: Offset, indicators: Sequence[IndicatorResult]) -> OffsetResult:
+    by_id = {r.indicator.id: r for r in indicators}
+    outflow, inflow = by_id[offset.outflow], by_id[offset.inflow]
+    return OffsetResult(
+        offset.label,
+        offset.outflow,
+        offset.inflow,
+        outflow.window_total or 0.0,
+        inflow.window_total or 0.0,
+        inflow_observed=inflow.value is not None,
+    )
+
+
+def _warnings(
+    condition: Condition,
+    status: Status,
+    stale: bool,
+    last_evidence: dt.date | None,
+    last_met: dt.date | None,
+    offsets: Sequence[OffsetResult],
+    window_days: int,
+) -> tuple[Warning, ...]:
+    found: list[Warning] = []
+    if status == "regressed":
+        code = "snapback" if condition.snapback else "regressed"
+        found.append(Warning(code, f"met on {last_met}, no longer met"))
+    if stale:
+        found.append(Warning("stale", f"latest counting evidence is from {last_evidence}"))
+    for offset in offsets:
+        if offset.warning:
+            found.append(
+                Warning(
+                    "offset",
+                    f"{offset.label}: {offset.inflow} {format_number(offset.inflow_total)} >= "
+                    f"{offset.outflow} {format_number(offset.outflow_total)} in {window_days} days "
+                    f"(net {format_number(offset.net)})",
+                )
+            )
+    return tuple(found)
+
+
+def _overall(results: Sequence[ConditionResult]) -> Overall:
+    score = _weighted([(r.condition.weight, r.score) for r in results])
+    statuses = {r.status for r in results}
+    status: Status
+    if statuses == {"met"}:
+        status = "met"
+    elif "regressed" in statuses:
+        status = "regressed"
+    elif statuses == {"unknown"}:
+        status = "unknown"
+    else:
+        status = "not-met" if score == 0 else "partial"
+    return Overall(
+        score=round(score, 2),
+        status=status,
+        relief_ready=status == "met",
+        snapback=any(r.snapback for r in results),
+    )
+
+
+def _weighted(pairs: Sequence[tuple[float, float]]) -> float:
+    total = sum(weight for weight, _ in pairs)
+    return sum(weight * value for weight, value in pairs) / total if total else 0.0
+
+
+def _number(value: float | None) -> float:
+    assert value is not None  # validation pairs every indicator with a value
+    return value
+
+
+def format_number(value: float | None) -> str:
+    """A figure as an analyst writes it: 1,000 not 1000.0."""
+    if value is None:
+        return "-"
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.2f}".rstrip("0").rstrip(".")

@@ -1,0 +1,250 @@
+"""Finding, reading, appending to and rewriting the tracker file.
+
+Guarantees: every write happens under an exclusive lock and lands atomically (a temporary
+file beside the target, fsynced, then renamed over it), so a crash or a failed command
+leaves the file byte-for-byte as it was. Appends never change an existing byte, and a
+write is refused unless the result parses and validates.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import tempfile
+import time
+import tomllib
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from condtrack.errors import CondtrackError
+from condtrack.models import Tracker
+from condtrack.validation import Problem, check_document
+
+DEFAULT_NAME = "conditions.toml"
+ENV_FILE = "CONDTRACK_FILE"
+ENV_LOCK_TIMEOUT = "CONDTRACK_LOCK_TIMEOUT"
+MAX_FILE_BYTES = 512 * 1024 * 1024
+
+# Characters a TOML writer may leave raw inside strings but that would make the file
+# read differently from what it holds in an editor or a diff ("Trojan Source").
+_HIDDEN_IN_STRINGS = {
+    chr(c): f"\\u{c:04X}"
+    for c in (
+        0x061C,
+        *range(0x200B, 0x2010),
+        *range(0x202A, 0x202F),
+        *range(0x2060, 0x206A),
+        0x2028,
+        0x2029,
+        0xFEFF,
+    )
+}
+
+
+@dataclass(frozen=True)
+class Loaded:
+    path: Path
+    data: bytes
+    tracker: Tracker
+
+
+def locate(explicit: Path | None, env: Mapping[str, str] = os.environ) -> Path:
+    """``--file``, else ``$CONDTRACK_FILE``, else conditions.toml here or in a parent folder."""
+    if explicit is not None:
+        return explicit
+    if env.get(ENV_FILE):
+        return Path(env[ENV_FILE])
+    here = Path.cwd()
+    for folder in (here, *here.parents):
+        candidate = folder / DEFAULT_NAME
+        if candidate.is_file():
+            return candidate
+    raise CondtrackError(
+        f"no {DEFAULT_NAME} in {here} or any parent folder",
+        hint="create one with `condtrack init`, or name one with --file",
+    )
+
+
+def read_bytes(path: Path) -> bytes:
+    try:
+        if path.is_dir():
+            raise CondtrackError(f"{path} is a folder, not a tracker file")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise CondtrackError(
+            f"{path} does not exist", hint=f"create it with `condtrack init {path}`"
+        ) from None
+    except OSError as error:
+        raise CondtrackError(f"cannot read {path}: {error.strerror or error}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise CondtrackError(f"{path} is larger than {MAX_FILE_BYTES // 2**20} MiB")
+    return data
+
+
+def parse(data: bytes, path: Path) -> tuple[dict[str, Any], str]:
+    """The TOML document and its text; a clear error with line and column when malformed."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise CondtrackError(f"{path}: line {line}: not valid UTF-8") from None
+    # A BOM is harmless to TOML readers that skip it and fatal to those that don't.
+    body = text.removeprefix("\ufeff")
+    try:
+        return tomllib.loads(body), text
+    except tomllib.TOMLDecodeError as error:
+        raise CondtrackError(f"{path}: malformed TOML: {error}") from None
+    except RecursionError:
+        raise CondtrackError(f"{path}: malformed TOML: nested too deeply") from None
+
+
+def check(doc: dict[str, Any], text: str, path: Path) -> Tracker:
+    tracker, problems = check_document(doc, text)
+    if tracker is None:
+        raise _first_problem(path, problems)
+    return tracker
+
+
+def load(path: Path) -> Loaded:
+    data = read_bytes(path)
+    doc, text = parse(data, path)
+    return Loaded(path, data, check(doc, text, path))
+
+
+def inspect(path: Path) -> tuple[Tracker | None, list[Problem]]:
+    """The tracker and every problem in it (for ``validate``); malformed TOML raises."""
+    doc, text = parse(read_bytes(path), path)
+    return check_document(doc, text)
+
+
+def _first_problem(path: Path, problems: list[Problem]) -> CondtrackError:
+    more = len(problems) - 1
+    hint = f"{more} more; run `condtrack validate` to list them all" if more else None
+    return CondtrackError(f"{path}: {problems[0]}", hint=hint)
+
+
+def serialize_entry(table: str, entry: Mapping[str, Any]) -> bytes:
+    """One ``[[table]]`` block, with any text-hiding characters escaped."""
+    text = tomli_w.dumps({table: [dict(entry)]})
+    for char, escape in _HIDDEN_IN_STRINGS.items():
+        text = text.replace(char, escape)
+    return text.encode("utf-8")
+
+
+def append(path: Path, table: str, build: Callable[[Tracker], Mapping[str, Any]]) -> Tracker:
+    """Append one entry built from the current tracker, under the lock; return the new tracker.
+
+    ``build`` sees the file as it is once the lock is held, so ids it picks are unique
+    even with many writers. It raises ``CondtrackError`` to refuse; nothing is written.
+    """
+    with locked(path):
+        current = load(path)
+        entry = build(current.tracker)
+        block = serialize_entry(table, entry)
+        old = current.data
+        separator = b"\n" if old.endswith(b"\n") or not old else b"\n\n"
+        new = old + separator + block
+        doc, text = parse(new, path)
+        updated = check(doc, text, path)
+        appended = getattr(updated, table)
+        if len(appended) != len(getattr(current.tracker, table)) + 1:
+            raise CondtrackError(f"{path}: appending would not add one [[{table}]] entry")
+        write_atomic(path, new)
+        return updated
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace the file's content in one rename; the old content survives any failure."""
+    target = path.resolve()  # a symlinked tracker keeps its link; the target is replaced
+    try:
+        mode = target.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        mode = 0o666 & ~_umask()
+    except OSError as error:
+        raise _write_error(path, error) from None
+    temporary = None
+    try:
+        fd, temporary = tempfile.mkstemp(
+            dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
+        )
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, target)
+        temporary = None
+        _fsync_folder(target.parent)
+    except OSError as error:
+        raise _write_error(path, error) from None
+    finally:
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+
+
+def _write_error(path: Path, error: OSError) -> CondtrackError:
+    reason = error.strerror or str(error)
+    if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        reason += " (check the file's and its folder's permissions)"
+    return CondtrackError(f"cannot write {path}: {reason}; the file is unchanged")
+
+
+def _fsync_folder(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def lock_path(path: Path) -> Path:
+    target = path.resolve()
+    return target.with_name(f".{target.name}.lock")
+
+
+@contextlib.contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock for the tracker while a write is prepared and made.
+
+    The lock lives on a sidecar file because the tracker itself is replaced by rename.
+    An flock dies with its process, so a killed writer never leaves a lock behind.
+    """
+    sidecar = lock_path(path)
+    timeout = float(os.environ.get(ENV_LOCK_TIMEOUT, "30"))
+    try:
+        fd = os.open(sidecar, os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError as error:
+        raise CondtrackError(
+            f"cannot lock {path}: {error.strerror or error} ({sidecar}); the file is unchanged"
+        ) from None
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise CondtrackError(
+                        f"{path} is locked by another condtrack process",
+                        hint=f"waited {timeout:g}s; if none is running, delete {sidecar}",
+                    ) from None
+                time.sleep(0.01)
+        yield
+    finally:
+        os.close(fd)

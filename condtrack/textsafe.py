@@ -1,0 +1,49 @@
+"""Make user text inert before it reaches an output.
+
+Evidence text may come from scraped pages or hostile hands. Each output format has its
+own dangerous characters; these helpers neutralise them while keeping the text readable.
+Rich markup is not handled here: renderers build ``rich.text.Text`` objects, which are
+never parsed for markup.
+"""
+
+from __future__ import annotations
+
+import re
+
+# C0 controls (except newline), DEL, C1 controls, and the Unicode formatting characters
+# that reorder or hide text (bidi overrides and isolates, zero-width marks): a terminal
+# or an editor would act on them instead of showing them.
+_UNSAFE = re.compile(
+    "[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]"
+)
+_UNSAFE_WITH_NEWLINE = re.compile(_UNSAFE.pattern[:-1] + "\n]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def visible(text: str, *, keep_newlines: bool = True) -> str:
+    """Replace control and formatting characters with visible escapes like ``\\x1b``."""
+    pattern = _UNSAFE if keep_newlines else _UNSAFE_WITH_NEWLINE
+    return pattern.sub(_escape, text)
+
+
+def one_line(text: str) -> str:
+    """``visible`` text folded onto one line, for table cells and messages."""
+    return visible(" ".join(text.split("\n")), keep_newlines=False)
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?")
+
+
+def csv_cell(text: str) -> str:
+    """Neutralise spreadsheet formulas: a leading quote makes Excel show the cell as text.
+
+    Plain negative numbers stay numbers, so figures still sum in a spreadsheet.
+    """
+    if text.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
