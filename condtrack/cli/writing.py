@@ -39,6 +39,10 @@ def init(
 
     target = path or options(ctx).file or Path(DEFAULT_NAME)
     template = files("condtrack").joinpath("templates/default.toml").read_bytes()
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise CondtrackError(f"cannot create {target.parent}: {error.strerror}") from None
     with locked(target):
         if target.exists() or target.is_symlink():
             if not force:

@@ -1,0 +1,155 @@
+"""Shared fixtures: a small tracker unrelated to Belarus, and a way to run the real CLI."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from condtrack.cli import app
+
+REPO = Path(__file__).resolve().parent.parent
+
+# A generic tracker: proves nothing in the code is specific to the shipped Belarus file.
+SMALL_TRACKER = """\
+[tracker]
+schema = 1
+title = "Testland: conditions for relief"
+subject = "Testland"
+
+[scoring]
+min_reliability = "C3"
+stale_after_days = 180
+window_days = 90
+
+[[conditions]]
+id = "troops"
+title = "Foreign troops withdrawn"
+weight = 1.0
+snapback = true
+
+[[conditions.criteria]]
+id = "bases-closed"
+text = "All foreign bases are closed."
+
+[[conditions.criteria]]
+id = "troops-gone"
+text = "All foreign troops have left."
+
+[[conditions]]
+id = "prisoners"
+title = "Prisoners released"
+weight = 3.0
+
+[[conditions.criteria]]
+id = "released"
+text = "All political prisoners are released."
+
+[[conditions.criteria]]
+id = "no-exile"
+text = "Nobody released is forced into exile."
+
+[[conditions.indicators]]
+id = "held"
+label = "Prisoners held"
+unit = "people"
+kind = "stock"
+better = "lower"
+target = 0
+minimum = 0
+criterion = "released"
+
+[[conditions.indicators]]
+id = "expelled"
+label = "Forced expulsions"
+unit = "people"
+kind = "flow"
+better = "lower"
+target = 0
+minimum = 0
+criterion = "no-exile"
+
+[[conditions.indicators]]
+id = "freed"
+label = "Prisoners released"
+unit = "people"
+kind = "flow"
+better = "higher"
+minimum = 0
+
+[[conditions.indicators]]
+id = "detained"
+label = "New detentions"
+unit = "people"
+kind = "flow"
+better = "lower"
+minimum = 0
+
+[[conditions.offsets]]
+outflow = "freed"
+inflow = "detained"
+label = "revolving door"
+"""
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def tracker_file(tmp_path: Path) -> Path:
+    """A fresh copy of SMALL_TRACKER with no evidence."""
+    path = tmp_path / "conditions.toml"
+    path.write_text(SMALL_TRACKER, encoding="utf-8")
+    return path
+
+
+Invoke = Callable[..., Result]
+
+
+@pytest.fixture
+def cli(runner: CliRunner, tracker_file: Path) -> Invoke:
+    """Run condtrack against ``tracker_file`` (or ``file=``): ``cli("status", "--format", "json")``."""
+
+    def invoke(*args: str, file: Path | None = None, env: dict[str, str] | None = None) -> Result:
+        target = file if file is not None else tracker_file
+        return runner.invoke(app, ["--file", str(target), *args], env=env)
+
+    return invoke
+
+
+@pytest.fixture
+def log(cli: Invoke) -> Callable[..., str]:
+    """Log evidence through the CLI and return its id: ``log("troops", criterion=..., ...)``."""
+
+    def record(condition: str, *, summary: str = "observed", source: str = "Monitor",
+               reliability: str = "B2", **fields: Any) -> str:
+        args = ["log", condition, "--summary", summary, "--source", source,
+                "--reliability", reliability]
+        for key, value in fields.items():
+            if key == "tags":
+                for tag in value:
+                    args += ["--tag", tag]
+            else:
+                args += [f"--{key.replace('_', '-')}", str(value)]
+        result = cli(*args)
+        assert result.exit_code == 0, result.output
+        return result.stdout.strip()
+
+    return record
+
+
+@pytest.fixture
+def status_json(cli: Invoke) -> Callable[..., dict[str, Any]]:
+    def run(as_of: str) -> dict[str, Any]:
+        result = cli("status", "--format", "json", "--as-of", as_of)
+        assert result.exit_code == 0, result.output
+        data: dict[str, Any] = json.loads(result.stdout)
+        return data
+
+    return run
