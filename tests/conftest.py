@@ -114,7 +114,7 @@ Invoke = Callable[..., Result]
 
 @pytest.fixture
 def cli(runner: CliRunner, tracker_file: Path) -> Invoke:
-    """Run condtrack against ``tracker_file`` (or ``file=``): ``cli("status", "--format", "json")``."""
+    """Run condtrack on ``tracker_file`` (or ``file=``): ``cli("status", "--format", "json")``."""
 
     def invoke(*args: str, file: Path | None = None, env: dict[str, str] | None = None) -> Result:
         target = file if file is not None else tracker_file
@@ -127,10 +127,24 @@ def cli(runner: CliRunner, tracker_file: Path) -> Invoke:
 def log(cli: Invoke) -> Callable[..., str]:
     """Log evidence through the CLI and return its id: ``log("troops", criterion=..., ...)``."""
 
-    def record(condition: str, *, summary: str = "observed", source: str = "Monitor",
-               reliability: str = "B2", **fields: Any) -> str:
-        args = ["log", condition, "--summary", summary, "--source", source,
-                "--reliability", reliability]
+    def record(
+        condition: str,
+        *,
+        summary: str = "observed",
+        source: str = "Monitor",
+        reliability: str = "B2",
+        **fields: Any,
+    ) -> str:
+        args = [
+            "log",
+            condition,
+            "--summary",
+            summary,
+            "--source",
+            source,
+            "--reliability",
+            reliability,
+        ]
         for key, value in fields.items():
             if key == "tags":
                 for tag in value:
