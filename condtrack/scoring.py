@@ -128,6 +128,7 @@ class ConditionResult:
     stale: bool
     met_since: dt.date | None  # start of the current run of "met"
     last_met: dt.date | None  # the latest earlier date on which it was met
+    history: tuple[tuple[dt.date, float], ...] = ()  # score on each earlier day it could change
     warnings: tuple[Warning, ...] = ()
 
     @property
@@ -141,6 +142,23 @@ class ConditionResult:
     @property
     def snapback(self) -> bool:
         return self.regressed and self.condition.snapback
+
+    @property
+    def previous_score(self) -> float | None:
+        """The score just before the latest evidence date, for the direction arrow."""
+        if self.last_evidence is None:
+            return None
+        earlier = [score for day, score in self.history if day < self.last_evidence]
+        return earlier[-1] if earlier else None
+
+    @property
+    def direction(self) -> Literal["up", "down", "flat"] | None:
+        previous = self.previous_score
+        if previous is None:
+            return None
+        if self.score == previous:
+            return "flat"
+        return "up" if self.score > previous else "down"
 
 
 @dataclass(frozen=True)
@@ -226,12 +244,23 @@ def assess_condition(
     """Score one condition from its counting evidence, sorted by date (oldest first)."""
     window = dt.timedelta(days=window_days)
     trackers = {c.id: _CriterionState(condition, c.id, window) for c in condition.criteria}
+    weights = [c.weight for c in condition.criteria]
     met_since: dt.date | None = None
     last_met: dt.date | None = None
+    history: list[tuple[dt.date, float]] = []
     for day in _change_days(condition, evidence, window, as_of):
         for state in trackers.values():
             state.advance(evidence, day)
-        if all(state.verdict(day).status == "met" for state in trackers.values()):
+        verdicts = [state.verdict(day) for state in trackers.values()]
+        history.append(
+            (
+                day,
+                round(
+                    _weighted(list(zip(weights, (v.score for v in verdicts), strict=True))) * 100, 2
+                ),
+            )
+        )
+        if all(v.status == "met" for v in verdicts):
             met_since = met_since or day
             last_met = day
         else:
@@ -256,7 +285,9 @@ def assess_condition(
         last_met = as_of
     else:
         met_since = None
-        if last_met is not None:
+        # Only evidence against a criterion is a regression; a lapse into "unknown"
+        # (a flow no longer observed in the window) is missing data, not a breach.
+        if last_met is not None and statuses & {"not-met", "partial"}:
             status = "regressed"
     last_evidence = evidence[-1].date if evidence else None
     stale = last_evidence is not None and (as_of - last_evidence).days > stale_after_days
@@ -276,6 +307,7 @@ def assess_condition(
         stale=stale,
         met_since=met_since,
         last_met=last_met,
+        history=tuple(history),
         warnings=warnings,
     )
 

@@ -35,6 +35,30 @@ def one_line(text: str) -> str:
     return visible(" ".join(text.split("\n")), keep_newlines=False)
 
 
+# Characters that Markdown (GitHub-flavoured) would read as formatting, links or table
+# structure; a backslash makes each literal. Angle brackets become entities so that raw
+# HTML in evidence is shown, not rendered.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~-])")
+
+
+def markdown_text(text: str) -> str:
+    """User text as one line of literal Markdown, safe inside a table cell."""
+    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", one_line(text))
+    return escaped.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def safe_url(url: str | None) -> str | None:
+    """An http(s) URL fit for a link target, or None: no other scheme ever becomes a link."""
+    if url is None or not re.match(r"https?://", url, re.IGNORECASE):
+        return None
+    if any(ch.isspace() or ord(ch) < 0x20 for ch in url):
+        return None
+    return "".join(_URL_ESCAPES.get(ch, ch) for ch in url)
+
+
+# Characters that would end a Markdown link target or break out of an HTML attribute.
+_URL_ESCAPES = {"(": "%28", ")": "%29", "<": "%3C", ">": "%3E", '"': "%22", "'": "%27", "`": "%60"}
+
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?")
 

@@ -109,7 +109,7 @@ def status(
 @guarded
 def explain(
     ctx: typer.Context,
-    condition: Annotated[str, typer.Argument(help="Condition id.")],
+    condition: Annotated[str, typer.Argument(metavar="CONDITION", help="Condition id.")],
     as_of: AsOf = None,
 ) -> None:
     """Show how a condition's score is reached: criteria, deciding evidence, arithmetic."""

@@ -60,7 +60,9 @@ def init(
 @guarded
 def log(
     ctx: typer.Context,
-    condition: Annotated[str, typer.Argument(help="Condition id (see `condtrack conditions`).")],
+    condition: Annotated[
+        str, typer.Argument(metavar="CONDITION", help="Condition id (see `condtrack conditions`).")
+    ],
     summary: Annotated[str, typer.Option("--summary", "-s", help="What the evidence says.")],
     source: Annotated[str, typer.Option("--source", help="Who reported it.")],
     url: Annotated[str | None, typer.Option(help="http(s) link to the source.")] = None,

@@ -6,8 +6,16 @@ import csv
 import io
 from collections.abc import Iterable, Mapping
 
+from condtrack.briefing import Briefing
 from condtrack.models import Evidence, Retraction
-from condtrack.textsafe import csv_cell
+from condtrack.render.figures import (
+    balance_text,
+    change_summary,
+    figure_text,
+    marks_text,
+    verdict_text,
+)
+from condtrack.textsafe import csv_cell, one_line
 
 EVIDENCE_COLUMNS = (
     "id",
@@ -53,3 +61,60 @@ def evidence_csv(entries: Iterable[Evidence], retractions: Mapping[str, Retracti
         ]
         writer.writerow([csv_cell(cell) for cell in cells])
     return buffer.getvalue()
+
+
+REPORT_COLUMNS = (
+    "condition",
+    "title",
+    "status",
+    "score",
+    "marks",
+    "key_figures",
+    "balance",
+    "latest_date",
+    "latest_source",
+    "latest_summary",
+    "latest_url",
+)
+CHANGE_COLUMNS = ("status_before", "score_before", "new_evidence", "retracted", "moves")
+
+
+def report_csv(briefing: Briefing) -> str:
+    """One row per condition, then the overall verdict; change columns with --since.
+
+    Starts with a byte-order mark so that Excel reads it as UTF-8.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    changes = {c.id: c for c in briefing.changes.conditions} if briefing.changes else None
+    writer.writerow(REPORT_COLUMNS + (CHANGE_COLUMNS if changes is not None else ()))
+    window = briefing.assessment.window_days
+    for row in briefing.rows:
+        result, latest = row.result, row.latest
+        cells: list[str] = [
+            result.id,
+            result.condition.title,
+            result.status,
+            f"{result.score:g}",
+            marks_text(row),
+            "; ".join(figure_text(f, window) for f in row.figures),
+            "; ".join(f"{o.label}: {balance_text(o)}" for o in row.balances),
+            latest.date.isoformat() if latest else "",
+            latest.source if latest else "",
+            latest.summary if latest else "",
+            (latest.url or "") if latest else "",
+        ]
+        if changes is not None:
+            change = changes[result.id]
+            cells += [
+                change.before.status,
+                f"{change.before.score:g}",
+                str(len(change.added)),
+                str(len(change.retracted)),
+                "; ".join(change_summary(change)),
+            ]
+        writer.writerow([csv_cell(one_line(cell)) for cell in cells])
+    overall = briefing.assessment.overall
+    summary = ["overall", verdict_text(overall), overall.status, f"{overall.score:g}"]
+    writer.writerow([csv_cell(cell) for cell in summary])
+    return "\ufeff" + buffer.getvalue()

@@ -7,6 +7,9 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from condtrack import __version__
+from condtrack.briefing import Briefing
+from condtrack.changes import Changes
 from condtrack.gate import Outcome
 from condtrack.models import Evidence, Retraction
 from condtrack.scoring import Assessment, ConditionResult, IndicatorResult
@@ -136,4 +139,86 @@ def check_data(outcome: Outcome) -> dict[str, Any]:
             "relief_ready": overall.relief_ready,
             "snapback": overall.snapback,
         },
+    }
+
+
+def report_data(briefing: Briefing) -> dict[str, Any]:
+    """The briefing as data; figures are the very ones ``status_data`` gives."""
+    status = status_data(briefing.assessment)
+    conditions = []
+    for row, scored in zip(briefing.rows, status["conditions"], strict=True):
+        latest = row.latest
+        conditions.append(
+            {
+                **{k: scored[k] for k in ("id", "title", "status", "score", "stale", "snapback")},
+                "regressed": scored["regressed"],
+                "direction": row.result.direction,
+                "figures": [
+                    {
+                        **_indicator(f.result),
+                        "reference": f.reference,
+                        "trend": f.trend,
+                        "history": [{"date": o.date, "value": o.value} for o in f.result.history],
+                    }
+                    for f in row.figures
+                ],
+                "balances": [o for o in scored["offsets"] if o["inflow_observed"]],
+                "latest_evidence": None
+                if latest is None
+                else {
+                    "id": latest.id,
+                    "date": latest.date,
+                    "source": latest.source,
+                    "summary": latest.summary,
+                    "url": latest.url,
+                },
+                "warnings": scored["warnings"],
+            }
+        )
+    return {
+        "schema": SCHEMA,
+        "kind": "report",
+        "title": status["title"],
+        "as_of": status["as_of"],
+        "since": briefing.since,
+        "generated_by": f"condtrack {__version__}",
+        "overall": status["overall"],
+        "settings": status["settings"],
+        "conditions": conditions,
+        "changes": None if briefing.changes is None else changes_data(briefing.changes),
+    }
+
+
+def changes_data(changes: Changes) -> dict[str, Any]:
+    return {
+        "since": changes.since,
+        "until": changes.until,
+        "overall": {
+            "before": {
+                "score": changes.before.overall.score,
+                "status": changes.before.overall.status,
+            },
+            "after": {"score": changes.after.overall.score, "status": changes.after.overall.status},
+        },
+        "conditions": [
+            {
+                "id": c.id,
+                "changed": c.changed,
+                "status": {"before": c.before.status, "after": c.after.status},
+                "score": {"before": c.before.score, "after": c.after.score},
+                "added": [e.id for e in c.added],
+                "retracted": [
+                    {"evidence": r.evidence, "date": r.date, "reason": r.reason}
+                    for r in c.retracted
+                ],
+                "criteria": [
+                    {"id": m.id, "before": m.before, "after": m.after} for m in c.criteria
+                ],
+                "indicators": [
+                    {"id": m.id, "before": m.before, "after": m.after} for m in c.indicators
+                ],
+                "new_warnings": [{"code": w.code, "message": w.message} for w in c.new_warnings],
+            }
+            for c in changes.conditions
+        ],
     }

@@ -7,6 +7,7 @@ always spelled out: colour helps but is never the only signal.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 
 from rich import box
@@ -15,8 +16,10 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
+from condtrack.changes import Changes
 from condtrack.gate import Outcome
 from condtrack.models import Evidence, Retraction, Tracker
+from condtrack.render.figures import ARROWS, change_summary, sparkline
 from condtrack.scoring import (
     Assessment,
     ConditionResult,
@@ -32,7 +35,6 @@ STATUS_STYLES = {
     "unknown": "dim",
     "regressed": "bold magenta",
 }
-ARROWS = {"up": "↑", "down": "↓", "flat": "→"}
 
 
 def console(*, stderr: bool = False) -> Console:
@@ -69,11 +71,15 @@ def status_view(assessment: Assessment) -> RenderableType:
         last = Text(str(result.last_evidence) if result.last_evidence else "none")
         if result.stale:
             last.append("\nstale", style="yellow")
+        score = Text(f"{result.score:.0f}")
+        if result.direction is not None:
+            style = {"up": "green", "down": "red"}.get(result.direction, "dim")
+            score.append(" " + ARROWS[result.direction], style=style)
         table.add_row(
             name,
             status,
-            f"{result.score:.0f}",
-            _key_figures(result, assessment.window_days),
+            score,
+            _key_figures(result, assessment),
             last,
         )
         for warning in result.warnings:
@@ -102,8 +108,8 @@ def verdict_line(assessment: Assessment) -> Text:
     return line
 
 
-def _key_figures(result: ConditionResult, window_days: int) -> Text:
-    lines = [_figure(i, window_days) for i in result.indicators]
+def _key_figures(result: ConditionResult, assessment: Assessment) -> Text:
+    lines = [_figure(i, assessment) for i in result.indicators]
     shown = [line for line in lines if line is not None]
     for offset in result.offsets:
         if offset.inflow_observed:
@@ -117,16 +123,20 @@ def _key_figures(result: ConditionResult, window_days: int) -> Text:
     return Text("\n").join(shown) if shown else Text("—", style="dim")
 
 
-def _figure(result: IndicatorResult, window_days: int) -> Text | None:
+def _figure(result: IndicatorResult, assessment: Assessment) -> Text | None:
     indicator = result.indicator
     if indicator.kind == "flow":
         if result.window_total is None or (not result.window_total and result.value is None):
             return None
-        figure = f"{format_number(result.window_total)} in {window_days}d"
+        figure = f"{format_number(result.window_total)} in {assessment.window_days}d"
     else:
         if result.value is None:
             return None
+        start = assessment.as_of - dt.timedelta(days=assessment.window_days)
+        recent = [o.value for o in result.history if o.date > start]
         figure = format_number(result.value)
+        if spark := sparkline(recent):
+            figure += " " + spark
     line = Text.assemble((indicator.id, "cyan"), " ", figure)
     if result.trend is not None:
         improving = result.improving
@@ -300,3 +310,43 @@ def check_view(outcome: Outcome) -> Text:
     else:
         rows.append(("bold green", f"gate passed ({gate}) as of {outcome.assessment.as_of}"))
     return lines(rows)
+
+
+def changes_view(changes: Changes) -> RenderableType:
+    table = Table(
+        box=box.SIMPLE_HEAVY,
+        title=f"Changes from {changes.since} to {changes.until}",
+        show_lines=True,
+    )
+    table.add_column("Condition", overflow="fold", min_width=12)
+    table.add_column("Status", no_wrap=True)
+    table.add_column("Score", justify="right", no_wrap=True)
+    table.add_column("Evidence", justify="right", no_wrap=True)
+    table.add_column("Moves", overflow="fold", ratio=1)
+    for change in changes.conditions:
+        before, after = change.before, change.after
+        status = status_label(before.status)
+        if before.status != after.status:
+            status.append("\n→ ")
+            status.append_text(status_label(after.status))
+        evidence = f"+{len(change.added)}"
+        if change.retracted:
+            evidence += f"\n-{len(change.retracted)} retracted"
+        moves = Text("\n").join(
+            [Text(m) for m in change_summary(change)]
+            + [user(w.message, "yellow") for w in change.new_warnings]
+        )
+        table.add_row(
+            Text(change.id, style="bold" if change.changed else "dim"),
+            status,
+            f"{before.score:g} → {after.score:g}",
+            evidence,
+            moves if moves.plain else Text("no change", style="dim"),
+        )
+    old, new = changes.before.overall, changes.after.overall
+    line = Text(f"Overall: score {old.score:g} → {new.score:g}, ")
+    line.append_text(status_label(old.status))
+    if old.status != new.status:
+        line.append(" → ")
+        line.append_text(status_label(new.status))
+    return Group(table, line)

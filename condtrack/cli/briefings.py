@@ -1,0 +1,119 @@
+"""Commands for briefings: report and diff."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from condtrack.cli.app import app, guarded, options, parse_day
+from condtrack.errors import CondtrackError
+
+if TYPE_CHECKING:
+    from condtrack.briefing import Briefing
+
+
+class ReportFormat(StrEnum):
+    markdown = "markdown"
+    csv = "csv"
+    html = "html"
+    json = "json"
+
+
+class DiffFormat(StrEnum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+
+
+def _span(
+    since: str | None, until: str | None, until_option: str
+) -> tuple[dt.date | None, dt.date]:
+    end = parse_day(until, until_option)
+    start = parse_day(since, "--since") if since is not None else None
+    if start is not None and start >= end:
+        raise CondtrackError(f"--since {start} must be before {until_option} {end}")
+    return start, end
+
+
+@app.command()
+@guarded
+def report(
+    ctx: typer.Context,
+    output_format: Annotated[ReportFormat, typer.Option("--format")] = ReportFormat.markdown,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file (atomically).")
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Report as known on this date (default: today).")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Add what changed since this date, and trends from it.")
+    ] = None,
+) -> None:
+    """Write a briefing table: Markdown, CSV (for Excel), self-contained HTML, or JSON."""
+    from condtrack.briefing import build
+
+    start, end = _span(since, as_of, "--as-of")
+    briefing = build(options(ctx).load().tracker, end, start)
+    _emit(_renderer(output_format)(briefing), output)
+
+
+def _renderer(output_format: ReportFormat) -> Callable[[Briefing], str]:
+    if output_format is ReportFormat.markdown:
+        from condtrack.render.markdown import report as markdown
+
+        return markdown
+    if output_format is ReportFormat.html:
+        from condtrack.render.html import report as html
+
+        return html
+    if output_format is ReportFormat.csv:
+        from condtrack.render.as_csv import report_csv
+
+        return report_csv
+    from condtrack.render.as_json import dumps, report_data
+
+    return lambda briefing: dumps(report_data(briefing))
+
+
+@app.command()
+@guarded
+def diff(
+    ctx: typer.Context,
+    since: Annotated[str, typer.Option(help="The earlier date, YYYY-MM-DD.")],
+    until: Annotated[str | None, typer.Option(help="The later date (default: today).")] = None,
+    output_format: Annotated[DiffFormat, typer.Option("--format")] = DiffFormat.table,
+) -> None:
+    """What changed between two dates, condition by condition."""
+    from condtrack.changes import compare
+
+    start, end = _span(since, until, "--until")
+    assert start is not None
+    changes = compare(options(ctx).load().tracker, start, end)
+    if output_format is DiffFormat.json:
+        from condtrack.render.as_json import changes_data, dumps
+
+        typer.echo(dumps(changes_data(changes)), nl=False)
+    elif output_format is DiffFormat.markdown:
+        from condtrack.render.markdown import changes_table
+
+        typer.echo("\n".join(changes_table(changes)))
+    else:
+        from condtrack.render.terminal import changes_view, console
+
+        console().print(changes_view(changes))
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    from condtrack.store import write_atomic
+
+    write_atomic(output, text.encode("utf-8"))
+    typer.echo(f"wrote {output}", err=True)

@@ -1,0 +1,68 @@
+"""Plain-text phrases for figures, shared by the briefing formats (Markdown, CSV, HTML).
+
+They hold no user text except ids, which the schema restricts to slugs.
+"""
+
+from __future__ import annotations
+
+from condtrack.briefing import Figure, Row
+from condtrack.changes import ConditionChange
+from condtrack.scoring import OffsetResult, Overall, format_number
+
+ARROWS = {"up": "↑", "down": "↓", "flat": "→"}
+
+
+def figure_text(figure: Figure, window_days: int) -> str:
+    result = figure.result
+    if result.indicator.kind == "flow":
+        text = f"{result.indicator.id}: {format_number(result.window_total)} in {window_days} days"
+    else:
+        text = f"{result.indicator.id}: {format_number(result.value)} ({result.date})"
+    if figure.trend is not None:
+        text += f" {ARROWS[figure.trend]} from {format_number(figure.reference)}"
+    return text
+
+
+def balance_text(offset: OffsetResult) -> str:
+    return (
+        f"{offset.outflow} {format_number(offset.outflow_total)}, "
+        f"{offset.inflow} {format_number(offset.inflow_total)}, net {format_number(offset.net)}"
+        + (" (revolving door)" if offset.warning else "")
+    )
+
+
+def verdict_text(overall: Overall) -> str:
+    readiness = "relief-ready" if overall.relief_ready else "not relief-ready"
+    text = f"{overall.status}, score {overall.score:g}/100, {readiness}"
+    return text + ("; SNAPBACK triggered" if overall.snapback else "")
+
+
+def marks_text(row: Row) -> str:
+    return ", ".join(row.marks)
+
+
+def change_summary(change: ConditionChange) -> list[str]:
+    """The moves of one condition between two dates, one phrase each."""
+    parts = [f"{m.id}: {m.before} → {m.after}" for m in change.criteria]
+    parts += [
+        f"{m.id}: {format_number(_num(m.before))} → {format_number(_num(m.after))}"
+        for m in change.indicators
+    ]
+    return parts
+
+
+def _num(value: str | float | None) -> float | None:
+    return value if isinstance(value, int | float) else None
+
+
+_BARS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list[float]) -> str:
+    """Values as block characters, lowest to highest; empty for fewer than two values."""
+    if len(values) < 2:
+        return ""
+    low, high = min(values), max(values)
+    if high == low:
+        return _BARS[3] * len(values)
+    return "".join(_BARS[round((v - low) / (high - low) * (len(_BARS) - 1))] for v in values)
