@@ -12,7 +12,14 @@ from typing import Literal
 
 from condtrack.changes import Changes, compare
 from condtrack.models import Evidence, Tracker
-from condtrack.scoring import Assessment, ConditionResult, IndicatorResult, OffsetResult, assess
+from condtrack.scoring import (
+    Assessment,
+    ConditionResult,
+    IndicatorResult,
+    OffsetResult,
+    assess,
+    improving,
+)
 
 Trend = Literal["up", "down", "flat"]
 
@@ -31,9 +38,7 @@ class Figure:
 
     @property
     def improving(self) -> bool | None:
-        if self.trend in (None, "flat"):
-            return None
-        return (self.trend == "down") == (self.result.indicator.better == "lower")
+        return improving(self.trend, self.result.indicator.better)
 
 
 @dataclass(frozen=True)

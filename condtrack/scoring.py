@@ -78,10 +78,14 @@ class IndicatorResult:
 
     @property
     def improving(self) -> bool | None:
-        trend = self.trend
-        if trend in (None, "flat"):
-            return None
-        return (trend == "down") == (self.indicator.better == "lower")
+        return improving(self.trend, self.indicator.better)
+
+
+def improving(trend: str | None, better: str) -> bool | None:
+    """Whether a move is for the better, given which way is better; None when flat."""
+    if trend in (None, "flat"):
+        return None
+    return (trend == "down") == (better == "lower")
 
 
 @dataclass(frozen=True)
@@ -271,7 +275,8 @@ def assess_condition(
         CriterionResult(c.id, c.text, c.weight, trackers[c.id].verdict(as_of))
         for c in condition.criteria
     )
-    score = _weighted([(c.weight, c.verdict.score) for c in criteria]) * 100
+    # Round before deciding the status, so a status never contradicts the score shown.
+    score = round(_weighted([(c.weight, c.verdict.score) for c in criteria]) * 100, 2)
     statuses = {c.verdict.status for c in criteria}
     status: Status
     if statuses == {"met"}:
@@ -297,7 +302,7 @@ def assess_condition(
     return ConditionResult(
         condition=condition,
         status=status,
-        score=round(score, 2),
+        score=score,
         criteria=criteria,
         indicators=indicators,
         offsets=offsets,
@@ -505,7 +510,7 @@ def _warnings(
 
 
 def _overall(results: Sequence[ConditionResult]) -> Overall:
-    score = _weighted([(r.condition.weight, r.score) for r in results])
+    score = round(_weighted([(r.condition.weight, r.score) for r in results]), 2)
     statuses = {r.status for r in results}
     status: Status
     if statuses == {"met"}:
@@ -517,7 +522,7 @@ def _overall(results: Sequence[ConditionResult]) -> Overall:
     else:
         status = "not-met" if score == 0 else "partial"
     return Overall(
-        score=round(score, 2),
+        score=score,
         status=status,
         relief_ready=status == "met",
         snapback=any(r.snapback for r in results),

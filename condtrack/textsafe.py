@@ -35,10 +35,10 @@ def one_line(text: str) -> str:
     return visible(" ".join(text.split("\n")), keep_newlines=False)
 
 
-# Characters that Markdown (GitHub-flavoured) would read as formatting, links or table
-# structure; a backslash makes each literal. Angle brackets become entities so that raw
-# HTML in evidence is shown, not rendered.
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~-])")
+# Characters that GitHub-flavoured Markdown reads as emphasis, code, links or table
+# structure anywhere in a line; a backslash makes each literal. Angle brackets and
+# ampersands become entities so that raw HTML in evidence is shown, not rendered.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 
 
 def markdown_text(text: str) -> str:

@@ -175,11 +175,11 @@ def explain_view(
             Text(criterion.id),
             f"{criterion.weight:g}",
             status_label(verdict.status),
-            f"{verdict.score:.2f}",
+            f"{verdict.score:.4g}",
             decided,
         )
     parts.append(criteria)
-    terms = " + ".join(f"{c.weight:g} * {c.verdict.score:.2f}" for c in result.criteria)
+    terms = " + ".join(f"{c.weight:g} * {c.verdict.score:.4g}" for c in result.criteria)
     weights = sum(c.weight for c in result.criteria)
     parts.append(Text(f"score = 100 * ({terms}) / {weights:g} = {result.score:g}"))
     if result.status == "regressed":
