@@ -74,6 +74,15 @@ def _finite_number(value: object) -> object:
     return value
 
 
+def _tag(value: str) -> str:
+    if not re.fullmatch(r"[\w][\w.:/-]{0,39}", value):
+        raise ValueError(
+            f"tag {value!r} must be 1-40 letters, digits or . : / - _ (no spaces), "
+            "starting with a letter or digit"
+        )
+    return value
+
+
 def _admiralty(value: str) -> str:
     code = value.strip().upper()
     if not re.fullmatch(r"[A-F][1-6]", code):
@@ -88,7 +97,7 @@ Required = Annotated[str, AfterValidator(_valid_text), AfterValidator(_not_blank
 ShortText = Annotated[Required, Field(max_length=MAX_SHORT_TEXT)]
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")]
 EntryId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
-Tag = Annotated[str, Field(pattern=r"^[\w][\w.:/-]{0,39}$")]
+Tag = Annotated[str, AfterValidator(_tag)]
 Url = Annotated[str, Field(max_length=MAX_URL), AfterValidator(_http_url)]
 Reliability = Annotated[str, AfterValidator(_admiralty)]
 EventDate = Annotated[dt.date, AfterValidator(_plausible_date)]
@@ -97,7 +106,9 @@ Weight = Annotated[float, Field(gt=0, le=1000, allow_inf_nan=False)]
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Strict: TOML has real dates, numbers and booleans, so a quoted date or a number
+    # where a date belongs is a mistake to report, not something to convert silently.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class TrackerInfo(Model):

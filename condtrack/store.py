@@ -12,6 +12,7 @@ import contextlib
 import errno
 import fcntl
 import os
+import re
 import tempfile
 import time
 import tomllib
@@ -135,7 +136,22 @@ def serialize_entry(table: str, entry: Mapping[str, Any]) -> bytes:
     text = tomli_w.dumps({table: [dict(entry)]})
     for char, escape in _HIDDEN_IN_STRINGS.items():
         text = text.replace(char, escape)
+    # UTC timestamps in the short form people write by hand: 2026-03-03T09:12:00Z.
+    text = _UTC_DATETIME.sub(r"\1T\2Z", text)
+    text = _MULTILINE_ARRAY.sub(_one_line_array, text)
     return text.encode("utf-8")
+
+
+def _one_line_array(match: re.Match[str]) -> str:
+    # tomli_w puts one element per line; each line is one complete literal and a comma.
+    items = [line.strip().removesuffix(",") for line in match.group(2).splitlines()]
+    return f"{match.group(1)} = [{', '.join(items)}]"
+
+
+_MULTILINE_ARRAY = re.compile(r"^(\w+) = \[\n((?:    [^\n]*,\n)*)\]$", re.MULTILINE)
+
+
+_UTC_DATETIME = re.compile(r"^(\w+ = \d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})\+00:00$", re.MULTILINE)
 
 
 def append(path: Path, table: str, build: Callable[[Tracker], Mapping[str, Any]]) -> Tracker:
@@ -144,6 +160,8 @@ def append(path: Path, table: str, build: Callable[[Tracker], Mapping[str, Any]]
     ``build`` sees the file as it is once the lock is held, so ids it picks are unique
     even with many writers. It raises ``CondtrackError`` to refuse; nothing is written.
     """
+    if not path.exists():
+        read_bytes(path)  # raises the same clear error as any read of a missing file
     with locked(path):
         current = load(path)
         entry = build(current.tracker)
@@ -151,8 +169,13 @@ def append(path: Path, table: str, build: Callable[[Tracker], Mapping[str, Any]]
         old = current.data
         separator = b"\n" if old.endswith(b"\n") or not old else b"\n\n"
         new = old + separator + block
-        doc, text = parse(new, path)
-        updated = check(doc, text, path)
+        try:
+            doc, text = parse(new, path)
+            updated = check(doc, text, path)
+        except CondtrackError as error:
+            raise CondtrackError(
+                f"{path}: refusing to append [[{table}]]: the result would not be valid ({error})"
+            ) from None
         appended = getattr(updated, table)
         if len(appended) != len(getattr(current.tracker, table)) + 1:
             raise CondtrackError(f"{path}: appending would not add one [[{table}]] entry")
@@ -169,6 +192,10 @@ def write_atomic(path: Path, data: bytes) -> None:
         mode = 0o666 & ~_umask()
     except OSError as error:
         raise _write_error(path, error) from None
+    else:
+        # A rename would replace a file its owner made read-only; honour the permission.
+        if not os.access(target, os.W_OK):
+            raise _write_error(path, PermissionError(errno.EACCES, "Permission denied"))
     temporary = None
     try:
         fd, temporary = tempfile.mkstemp(

@@ -6,18 +6,20 @@ Only typer is imported at start-up; each command imports the core modules it nee
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import os
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, ParamSpec, TypeVar
 
 import typer
+from typer.core import TyperGroup
 
 from condtrack import __version__
 from condtrack.errors import CondtrackError
@@ -29,7 +31,37 @@ if TYPE_CHECKING:
 P = ParamSpec("P")
 R = TypeVar("R")
 
+
+class _OneLineUsageErrors(TyperGroup):
+    """Usage errors (a missing option, a bad choice) as one line, like every other error."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        with _usage_errors_in_one_line():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx: Any) -> Any:
+        with _usage_errors_in_one_line():
+            return super().invoke(ctx)
+
+
+@contextlib.contextmanager
+def _usage_errors_in_one_line() -> Iterator[None]:
+    try:
+        yield
+    except (typer.Exit, typer.Abort):
+        raise
+    except Exception as error:
+        # Typer's usage errors carry exit code 2 and a message; "no arguments" shows help.
+        if getattr(error, "exit_code", None) != 2 or type(error).__name__ == "NoArgsIsHelpError":
+            raise
+        context = getattr(error, "ctx", None)
+        where = f"; see '{context.command_path} -h'" if context is not None else ""
+        message = str(error.format_message()).replace("Value error, ", "")  # type: ignore[attr-defined]
+        fail(message.rstrip(".") + where)
+
+
 app = typer.Typer(
+    cls=_OneLineUsageErrors,
     name="condtrack",
     help="Track a government's compliance with the conditions for sanctions relief.",
     no_args_is_help=True,

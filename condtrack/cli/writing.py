@@ -49,11 +49,21 @@ def init(
                 raise CondtrackError(
                     f"{target} already exists", hint="use --force to replace it (a .bak is kept)"
                 )
-            backup = target.with_name(target.name + ".bak")
+            backup = _free_backup_name(target)
             write_atomic(backup, read_bytes(target))
             warn(f"kept the old file as {backup}")
         write_atomic(target, template)
     typer.echo(f"created {target}: edit its conditions, then `condtrack log`", err=True)
+
+
+def _free_backup_name(target: Path) -> Path:
+    """conditions.toml.bak, or .bak.1, .bak.2 ...: an earlier backup is never overwritten."""
+    backup = target.with_name(target.name + ".bak")
+    number = 0
+    while backup.exists():
+        number += 1
+        backup = target.with_name(f"{target.name}.bak.{number}")
+    return backup
 
 
 @app.command()
