@@ -1,25 +1,33 @@
-"""Building new evidence and retraction entries, checked against the tracker they join."""
+"""Building new entries (evidence, amendments, retractions), checked against their tracker."""
 
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import re
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from condtrack.errors import CondtrackError
 from condtrack.models import Evidence, Retraction, Tracker
-from condtrack.validation import cross_check
+from condtrack.validation import cross_check, did_you_mean
+
+M = TypeVar("M", bound=BaseModel)
 
 # Crockford's base32 without i, l, o, u: ids survive being read aloud or retyped.
 _ID_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 _ID_LENGTH = 10  # 50 bits: collisions stay negligible even across merged branches
-M = TypeVar("M", bound=BaseModel)
 _NUMBER = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?")
+# Fields an amendment may clear, and the fields that go with them.
+CLEARABLE = {
+    "criterion": ("criterion", "status"),
+    "status": ("status",),
+    "indicator": ("indicator", "value"),
+    "url": ("url",),
+    "tags": ("tags",),
+}
 
 
 class FieldError(CondtrackError):
@@ -29,14 +37,6 @@ class FieldError(CondtrackError):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.detail = message
-
-
-def new_id(taken: Iterable[str]) -> str:
-    used = set(taken)
-    while True:
-        candidate = "ev-" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(_ID_LENGTH))
-        if candidate not in used:
-            return candidate
 
 
 def parse_number(text: str) -> int | float:
@@ -53,64 +53,89 @@ def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
-def suggest(value: str, valid: Sequence[str]) -> str:
-    close = difflib.get_close_matches(value, valid, n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
-    return f"(valid: {', '.join(valid) or 'none defined'}){hint}"
+class NewEntries:
+    """Makes entries to append to one tracker, remembering the ids it has handed out."""
 
+    def __init__(self, tracker: Tracker) -> None:
+        self.tracker = tracker
+        self.taken = {e.id for e in tracker.evidence}
+        self.by_id = {e.id: e for e in tracker.evidence}
+        self.amended = {e.supersedes: e.id for e in tracker.evidence if e.supersedes}
+        self.retracted = {r.evidence: r for r in tracker.retractions}
 
-def new_evidence(tracker: Tracker, fields: dict[str, Any], logged: dt.datetime) -> dict[str, Any]:
-    """A complete, checked evidence entry (a dict in the file's key order)."""
-    condition = tracker.condition(fields["condition"])
-    if condition is None:
-        valid = [c.id for c in tracker.conditions]
-        raise FieldError(
-            "condition",
-            f"unknown condition {fields['condition']!r} {suggest(fields['condition'], valid)}",
-        )
-    for name, known in (
-        ("criterion", [c.id for c in condition.criteria]),
-        ("indicator", [i.id for i in condition.indicators]),
-    ):
-        value = fields.get(name)
-        if value is not None and value not in known:
+    def new_id(self) -> str:
+        while True:
+            candidate = "ev-" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(_ID_LENGTH))
+            if candidate not in self.taken:
+                return candidate
+
+    def evidence(self, fields: Mapping[str, Any], logged: dt.datetime) -> dict[str, Any]:
+        """A complete, checked evidence entry, as a dict in the file's key order."""
+        entry = {
+            k: v
+            for k, v in fields.items()
+            if v is not None and v != [] and k in Evidence.model_fields
+        }
+        entry.setdefault("id", self.new_id())
+        entry.setdefault("reliability", "F6")
+        entry["logged"] = logged
+        checked = _checked(Evidence, entry)
+        entry["reliability"] = checked.reliability
+        problems = cross_check(self.tracker.header, [(0, checked)], [], known_ids=self.taken)
+        if problems:
+            problem = problems[0]
+            if problem.field is None:
+                raise CondtrackError(problem.message)
+            raise FieldError(problem.field, problem.message)
+        self.taken.add(checked.id)
+        return {key: entry[key] for key in Evidence.model_fields if key in entry}
+
+    def amendment(
+        self,
+        evidence_id: str,
+        changes: Mapping[str, Any],
+        clear: Iterable[str],
+        reason: str,
+        logged: dt.datetime,
+    ) -> dict[str, Any]:
+        """A corrected copy of an entry that supersedes it; the original stays in the file."""
+        original = self._existing(evidence_id)
+        if evidence_id in self.amended:
+            newer = self.amended[evidence_id]
             raise FieldError(
-                name, f"unknown {name} {value!r} for {condition.id} {suggest(value, known)}"
+                "evidence", f"{evidence_id} was already amended by {newer}; amend that"
             )
-    entry: dict[str, Any] = {"id": new_id(e.id for e in tracker.evidence)}
-    for key in Evidence.model_fields:
-        if key in fields and fields[key] is not None and key != "id":
-            entry[key] = fields[key]
-    entry.setdefault("reliability", "F6")
-    entry["logged"] = logged
-    checked = _checked(Evidence, entry)
-    entry["reliability"] = checked.reliability
-    problems = cross_check(tracker.header, [(0, checked)], [], known_ids=[])
-    if problems:
-        problem = problems[0]
-        if problem.field is None:
-            raise CondtrackError(problem.message)
-        raise FieldError(problem.field, problem.message)
-    return {key: entry[key] for key in Evidence.model_fields if key in entry}
+        if evidence_id in self.retracted:
+            raise FieldError("evidence", f"{evidence_id} is retracted; log a new entry instead")
+        fields = original.model_dump(exclude={"id", "logged", "supersedes", "reason"})
+        for name in clear:
+            for field in CLEARABLE[name]:
+                fields.pop(field, None)
+        fields.update({k: v for k, v in changes.items() if v is not None})
+        if fields == original.model_dump(exclude={"id", "logged", "supersedes", "reason"}):
+            raise CondtrackError("the amendment changes nothing; give the fields to correct")
+        return self.evidence({**fields, "supersedes": evidence_id, "reason": reason}, logged)
+
+    def retraction(
+        self, evidence_id: str, reason: str, day: dt.date, logged: dt.datetime
+    ) -> dict[str, Any]:
+        self._existing(evidence_id)
+        earlier = self.retracted.get(evidence_id)
+        if earlier is not None:
+            raise FieldError("evidence", f"{evidence_id} was already retracted on {earlier.date}")
+        entry = {"evidence": evidence_id, "reason": reason, "date": day, "logged": logged}
+        _checked(Retraction, entry)
+        return entry
+
+    def _existing(self, evidence_id: str) -> Evidence:
+        original = self.by_id.get(evidence_id)
+        if original is None:
+            hint = did_you_mean(evidence_id, self.by_id)
+            raise FieldError("evidence", f"no evidence with id {evidence_id!r}{hint}")
+        return original
 
 
-def new_retraction(
-    tracker: Tracker, evidence_id: str, reason: str, day: dt.date, logged: dt.datetime
-) -> dict[str, Any]:
-    ids = [e.id for e in tracker.evidence]
-    if evidence_id not in ids:
-        close = difflib.get_close_matches(evidence_id, ids, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise FieldError("evidence", f"no evidence with id {evidence_id!r}{hint}")
-    earlier = next((r for r in tracker.retractions if r.evidence == evidence_id), None)
-    if earlier is not None:
-        raise FieldError("evidence", f"{evidence_id} was already retracted on {earlier.date}")
-    entry = {"evidence": evidence_id, "reason": reason, "date": day, "logged": logged}
-    _checked(Retraction, entry)
-    return entry
-
-
-def _checked(model: type[M], entry: dict[str, Any]) -> M:
+def _checked(model: type[M], entry: Mapping[str, Any]) -> M:
     try:
         return model.model_validate(entry)
     except ValidationError as error:

@@ -219,6 +219,8 @@ class Evidence(Model):
     reliability: Reliability = "F6"
     summary: Annotated[Required, Field(max_length=MAX_SUMMARY)]
     tags: list[Tag] = Field(default=[], max_length=20)
+    supersedes: EntryId | None = None  # the entry this one corrects (see `condtrack amend`)
+    reason: Annotated[Required, Field(max_length=MAX_SUMMARY)] | None = None
     logged: AwareDatetime
 
     @model_validator(mode="after")
@@ -227,6 +229,10 @@ class Evidence(Model):
             raise ValueError("a status needs the criterion it assesses")
         if (self.indicator is None) != (self.value is None):
             raise ValueError("an indicator and a value go together")
+        if (self.supersedes is None) != (self.reason is None):
+            raise ValueError("an amendment needs both what it supersedes and a reason")
+        if self.supersedes == self.id:
+            raise ValueError("an entry cannot supersede itself")
         return self
 
 

@@ -191,12 +191,14 @@ def assess(tracker: Tracker, as_of: dt.date) -> Assessment:
     """Score every condition of the tracker as known on ``as_of``."""
     scoring = tracker.scoring
     retracted = {r.evidence: r for r in tracker.retractions if r.date <= as_of}
+    # An amendment replaces its original at every date: the record was corrected.
+    superseded = {e.supersedes: e.id for e in tracker.evidence if e.supersedes}
     by_condition: dict[str, list[Evidence]] = {c.id: [] for c in tracker.conditions}
     excluded: dict[str, list[Exclusion]] = {c.id: [] for c in tracker.conditions}
     # File order breaks ties between entries of the same date: later lines win.
     ordered = sorted(enumerate(tracker.evidence), key=lambda pair: (pair[1].date, pair[0]))
     for _, entry in ordered:
-        reason = _exclusion(entry, as_of, retracted, scoring.min_reliability)
+        reason = _exclusion(entry, as_of, retracted, superseded, scoring.min_reliability)
         if reason is None:
             by_condition[entry.condition].append(entry)
         else:
@@ -224,8 +226,14 @@ def assess(tracker: Tracker, as_of: dt.date) -> Assessment:
 
 
 def _exclusion(
-    entry: Evidence, as_of: dt.date, retracted: dict[str, Retraction], minimum: str
+    entry: Evidence,
+    as_of: dt.date,
+    retracted: dict[str, Retraction],
+    superseded: dict[str, str],
+    minimum: str,
 ) -> str | None:
+    if entry.id in superseded:
+        return f"superseded by {superseded[entry.id]}"
     retraction = retracted.get(entry.id)
     if retraction is not None:
         return f"retracted on {retraction.date}: {retraction.reason}"
@@ -542,7 +550,7 @@ def _number(value: float | None) -> float:
 def format_number(value: float | None) -> str:
     """A figure as an analyst writes it: 1,000 not 1000.0."""
     if value is None:
-        return "-"
+        return "—"
     if float(value).is_integer():
         return f"{int(value):,}"
     return f"{value:,.2f}".rstrip("0").rstrip(".")

@@ -16,7 +16,7 @@ import re
 import tempfile
 import time
 import tomllib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -154,32 +154,41 @@ _MULTILINE_ARRAY = re.compile(r"^(\w+) = \[\n((?:    [^\n]*,\n)*)\]$", re.MULTIL
 _UTC_DATETIME = re.compile(r"^(\w+ = \d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})\+00:00$", re.MULTILINE)
 
 
-def append(path: Path, table: str, build: Callable[[Tracker], Mapping[str, Any]]) -> Tracker:
-    """Append one entry built from the current tracker, under the lock; return the new tracker.
+Entries = Sequence[tuple[str, Mapping[str, Any]]]  # (table, entry) pairs
+
+
+def append(path: Path, build: Callable[[Tracker], Entries], *, dry_run: bool = False) -> Tracker:
+    """Append entries built from the current tracker, under the lock; return the new tracker.
 
     ``build`` sees the file as it is once the lock is held, so ids it picks are unique
     even with many writers. It raises ``CondtrackError`` to refuse; nothing is written.
+    All entries land in one atomic write, or none do. ``dry_run`` checks everything and
+    writes nothing.
     """
     if not path.exists():
         read_bytes(path)  # raises the same clear error as any read of a missing file
     with locked(path):
         current = load(path)
-        entry = build(current.tracker)
-        block = serialize_entry(table, entry)
+        entries = build(current.tracker)
+        if not entries:
+            return current.tracker
+        blocks = b"\n".join(serialize_entry(table, entry) for table, entry in entries)
         old = current.data
         separator = b"\n" if old.endswith(b"\n") or not old else b"\n\n"
-        new = old + separator + block
+        new = old + separator + blocks
         try:
             doc, text = parse(new, path)
             updated = check(doc, text, path)
         except CondtrackError as error:
             raise CondtrackError(
-                f"{path}: refusing to append [[{table}]]: the result would not be valid ({error})"
+                f"{path}: refusing to append: the result would not be valid ({error})"
             ) from None
-        appended = getattr(updated, table)
-        if len(appended) != len(getattr(current.tracker, table)) + 1:
-            raise CondtrackError(f"{path}: appending would not add one [[{table}]] entry")
-        write_atomic(path, new)
+        for table in {table for table, _ in entries}:
+            added = sum(1 for t, _ in entries if t == table)
+            if len(getattr(updated, table)) != len(getattr(current.tracker, table)) + added:
+                raise CondtrackError(f"{path}: appending would not add {added} [[{table}]]")
+        if not dry_run:
+            write_atomic(path, new)
         return updated
 
 

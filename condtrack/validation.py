@@ -7,6 +7,7 @@ analyst what to fix. ``condtrack validate`` lists them all; other commands stop 
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -76,10 +77,28 @@ def cross_check(
     problems: list[Problem] = []
     conditions = {c.id: c for c in header.conditions}
     seen: set[str] = set(known_ids)
+    superseded: dict[str, str] = {}
     for number, entry in evidence:
         place = lines.place("evidence", number, entry.id)
         if entry.id in seen:
             problems.append(Problem(place, f"id {entry.id!r} is used twice", "id"))
+        if entry.supersedes is not None:
+            if entry.supersedes not in seen:
+                problems.append(
+                    Problem(
+                        place, f"supersedes unknown evidence {entry.supersedes!r}", "supersedes"
+                    )
+                )
+            elif entry.supersedes in superseded:
+                problems.append(
+                    Problem(
+                        place,
+                        f"{entry.supersedes!r} was already amended by "
+                        f"{superseded[entry.supersedes]!r}",
+                        "supersedes",
+                    )
+                )
+            superseded.setdefault(entry.supersedes, entry.id)
         seen.add(entry.id)
         condition = conditions.get(entry.condition)
         if condition is None:
@@ -96,9 +115,8 @@ def cross_check(
             indicator = condition.indicator(entry.indicator)
             if indicator is None:
                 valid = [i.id for i in condition.indicators]
-                problems.append(
-                    Problem(place, _unknown("indicator", entry.indicator, valid), "indicator")
-                )
+                message = _unknown(f"indicator for {condition.id}:", entry.indicator, valid)
+                problems.append(Problem(place, message, "indicator"))
             elif (
                 indicator.minimum is not None
                 and entry.value is not None
@@ -125,8 +143,17 @@ def cross_check(
 
 
 def _unknown(what: str, value: str, valid: Iterable[str]) -> str:
-    choices = ", ".join(valid) or "none defined"
-    return f"unknown {what} {value!r} (valid: {choices})"
+    return f"unknown {what} {value!r} {suggest(value, list(valid))}"
+
+
+def suggest(value: str, valid: Sequence[str]) -> str:
+    """The valid choices, and the closest one when the value looks like a typo."""
+    return f"(valid: {', '.join(valid) or 'none defined'}){did_you_mean(value, valid)}"
+
+
+def did_you_mean(value: str, valid: Iterable[str]) -> str:
+    close = difflib.get_close_matches(value, list(valid), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def _validate(model: type[M], raw: Any, problems: list[Problem], place: str) -> M | None:

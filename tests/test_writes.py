@@ -603,6 +603,8 @@ def test_any_logged_entry_reads_back_identical(entry: dict[str, Any]) -> None:
         "reliability": (entry["reliability"] or "F6").strip().upper(),
         "summary": entry["summary"],
         "tags": entry["tags"],
+        "supersedes": None,
+        "reason": None,
         "retracted": None,
     }
     assert row == expected

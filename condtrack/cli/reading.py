@@ -51,7 +51,7 @@ def evidence(
     output: Annotated[EvidenceFormat, typer.Option("--format")] = EvidenceFormat.table,
 ) -> None:
     """List logged evidence, retracted entries marked."""
-    from condtrack.entries import suggest
+    from condtrack.validation import suggest
 
     tracker = options(ctx).load().tracker
     if condition is not None and tracker.condition(condition) is None:
@@ -113,9 +113,9 @@ def explain(
     as_of: AsOf = None,
 ) -> None:
     """Show how a condition's score is reached: criteria, deciding evidence, arithmetic."""
-    from condtrack.entries import suggest
     from condtrack.render.terminal import console, explain_view
     from condtrack.scoring import assess
+    from condtrack.validation import suggest
 
     tracker = options(ctx).load().tracker
     assessment = assess(tracker, parse_day(as_of, "--as-of"))
@@ -149,9 +149,9 @@ def check(
 
     With no requirement given, the gate is relief-readiness: every condition met.
     """
-    from condtrack.entries import suggest
     from condtrack.gate import evaluate
     from condtrack.scoring import assess
+    from condtrack.validation import suggest
 
     tracker = options(ctx).load().tracker
     valid = [c.id for c in tracker.conditions]

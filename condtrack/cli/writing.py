@@ -2,23 +2,49 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from condtrack.cli.app import app, guarded, options, parse_day, warn
 from condtrack.errors import CondtrackError
 
+if TYPE_CHECKING:
+    from condtrack.models import Tracker
+
 # Option names as the user types them, for errors about a field of a new entry.
 _OPTION_FOR_FIELD = {"tags": "--tag", "condition": "CONDITION", "evidence": "ID"}
+
+# The fields of an entry, shared by `log` and `amend`.
+Url = Annotated[str | None, typer.Option(help="http(s) link to the source.")]
+Day = Annotated[str | None, typer.Option("--date", help="Date of the event, YYYY-MM-DD.")]
+CriterionId = Annotated[
+    str | None, typer.Option("--criterion", "-c", help="Criterion it bears on.")
+]
+IndicatorId = Annotated[str | None, typer.Option("--indicator", "-i", help="Indicator observed.")]
+Value = Annotated[str | None, typer.Option(help="The observed figure.")]
+Grade = Annotated[
+    str | None, typer.Option("--reliability", "-r", help="Admiralty code, e.g. B2 (default F6).")
+]
+Tags = Annotated[list[str] | None, typer.Option("--tag", "-t", help="A tag; repeatable.")]
 
 
 class AssessedStatus(StrEnum):
     met = "met"
     partial = "partial"
     not_met = "not-met"
+
+
+class Clearable(StrEnum):
+    criterion = "criterion"
+    status = "status"
+    indicator = "indicator"
+    url = "url"
+    tags = "tags"
 
 
 @app.command()
@@ -75,34 +101,24 @@ def log(
     ],
     summary: Annotated[str, typer.Option("--summary", "-s", help="What the evidence says.")],
     source: Annotated[str, typer.Option("--source", help="Who reported it.")],
-    url: Annotated[str | None, typer.Option(help="http(s) link to the source.")] = None,
-    date: Annotated[
-        str | None, typer.Option(help="Date of the event, YYYY-MM-DD (default: today).")
-    ] = None,
-    criterion: Annotated[
-        str | None, typer.Option("--criterion", "-c", help="Criterion it bears on.")
-    ] = None,
+    url: Url = None,
+    date: Day = None,
+    criterion: CriterionId = None,
     status: Annotated[
         AssessedStatus | None, typer.Option(help="Your assessment of the criterion.")
     ] = None,
-    indicator: Annotated[
-        str | None, typer.Option("--indicator", "-i", help="Indicator observed.")
-    ] = None,
-    value: Annotated[str | None, typer.Option(help="The observed figure.")] = None,
-    reliability: Annotated[
-        str | None,
-        typer.Option("--reliability", "-r", help="Admiralty code, e.g. B2 (default F6)."),
-    ] = None,
-    tag: Annotated[list[str] | None, typer.Option("--tag", "-t", help="A tag; repeatable.")] = None,
+    indicator: IndicatorId = None,
+    value: Value = None,
+    reliability: Grade = None,
+    tag: Tags = None,
 ) -> None:
-    """Append one evidence entry; prints its id on standard output."""
-    from condtrack.entries import FieldError, new_evidence, parse_number, utc_now
-    from condtrack.models import grade_counts
+    """Append one evidence entry (dated today unless --date); prints its id on standard output."""
+    from condtrack.entries import NewEntries, parse_number, utc_now
     from condtrack.store import append
 
     day = parse_day(date, "--date", future_ok=False)
     path = options(ctx).path()
-    try:
+    with _option_errors():
         fields = {
             "condition": condition,
             "criterion": criterion,
@@ -116,22 +132,61 @@ def log(
             "summary": summary,
             "tags": tag or None,
         }
-        tracker = append(path, "evidence", lambda t: new_evidence(t, fields, utc_now()))
-    except FieldError as error:
-        option = _OPTION_FOR_FIELD.get(error.field, f"--{error.field}")
-        raise CondtrackError(f"{option}: {error.detail}") from None
-    entry = tracker.evidence[-1]
-    typer.echo(entry.id)
-    what = f" ({entry.criterion}: {entry.status})" if entry.status else ""
-    if entry.indicator:
-        what += f" ({entry.indicator} = {entry.value})"
-    typer.echo(f"logged {entry.id} against {entry.condition}{what} in {path}", err=True)
-    minimum = tracker.scoring.min_reliability
-    if not grade_counts(entry.reliability, minimum):
-        warn(
-            f"graded {entry.reliability}, below this tracker's minimum {minimum}: "
-            "recorded, but it will not count in scores"
+        tracker = append(path, lambda t: [("evidence", NewEntries(t).evidence(fields, utc_now()))])
+    _confirm("logged", tracker, path)
+
+
+@app.command()
+@guarded
+def amend(
+    ctx: typer.Context,
+    evidence_id: Annotated[str, typer.Argument(metavar="ID", help="Evidence id to correct.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why the correction is needed.")],
+    condition: Annotated[str | None, typer.Option(help="Move it to another condition.")] = None,
+    summary: Annotated[str | None, typer.Option("--summary", "-s")] = None,
+    source: Annotated[str | None, typer.Option("--source")] = None,
+    url: Url = None,
+    date: Day = None,
+    criterion: CriterionId = None,
+    status: Annotated[AssessedStatus | None, typer.Option()] = None,
+    indicator: IndicatorId = None,
+    value: Value = None,
+    reliability: Grade = None,
+    tag: Tags = None,
+    clear: Annotated[
+        list[Clearable] | None, typer.Option(help="Remove this field from the entry; repeatable.")
+    ] = None,
+) -> None:
+    """Correct an entry: a new entry supersedes it, and the original stays on record."""
+    from condtrack.entries import NewEntries, parse_number, utc_now
+    from condtrack.store import append
+
+    path = options(ctx).path()
+    with _option_errors():
+        changes = {
+            "condition": condition,
+            "summary": summary,
+            "source": source,
+            "url": url,
+            "date": parse_day(date, "--date", future_ok=False) if date else None,
+            "criterion": criterion,
+            "status": status.value if status else None,
+            "indicator": indicator,
+            "value": parse_number(value) if value is not None else None,
+            "reliability": reliability,
+            "tags": tag or None,
+        }
+        cleared = [c.value for c in clear or []]
+        tracker = append(
+            path,
+            lambda t: [
+                (
+                    "evidence",
+                    NewEntries(t).amendment(evidence_id, changes, cleared, reason, utc_now()),
+                )
+            ],
         )
+    _confirm(f"amended {evidence_id}:", tracker, path)
 
 
 @app.command()
@@ -145,16 +200,46 @@ def retract(
     ] = None,
 ) -> None:
     """Withdraw evidence from scoring; the entry itself stays in the file."""
-    from condtrack.entries import FieldError, new_retraction, utc_now
+    from condtrack.entries import NewEntries, utc_now
     from condtrack.store import append
 
     day = parse_day(date, "--date", future_ok=False)
     path = options(ctx).path()
-    try:
+    with _option_errors():
         append(
-            path, "retractions", lambda t: new_retraction(t, evidence_id, reason, day, utc_now())
+            path,
+            lambda t: [
+                ("retractions", NewEntries(t).retraction(evidence_id, reason, day, utc_now()))
+            ],
         )
+    typer.echo(f"retracted {evidence_id} in {path}", err=True)
+
+
+@contextlib.contextmanager
+def _option_errors() -> Iterator[None]:
+    """Name the option the user typed when a field of the new entry is refused."""
+    from condtrack.entries import FieldError
+
+    try:
+        yield
     except FieldError as error:
         option = _OPTION_FOR_FIELD.get(error.field, f"--{error.field}")
         raise CondtrackError(f"{option}: {error.detail}") from None
-    typer.echo(f"retracted {evidence_id} in {path}", err=True)
+
+
+def _confirm(verb: str, tracker: Tracker, path: Path) -> None:
+    """The new id on stdout for scripts; what happened on stderr for people."""
+    from condtrack.models import grade_counts
+
+    entry = tracker.evidence[-1]
+    typer.echo(entry.id)
+    what = f" ({entry.criterion}: {entry.status})" if entry.status else ""
+    if entry.indicator:
+        what += f" ({entry.indicator} = {entry.value})"
+    typer.echo(f"{verb} {entry.id} against {entry.condition}{what} in {path}", err=True)
+    minimum = tracker.scoring.min_reliability
+    if not grade_counts(entry.reliability, minimum):
+        warn(
+            f"graded {entry.reliability}, below this tracker's minimum {minimum}: "
+            "recorded, but it will not count in scores"
+        )

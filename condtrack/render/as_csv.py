@@ -75,6 +75,7 @@ REPORT_COLUMNS = (
     "latest_source",
     "latest_summary",
     "latest_url",
+    "as_of",
 )
 CHANGE_COLUMNS = ("status_before", "score_before", "new_evidence", "retracted", "moves")
 
@@ -87,7 +88,8 @@ def report_csv(briefing: Briefing) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     changes = {c.id: c for c in briefing.changes.conditions} if briefing.changes else None
-    writer.writerow(REPORT_COLUMNS + (CHANGE_COLUMNS if changes is not None else ()))
+    columns = REPORT_COLUMNS + (CHANGE_COLUMNS if changes is not None else ())
+    writer.writerow(columns)
     window = briefing.assessment.window_days
     for row in briefing.rows:
         result, latest = row.result, row.latest
@@ -103,6 +105,7 @@ def report_csv(briefing: Briefing) -> str:
             latest.source if latest else "",
             latest.summary if latest else "",
             (latest.url or "") if latest else "",
+            briefing.as_of.isoformat(),
         ]
         if changes is not None:
             change = changes[result.id]
@@ -115,6 +118,13 @@ def report_csv(briefing: Briefing) -> str:
             ]
         writer.writerow([csv_cell(one_line(cell)) for cell in cells])
     overall = briefing.assessment.overall
-    summary = ["overall", verdict_text(overall), overall.status, f"{overall.score:g}"]
-    writer.writerow([csv_cell(cell) for cell in summary])
+    summary = dict.fromkeys(columns, "")
+    summary.update(
+        condition="overall",
+        title=verdict_text(overall),
+        status=overall.status,
+        score=f"{overall.score:g}",
+        as_of=briefing.as_of.isoformat(),
+    )
+    writer.writerow([csv_cell(cell) for cell in summary.values()])
     return "\ufeff" + buffer.getvalue()
