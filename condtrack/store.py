@@ -119,10 +119,14 @@ def load(path: Path) -> Loaded:
     return Loaded(path, data, check(doc, text, path))
 
 
-def inspect(path: Path) -> tuple[Tracker | None, list[Problem]]:
-    """The tracker and every problem in it (for ``validate``); malformed TOML raises."""
+def inspect(path: Path) -> tuple[Tracker | None, list[Problem], dict[str, Any]]:
+    """The tracker, every problem in it, and the parsed document (for ``validate``).
+
+    Malformed TOML raises instead: nothing else can be checked then.
+    """
     doc, text = parse(read_bytes(path), path)
-    return check_document(doc, text)
+    tracker, problems = check_document(doc, text)
+    return tracker, problems, doc
 
 
 def _first_problem(path: Path, problems: list[Problem]) -> CondtrackError:

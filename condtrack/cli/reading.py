@@ -49,8 +49,11 @@ def evidence(
         str | None, typer.Option("--tag", "-t", help="Only evidence with this tag.")
     ] = None,
     output: Annotated[EvidenceFormat, typer.Option("--format")] = EvidenceFormat.table,
+    everything: Annotated[
+        bool, typer.Option("--all", help="Include entries superseded by an amendment.")
+    ] = False,
 ) -> None:
-    """List logged evidence, retracted entries marked."""
+    """List logged evidence, oldest first; retracted entries are marked."""
     from condtrack.validation import suggest
 
     tracker = options(ctx).load().tracker
@@ -61,10 +64,12 @@ def evidence(
         )
     start = parse_day(since, "--since") if since else None
     end = parse_day(until, "--until") if until else None
+    superseded = {e.supersedes for e in tracker.evidence if e.supersedes}
     entries = [
         e
         for e in sorted(tracker.evidence, key=lambda e: e.date)
-        if (condition is None or e.condition == condition)
+        if (everything or e.id not in superseded)
+        and (condition is None or e.condition == condition)
         and (start is None or e.date >= start)
         and (end is None or e.date <= end)
         and (tag is None or tag in e.tags)
@@ -178,13 +183,31 @@ def check(
 
 @app.command()
 @guarded
-def validate(ctx: typer.Context) -> None:
+def validate(
+    ctx: typer.Context,
+    against_git: Annotated[
+        bool,
+        typer.Option(
+            "--against-git", help="Also check that evidence committed to git was not edited."
+        ),
+    ] = False,
+    revision: Annotated[str, typer.Option(help="The git revision to compare with.")] = "HEAD",
+) -> None:
     """Report every problem in the tracker file, each with its place; exit 2 if any."""
     from condtrack.store import inspect
     from condtrack.textsafe import one_line
 
     path = options(ctx).path()
-    tracker, problems = inspect(path)
+    tracker, problems, document = inspect(path)
+    if against_git:
+        from condtrack.audit import committed_version, edits_since
+
+        committed = committed_version(path, revision)
+        if committed is None:
+            typer.echo(f"{path}: not in git at {revision}; nothing to compare", err=True)
+        else:
+            problems = [*problems, *edits_since(committed, document, revision)]
+            tracker = tracker if not problems else None
     if tracker is None:
         for problem in problems:
             typer.echo(one_line(f"{path}: {problem}"), err=True)

@@ -186,7 +186,7 @@ def amend(
                 )
             ],
         )
-    _confirm(f"amended {evidence_id}:", tracker, path)
+    _confirm(f"amended {evidence_id} with", tracker, path)
 
 
 @app.command()

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from condtrack import __version__
+from condtrack.audit import Chain
 from condtrack.briefing import Briefing
 from condtrack.changes import Changes
 from condtrack.gate import Outcome
@@ -221,4 +222,16 @@ def changes_data(changes: Changes) -> dict[str, Any]:
             }
             for c in changes.conditions
         ],
+    }
+
+
+def history_data(found: Chain) -> dict[str, Any]:
+    retraction = found.retraction
+    return {
+        "schema": SCHEMA,
+        "current": found.versions[-1].id,
+        "versions": [v.model_dump(mode="json") for v in found.versions],
+        "retracted": None
+        if retraction is None
+        else {"date": retraction.date.isoformat(), "reason": retraction.reason},
     }

@@ -16,6 +16,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
+from condtrack.audit import Chain
 from condtrack.changes import Changes
 from condtrack.gate import Outcome
 from condtrack.models import Evidence, Retraction, Tracker
@@ -350,3 +351,36 @@ def changes_view(changes: Changes) -> RenderableType:
         line.append(" → ")
         line.append_text(status_label(new.status))
     return Group(table, line)
+
+
+def history_view(found: Chain) -> RenderableType:
+    from condtrack.audit import changed_fields
+
+    items: list[RenderableType] = []
+    previous: Evidence | None = None
+    for number, version in enumerate(found.versions, start=1):
+        current = number == len(found.versions)
+        head = Text.assemble(
+            (f"v{number} ", "bold"),
+            (version.id, "bold" if current else "dim"),
+            f"  logged {version.logged:%Y-%m-%d %H:%M}Z  ",
+            _what(version),
+            ("  (current)" if current else "  (superseded)", "green" if current else "dim"),
+        )
+        items.append(head)
+        if previous is not None:
+            fields = ", ".join(changed_fields(previous, version)) or "nothing"
+            items.append(Padding(Text(f"changed: {fields}", style="cyan"), (0, 0, 0, 4)))
+            items.append(Padding(user(f"reason: {one_line(version.reason or '')}"), (0, 0, 0, 4)))
+        line = Text.assemble(
+            f"{version.date}  ",
+            user(one_line(version.source), "dim"),
+            "  ",
+            user(one_line(version.summary)),
+        )
+        items.append(Padding(line, (0, 0, 0, 4)))
+        previous = version
+    if found.retraction is not None:
+        reason = one_line(found.retraction.reason)
+        items.append(user(f"retracted {found.retraction.date}: {reason}", "yellow"))
+    return Group(*items)
