@@ -13,8 +13,8 @@ run: $(STAMP_RUN)
 test: $(STAMP_TEST) lint browser pytest
 
 lint: $(STAMP_TEST)
-	$(BIN)/ruff check condtrack tests
-	$(BIN)/ruff format --check condtrack tests
+	$(BIN)/ruff check condtrack tests bench
+	$(BIN)/ruff format --check condtrack tests bench
 	$(BIN)/mypy
 
 pytest: $(STAMP_TEST)
