@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import subprocess
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from condtrack import tomlread
 from condtrack.errors import CondtrackError
 from condtrack.models import Evidence, Retraction, Tracker
 from condtrack.validation import Problem
@@ -71,8 +71,8 @@ def _git(folder: Path, *args: str) -> bytes:
 def edits_since(committed: bytes, current: dict[str, Any], revision: str) -> list[Problem]:
     """Committed evidence and retractions that were changed, removed or reordered since."""
     try:
-        old = tomllib.loads(committed.decode("utf-8").removeprefix("\ufeff"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        old = tomlread.loads(committed.decode("utf-8").removeprefix("\ufeff"))
+    except (UnicodeDecodeError, tomlread.TOMLDecodeError) as error:
         return [Problem(f"the version at {revision}", f"does not parse: {error}")]
     problems = []
     for table in ("evidence", "retractions"):

@@ -15,7 +15,6 @@ import os
 import re
 import tempfile
 import time
-import tomllib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any
 
 import tomli_w
 
+from condtrack import tomlread
 from condtrack.errors import CondtrackError
 from condtrack.models import Tracker
 from condtrack.validation import Problem, check_document
@@ -99,8 +99,8 @@ def parse(data: bytes, path: Path) -> tuple[dict[str, Any], str]:
     # A BOM is harmless to TOML readers that skip it and fatal to those that don't.
     body = text.removeprefix("\ufeff")
     try:
-        return tomllib.loads(body), text
-    except tomllib.TOMLDecodeError as error:
+        return tomlread.loads(body), text
+    except tomlread.TOMLDecodeError as error:
         raise CondtrackError(f"{path}: malformed TOML: {error}") from None
     except RecursionError:
         raise CondtrackError(f"{path}: malformed TOML: nested too deeply") from None
