@@ -55,10 +55,16 @@ def _plausible_date(value: dt.date) -> dt.date:
     return value
 
 
+_HTTP_URL = re.compile(r"https?://[^\s/?#]+", re.IGNORECASE)
+_SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f]")
+_TAG = re.compile(r"[\w][\w.:/-]{0,39}")
+_ADMIRALTY = re.compile(r"[A-F][1-6]")
+
+
 def _http_url(value: str) -> str:
-    if not re.match(r"https?://[^\s/?#]+", value, re.IGNORECASE):
+    if not _HTTP_URL.match(value):
         raise ValueError(f"{value!r} is not an http(s) URL")
-    if any(ch.isspace() or ord(ch) < 0x20 for ch in value):
+    if _SPACE_OR_CONTROL.search(value):
         raise ValueError("a URL must not contain spaces or control characters")
     return value
 
@@ -75,7 +81,7 @@ def _finite_number(value: object) -> object:
 
 
 def _tag(value: str) -> str:
-    if not re.fullmatch(r"[\w][\w.:/-]{0,39}", value):
+    if not _TAG.fullmatch(value):
         raise ValueError(
             f"tag {value!r} must be 1-40 letters, digits or . : / - _ (no spaces), "
             "starting with a letter or digit"
@@ -85,7 +91,7 @@ def _tag(value: str) -> str:
 
 def _admiralty(value: str) -> str:
     code = value.strip().upper()
-    if not re.fullmatch(r"[A-F][1-6]", code):
+    if not _ADMIRALTY.fullmatch(code):
         raise ValueError(
             f"{value!r} is not an Admiralty code (source A-F, information 1-6, e.g. B2)"
         )

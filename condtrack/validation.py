@@ -9,7 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -70,53 +71,58 @@ def cross_check(
     evidence: Sequence[tuple[int, Evidence]],
     retractions: Sequence[tuple[int, Retraction]],
     lines: _HeaderLines | None = None,
-    known_ids: Iterable[str] = (),
+    known_ids: AbstractSet[str] = frozenset(),
 ) -> list[Problem]:
-    """Checks that need the whole file: references resolve, ids are unique, values fit."""
+    """Checks that need the whole file: references resolve, ids are unique, values fit.
+
+    ``known_ids`` are ids already recorded elsewhere (entries checked before these).
+    """
     lines = lines or _HeaderLines(None)
     problems: list[Problem] = []
     conditions = {c.id: c for c in header.conditions}
-    seen: set[str] = set(known_ids)
+    new_ids: set[str] = set()
+    seen = _Either(known_ids, new_ids)
     superseded: dict[str, str] = {}
     for number, entry in evidence:
-        place = lines.place("evidence", number, entry.id)
+        place = _LazyPlace(lines, "evidence", number, entry.id)
         if entry.id in seen:
-            problems.append(Problem(place, f"id {entry.id!r} is used twice", "id"))
+            problems.append(Problem(str(place), f"id {entry.id!r} is used twice", "id"))
         if entry.supersedes is not None:
             if entry.supersedes not in seen:
                 problems.append(
                     Problem(
-                        place, f"supersedes unknown evidence {entry.supersedes!r}", "supersedes"
+                        str(place),
+                        f"supersedes unknown evidence {entry.supersedes!r}",
+                        "supersedes",
                     )
                 )
             elif entry.supersedes in superseded:
                 problems.append(
                     Problem(
-                        place,
+                        str(place),
                         f"{entry.supersedes!r} was already amended by "
                         f"{superseded[entry.supersedes]!r}",
                         "supersedes",
                     )
                 )
             superseded.setdefault(entry.supersedes, entry.id)
-        seen.add(entry.id)
+        new_ids.add(entry.id)
         condition = conditions.get(entry.condition)
         if condition is None:
             problems.append(
-                Problem(place, _unknown("condition", entry.condition, conditions), "condition")
+                Problem(str(place), _unknown("condition", entry.condition, conditions), "condition")
             )
             continue
         if entry.criterion is not None and condition.criterion(entry.criterion) is None:
             valid = [c.id for c in condition.criteria]
-            problems.append(
-                Problem(place, _unknown("criterion", entry.criterion, valid), "criterion")
-            )
+            message = _unknown("criterion", entry.criterion, valid, condition.id)
+            problems.append(Problem(str(place), message, "criterion"))
         if entry.indicator is not None:
             indicator = condition.indicator(entry.indicator)
             if indicator is None:
                 valid = [i.id for i in condition.indicators]
-                message = _unknown(f"indicator for {condition.id}:", entry.indicator, valid)
-                problems.append(Problem(place, message, "indicator"))
+                message = _unknown("indicator", entry.indicator, valid, condition.id)
+                problems.append(Problem(str(place), message, "indicator"))
             elif (
                 indicator.minimum is not None
                 and entry.value is not None
@@ -124,26 +130,52 @@ def cross_check(
             ):
                 problems.append(
                     Problem(
-                        place,
+                        str(place),
                         f"{entry.value} is below {indicator.id}'s minimum of {indicator.minimum}",
                         "value",
                     )
                 )
         if entry.date > entry.logged.date() + _ONE_DAY:
             problems.append(
-                Problem(place, f"dated {entry.date} but logged on {entry.logged.date()}", "date")
+                Problem(
+                    str(place), f"dated {entry.date} but logged on {entry.logged.date()}", "date"
+                )
             )
     for number, retraction in retractions:
         if retraction.evidence not in seen:
-            place = lines.place("retractions", number, None)
+            place = _LazyPlace(lines, "retractions", number, None)
             problems.append(
-                Problem(place, f"retracts unknown evidence {retraction.evidence!r}", "evidence")
+                Problem(
+                    str(place), f"retracts unknown evidence {retraction.evidence!r}", "evidence"
+                )
             )
     return problems
 
 
-def _unknown(what: str, value: str, valid: Iterable[str]) -> str:
-    return f"unknown {what} {value!r} {suggest(value, list(valid))}"
+class _Either:
+    """Membership in either of two sets, without copying the large one."""
+
+    def __init__(self, first: AbstractSet[str], second: AbstractSet[str]) -> None:
+        self.first, self.second = first, second
+
+    def __contains__(self, item: object) -> bool:
+        return item in self.first or item in self.second
+
+
+class _LazyPlace:
+    """An entry's place, worked out only when a problem is reported."""
+
+    def __init__(self, lines: _HeaderLines, table: str, number: int, entry_id: str | None):
+        self.args = (lines, table, number, entry_id)
+
+    def __str__(self) -> str:
+        lines, table, number, entry_id = self.args
+        return lines.place(table, number, entry_id)
+
+
+def _unknown(what: str, value: str, valid: Iterable[str], owner: str | None = None) -> str:
+    belongs = f" for {owner}" if owner else ""
+    return f"unknown {what} {value!r}{belongs} {suggest(value, list(valid))}"
 
 
 def suggest(value: str, valid: Sequence[str]) -> str:
@@ -156,11 +188,14 @@ def did_you_mean(value: str, valid: Iterable[str]) -> str:
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
-def _validate(model: type[M], raw: Any, problems: list[Problem], place: str) -> M | None:
+def _validate(
+    model: type[M], raw: Any, problems: list[Problem], place: str | Callable[[], str]
+) -> M | None:
     try:
         return model.model_validate(raw)
     except ValidationError as error:
-        problems.extend(_problems_from(error, place, raw))
+        where = place() if callable(place) else place  # named only when needed: it costs
+        problems.extend(_problems_from(error, where, raw))
         return None
 
 
@@ -176,8 +211,11 @@ def _validate_list(
         return []
     valid: list[tuple[int, M]] = []
     for number, item in enumerate(raw, start=1):
-        entry_id = item.get("id") if isinstance(item, dict) else None
-        place = lines.place(table, number, entry_id if isinstance(entry_id, str) else None)
+
+        def place(number: int = number, item: Any = item) -> str:
+            entry_id = item.get("id") if isinstance(item, dict) else None
+            return lines.place(table, number, entry_id if isinstance(entry_id, str) else None)
+
         entry = _validate(model, item, problems, place)
         if entry is not None:
             valid.append((number, entry))
