@@ -14,25 +14,13 @@ from typing import Any
 
 from condtrack.entries import FieldError, NewEntries, parse_number
 from condtrack.errors import CondtrackError
-from condtrack.models import Tracker
+from condtrack.models import Evidence, Tracker
 
-# The fields of `condtrack log`, plus an optional stable id from the source system.
-FIELDS = (
-    "id",
-    "condition",
-    "criterion",
-    "status",
-    "indicator",
-    "value",
-    "date",
-    "source",
-    "url",
-    "reliability",
-    "summary",
-    "tags",
-)
-# Columns that `condtrack evidence --format csv` exports but an import sets itself.
-IGNORED = ("logged", "retracted", "retraction_reason", "supersedes", "reason")
+# Columns an import reads: the fields of `condtrack log`, plus an optional stable id from
+# the source system. The others that `condtrack evidence --format csv` exports are set by
+# condtrack itself, so an import ignores them.
+IGNORED = ("logged", "supersedes", "reason", "retracted", "retraction_reason")
+FIELDS = tuple(name for name in Evidence.model_fields if name not in IGNORED)
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 

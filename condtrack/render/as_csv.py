@@ -17,48 +17,21 @@ from condtrack.render.figures import (
 )
 from condtrack.textsafe import csv_cell, one_line
 
-EVIDENCE_COLUMNS = (
-    "id",
-    "condition",
-    "criterion",
-    "status",
-    "indicator",
-    "value",
-    "date",
-    "source",
-    "url",
-    "reliability",
-    "summary",
-    "tags",
-    "logged",
-    "retracted",
-    "retraction_reason",
-)
+EVIDENCE_COLUMNS = (*Evidence.model_fields, "retracted", "retraction_reason")
 
 
 def evidence_csv(entries: Iterable[Evidence], retractions: Mapping[str, Retraction]) -> str:
+    """Every field of each entry; tags joined by ';' as `condtrack import` reads them."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(EVIDENCE_COLUMNS)
     for entry in entries:
+        row = entry.model_dump(mode="json")
+        row["tags"] = ";".join(entry.tags)
         retraction = retractions.get(entry.id)
-        cells = [
-            entry.id,
-            entry.condition,
-            entry.criterion or "",
-            entry.status or "",
-            entry.indicator or "",
-            "" if entry.value is None else str(entry.value),
-            entry.date.isoformat(),
-            entry.source,
-            entry.url or "",
-            entry.reliability,
-            entry.summary,
-            ";".join(entry.tags),
-            entry.logged.isoformat(),
-            "" if retraction is None else retraction.date.isoformat(),
-            "" if retraction is None else retraction.reason,
-        ]
+        row["retracted"] = "" if retraction is None else retraction.date.isoformat()
+        row["retraction_reason"] = "" if retraction is None else retraction.reason
+        cells = ["" if row[name] is None else str(row[name]) for name in EVIDENCE_COLUMNS]
         writer.writerow([csv_cell(cell) for cell in cells])
     return buffer.getvalue()
 
