@@ -25,27 +25,13 @@ import tomli_w
 from condtrack import tomlread
 from condtrack.errors import CondtrackError
 from condtrack.models import Tracker
+from condtrack.textsafe import toml_escapes
 from condtrack.validation import Problem, check_document
 
 DEFAULT_NAME = "conditions.toml"
 ENV_FILE = "CONDTRACK_FILE"
 ENV_LOCK_TIMEOUT = "CONDTRACK_LOCK_TIMEOUT"
 MAX_FILE_BYTES = 512 * 1024 * 1024
-
-# Characters a TOML writer may leave raw inside strings but that would make the file
-# read differently from what it holds in an editor or a diff ("Trojan Source").
-_HIDDEN_IN_STRINGS = {
-    chr(c): f"\\u{c:04X}"
-    for c in (
-        0x061C,
-        *range(0x200B, 0x2010),
-        *range(0x202A, 0x202F),
-        *range(0x2060, 0x206A),
-        0x2028,
-        0x2029,
-        0xFEFF,
-    )
-}
 
 
 @dataclass(frozen=True)
@@ -137,9 +123,7 @@ def _first_problem(path: Path, problems: list[Problem]) -> CondtrackError:
 
 def serialize_entry(table: str, entry: Mapping[str, Any]) -> bytes:
     """One ``[[table]]`` block, with any text-hiding characters escaped."""
-    text = tomli_w.dumps({table: [dict(entry)]})
-    for char, escape in _HIDDEN_IN_STRINGS.items():
-        text = text.replace(char, escape)
+    text = toml_escapes(tomli_w.dumps({table: [dict(entry)]}))
     # UTC timestamps in the short form people write by hand: 2026-03-03T09:12:00Z.
     text = _UTC_DATETIME.sub(r"\1T\2Z", text)
     text = _MULTILINE_ARRAY.sub(_one_line_array, text)
@@ -265,7 +249,10 @@ def locked(path: Path) -> Iterator[None]:
     An flock dies with its process, so a killed writer never leaves a lock behind.
     """
     sidecar = lock_path(path)
-    timeout = float(os.environ.get(ENV_LOCK_TIMEOUT, "30"))
+    try:
+        timeout = float(os.environ.get(ENV_LOCK_TIMEOUT, "30"))
+    except ValueError:
+        raise CondtrackError(f"${ENV_LOCK_TIMEOUT} must be a number of seconds") from None
     try:
         fd = os.open(sidecar, os.O_RDWR | os.O_CREAT, 0o666)
     except OSError as error:

@@ -10,13 +10,23 @@ from __future__ import annotations
 
 import re
 
-# C0 controls (except newline), DEL, C1 controls, and the Unicode formatting characters
-# that reorder or hide text (bidi overrides and isolates, zero-width marks): a terminal
-# or an editor would act on them instead of showing them.
-_UNSAFE = re.compile(
-    "[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]"
-)
-_UNSAFE_WITH_NEWLINE = re.compile(_UNSAFE.pattern[:-1] + "\n]")
+# Unicode formatting characters that reorder or hide text (bidi overrides and isolates,
+# zero-width marks, line separators, BOM): an editor or a terminal acts on them instead
+# of showing them ("Trojan Source").
+_INVISIBLE = "\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2069\ufeff"
+# Those, C0 controls (except newline), DEL and C1 controls.
+_UNSAFE = re.compile(f"[\x00-\x09\x0b-\x1f\x7f-\x9f{_INVISIBLE}]")
+_UNSAFE_WITH_NEWLINE = re.compile(f"[\x00-\x1f\x7f-\x9f{_INVISIBLE}]")
+_INVISIBLE_ONLY = re.compile(f"[{_INVISIBLE}]")
+
+
+def toml_escapes(toml: str) -> str:
+    """Invisible characters in serialized TOML strings as ``\\uXXXX`` escapes.
+
+    A TOML writer may leave them raw inside strings; escaped, the file reads in an
+    editor or a diff exactly as it parses.
+    """
+    return _INVISIBLE_ONLY.sub(lambda m: f"\\u{ord(m.group()):04X}", toml)
 
 
 def _escape(match: re.Match[str]) -> str:
