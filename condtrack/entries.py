@@ -44,6 +44,8 @@ def parse_number(text: str) -> int | float:
     cleaned = text.strip()
     if not _NUMBER.fullmatch(cleaned):
         raise FieldError("value", f"{text!r} is not a number (write 1000 or 2.5)")
+    if len(cleaned) > 40:  # far past any plausible figure, and int() has a digit limit
+        raise FieldError("value", f"{cleaned[:20]}... is implausibly large (limit 1e15)")
     if re.fullmatch(r"[-+]?\d+", cleaned):
         return int(cleaned)
     return float(cleaned)

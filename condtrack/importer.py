@@ -58,18 +58,23 @@ def read_rows(path: Path, data_format: str | None) -> list[tuple[int, dict[str, 
 
 def _csv_rows(text: str, path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    _check_columns(reader.fieldnames or [], path)
-    for number, row in enumerate(reader, start=2):
-        if None in row:
-            raise CondtrackError(f"{path}: row {number} has more cells than the header")
-        yield number, {k: v for k, v in row.items() if k in FIELDS and v not in ("", None)}
+    number = 1
+    try:
+        _check_columns(reader.fieldnames or [], path)
+        for number, row in enumerate(reader, start=2):
+            if None in row:
+                raise CondtrackError(f"{path}: row {number} has more cells than the header")
+            yield number, {k: v for k, v in row.items() if k in FIELDS and v not in ("", None)}
+    except csv.Error as error:  # e.g. a cell over the csv module's size limit
+        raise CondtrackError(f"{path}: row {number + 1}: not readable as CSV: {error}") from None
 
 
 def _json_rows(text: str, path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     try:
         items = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise CondtrackError(f"{path}: not valid JSON: {error}") from None
+    except (ValueError, RecursionError) as error:  # ValueError covers JSONDecodeError
+        reason = "nested too deeply" if isinstance(error, RecursionError) else str(error)
+        raise CondtrackError(f"{path}: not valid JSON: {reason}") from None
     if not isinstance(items, list):
         raise CondtrackError(f"{path}: expected a JSON list of objects")
     for number, item in enumerate(items, start=1):

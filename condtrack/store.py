@@ -25,7 +25,7 @@ import tomli_w
 from condtrack import tomlread
 from condtrack.errors import CondtrackError
 from condtrack.models import Tracker
-from condtrack.textsafe import toml_escapes
+from condtrack.textsafe import serialized_escapes
 from condtrack.validation import Problem, check_document
 
 DEFAULT_NAME = "conditions.toml"
@@ -39,6 +39,7 @@ class Loaded:
     path: Path
     data: bytes
     tracker: Tracker
+    identity: tuple[int, int, int, int] = (0, 0, 0, 0)  # inode, device, size, mtime_ns
 
 
 def locate(explicit: Path | None, env: Mapping[str, str] = os.environ) -> Path:
@@ -88,6 +89,8 @@ def parse(data: bytes, path: Path) -> tuple[dict[str, Any], str]:
         return tomlread.loads(body), text
     except tomlread.TOMLDecodeError as error:
         raise CondtrackError(f"{path}: malformed TOML: {error}") from None
+    except ValueError as error:  # e.g. an integer too long to convert
+        raise CondtrackError(f"{path}: unreadable TOML value: {error}") from None
     except RecursionError:
         raise CondtrackError(f"{path}: malformed TOML: nested too deeply") from None
 
@@ -100,9 +103,18 @@ def check(doc: dict[str, Any], text: str, path: Path) -> Tracker:
 
 
 def load(path: Path) -> Loaded:
+    identity = _identity(path)
     data = read_bytes(path)
     doc, text = parse(data, path)
-    return Loaded(path, data, check(doc, text, path))
+    return Loaded(path, data, check(doc, text, path), identity)
+
+
+def _identity(path: Path) -> tuple[int, int, int, int]:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return (0, 0, 0, 0)  # read_bytes reports the problem
+    return (info.st_ino, info.st_dev, info.st_size, info.st_mtime_ns)
 
 
 def inspect(path: Path) -> tuple[Tracker | None, list[Problem], dict[str, Any]]:
@@ -123,7 +135,9 @@ def _first_problem(path: Path, problems: list[Problem]) -> CondtrackError:
 
 def serialize_entry(table: str, entry: Mapping[str, Any]) -> bytes:
     """One ``[[table]]`` block, with any text-hiding characters escaped."""
-    text = toml_escapes(tomli_w.dumps({table: [dict(entry)]}))
+    # The entry's keys as a table under an explicit header: tomli_w would write a short
+    # array of tables inline, which appended after another table would become its key.
+    text = f"[[{table}]]\n" + serialized_escapes(tomli_w.dumps(dict(entry)))
     # UTC timestamps in the short form people write by hand: 2026-03-03T09:12:00Z.
     text = _UTC_DATETIME.sub(r"\1T\2Z", text)
     text = _MULTILINE_ARRAY.sub(_one_line_array, text)
@@ -164,6 +178,10 @@ def append(path: Path, build: Callable[[Tracker], Entries], *, dry_run: bool = F
         old = current.data
         separator = b"\n" if old.endswith(b"\n") or not old else b"\n\n"
         new = old + separator + blocks
+        if len(new) > MAX_FILE_BYTES:
+            raise CondtrackError(
+                f"{path}: refusing to grow the file past {MAX_FILE_BYTES // 2**20} MiB"
+            )
         try:
             doc, text = parse(new, path)
             updated = check(doc, text, path)
@@ -176,8 +194,25 @@ def append(path: Path, build: Callable[[Tracker], Entries], *, dry_run: bool = F
             if len(getattr(updated, table)) != len(getattr(current.tracker, table)) + added:
                 raise CondtrackError(f"{path}: appending would not add {added} [[{table}]]")
         if not dry_run:
+            _unchanged_since_read(path, current)
             write_atomic(path, new)
         return updated
+
+
+def _unchanged_since_read(path: Path, read: Loaded) -> None:
+    """Refuse to write when the file was deleted, moved or replaced since it was read.
+
+    Writers hold the lock, so only something outside condtrack can do that; writing then
+    would resurrect a deleted file or overwrite a replacement.
+    """
+    try:
+        now = os.stat(path)
+    except FileNotFoundError:
+        raise CondtrackError(f"{path} was deleted or moved while condtrack was writing") from None
+    if (now.st_ino, now.st_dev, now.st_size) != read.identity[
+        :3
+    ] or now.st_mtime_ns != read.identity[3]:
+        raise CondtrackError(f"{path} was changed by another program while condtrack was writing")
 
 
 def write_atomic(path: Path, data: bytes) -> None:

@@ -17,16 +17,17 @@ _INVISIBLE = "\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2069\ufeff"
 # Those, C0 controls (except newline), DEL and C1 controls.
 _UNSAFE = re.compile(f"[\x00-\x09\x0b-\x1f\x7f-\x9f{_INVISIBLE}]")
 _UNSAFE_WITH_NEWLINE = re.compile(f"[\x00-\x1f\x7f-\x9f{_INVISIBLE}]")
-_INVISIBLE_ONLY = re.compile(f"[{_INVISIBLE}]")
+_SERIALIZED_UNSAFE = re.compile(f"[\x7f-\x9f{_INVISIBLE}]")
 
 
-def toml_escapes(toml: str) -> str:
-    """Invisible characters in serialized TOML strings as ``\\uXXXX`` escapes.
+def serialized_escapes(serialized: str) -> str:
+    """DEL, C1 controls and invisible characters in TOML or JSON text as ``\\uXXXX``.
 
-    A TOML writer may leave them raw inside strings; escaped, the file reads in an
-    editor or a diff exactly as it parses.
+    Writers leave them raw inside strings (C0 controls they escape already), where a
+    terminal would act on them or an editor hide them. Both formats read the escape back
+    as the same character, so the data is unchanged.
     """
-    return _INVISIBLE_ONLY.sub(lambda m: f"\\u{ord(m.group()):04X}", toml)
+    return _SERIALIZED_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04X}", serialized)
 
 
 def _escape(match: re.Match[str]) -> str:

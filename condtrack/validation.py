@@ -6,7 +6,6 @@ analyst what to fix. ``condtrack validate`` lists them all; other commands stop 
 
 from __future__ import annotations
 
-import datetime as dt
 import difflib
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -18,9 +17,6 @@ from pydantic import BaseModel, ValidationError
 
 from condtrack.models import Evidence, Header, Retraction, Tracker
 
-# Evidence may be logged up to a day "ahead" of its UTC timestamp: the analyst's local
-# date can be a day later than the date in UTC.
-_ONE_DAY = dt.timedelta(days=1)
 M = TypeVar("M", bound=BaseModel)
 KNOWN_TABLES = ("tracker", "scoring", "conditions", "evidence", "retractions")
 
@@ -135,7 +131,7 @@ def cross_check(
                         "value",
                     )
                 )
-        if entry.date > entry.logged.date() + _ONE_DAY:
+        if (entry.date - entry.logged.date()).days > 1:
             problems.append(
                 Problem(
                     str(place), f"dated {entry.date} but logged on {entry.logged.date()}", "date"

@@ -15,7 +15,7 @@ from condtrack.render.figures import (
     marks_text,
     verdict_text,
 )
-from condtrack.textsafe import csv_cell, one_line
+from condtrack.textsafe import csv_cell, one_line, visible
 
 EVIDENCE_COLUMNS = (*Evidence.model_fields, "retracted", "retraction_reason")
 
@@ -32,7 +32,8 @@ def evidence_csv(entries: Iterable[Evidence], retractions: Mapping[str, Retracti
         row["retracted"] = "" if retraction is None else retraction.date.isoformat()
         row["retraction_reason"] = "" if retraction is None else retraction.reason
         cells = ["" if row[name] is None else str(row[name]) for name in EVIDENCE_COLUMNS]
-        writer.writerow([csv_cell(cell) for cell in cells])
+        # Newlines are data a spreadsheet keeps; other controls could act on a terminal.
+        writer.writerow([csv_cell(visible(cell)) for cell in cells])
     return buffer.getvalue()
 
 

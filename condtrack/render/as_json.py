@@ -14,12 +14,14 @@ from condtrack.changes import Changes
 from condtrack.gate import Outcome
 from condtrack.models import Evidence, Retraction
 from condtrack.scoring import Assessment, ConditionResult, IndicatorResult
+from condtrack.textsafe import serialized_escapes
 
 SCHEMA = 1
 
 
 def dumps(data: Any) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False, default=_default) + "\n"
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=_default)
+    return serialized_escapes(text) + "\n"
 
 
 def _default(value: object) -> str:

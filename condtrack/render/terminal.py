@@ -363,7 +363,7 @@ def history_view(found: Chain) -> RenderableType:
         head = Text.assemble(
             (f"v{number} ", "bold"),
             (version.id, "bold" if current else "dim"),
-            f"  logged {version.logged:%Y-%m-%d %H:%M}Z  ",
+            f"  logged {version.logged.astimezone(dt.UTC):%Y-%m-%d %H:%M}Z  ",
             _what(version),
             ("  (current)" if current else "  (superseded)", "green" if current else "dim"),
         )
