@@ -110,7 +110,7 @@ LOG_ARGS = ("log", "troops", "--summary", "x", "--source", "y", "--date", "2025-
 # What a terminal would act on instead of showing: C0 controls but newline, DEL, C1
 # controls, and the Unicode characters that reorder or hide text.
 TERMINAL_UNSAFE = re.compile(
-    "[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]"
+    "[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2069\ufeff]"
 )
 # Escape sequences proper: ESC, and the 8-bit C1 controls (CSI, OSC, ST ...).
 ESCAPES = re.compile("[\x1b\x80-\x9f]")
@@ -260,6 +260,13 @@ def invalid(path: Path, *fragments: str, command: Sequence[str] = ("validate",))
 
 
 # --- the tracker file ----------------------------------------------------------------------
+
+
+def file_with(folder: Path, content: str | bytes, name: str = "conditions.toml") -> Path:
+    """A tracker file in ``folder`` holding exactly ``content``."""
+    path = folder / name
+    path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+    return path
 
 
 def document(path: Path) -> dict[str, Any]:

@@ -81,11 +81,11 @@ def inject(monkeypatch: pytest.MonkeyPatch, step: str) -> None:
         raise AssertionError(step)
 
 
-STEPS = {
-    "create temporary": "No space left on device",
-    "write": "No space left on device",
-    "fsync": "Input/output error",
-    "rename": "Disk quota exceeded",
+STEPS = {  # the step that fails, and the reason the message must give
+    "create temporary": os.strerror(errno.ENOSPC),
+    "write": os.strerror(errno.ENOSPC),
+    "fsync": os.strerror(errno.EIO),
+    "rename": os.strerror(errno.EDQUOT),
 }
 
 
@@ -180,8 +180,7 @@ def test_read_only_places_refuse_every_write_and_allow_every_read(
     commands = write_commands(shared)
     warm_up(shared, commands)
     path.chmod(0o444 if "file" in layout or "both" in layout else 0o666)
-    if "folder" in layout or "both" in layout:
-        folder.chmod(0o555)
+    folder.chmod(0o555 if "folder" in layout or "both" in layout else 0o777)
     before = path.read_bytes()
     listing = sorted(os.listdir(folder))
 
@@ -264,6 +263,16 @@ def test_a_file_deleted_or_renamed_mid_write_is_not_recreated(
     if change == "renamed":
         assert moved.read_bytes() == old
     assert temporaries(filled) == []
+
+
+@pytest.mark.parametrize("command", ["log", "amend", "retract", "import-csv", "status"])
+def test_a_folder_where_the_file_should_be(tmp_path: Path, command: str) -> None:
+    folder = tmp_path / "conditions.toml"
+    folder.mkdir()
+    (folder / "inside.txt").write_text("keep", "utf-8")
+    args = {**write_commands(tmp_path), "status": ("status",)}[command]
+    one_line_error(run(folder, *args), str(folder), "is a folder")
+    assert [p.name for p in folder.iterdir()] == ["inside.txt"]
 
 
 def test_a_file_deleted_before_the_command_is_a_clear_error(tmp_path: Path) -> None:
