@@ -94,11 +94,10 @@ def import_(
             typer.echo(f"{source}: row {row}: duplicate of {earlier}", err=True)
         reasons = []
         if result.problems:
-            reasons.append(f"{len(result.problems)} bad rows")
+            reasons.append(_count(len(result.problems), "bad row"))
         if result.duplicates:
-            reasons.append(
-                f"{len(result.duplicates)} duplicates (--skip-duplicates leaves them out)"
-            )
+            duplicates = _count(len(result.duplicates), "duplicate")
+            reasons.append(f"{duplicates} (--skip-duplicates leaves them out)")
         raise CondtrackError(f"nothing imported: {' and '.join(reasons)}") from None
     result = outcome[-1]
     if dry_run:
@@ -110,9 +109,16 @@ def import_(
     else:
         for entry in result.entries:
             typer.echo(entry["id"])
-    skipped = f", {len(result.duplicates)} duplicates skipped" if result.duplicates else ""
+    skipped = (
+        f", {_count(len(result.duplicates), 'duplicate')} skipped" if result.duplicates else ""
+    )
     verb = "would import" if dry_run else "imported"
-    typer.echo(f"{verb} {len(result.entries)} entries into {path}{skipped}", err=True)
+    typer.echo(f"{verb} {_count(len(result.entries), 'entry')} into {path}{skipped}", err=True)
+
+
+def _count(number: int, noun: str) -> str:
+    plural = noun[:-1] + "ies" if noun.endswith("y") else noun + "s"
+    return f"{number} {noun if number == 1 else plural}"
 
 
 class _Refused(Exception):

@@ -184,7 +184,7 @@ def test_duplicates_are_reported_then_skipped_on_request(filled: Path, tmp_path:
 
     result = ok(run(filled, "import", str(source), "--skip-duplicates"))
     [new_id] = result.stdout.split()
-    assert result.stderr == f"imported 1 entries into {filled}, 4 duplicates skipped\n"
+    assert result.stderr == f"imported 1 entry into {filled}, 4 duplicates skipped\n"
     assert evidence_of(filled)[-1]["id"] == new_id and len(evidence_of(filled)) == 5
 
     # Again: everything is a duplicate now, and nothing is written at all.
