@@ -96,6 +96,25 @@ label = "revolving door"
 """
 
 
+# A third condition whose indicator has no minimum, so negative figures are allowed.
+ECONOMY = """
+[[conditions]]
+id = "economy"
+title = "Economic opening"
+
+[[conditions.criteria]]
+id = "trade-open"
+text = "Trade is open."
+
+[[conditions.indicators]]
+id = "balance"
+label = "Trade balance"
+unit = "USD m"
+kind = "stock"
+better = "higher"
+"""
+
+
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()

@@ -31,27 +31,10 @@ from typer.testing import CliRunner
 
 from condtrack.cli import app
 from condtrack.store import lock_path
-from tests.conftest import SMALL_TRACKER, Invoke
+from tests.conftest import ECONOMY, SMALL_TRACKER, Invoke
 
 LogFn = Callable[..., str]
 
-# A third condition whose indicator has no minimum, so negative figures are allowed.
-ECONOMY = """
-[[conditions]]
-id = "economy"
-title = "Economic opening"
-
-[[conditions.criteria]]
-id = "trade-open"
-text = "Trade is open."
-
-[[conditions.indicators]]
-id = "balance"
-label = "Trade balance"
-unit = "USD m"
-kind = "stock"
-better = "higher"
-"""
 TRACKER = SMALL_TRACKER + ECONOMY
 LOG_ARGS = ("log", "troops", "--summary", "x", "--source", "y")
 WIDE = {"COLUMNS": "500"}  # no wrapping: what we look for stays on one line

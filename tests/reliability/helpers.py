@@ -27,25 +27,8 @@ from typer.testing import CliRunner, Result
 
 from condtrack.cli import app
 from condtrack.store import lock_path
-from tests.conftest import SMALL_TRACKER
+from tests.conftest import ECONOMY, SMALL_TRACKER
 
-# A third condition whose indicator has no minimum, so negative figures are allowed.
-ECONOMY = """
-[[conditions]]
-id = "economy"
-title = "Economic opening"
-
-[[conditions.criteria]]
-id = "trade-open"
-text = "Trade is open."
-
-[[conditions.indicators]]
-id = "balance"
-label = "Trade balance"
-unit = "USD m"
-kind = "stock"
-better = "higher"
-"""
 TRACKER = SMALL_TRACKER + ECONOMY
 
 # The same tracker with a little of everything appended by hand: an assessment, figures,
