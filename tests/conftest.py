@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -186,3 +187,43 @@ def status_json(cli: Invoke) -> Callable[..., dict[str, Any]]:
         return data
 
     return run
+
+
+NOBODY = 65534
+
+
+def as_unprivileged(action: Callable[[], Any]) -> Any:
+    """Run ``action`` as a user whom file permissions bind, and return what it returns.
+
+    As root permissions are not enforced, so a forked child drops to ``nobody`` first;
+    everything it runs must be imported beforehand. The result travels back as JSON.
+    """
+    if os.geteuid() != 0:
+        return action()
+    if not hasattr(os, "fork"):
+        pytest.skip("root without fork(): file permissions cannot be tested")
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child never returns into pytest
+        try:
+            os.close(reader)
+            os.setgroups([])
+            os.setgid(NOBODY)
+            os.setuid(NOBODY)
+            payload = json.dumps({"ok": action()})
+        except BaseException as error:
+            payload = json.dumps({"error": repr(error)})
+        finally:
+            try:
+                os.write(writer, payload.encode())
+            finally:
+                os._exit(0)
+    os.close(writer)
+    data = b""
+    while chunk := os.read(reader, 65536):
+        data += chunk
+    os.close(reader)
+    os.waitpid(pid, 0)
+    answer = json.loads(data)
+    assert "error" not in answer, answer.get("error")
+    return answer["ok"]

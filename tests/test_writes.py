@@ -31,7 +31,7 @@ from typer.testing import CliRunner
 
 from condtrack.cli import app
 from condtrack.store import lock_path
-from tests.conftest import ECONOMY, SMALL_TRACKER, Invoke
+from tests.conftest import ECONOMY, SMALL_TRACKER, Invoke, as_unprivileged
 
 LogFn = Callable[..., str]
 
@@ -325,43 +325,10 @@ def test_an_unusable_lock_file_is_a_clear_error(cli: Invoke, tracker_file: Path)
 
 # --- permissions --------------------------------------------------------------------------
 
-NOBODY = 65534
-
 
 def unprivileged(action: Callable[[], tuple[int, str]]) -> tuple[int, str]:
-    """Run ``action`` as a user whom file permissions bind.
-
-    As root, permissions are not enforced, so a forked child drops to ``nobody`` first
-    (everything it needs is imported by the parent beforehand). Otherwise, run it here.
-    """
-    if os.geteuid() != 0:
-        return action()
-    if not hasattr(os, "fork"):
-        pytest.skip("running as root without fork(): permissions cannot be tested")
-    reader, writer = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: never return into pytest
-        try:
-            os.close(reader)
-            os.setgroups([])
-            os.setgid(NOBODY)
-            os.setuid(NOBODY)
-            payload = json.dumps(action())
-        except BaseException as error:
-            payload = json.dumps([-1, f"child failed: {error!r}"])
-        finally:
-            try:
-                os.write(writer, payload.encode())
-            finally:
-                os._exit(0)
-    os.close(writer)
-    data = b""
-    while chunk := os.read(reader, 65536):
-        data += chunk
-    os.close(reader)
-    os.waitpid(pid, 0)
-    code, message = json.loads(data)
-    assert code != -1, message
+    """Run ``action`` as a user whom file permissions bind (see ``as_unprivileged``)."""
+    code, message = as_unprivileged(action)
     return int(code), str(message)
 
 

@@ -19,10 +19,10 @@ import pytest
 
 import condtrack.store
 from condtrack.store import lock_path
+from tests.conftest import as_unprivileged
 from tests.reliability.helpers import (
     LOG_ARGS,
     WITH_EVIDENCE,
-    as_unprivileged,
     evidence_of,
     ok,
     one_line_error,
