@@ -177,8 +177,8 @@ class Condition(Model):
     weight: Weight = 1.0
     snapback: bool = False
     criteria: list[Criterion] = Field(min_length=1)
-    indicators: list[Indicator] = []
-    offsets: list[Offset] = []
+    indicators: list[Indicator] = Field(default_factory=list)
+    offsets: list[Offset] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _consistent(self) -> Condition:
@@ -224,7 +224,7 @@ class Evidence(Model):
     url: Url | None = None
     reliability: Reliability = "F6"
     summary: Annotated[Required, Field(max_length=MAX_SUMMARY)]
-    tags: list[Tag] = Field(default=[], max_length=20)
+    tags: list[Tag] = Field(default_factory=list, max_length=20)  # a shared [] is copied per entry
     supersedes: EntryId | None = None  # the entry this one corrects (see `condtrack amend`)
     reason: Annotated[Required, Field(max_length=MAX_SUMMARY)] | None = None
     logged: AwareDatetime

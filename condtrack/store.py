@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import gc
 import os
 import re
 import tempfile
@@ -105,8 +106,32 @@ def check(doc: dict[str, Any], text: str, path: Path) -> Tracker:
 def load(path: Path) -> Loaded:
     identity = _identity(path)
     data = read_bytes(path)
-    doc, text = parse(data, path)
-    return Loaded(path, data, check(doc, text, path), identity)
+    return Loaded(path, data, read_tracker(data, path), identity)
+
+
+def read_tracker(data: bytes, path: Path) -> Tracker:
+    """The checked tracker: slice by slice when the file allows, else whole (see slices)."""
+    from condtrack.slices import read_tracker as read_in_slices
+
+    with _collector_paused():
+        tracker = read_in_slices(data)
+        if tracker is None:
+            doc, text = parse(data, path)
+            tracker = check(doc, text, path)
+    return tracker
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    # Reading builds hundreds of thousands of objects and frees none of them; the cyclic
+    # collector would walk all of them again and again for nothing.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _identity(path: Path) -> tuple[int, int, int, int]:
