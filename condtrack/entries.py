@@ -6,12 +6,15 @@ import datetime as dt
 import re
 import secrets
 from collections.abc import Iterable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from condtrack.errors import CondtrackError
-from condtrack.models import Evidence, Retraction, Tracker
+from condtrack.models import Evidence, Header, Retraction, Tracker
 from condtrack.validation import cross_check, did_you_mean
 
 M = TypeVar("M", bound=BaseModel)
@@ -55,15 +58,54 @@ def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
-class NewEntries:
-    """Makes entries to append to one tracker, remembering the ids it has handed out."""
+class Existing(Protocol):
+    """The file new entries join: its settings and ids at once, every entry on demand."""
 
-    def __init__(self, tracker: Tracker) -> None:
-        self.tracker = tracker
-        self.taken = {e.id for e in tracker.evidence}
-        self.by_id = {e.id: e for e in tracker.evidence}
-        self.amended = {e.supersedes: e.id for e in tracker.evidence if e.supersedes}
-        self.retracted = {r.evidence: r for r in tracker.retractions}
+    @property
+    def header(self) -> Header: ...
+    @property
+    def ids(self) -> AbstractSet[str]: ...
+    @property
+    def tracker(self) -> Tracker: ...
+
+
+@dataclass(frozen=True)
+class Whole:
+    """A tracker already read in full, as an ``Existing``."""
+
+    tracker: Tracker
+
+    @property
+    def header(self) -> Header:
+        return self.tracker.header
+
+    @property
+    def ids(self) -> AbstractSet[str]:
+        return {e.id for e in self.tracker.evidence}
+
+
+class NewEntries:
+    """Makes entries to append to one tracker, remembering the ids it has handed out.
+
+    New evidence needs only the file's settings and ids; amendments and retractions read
+    every entry, so a plain `log` never has to.
+    """
+
+    def __init__(self, existing: Existing) -> None:
+        self.existing = existing
+        self.taken = set(existing.ids)
+
+    @cached_property
+    def by_id(self) -> dict[str, Evidence]:
+        return {e.id: e for e in self.existing.tracker.evidence}
+
+    @cached_property
+    def amended(self) -> dict[str, str]:
+        return {e.supersedes: e.id for e in self.existing.tracker.evidence if e.supersedes}
+
+    @cached_property
+    def retracted(self) -> dict[str, Retraction]:
+        return {r.evidence: r for r in self.existing.tracker.retractions}
 
     def new_id(self) -> str:
         while True:
@@ -83,7 +125,7 @@ class NewEntries:
         entry["logged"] = logged
         checked = _checked(Evidence, entry)
         entry["reliability"] = checked.reliability
-        problems = cross_check(self.tracker.header, [(0, checked)], [], known_ids=self.taken)
+        problems = cross_check(self.existing.header, [(0, checked)], [], known_ids=self.taken)
         if problems:
             problem = problems[0]
             if problem.field is None:

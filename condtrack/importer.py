@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from condtrack.entries import FieldError, NewEntries, parse_number
+from condtrack.entries import FieldError, NewEntries, Whole, parse_number
 from condtrack.errors import CondtrackError
 from condtrack.models import Evidence, Tracker
 
@@ -99,7 +99,7 @@ def plan(
     tracker: Tracker, rows: Iterable[tuple[int, Mapping[str, Any]]], logged: dt.datetime
 ) -> Plan:
     """Check every row against the tracker and each other; nothing is written here."""
-    builder = NewEntries(tracker)
+    builder = NewEntries(Whole(tracker))
     seen = {_key(e.model_dump()): e.id for e in tracker.evidence}
     seen.update({_key(e.model_dump(), by_url=True): e.id for e in tracker.evidence if e.url})
     entries: list[dict[str, Any]] = []

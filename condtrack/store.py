@@ -2,8 +2,7 @@
 
 Guarantees: every write happens under an exclusive lock and lands atomically (a temporary
 file beside the target, fsynced, then renamed over it), so a crash or a failed command
-leaves the file byte-for-byte as it was. Appends never change an existing byte, and a
-write is refused unless the result parses and validates.
+leaves the file byte-for-byte as it was. Appending lives in ``condtrack.appending``.
 """
 
 from __future__ import annotations
@@ -13,20 +12,16 @@ import errno
 import fcntl
 import gc
 import os
-import re
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import tomli_w
-
 from condtrack import tomlread
 from condtrack.errors import CondtrackError
 from condtrack.models import Tracker
-from condtrack.textsafe import serialized_escapes
 from condtrack.validation import Problem, check_document
 
 DEFAULT_NAME = "conditions.toml"
@@ -104,21 +99,26 @@ def check(doc: dict[str, Any], text: str, path: Path) -> Tracker:
 
 
 def load(path: Path) -> Loaded:
-    identity = _identity(path)
+    identity = identity_of(path)
     data = read_bytes(path)
     return Loaded(path, data, read_tracker(data, path), identity)
 
 
 def read_tracker(data: bytes, path: Path) -> Tracker:
     """The checked tracker: slice by slice when the file allows, else whole (see slices)."""
+    return read_checked(data, path)[0]
+
+
+def read_checked(data: bytes, path: Path) -> tuple[Tracker, bool]:
+    """The checked tracker, and whether it could be read slice by slice."""
     from condtrack.slices import read_tracker as read_in_slices
 
     with _collector_paused():
         tracker = read_in_slices(data)
-        if tracker is None:
-            doc, text = parse(data, path)
-            tracker = check(doc, text, path)
-    return tracker
+        if tracker is not None:
+            return tracker, True
+        doc, text = parse(data, path)
+        return check(doc, text, path), False
 
 
 @contextlib.contextmanager
@@ -134,7 +134,7 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _identity(path: Path) -> tuple[int, int, int, int]:
+def identity_of(path: Path) -> tuple[int, int, int, int]:
     try:
         info = os.stat(path)
     except OSError:
@@ -158,90 +158,9 @@ def _first_problem(path: Path, problems: list[Problem]) -> CondtrackError:
     return CondtrackError(f"{path}: {problems[0]}", hint=hint)
 
 
-def serialize_entry(table: str, entry: Mapping[str, Any]) -> bytes:
-    """One ``[[table]]`` block, with any text-hiding characters escaped."""
-    # The entry's keys as a table under an explicit header: tomli_w would write a short
-    # array of tables inline, which appended after another table would become its key.
-    text = f"[[{table}]]\n" + serialized_escapes(tomli_w.dumps(dict(entry)))
-    # UTC timestamps in the short form people write by hand: 2026-03-03T09:12:00Z.
-    text = _UTC_DATETIME.sub(r"\1T\2Z", text)
-    text = _MULTILINE_ARRAY.sub(_one_line_array, text)
-    return text.encode("utf-8")
-
-
-def _one_line_array(match: re.Match[str]) -> str:
-    # tomli_w puts one element per line; each line is one complete literal and a comma.
-    items = [line.strip().removesuffix(",") for line in match.group(2).splitlines()]
-    return f"{match.group(1)} = [{', '.join(items)}]"
-
-
-_MULTILINE_ARRAY = re.compile(r"^(\w+) = \[\n((?:    [^\n]*,\n)*)\]$", re.MULTILINE)
-
-
-_UTC_DATETIME = re.compile(r"^(\w+ = \d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})\+00:00$", re.MULTILINE)
-
-
-Entries = Sequence[tuple[str, Mapping[str, Any]]]  # (table, entry) pairs
-
-
-def append(path: Path, build: Callable[[Tracker], Entries], *, dry_run: bool = False) -> Tracker:
-    """Append entries built from the current tracker, under the lock; return the new tracker.
-
-    ``build`` sees the file as it is once the lock is held, so ids it picks are unique
-    even with many writers. It raises ``CondtrackError`` to refuse; nothing is written.
-    All entries land in one atomic write, or none do. ``dry_run`` checks everything and
-    writes nothing.
-    """
-    if not path.exists():
-        read_bytes(path)  # raises the same clear error as any read of a missing file
-    with locked(path):
-        current = load(path)
-        entries = build(current.tracker)
-        if not entries:
-            return current.tracker
-        blocks = b"\n".join(serialize_entry(table, entry) for table, entry in entries)
-        old = current.data
-        separator = b"\n" if old.endswith(b"\n") or not old else b"\n\n"
-        new = old + separator + blocks
-        if len(new) > MAX_FILE_BYTES:
-            raise CondtrackError(
-                f"{path}: refusing to grow the file past {MAX_FILE_BYTES // 2**20} MiB"
-            )
-        try:
-            doc, text = parse(new, path)
-            updated = check(doc, text, path)
-        except CondtrackError as error:
-            raise CondtrackError(
-                f"{path}: refusing to append: the result would not be valid ({error})"
-            ) from None
-        for table in {table for table, _ in entries}:
-            added = sum(1 for t, _ in entries if t == table)
-            if len(getattr(updated, table)) != len(getattr(current.tracker, table)) + added:
-                raise CondtrackError(f"{path}: appending would not add {added} [[{table}]]")
-        if not dry_run:
-            _unchanged_since_read(path, current)
-            write_atomic(path, new)
-        return updated
-
-
-def _unchanged_since_read(path: Path, read: Loaded) -> None:
-    """Refuse to write when the file was deleted, moved or replaced since it was read.
-
-    Writers hold the lock, so only something outside condtrack can do that; writing then
-    would resurrect a deleted file or overwrite a replacement.
-    """
-    try:
-        now = os.stat(path)
-    except FileNotFoundError:
-        raise CondtrackError(f"{path} was deleted or moved while condtrack was writing") from None
-    if (now.st_ino, now.st_dev, now.st_size) != read.identity[
-        :3
-    ] or now.st_mtime_ns != read.identity[3]:
-        raise CondtrackError(f"{path} was changed by another program while condtrack was writing")
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace the file's content in one rename; the old content survives any failure."""
+def write_atomic(path: Path, *parts: bytes) -> None:
+    """Replace the file's content with ``parts`` joined, in one rename; the old content
+    survives any failure. (Parts, so a large file plus an append need not be copied.)"""
     target = path.resolve()  # a symlinked tracker keeps its link; the target is replaced
     try:
         mode = target.stat().st_mode & 0o7777
@@ -259,7 +178,8 @@ def write_atomic(path: Path, data: bytes) -> None:
             dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
         )
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            for part in parts:
+                handle.write(part)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temporary, mode)

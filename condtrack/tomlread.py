@@ -37,3 +37,10 @@ def loads_fast(text: str) -> dict[str, Any]:
         document: dict[str, Any] = _fast.loads(text)
         return document
     return tomllib.loads(text)
+
+
+def reader_name() -> str:
+    """Which reader decides first, for records that depend on its verdicts."""
+    if _fast is None:
+        return "tomllib"
+    return f"rtoml {getattr(_fast, '__version__', '?')}"

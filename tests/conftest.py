@@ -116,6 +116,16 @@ better = "higher"
 """
 
 
+@pytest.fixture(autouse=True)
+def private_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Each test its own record folder (see condtrack.remembered), never the user's."""
+    folder = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv("CONDTRACK_CACHE_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()

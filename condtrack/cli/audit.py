@@ -12,7 +12,7 @@ from condtrack.cli.app import TableOrJson, app, fail, guarded, options
 from condtrack.errors import CondtrackError
 
 if TYPE_CHECKING:
-    from condtrack.models import Tracker
+    from condtrack.appending import Current
 
 
 class ImportFormat(StrEnum):
@@ -68,17 +68,17 @@ def import_(
     criterion, status, indicator, value, reliability, tags separated by ';'), plus an
     optional id. Prints the new ids, one per line.
     """
+    from condtrack.appending import append
     from condtrack.entries import utc_now
     from condtrack.importer import Plan, plan, read_rows
-    from condtrack.store import append
     from condtrack.textsafe import one_line
 
     rows = read_rows(source, data_format.value if data_format else None)
     path = options(ctx).path()
     outcome: list[Plan] = []
 
-    def build(tracker: Tracker) -> list[tuple[str, dict[str, Any]]]:
-        result = plan(tracker, rows, utc_now())
+    def build(current: Current) -> list[tuple[str, dict[str, Any]]]:
+        result = plan(current.tracker, rows, utc_now())
         outcome.append(result)
         if result.problems or (result.duplicates and not skip_duplicates):
             raise _Refused

@@ -14,7 +14,7 @@ from condtrack.cli.app import app, guarded, options, parse_day, warn
 from condtrack.errors import CondtrackError
 
 if TYPE_CHECKING:
-    from condtrack.models import Tracker
+    from condtrack.appending import Appended
 
 # Option names as the user types them, for errors about a field of a new entry.
 _OPTION_FOR_FIELD = {"tags": "--tag", "condition": "CONDITION", "evidence": "ID"}
@@ -113,8 +113,8 @@ def log(
     tag: Tags = None,
 ) -> None:
     """Append one evidence entry (dated today unless --date); prints its id on standard output."""
+    from condtrack.appending import append
     from condtrack.entries import NewEntries, parse_number, utc_now
-    from condtrack.store import append
 
     day = parse_day(date, "--date", future_ok=False)
     path = options(ctx).path()
@@ -132,8 +132,8 @@ def log(
             "summary": summary,
             "tags": tag or None,
         }
-        tracker = append(path, lambda t: [("evidence", NewEntries(t).evidence(fields, utc_now()))])
-    _confirm("logged", tracker, path)
+        appended = append(path, lambda t: [("evidence", NewEntries(t).evidence(fields, utc_now()))])
+    _confirm("logged", appended, path)
 
 
 @app.command()
@@ -158,8 +158,8 @@ def amend(
     ] = None,
 ) -> None:
     """Correct an entry: a new entry supersedes it, and the original stays on record."""
+    from condtrack.appending import append
     from condtrack.entries import NewEntries, parse_number, utc_now
-    from condtrack.store import append
 
     path = options(ctx).path()
     with _option_errors():
@@ -177,7 +177,7 @@ def amend(
             "tags": tag or None,
         }
         cleared = [c.value for c in clear or []]
-        tracker = append(
+        appended = append(
             path,
             lambda t: [
                 (
@@ -186,7 +186,7 @@ def amend(
                 )
             ],
         )
-    _confirm(f"amended {evidence_id} with", tracker, path)
+    _confirm(f"amended {evidence_id} with", appended, path)
 
 
 @app.command()
@@ -200,8 +200,8 @@ def retract(
     ] = None,
 ) -> None:
     """Withdraw evidence from scoring; the entry itself stays in the file."""
+    from condtrack.appending import append
     from condtrack.entries import NewEntries, utc_now
-    from condtrack.store import append
 
     day = parse_day(date, "--date", future_ok=False)
     path = options(ctx).path()
@@ -227,17 +227,17 @@ def _option_errors() -> Iterator[None]:
         raise CondtrackError(f"{option}: {error.detail}") from None
 
 
-def _confirm(verb: str, tracker: Tracker, path: Path) -> None:
+def _confirm(verb: str, appended: Appended, path: Path) -> None:
     """The new id on stdout for scripts; what happened on stderr for people."""
     from condtrack.models import grade_counts
 
-    entry = tracker.evidence[-1]
+    entry = appended.evidence[-1]
     typer.echo(entry.id)
     what = f" ({entry.criterion}: {entry.status})" if entry.status else ""
     if entry.indicator:
         what += f" ({entry.indicator} = {entry.value})"
     typer.echo(f"{verb} {entry.id} against {entry.condition}{what} in {path}", err=True)
-    minimum = tracker.scoring.min_reliability
+    minimum = appended.header.scoring.min_reliability
     if not grade_counts(entry.reliability, minimum):
         warn(
             f"graded {entry.reliability}, below this tracker's minimum {minimum}: "

@@ -218,14 +218,14 @@ def test_a_read_only_folder_without_a_lock_file_refuses_cleanly(shared: Path) ->
 
 def swap_after_reading(monkeypatch: pytest.MonkeyPatch, change: Callable[[Path], None]) -> None:
     """Apply ``change`` to the tracker right after a writer has read it, under the lock."""
-    real_load = condtrack.store.load
+    real_read = condtrack.store.read_bytes
 
-    def load_then_change(path: Path) -> Any:
-        loaded = real_load(path)
+    def read_then_change(path: Path) -> Any:
+        data = real_read(path)
         change(path)
-        return loaded
+        return data
 
-    monkeypatch.setattr(condtrack.store, "load", load_then_change)
+    monkeypatch.setattr(condtrack.store, "read_bytes", read_then_change)
 
 
 def test_a_file_replaced_by_a_folder_mid_write(

@@ -59,8 +59,10 @@ class Writes:
             self.writes += 1
             real_write(*args, **kwargs)
 
+        records = os.environ["CONDTRACK_CACHE_DIR"]  # condtrack.remembered's, not the file's
+
         def replace(*args: Any, **kwargs: Any) -> None:
-            self.renames += 1
+            self.renames += not str(args[1]).startswith(records)
             real_replace(*args, **kwargs)
 
         def flock(fd: int, operation: int) -> None:

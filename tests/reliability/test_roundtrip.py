@@ -22,7 +22,8 @@ import tomli_w
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from condtrack.store import append, load
+from condtrack.appending import append
+from condtrack.store import load
 from tests.reliability.helpers import (
     TERMINAL_UNSAFE,
     TRACKER,

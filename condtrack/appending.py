@@ -1,0 +1,196 @@
+"""Appending entries to the tracker: under the lock, all or nothing, never onto a bad file.
+
+An append never changes an existing byte, and it is refused unless the whole result is a
+valid tracker. That is proved one of two ways:
+
+- the plain way: read the current file whole, check it, then check the result whole;
+- the short way, for new evidence only: the current bytes are ones condtrack has already
+  checked in full (``condtrack.remembered``), so the result is valid when the new tables,
+  read on their own, are valid entries that fit those checked bytes (see ``condtrack.slices``
+  for why a file of whole entry tables means what its parts mean).
+
+The short way answers only "yes"; any doubt takes the plain way, which also words the error.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from condtrack import remembered, slices, store
+from condtrack.errors import CondtrackError
+from condtrack.models import Evidence, Header, Retraction, Tracker
+from condtrack.textsafe import serialized_escapes
+from condtrack.validation import cross_check
+
+Entries = Sequence[tuple[str, Mapping[str, Any]]]  # (table, entry) pairs
+
+
+@dataclass
+class Current:
+    """The file as it is once the lock is held: what a builder of new entries may consult.
+
+    ``header`` and ``ids`` come from a record when one vouches for these bytes; ``tracker``
+    (every entry, checked) is read only if the builder asks for it.
+    """
+
+    path: Path
+    data: bytes
+    known: remembered.Known | None
+    _tracker: Tracker | None = None
+    _header: Header | None = None
+    sliceable: bool = field(default=False)
+
+    @property
+    def tracker(self) -> Tracker:
+        if self._tracker is None:
+            self._tracker, self.sliceable = store.read_checked(self.data, self.path)
+        return self._tracker
+
+    @property
+    def header(self) -> Header:
+        if self._tracker is None and self.known is not None:
+            if self._header is None:
+                self._header = slices.read_header(self.data[: self.known.head_length])
+            if self._header is not None:
+                return self._header
+        return self.tracker.header
+
+    @property
+    def ids(self) -> AbstractSet[str]:
+        if self._tracker is None and self.known is not None:
+            return self.known.ids
+        return {e.id for e in self.tracker.evidence}
+
+
+@dataclass(frozen=True)
+class Appended:
+    """What an append added, as checked, and the settings it was checked against."""
+
+    header: Header
+    evidence: list[Evidence]
+    retractions: list[Retraction]
+
+
+def append(path: Path, build: Callable[[Current], Entries], *, dry_run: bool = False) -> Appended:
+    """Append the entries ``build`` makes from the current file, in one atomic write.
+
+    ``build`` sees the file as it is once the lock is held, so ids it picks are unique
+    even with many writers. It raises ``CondtrackError`` to refuse; nothing is written.
+    ``dry_run`` checks everything and writes nothing.
+    """
+    if not path.exists():
+        store.read_bytes(path)  # raises the same clear error as any read of a missing file
+    with store.locked(path):
+        identity = store.identity_of(path)
+        old = store.read_bytes(path)
+        current = Current(path, old, remembered.recall(old))
+        if current.known is None:
+            current.tracker  # noqa: B018  (never append to a file not checked in full)
+        entries = build(current)
+        header = current.header
+        if not entries:
+            return Appended(header, [], [])
+        block = b"\n".join(serialize_entry(table, entry) for table, entry in entries)
+        tail = (b"\n" if old.endswith(b"\n") or not old else b"\n\n") + block
+        if len(old) + len(tail) > store.MAX_FILE_BYTES:
+            raise CondtrackError(
+                f"{path}: refusing to grow the file past {store.MAX_FILE_BYTES // 2**20} MiB"
+            )
+        added = _checked_briefly(current, entries, block) or _checked_whole(current, entries, tail)
+        if dry_run:
+            return added
+        _unchanged_since_read(path, identity)
+        store.write_atomic(path, old, tail)
+        _remember_after(current, tail, added)
+        return added
+
+
+def _checked_briefly(current: Current, entries: Entries, block: bytes) -> Appended | None:
+    """The new entries, checked on their own against bytes known to be valid; else None."""
+    if current.known is None and not current.sliceable:
+        return None
+    if any(table != "evidence" or "supersedes" in entry for table, entry in entries):
+        return None  # amendments and retractions depend on entries a record does not hold
+    read = slices.read_entries(block)
+    if read is None:
+        return None
+    evidence, retractions = read
+    if len(evidence) != len(entries) or retractions:
+        return None
+    numbered = list(enumerate(evidence, start=1))
+    if cross_check(current.header, numbered, [], known_ids=current.ids):
+        return None
+    return Appended(current.header, evidence, [])
+
+
+def _checked_whole(current: Current, entries: Entries, tail: bytes) -> Appended:
+    before = current.tracker
+    try:
+        after, current.sliceable = store.read_checked(current.data + tail, current.path)
+    except CondtrackError as error:
+        raise CondtrackError(
+            f"{current.path}: refusing to append: the result would not be valid ({error})"
+        ) from None
+    for table in {table for table, _ in entries}:
+        count = sum(1 for t, _ in entries if t == table)
+        if len(getattr(after, table)) != len(getattr(before, table)) + count:
+            raise CondtrackError(f"{current.path}: appending would not add {count} [[{table}]]")
+    return Appended(
+        after.header,
+        after.evidence[len(before.evidence) :],
+        after.retractions[len(before.retractions) :],
+    )
+
+
+def _remember_after(current: Current, tail: bytes, added: Appended) -> None:
+    """Vouch for the bytes just written, so the next append can take the short way."""
+    new_ids = {e.id for e in added.evidence}
+    if current.known is not None:
+        remembered.remember_extended(current.known, tail, current.known.ids | new_ids)
+    elif current.sliceable:
+        head_length = slices.head_length(current.data)  # an append leaves the head as it was
+        if head_length is not None:
+            remembered.remember(current.data + tail, head_length, set(current.ids) | new_ids)
+
+
+def _unchanged_since_read(path: Path, identity: tuple[int, int, int, int]) -> None:
+    """Refuse to write when the file was deleted, moved or replaced since it was read.
+
+    Writers hold the lock, so only something outside condtrack can do that; writing then
+    would resurrect a deleted file or overwrite a replacement.
+    """
+    try:
+        now = os.stat(path)
+    except FileNotFoundError:
+        raise CondtrackError(f"{path} was deleted or moved while condtrack was writing") from None
+    if (now.st_ino, now.st_dev, now.st_size, now.st_mtime_ns) != identity:
+        raise CondtrackError(f"{path} was changed by another program while condtrack was writing")
+
+
+def serialize_entry(table: str, entry: Mapping[str, Any]) -> bytes:
+    """One ``[[table]]`` block, with any text-hiding characters escaped."""
+    # The entry's keys as a table under an explicit header: tomli_w would write a short
+    # array of tables inline, which appended after another table would become its key.
+    text = f"[[{table}]]\n" + serialized_escapes(tomli_w.dumps(dict(entry)))
+    # UTC timestamps in the short form people write by hand: 2026-03-03T09:12:00Z.
+    text = _UTC_DATETIME.sub(r"\1T\2Z", text)
+    text = _MULTILINE_ARRAY.sub(_one_line_array, text)
+    return text.encode("utf-8")
+
+
+def _one_line_array(match: re.Match[str]) -> str:
+    # tomli_w puts one element per line; each line is one complete literal and a comma.
+    items = [line.strip().removesuffix(",") for line in match.group(2).splitlines()]
+    return f"{match.group(1)} = [{', '.join(items)}]"
+
+
+_MULTILINE_ARRAY = re.compile(r"^(\w+) = \[\n((?:    [^\n]*,\n)*)\]$", re.MULTILINE)
+_UTC_DATETIME = re.compile(r"^(\w+ = \d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})\+00:00$", re.MULTILINE)

@@ -1,0 +1,167 @@
+"""What condtrack remembers about tracker contents it has already checked in full.
+
+Appending to a 100,000-entry file should not cost a full read each time. After a write,
+condtrack records that the exact bytes it wrote form a valid tracker that can be read slice
+by slice, with the entry ids it holds. The record is keyed by a SHA-256 of those bytes and
+of condtrack's own checking code, so any change to the file (an edit, a ``git pull``) or
+to the rules (an upgrade) finds no record and costs one full check, as before.
+
+Records live in the user's cache folder ($CONDTRACK_CACHE_DIR, else $XDG_CACHE_HOME/condtrack,
+else ~/.cache/condtrack; an empty $CONDTRACK_CACHE_DIR turns them off). They are a speed-up
+only: an unreadable, damaged or missing record means a full check, never an error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+ENV_CACHE = "CONDTRACK_CACHE_DIR"
+KEEP = 16  # records kept; older ones are removed when a new one is written
+_MAGIC = b"condtrack-checked-v1"
+# The modules whose verdict a record stands for: change any of them and records expire.
+_RULES = ("models.py", "validation.py", "slices.py", "tomlread.py", "store.py")
+
+
+@dataclass(frozen=True)
+class Known:
+    key: str
+    size: int
+    head_length: int  # where the first entry table starts
+    ids: frozenset[str]  # every evidence id in the file
+    content_hash: Any  # SHA-256 of the content, unfinished: a longer content extends it
+
+
+def content_key(content_hash: Any) -> str:
+    digest = hashlib.sha256(_rules_fingerprint())
+    digest.update(content_hash.digest())
+    return digest.hexdigest()
+
+
+def recall(data: bytes, env: Mapping[str, str] = os.environ) -> Known | None:
+    """What a record says of exactly these bytes, if one exists and is intact."""
+    folder = cache_folder(env)
+    if folder is None:
+        return None
+    content_hash = hashlib.sha256(data)
+    key = content_key(content_hash)
+    try:
+        raw = (folder / f"{key}.ids").read_bytes()
+    except OSError:
+        return None
+    return _decode(key, raw, len(data), content_hash)
+
+
+def remember(data: bytes, head_length: int, ids: Iterable[str]) -> None:
+    """Record that ``data`` is a checked tracker; best effort, silent on failure."""
+    _record(hashlib.sha256(data), len(data), head_length, ids)
+
+
+def remember_extended(known: Known, tail: bytes, ids: Iterable[str]) -> None:
+    """Record that ``known``'s content followed by ``tail`` is a checked tracker.
+
+    The hash of the known content is carried on rather than computed again, and the old
+    record goes: it describes the file no more.
+    """
+    content_hash = known.content_hash.copy()
+    content_hash.update(tail)
+    _record(content_hash, known.size + len(tail), known.head_length, ids, replaces=known)
+
+
+def _record(
+    content_hash: Any,
+    size: int,
+    head_length: int,
+    ids: Iterable[str],
+    replaces: Known | None = None,
+    env: Mapping[str, str] = os.environ,
+) -> None:
+    folder = cache_folder(env)
+    if folder is None:
+        return
+    key = content_key(content_hash)
+    body = "\n".join(ids).encode("utf-8")
+    count = body.count(b"\n") + 1 if body else 0
+    first = b"%s %d %d %d %s\n" % (
+        _MAGIC,
+        size,
+        head_length,
+        count,
+        hashlib.sha256(body).hexdigest().encode(),
+    )
+    with contextlib.suppress(OSError):
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, temporary = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(first + body)
+            os.replace(temporary, folder / f"{key}.ids")
+        except OSError:
+            os.unlink(temporary)
+            raise
+        if replaces is not None and replaces.key != key:
+            (folder / f"{replaces.key}.ids").unlink(missing_ok=True)
+        _prune(folder)
+
+
+def cache_folder(env: Mapping[str, str] = os.environ) -> Path | None:
+    if ENV_CACHE in env:
+        return Path(env[ENV_CACHE]) if env[ENV_CACHE] else None
+    base = env.get("XDG_CACHE_HOME") or (
+        str(Path(env["HOME"]) / ".cache") if env.get("HOME") else None
+    )
+    return Path(base) / "condtrack" / "checked" if base else None
+
+
+def _decode(key: str, raw: bytes, size: int, content_hash: Any) -> Known | None:
+    first, _, body = raw.partition(b"\n")
+    parts = first.split(b" ")
+    if len(parts) != 5 or parts[0] != _MAGIC:
+        return None
+    try:
+        recorded_size, head_length, count = (int(p) for p in parts[1:4])
+    except ValueError:
+        return None
+    if recorded_size != size or not 0 < head_length <= size:
+        return None
+    if hashlib.sha256(body).hexdigest().encode() != parts[4]:
+        return None  # a damaged record
+    try:
+        ids = frozenset(body.decode("utf-8").split("\n")) if body else frozenset()
+    except UnicodeDecodeError:
+        return None
+    if len(ids) != count:
+        return None
+    return Known(key, size, head_length, ids, content_hash)
+
+
+def _prune(folder: Path) -> None:
+    records = []
+    for entry in os.scandir(folder):
+        if entry.name.endswith(".ids"):
+            with contextlib.suppress(OSError):
+                records.append((entry.stat().st_mtime_ns, entry.path))
+    for _, stale in sorted(records, reverse=True)[KEEP:]:
+        with contextlib.suppress(OSError):
+            os.unlink(stale)
+
+
+@cache
+def _rules_fingerprint() -> bytes:
+    from condtrack import __version__, tomlread
+
+    digest = hashlib.sha256(f"{__version__} {tomlread.reader_name()}".encode())
+    here = Path(__file__).parent
+    for name in _RULES:
+        try:
+            digest.update((here / name).read_bytes())
+        except OSError:  # e.g. a zip import: trust the version string alone
+            digest.update(name.encode())
+    return digest.digest()
