@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from enum import StrEnum
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from condtrack.cli.app import TableOrJson, app, fail, guarded, options, parse_day
+from condtrack.cli.app import TableOrJson, app, emit, fail, guarded, options, parse_day, warn
+
+if TYPE_CHECKING:
+    from condtrack.gate import Outcome
+    from condtrack.store import Loaded
 
 
 class EvidenceFormat(StrEnum):
@@ -19,6 +25,8 @@ class EvidenceFormat(StrEnum):
 class CheckFormat(StrEnum):
     text = "text"
     json = "json"
+    github = "github"
+    junit = "junit"
 
 
 AsOf = Annotated[
@@ -148,17 +156,29 @@ def check(
     max_age: Annotated[
         int | None, typer.Option(help="Fail when a condition's latest evidence is older.", min=0)
     ] = None,
-    output: Annotated[CheckFormat, typer.Option("--format")] = CheckFormat.text,
+    output_format: Annotated[
+        CheckFormat,
+        typer.Option(
+            "--format", help="github: workflow-command annotations; junit: JUnit XML report."
+        ),
+    ] = CheckFormat.text,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write to this file (atomically); junit or json only."),
+    ] = None,
 ) -> None:
     """Gate CI: exit 0 when the gate holds, 1 when not, 3 on snapback, 2 on bad input.
 
     With no requirement given, the gate is relief-readiness: every condition met.
     """
+    if output is not None and output_format not in (CheckFormat.junit, CheckFormat.json):
+        fail(f"--output: not with --format {output_format}; use junit or json")
     from condtrack.gate import evaluate
     from condtrack.scoring import assess
     from condtrack.validation import suggest
 
-    tracker = options(ctx).load().tracker
+    loaded = options(ctx).load()
+    tracker = loaded.tracker
     valid = [c.id for c in tracker.conditions]
     required: list[str] | None = None
     if require is not None:
@@ -170,15 +190,38 @@ def check(
                 )
     assessment = assess(tracker, parse_day(as_of, "--as-of"))
     outcome = evaluate(assessment, require=required, min_score=min_score, max_age=max_age)
-    if output is CheckFormat.json:
+    if output_format is CheckFormat.json:
         from condtrack.render.as_json import check_data, dumps
 
-        typer.echo(dumps(check_data(outcome)), nl=False)
+        emit(dumps(check_data(outcome)), output)
+    elif output_format is CheckFormat.junit:
+        from condtrack.render.junit import junit
+
+        emit(junit(outcome), output)
+    elif output_format is CheckFormat.github:
+        _github(outcome, loaded)
     else:
         from condtrack.render.terminal import check_view, console
 
         console().print(check_view(outcome))
     raise typer.Exit(outcome.exit_code)
+
+
+def _github(outcome: Outcome, loaded: Loaded) -> None:
+    from condtrack.render.github import Places, step_summary, workflow_commands
+
+    text = loaded.data.decode("utf-8")
+    typer.echo(
+        workflow_commands(outcome, Places.of(str(loaded.path), text, loaded.tracker)), nl=False
+    )
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        # Appended, as GitHub asks: earlier steps of the job write to the same file.
+        try:
+            with open(summary, "a", encoding="utf-8") as handle:
+                handle.write(step_summary(outcome))
+        except OSError as error:
+            warn(f"cannot append to $GITHUB_STEP_SUMMARY {summary}: {error.strerror or error}")
 
 
 @app.command()
