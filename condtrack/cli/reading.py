@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from condtrack.cli.app import TableOrJson, app, emit, fail, guarded, options, parse_day, warn
+from condtrack.errors import CondtrackError
 
 if TYPE_CHECKING:
     from condtrack.gate import Outcome
@@ -228,6 +229,15 @@ def _github(outcome: Outcome, loaded: Loaded) -> None:
 @guarded
 def validate(
     ctx: typer.Context,
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            metavar="FILE",
+            help="Tracker files to check, as pre-commit passes them (default: --file or the "
+            "one found).",
+            show_default=False,
+        ),
+    ] = None,
     against_git: Annotated[
         bool,
         typer.Option(
@@ -237,10 +247,24 @@ def validate(
     revision: Annotated[str, typer.Option(help="The git revision to compare with.")] = "HEAD",
 ) -> None:
     """Report every problem in the tracker file, each with its place; exit 2 if any."""
+    from condtrack.textsafe import one_line
+
+    invalid = 0
+    for path in files or [options(ctx).path()]:
+        try:
+            _validate_file(path, against_git, revision)
+        except CondtrackError as error:
+            # Every file is checked, so one commit's run names every broken tracker.
+            typer.echo(f"error: {one_line(str(error))}", err=True)
+            invalid += 1
+    if invalid:
+        raise typer.Exit(CondtrackError.exit_code)
+
+
+def _validate_file(path: Path, against_git: bool, revision: str) -> None:
     from condtrack.store import inspect
     from condtrack.textsafe import one_line
 
-    path = options(ctx).path()
     tracker, problems, document = inspect(path)
     if against_git:
         from condtrack.audit import committed_version, edits_since
@@ -254,7 +278,9 @@ def validate(
     if tracker is None:
         for problem in problems:
             typer.echo(one_line(f"{path}: {problem}"), err=True)
-        fail(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {path}")
+        raise CondtrackError(
+            f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {path}"
+        )
     typer.echo(
         f"{path}: valid ({len(tracker.conditions)} conditions, {len(tracker.evidence)} evidence "
         f"entries, {len(tracker.retractions)} retractions)"
