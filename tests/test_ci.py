@@ -13,9 +13,11 @@ import sys
 import tempfile
 import tomllib
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -53,6 +55,15 @@ SCENARIOS = {  # as-of date and --require: each of the gate's three exit codes
     "snapback": ("2025-12-31", "troops"),
 }
 COMMAND = re.compile(r"::(error|warning) ([^:]*)::(.*)")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def outside_github_actions() -> Iterator[None]:
+    """Run as outside a job, even when the suite runs in one: no writing to its summary."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("GITHUB_STEP_SUMMARY", "GITHUB_WORKSPACE", "CONDTRACK_FILE"):
+            patch.delenv(name, raising=False)
+        yield
 
 
 def tracker(folder: Path, title: str = TROOPS_TITLE, evidence: str = HISTORY) -> Path:
@@ -125,11 +136,22 @@ def test_github_annotates_each_failure_on_its_condition(tmp_path: Path) -> None:
     ids = [c["id"] for c in tomllib.loads(path.read_text("utf-8"))["conditions"]]
     line_of = dict(zip(ids, header_lines(path, "conditions"), strict=True))
     for (_, props, message), failure in zip(errors, gate["failures"], strict=True):
-        assert props["file"] == str(path)
+        assert props["file"] == str(path)  # no checkout: the path as given
         assert props["line"] == str(line_of[failure["condition"]])
         assert message.startswith(failure["message"] + "\n")
     snapback = [props["title"] for _, props, _ in errors if props["title"].startswith("SNAPBACK")]
     assert snapback == ["SNAPBACK: Foreign troops withdrawn"]
+
+
+def test_github_names_the_file_relative_to_the_checkout(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    path = tracker(tmp_path / "sub")
+    args = ("check", "--as-of", "2025-12-31", "--format", "github")
+    inside = commands(run(path, *args, env={"GITHUB_WORKSPACE": str(tmp_path)}).stdout)
+    assert {props["file"] for _, props, _ in inside} == {"sub/conditions.toml"}
+    elsewhere = {"GITHUB_WORKSPACE": str(tmp_path / "other")}
+    outside = commands(run(path, *args, env=elsewhere).stdout)
+    assert {props["file"] for _, props, _ in outside} == {str(path)}
 
 
 def test_github_warns_of_stale_evidence_at_the_entry(tmp_path: Path) -> None:
@@ -387,10 +409,9 @@ def test_workflow_run_steps_work_on_the_shipped_tracker(tmp_path: Path) -> None:
                 assert step["uses"].startswith("actions/"), step  # GitHub's own steps only
                 continue
             env = {**os.environ, "PATH": f"{tools}{os.pathsep}{os.environ['PATH']}"}
-            env.pop("CONDTRACK_FILE", None)
             for key, value in {**data.get("env", {}), **step.get("env", {})}.items():
                 env[key] = EXPRESSION.sub(lambda m: expressions[m.group(1)], str(value))
-            env["GITHUB_STEP_SUMMARY"] = str(summary)
+            env.update(GITHUB_STEP_SUMMARY=str(summary), GITHUB_WORKSPACE=str(checkout))
             done = subprocess.run(
                 ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
                 cwd=checkout, env=env, capture_output=True, text=True, timeout=120, check=False,
@@ -428,7 +449,6 @@ def test_pre_commit_hook_passes_valid_trackers_and_fails_broken_ones(tmp_path: P
     subprocess.run(["git", "init", "-q", str(project)], check=True)
     subprocess.run(["git", "-C", str(project), "add", "."], check=True)
     env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "cache")}
-    env.pop("CONDTRACK_FILE", None)
 
     def try_repo(*files: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

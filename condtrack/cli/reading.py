@@ -211,10 +211,8 @@ def check(
 def _github(outcome: Outcome, loaded: Loaded) -> None:
     from condtrack.render.github import Places, step_summary, workflow_commands
 
-    text = loaded.data.decode("utf-8")
-    typer.echo(
-        workflow_commands(outcome, Places.of(str(loaded.path), text, loaded.tracker)), nl=False
-    )
+    places = Places.of(_workspace_path(loaded.path), loaded.data.decode("utf-8"), loaded.tracker)
+    typer.echo(workflow_commands(outcome, places), nl=False)
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         # Appended, as GitHub asks: earlier steps of the job write to the same file.
@@ -223,6 +221,17 @@ def _github(outcome: Outcome, loaded: Loaded) -> None:
                 handle.write(step_summary(outcome))
         except OSError as error:
             warn(f"cannot append to $GITHUB_STEP_SUMMARY {summary}: {error.strerror or error}")
+
+
+def _workspace_path(path: Path) -> str:
+    """The tracker as GitHub places annotations: relative to the checkout, when inside it."""
+    workspace = os.environ.get("GITHUB_WORKSPACE")
+    if workspace:
+        try:
+            return str(path.resolve().relative_to(Path(workspace).resolve()))
+        except ValueError:  # a tracker outside the checkout: the path as given
+            pass
+    return str(path)
 
 
 @app.command()
