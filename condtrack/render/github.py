@@ -57,9 +57,9 @@ def workflow_commands(outcome: Outcome, places: Places) -> str:
     commands: list[str] = []
     for failure in outcome.failures:
         result = assessment.condition(failure.condition) if failure.condition else None
-        if result is None:
-            commands.append(_command("error", "overall score below the minimum", failure.message,
-                                     places))  # fmt: skip
+        if result is None:  # the overall score: no condition to point at
+            title = "overall score below the minimum"
+            commands.append(_command("error", title, failure.message, places))
             continue
         title = _TITLES[failure.requirement].format(
             title=result.condition.title, status=result.status
@@ -93,7 +93,7 @@ def _command(kind: str, title: str, message: str, places: Places, line: int | No
 
 
 def _latest_line(result: ConditionResult, places: Places) -> int | None:
-    # The entry that dates the condition is where a reader adds a newer one below.
+    # The old entry itself, rather than the condition, shows a reviewer how old it is.
     latest = [e.id for e in result.counted if e.date == result.last_evidence]
     lines = [places.evidence[i] for i in latest if i in places.evidence]
     return max(lines, default=places.conditions.get(result.id))
