@@ -22,6 +22,10 @@ class Outcome:
     assessment: Assessment
     requirements: tuple[str, ...]
     failures: tuple[Failure, ...]
+    # The conditions that "met" or "max-age" requirements cover, and the overall minimum:
+    # what a per-requirement report (JUnit) lists as tested rather than skipped.
+    checked: tuple[str, ...] = ()
+    min_score: float | None = None
 
     @property
     def exit_code(self) -> int:
@@ -87,4 +91,9 @@ def evaluate(
                     f"snapback: {result.id} was met on {result.last_met} and no longer is",
                 )
             )
-    return Outcome(assessment, tuple(described), tuple(failures))
+    checked: Sequence[str] = ()
+    if require is not None:
+        checked = require
+    elif max_age is not None:
+        checked = [c.id for c in assessment.conditions]
+    return Outcome(assessment, tuple(described), tuple(failures), tuple(checked), min_score)

@@ -82,3 +82,29 @@ def csv_cell(text: str) -> str:
     if text.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(text):
         return "'" + text
     return text
+
+
+def workflow_data(text: str) -> str:
+    """User text as the message of a GitHub Actions workflow command (``::error ...::``).
+
+    The runner reads one command per line and turns %25, %0D and %0A back into characters,
+    so line breaks survive inside the annotation while no text can begin a command of its
+    own; other controls (ANSI colours, bidi overrides) become visible escapes.
+    """
+    escaped = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return visible(escaped, keep_newlines=False)
+
+
+def workflow_property(text: str) -> str:
+    """User text as a workflow-command property (``title=``): ``:`` and ``,`` end one."""
+    return workflow_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+# Besides the controls ``visible`` escapes: surrogates and the two non-characters that XML
+# 1.0 forbids; a parser rejects the whole document over one of them.
+_XML_FORBIDDEN = re.compile("[\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(text: str) -> str:
+    """User text that XML 1.0 can carry, its controls shown as visible escapes."""
+    return _XML_FORBIDDEN.sub(_escape, visible(text))

@@ -277,15 +277,7 @@ class _HeaderLines:
         if self._text is None:
             return None
         if table not in self._cache:
-            pattern = re.compile(rf"^[ \t]*\[\[[ \t]*{re.escape(table)}[ \t]*\]\]", re.MULTILINE)
-            starts = [m.start() for m in pattern.finditer(self._text)]
-            line_numbers: list[int] = []
-            line, position = 1, 0
-            for start in starts:
-                line += self._text.count("\n", position, start)
-                position = start
-                line_numbers.append(line)
-            self._cache[table] = line_numbers
+            self._cache[table] = header_lines(self._text, table)
         found = self._cache[table]
         return found[number - 1] if 0 < number <= len(found) else None
 
@@ -298,3 +290,15 @@ class _HeaderLines:
             details.append(f"line {line}")
         suffix = f" ({', '.join(details)})" if details else ""
         return f"{table} #{number}{suffix}"
+
+
+def header_lines(text: str, table: str) -> list[int]:
+    """The line on which each ``[[table]]`` header starts, in file order."""
+    pattern = re.compile(rf"^[ \t]*\[\[[ \t]*{re.escape(table)}[ \t]*\]\]", re.MULTILINE)
+    line_numbers: list[int] = []
+    line, position = 1, 0
+    for match in pattern.finditer(text):
+        line += text.count("\n", position, match.start())
+        position = match.start()
+        line_numbers.append(line)
+    return line_numbers

@@ -131,6 +131,17 @@ def warn(message: str) -> None:
     typer.echo(f"warning: {one_line(message)}", err=True)
 
 
+def emit(text: str, output: Path | None) -> None:
+    """Text to standard output, or written atomically to ``output``."""
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    from condtrack.store import write_atomic
+
+    write_atomic(output, text.encode("utf-8"))
+    typer.echo(f"wrote {output}", err=True)
+
+
 def guarded(command: Callable[P, R]) -> Callable[P, R]:
     """Turn the errors a user can fix into one line on standard error and exit code 2."""
 

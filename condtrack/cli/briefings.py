@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from condtrack.cli.app import app, guarded, options, parse_day
+from condtrack.cli.app import app, emit, guarded, options, parse_day
 from condtrack.errors import CondtrackError
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ def report(
 
     start, end = _span(since, as_of, "--as-of")
     briefing = build(options(ctx).load().tracker, end, start)
-    _emit(_renderer(output_format)(briefing), output)
+    emit(_renderer(output_format)(briefing), output)
 
 
 def _renderer(output_format: ReportFormat) -> Callable[[Briefing], str]:
@@ -107,13 +107,3 @@ def diff(
         from condtrack.render.terminal import changes_view, console
 
         console().print(changes_view(changes))
-
-
-def _emit(text: str, output: Path | None) -> None:
-    if output is None:
-        typer.echo(text, nl=False)
-        return
-    from condtrack.store import write_atomic
-
-    write_atomic(output, text.encode("utf-8"))
-    typer.echo(f"wrote {output}", err=True)

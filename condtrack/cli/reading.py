@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from enum import StrEnum
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from condtrack.cli.app import TableOrJson, app, fail, guarded, options, parse_day
+from condtrack.cli.app import TableOrJson, app, emit, fail, guarded, options, parse_day, warn
+from condtrack.errors import CondtrackError
+
+if TYPE_CHECKING:
+    from condtrack.gate import Outcome
+    from condtrack.store import Loaded
 
 
 class EvidenceFormat(StrEnum):
@@ -19,6 +26,8 @@ class EvidenceFormat(StrEnum):
 class CheckFormat(StrEnum):
     text = "text"
     json = "json"
+    github = "github"
+    junit = "junit"
 
 
 AsOf = Annotated[
@@ -148,17 +157,29 @@ def check(
     max_age: Annotated[
         int | None, typer.Option(help="Fail when a condition's latest evidence is older.", min=0)
     ] = None,
-    output: Annotated[CheckFormat, typer.Option("--format")] = CheckFormat.text,
+    output_format: Annotated[
+        CheckFormat,
+        typer.Option(
+            "--format", help="github: workflow-command annotations; junit: JUnit XML report."
+        ),
+    ] = CheckFormat.text,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write to this file (atomically); junit or json only."),
+    ] = None,
 ) -> None:
     """Gate CI: exit 0 when the gate holds, 1 when not, 3 on snapback, 2 on bad input.
 
     With no requirement given, the gate is relief-readiness: every condition met.
     """
+    if output is not None and output_format not in (CheckFormat.junit, CheckFormat.json):
+        fail(f"--output: not with --format {output_format}; use junit or json")
     from condtrack.gate import evaluate
     from condtrack.scoring import assess
     from condtrack.validation import suggest
 
-    tracker = options(ctx).load().tracker
+    loaded = options(ctx).load()
+    tracker = loaded.tracker
     valid = [c.id for c in tracker.conditions]
     required: list[str] | None = None
     if require is not None:
@@ -170,10 +191,16 @@ def check(
                 )
     assessment = assess(tracker, parse_day(as_of, "--as-of"))
     outcome = evaluate(assessment, require=required, min_score=min_score, max_age=max_age)
-    if output is CheckFormat.json:
+    if output_format is CheckFormat.json:
         from condtrack.render.as_json import check_data, dumps
 
-        typer.echo(dumps(check_data(outcome)), nl=False)
+        emit(dumps(check_data(outcome)), output)
+    elif output_format is CheckFormat.junit:
+        from condtrack.render.junit import junit
+
+        emit(junit(outcome), output)
+    elif output_format is CheckFormat.github:
+        _github(outcome, loaded)
     else:
         from condtrack.render.terminal import check_view, console
 
@@ -181,10 +208,45 @@ def check(
     raise typer.Exit(outcome.exit_code)
 
 
+def _github(outcome: Outcome, loaded: Loaded) -> None:
+    from condtrack.render.github import Places, step_summary, workflow_commands
+
+    places = Places.of(_workspace_path(loaded.path), loaded.data.decode("utf-8"), loaded.tracker)
+    typer.echo(workflow_commands(outcome, places), nl=False)
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        # Appended, as GitHub asks: earlier steps of the job write to the same file.
+        try:
+            with open(summary, "a", encoding="utf-8") as handle:
+                handle.write(step_summary(outcome))
+        except OSError as error:
+            warn(f"cannot append to $GITHUB_STEP_SUMMARY {summary}: {error.strerror or error}")
+
+
+def _workspace_path(path: Path) -> str:
+    """The tracker as GitHub places annotations: relative to the checkout, when inside it."""
+    workspace = os.environ.get("GITHUB_WORKSPACE")
+    if workspace:
+        try:
+            return str(path.resolve().relative_to(Path(workspace).resolve()))
+        except ValueError:  # a tracker outside the checkout: the path as given
+            pass
+    return str(path)
+
+
 @app.command()
 @guarded
 def validate(
     ctx: typer.Context,
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            metavar="FILE",
+            help="Tracker files to check, as pre-commit passes them (default: --file or the "
+            "one found).",
+            show_default=False,
+        ),
+    ] = None,
     against_git: Annotated[
         bool,
         typer.Option(
@@ -194,10 +256,24 @@ def validate(
     revision: Annotated[str, typer.Option(help="The git revision to compare with.")] = "HEAD",
 ) -> None:
     """Report every problem in the tracker file, each with its place; exit 2 if any."""
+    from condtrack.textsafe import one_line
+
+    invalid = 0
+    for path in files or [options(ctx).path()]:
+        try:
+            _validate_file(path, against_git, revision)
+        except CondtrackError as error:
+            # Every file is checked, so one commit's run names every broken tracker.
+            typer.echo(f"error: {one_line(str(error))}", err=True)
+            invalid += 1
+    if invalid:
+        raise typer.Exit(CondtrackError.exit_code)
+
+
+def _validate_file(path: Path, against_git: bool, revision: str) -> None:
     from condtrack.store import inspect
     from condtrack.textsafe import one_line
 
-    path = options(ctx).path()
     tracker, problems, document = inspect(path)
     if against_git:
         from condtrack.audit import committed_version, edits_since
@@ -211,7 +287,9 @@ def validate(
     if tracker is None:
         for problem in problems:
             typer.echo(one_line(f"{path}: {problem}"), err=True)
-        fail(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {path}")
+        raise CondtrackError(
+            f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {path}"
+        )
     typer.echo(
         f"{path}: valid ({len(tracker.conditions)} conditions, {len(tracker.evidence)} evidence "
         f"entries, {len(tracker.retractions)} retractions)"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from condtrack.briefing import Figure, Row
 from condtrack.changes import ConditionChange
-from condtrack.scoring import OffsetResult, Overall, format_number
+from condtrack.scoring import ConditionResult, OffsetResult, Overall, format_number
 
 ARROWS = {"up": "↑", "down": "↓", "flat": "→"}
 
@@ -35,6 +35,11 @@ def verdict_text(overall: Overall) -> str:
     readiness = "relief-ready" if overall.relief_ready else "not relief-ready"
     text = f"{overall.status}, score {overall.score:g}/100, {readiness}"
     return text + ("; SNAPBACK triggered" if overall.snapback else "")
+
+
+def criteria_lines(result: ConditionResult) -> list[str]:
+    """Each criterion's verdict and its reason; the reasons quote sources, raw user text."""
+    return [f"{c.id}: {c.verdict.status} ({c.verdict.reason})" for c in result.criteria]
 
 
 def marks_text(row: Row) -> str:
