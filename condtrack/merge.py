@@ -89,25 +89,25 @@ def merge_trackers(
         text = join(pieces, newline=newline, marker_size=marker_size)
         return MergeResult(text.encode("utf-8"), conflicts, log.notes)
     notes = list(log.notes)
-    trivial = _trivial(base, ours, theirs)
+    trivial = _trivial(versions, (base, ours, theirs))
     if trivial is not None:
-        text = trivial.decode("utf-8")
+        text, doc = trivial.text, trivial.doc
     else:
         expected = {**head.data, **log.data}
-        text, kept_text = _faithful(pieces, expected, log.order, newline)
+        text, doc, kept_text = _faithful(pieces, expected, log.order, newline)
         if not kept_text:
             notes.append("the original formatting could not be kept; the file was rewritten")
-    doc, _ = parse(text.encode("utf-8"), Path(name))
     _, problems = check_document(doc, text)
     invalid = [f"the merged file would not validate: {problem}" for problem in problems]
     return MergeResult(text.encode("utf-8"), invalid, notes)
 
 
-def _trivial(base: bytes, ours: bytes, theirs: bytes) -> bytes | None:
-    """When one side changed nothing, its partner's bytes are the merge, exactly."""
+def _trivial(versions: Sequence[Version], data: Sequence[bytes]) -> Version | None:
+    """When one side changed nothing, the other side's bytes are the merge, exactly."""
+    base, ours, theirs = data
     if theirs in (base, ours):
-        return ours
-    return theirs if ours == base else None
+        return versions[1]
+    return versions[2] if ours == base else None
 
 
 def _read(data: bytes, where: str) -> Version:
@@ -276,8 +276,8 @@ def _faithful(
     expected: dict[str, Any],
     order: Sequence[tuple[str, dict[str, Any]]],
     newline: str,
-) -> tuple[str, bool]:
-    """The merged text, and whether it kept the sides' own text.
+) -> tuple[str, dict[str, Any], bool]:
+    """The merged text, its document, and whether it kept the sides' own text.
 
     Copying text relies on reading the layout right; the copy is used only if it reads
     back as the merged data. Otherwise (a layout the slicer does not follow) every part is
@@ -290,8 +290,9 @@ def _faithful(
     ]
     for number, attempt in enumerate(attempts):
         text = attempt()
-        if _reads_as(text, expected):
-            return text, number == 0
+        document = _read_back(text, expected)
+        if document is not None:
+            return text, document, number == 0
     raise CondtrackError(
         "the merged tracker could not be written faithfully (a bug; please report it)"
     )
@@ -308,12 +309,13 @@ def _canonical(
     return pieces
 
 
-def _reads_as(text: str, expected: Mapping[str, Any]) -> bool:
+def _read_back(text: str, expected: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The document the text reads as, if it is the expected one."""
     try:
         document = tomlread.loads(text.removeprefix("\ufeff"))
     except (tomlread.TOMLDecodeError, ValueError, RecursionError):
-        return False
-    return _normalized(document) == _normalized(expected)
+        return None
+    return document if _normalized(document) == _normalized(expected) else None
 
 
 def _normalized(doc: Mapping[str, Any]) -> dict[str, Any]:
