@@ -22,7 +22,7 @@ def merge(
     ],
     theirs: Annotated[Path, typer.Argument(metavar="THEIRS", help="Their version (%B).")],
     path: Annotated[
-        str | None, typer.Argument(metavar="[PATH]", help="The file's name in messages (%P).")
+        str | None, typer.Argument(metavar="PATH", help="The file's name in messages (%P).")
     ] = None,
     marker_size: Annotated[
         int, typer.Option("--marker-size", min=1, max=100, help="Conflict marker length (%L).")
