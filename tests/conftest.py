@@ -155,7 +155,10 @@ def cli(runner: CliRunner, tracker_file: Path) -> Invoke:
 
 @pytest.fixture
 def log(cli: Invoke) -> Callable[..., str]:
-    """Log evidence through the CLI and return its id: ``log("troops", criterion=..., ...)``."""
+    """Log evidence through the CLI and return its id: ``log("troops", criterion=..., ...)``.
+
+    ``file=`` logs to another tracker than ``tracker_file``.
+    """
 
     def record(
         condition: str,
@@ -163,6 +166,7 @@ def log(cli: Invoke) -> Callable[..., str]:
         summary: str = "observed",
         source: str = "Monitor",
         reliability: str = "B2",
+        file: Path | None = None,
         **fields: Any,
     ) -> str:
         args = [
@@ -181,7 +185,7 @@ def log(cli: Invoke) -> Callable[..., str]:
                     args += ["--tag", tag]
             else:
                 args += [f"--{key.replace('_', '-')}", str(value)]
-        result = cli(*args)
+        result = cli(*args, file=file)
         assert result.exit_code == 0, result.output
         return result.stdout.strip()
 

@@ -1,0 +1,231 @@
+"""Merging the log: the evidence and retractions of both sides, in an order both agree on."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from condtrack.merge_keyed import Item, Key, Slot, clash_message, items, merge_keyed, side_text
+from condtrack.merge_layout import ENTRY_TABLES, Marked, Piece, Version, entry_text
+
+_IDENTITY = {"evidence": ("id",), "retractions": ("evidence",)}
+_SHOWN = 3  # deleted entries named in the note; the rest are counted
+
+
+@dataclass(frozen=True)
+class Region:
+    """New entries that cannot all stand: one side's against the other's, for a person to pick."""
+
+    ours: list[Slot]
+    theirs: list[Slot]
+    message: str
+
+
+@dataclass
+class LogMerge:
+    pieces: list[Piece] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    order: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (table, entry)
+
+    @property
+    def data(self) -> dict[str, list[dict[str, Any]]]:
+        return {t: [entry for table, entry in self.order if table == t] for t in ENTRY_TABLES}
+
+
+def merge_entries(versions: Sequence[Version]) -> LogMerge:
+    base, ours, theirs = (_entry_items(v) for v in versions)
+    slots = merge_keyed(base, ours, theirs, union=True, new_order=_by_moment)
+    kept = [slot for slot in slots if slot.base is not None]
+    new = _amendments_after_originals([slot for slot in slots if slot.base is None])
+    merged = LogMerge()
+    for element in _regions([*kept, *new]):
+        if isinstance(element, Region):
+            merged.conflicts.append(element.message)
+            merged.pieces.append(Marked(_joined(element.ours), _joined(element.theirs)))
+        elif element.clash:
+            table = element.key[0]
+            merged.conflicts.append(clash_message(_what(element.key), element))
+            render = partial(entry_text, table)
+            marked = Marked(side_text(element.ours, render), side_text(element.theirs, render))
+            merged.pieces.append(marked)
+        else:
+            merged.order.append((element.key[0], element.data))
+            merged.pieces.append(_text(element))
+    deleted = [
+        _what(slot.key)
+        for slot in kept
+        if not slot.clash and (slot.ours is None) != (slot.theirs is None)
+    ]
+    if deleted:
+        more = f" and {len(deleted) - _SHOWN} more" if len(deleted) > _SHOWN else ""
+        merged.notes.append(
+            f"kept {', '.join(deleted[:_SHOWN])}{more}, deleted on one side: the log is "
+            "append-only, so withdraw an entry with `condtrack retract` instead"
+        )
+    return merged
+
+
+def _entry_items(version: Version) -> list[Item]:
+    """Each version's entries, ranked in file order (evidence and retractions interleave)."""
+    doc = version.doc
+    texts: dict[str, list[str]] = {t: [] for t in ENTRY_TABLES}
+    ranks: dict[str, list[int]] = {t: [] for t in ENTRY_TABLES}
+    if version.layout is not None:
+        for position, (table, text) in enumerate(version.layout.entries):
+            texts[table].append(text)
+            ranks[table].append(position)
+    else:
+        evidence = len(doc.get("evidence", []))
+        ranks = {
+            "evidence": list(range(evidence)),
+            "retractions": list(range(evidence, evidence + len(doc.get("retractions", [])))),
+        }
+    return [
+        item
+        for table in ENTRY_TABLES
+        for item in items(
+            table,
+            doc.get(table, []),
+            _IDENTITY[table],
+            texts[table] if version.layout is not None else None,
+            ranks[table],
+        )
+    ]
+
+
+def _by_moment(slot: Slot) -> tuple[str, Key]:
+    """When an entry was recorded, then its key: the same order whichever side is "ours"."""
+    sides = (item for item in (slot.ours, slot.theirs) if item is not None)
+    return min((_moment(item.data), item.key) for item in sides)
+
+
+def _moment(entry: dict[str, Any]) -> str:
+    for name in ("logged", "date"):  # a retraction's logged is optional; its date is not
+        value = entry.get(name)
+        if isinstance(value, dt.datetime):
+            return (value.astimezone(dt.UTC) if value.tzinfo else value).isoformat()
+        if isinstance(value, dt.date):
+            return value.isoformat()
+    return ""
+
+
+def _target(slot: Slot) -> str | None:
+    """The evidence id an amendment supersedes or a retraction withdraws."""
+    if slot.clash:
+        return None
+    value = slot.data.get("supersedes" if slot.key[0] == "evidence" else "evidence")
+    return value if isinstance(value, str) else None
+
+
+def _amendments_after_originals(new: list[Slot]) -> list[Slot]:
+    """Move each new amendment after the new entry it supersedes.
+
+    Validation requires it, and an entry and its amendment logged in the same second
+    would otherwise be ordered by their random ids.
+    """
+    pending = {slot.key[1] for slot in new if slot.key[0] == "evidence"}
+    waiting: dict[str, list[Slot]] = {}
+    ordered: list[Slot] = []
+    for slot in new:
+        target = _target(slot) if slot.key[0] == "evidence" else None
+        if target is not None and target in pending and target != slot.key[1]:
+            waiting.setdefault(target, []).append(slot)
+            continue
+        stack = [slot]
+        while stack:
+            placed = stack.pop()
+            ordered.append(placed)
+            if placed.key[0] == "evidence":
+                pending.discard(placed.key[1])
+                stack.extend(reversed(waiting.pop(placed.key[1], [])))
+    for rest in waiting.values():  # a cycle: validation reports it
+        ordered.extend(rest)
+    return ordered
+
+
+def _regions(slots: list[Slot]) -> list[Slot | Region]:
+    """Group new entries that each side made about the same entry, when they cannot coexist.
+
+    Two amendments of one entry fail validation; an amendment of an entry the other side
+    retracted would pass it, but scoring would then count the amendment and ignore the
+    retraction (an amended entry no longer counts), and ``amend`` refuses to amend a
+    retracted entry. Either way a person must choose.
+    """
+    acts: dict[str, dict[str, list[int]]] = {}
+    for index, slot in enumerate(slots):
+        target = _target(slot)
+        if slot.base is None and target is not None and len(slot.origin) == 1:
+            (side,) = slot.origin
+            acts.setdefault(target, {"ours": [], "theirs": []})[side].append(index)
+    placed: dict[int, Region | None] = {}
+    for target, by_side in acts.items():
+        direct = by_side["ours"] + by_side["theirs"]
+        amended = any(slots[i].key[0] == "evidence" for i in direct)
+        if not (by_side["ours"] and by_side["theirs"] and amended):
+            continue
+        chosen = {side: _with_followers(slots, by_side[side], side) for side in by_side}
+        involved = chosen["ours"] | chosen["theirs"]
+        if involved & placed.keys():
+            continue  # already part of another region
+        ours, theirs = (_describe(slots[i] for i in by_side[side]) for side in ("ours", "theirs"))
+        message = f"evidence {target!r} was {ours} on ours but {theirs} on theirs; keep one side's"
+        region = Region(
+            [slots[i] for i in sorted(chosen["ours"])],
+            [slots[i] for i in sorted(chosen["theirs"])],
+            message,
+        )
+        placed.update(dict.fromkeys(involved))
+        placed[min(involved)] = region
+    sequence: list[Slot | Region] = []
+    for index, slot in enumerate(slots):
+        element: Slot | Region | None = placed.get(index, slot)
+        if element is not None:  # None: moved into a region placed earlier
+            sequence.append(element)
+    return sequence
+
+
+def _with_followers(slots: list[Slot], indices: list[int], side: str) -> set[int]:
+    """These entries and the side's later ones that amend or retract them in turn."""
+    chosen = set(indices)
+    while True:
+        ids = {slots[i].key[1] for i in chosen if slots[i].key[0] == "evidence"}
+        more = {
+            index
+            for index, slot in enumerate(slots)
+            if index not in chosen
+            and slot.base is None
+            and slot.origin == {side}
+            and _target(slot) in ids
+        }
+        if not more:
+            return chosen
+        chosen |= more
+
+
+def _describe(acts: Iterable[Slot]) -> str:
+    amendments, retracted = [], False
+    for slot in acts:
+        if slot.key[0] == "evidence":
+            amendments.append(repr(slot.key[1]))
+        else:
+            retracted = True
+    parts = [f"amended by {', '.join(amendments)}"] if amendments else []
+    return " and ".join([*parts, "retracted"] if retracted else parts)
+
+
+def _what(key: Key) -> str:
+    table, identity, number = key
+    name = f"evidence {identity!r}" if table == "evidence" else f"the retraction of {identity!r}"
+    return name + (f" (#{number + 1} with that id)" if number else "")
+
+
+def _text(slot: Slot) -> str:
+    return slot.text() or entry_text(slot.key[0], slot.data)
+
+
+def _joined(slots: Sequence[Slot]) -> str:
+    return "\n\n".join(_text(slot) for slot in slots)
