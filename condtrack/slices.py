@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import cache
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -27,8 +28,11 @@ from condtrack.validation import cross_check
 ENTRY_TABLES = frozenset({"evidence", "retractions"})
 SLICE_BYTES = 1 << 20  # large enough that the parser's per-call cost vanishes
 _ENTRY_HEADER = re.compile(rb"^\[\[(?:evidence|retractions)\]\][ \t]*\r?$", re.MULTILINE)
-_EVIDENCE = TypeAdapter(list[Evidence])
-_RETRACTIONS = TypeAdapter(list[Retraction])
+
+
+@cache
+def _adapters() -> tuple[TypeAdapter[list[Evidence]], TypeAdapter[list[Retraction]]]:
+    return TypeAdapter(list[Evidence]), TypeAdapter(list[Retraction])
 
 
 def head_length(data: bytes) -> int | None:
@@ -66,10 +70,9 @@ def read_entries(chunk: bytes) -> tuple[list[Evidence], list[Retraction]] | None
     raw_retractions = document.get("retractions", [])
     if not isinstance(raw_evidence, list) or not isinstance(raw_retractions, list):
         return None
+    evidence, retractions = _adapters()
     try:
-        return _EVIDENCE.validate_python(raw_evidence), _RETRACTIONS.validate_python(
-            raw_retractions
-        )
+        return evidence.validate_python(raw_evidence), retractions.validate_python(raw_retractions)
     except ValidationError:
         return None
 

@@ -12,7 +12,6 @@ import errno
 import fcntl
 import gc
 import os
-import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -172,6 +171,8 @@ def write_atomic(path: Path, *parts: bytes) -> None:
         # A rename would replace a file its owner made read-only; honour the permission.
         if not os.access(target, os.W_OK):
             raise _write_error(path, PermissionError(errno.EACCES, "Permission denied"))
+    import tempfile  # here: commands that only read should not pay for it
+
     temporary = None
     try:
         fd, temporary = tempfile.mkstemp(

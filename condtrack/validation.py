@@ -6,7 +6,6 @@ analyst what to fix. ``condtrack validate`` lists them all; other commands stop 
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
@@ -180,6 +179,8 @@ def suggest(value: str, valid: Sequence[str]) -> str:
 
 
 def did_you_mean(value: str, valid: Iterable[str]) -> str:
+    import difflib  # only a typo needs it
+
     close = difflib.get_close_matches(value, list(valid), n=1)
     return f"; did you mean {close[0]!r}?" if close else ""
 

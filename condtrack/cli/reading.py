@@ -202,9 +202,9 @@ def check(
     elif output_format is CheckFormat.github:
         _github(outcome, loaded)
     else:
-        from condtrack.render.terminal import check_view, console
+        from condtrack.render.plain import check_lines, echo_lines
 
-        console().print(check_view(outcome))
+        echo_lines(check_lines(outcome))
     raise typer.Exit(outcome.exit_code)
 
 

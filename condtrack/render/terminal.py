@@ -8,7 +8,8 @@ always spelled out: colour helps but is never the only signal.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from rich import box
 from rich.console import Console, Group, RenderableType
@@ -16,9 +17,6 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from condtrack.audit import Chain
-from condtrack.changes import Changes
-from condtrack.gate import Outcome
 from condtrack.models import Evidence, Retraction, Tracker
 from condtrack.render.figures import ARROWS, change_summary, sparkline
 from condtrack.scoring import (
@@ -28,6 +26,10 @@ from condtrack.scoring import (
     format_number,
 )
 from condtrack.textsafe import one_line, visible
+
+if TYPE_CHECKING:
+    from condtrack.audit import Chain
+    from condtrack.changes import Changes
 
 STATUS_STYLES = {
     "met": "bold green",
@@ -293,24 +295,6 @@ def evidence_view(
             summary,
         )
     return table
-
-
-def lines(items: Iterable[tuple[str, str]]) -> Text:
-    """Plain ``(style, message)`` lines, e.g. for ``check`` and ``validate``."""
-    return Text("\n").join(Text(visible(message), style=style) for style, message in items)
-
-
-def check_view(outcome: Outcome) -> Text:
-    rows: list[tuple[str, str]] = []
-    for failure in outcome.failures:
-        style = "bold red" if failure.requirement == "snapback" else "red"
-        rows.append((style, f"FAIL {failure.message}"))
-    gate = "; ".join(outcome.requirements)
-    if outcome.failures:
-        rows.append(("bold red", f"gate failed ({gate}) as of {outcome.assessment.as_of}"))
-    else:
-        rows.append(("bold green", f"gate passed ({gate}) as of {outcome.assessment.as_of}"))
-    return lines(rows)
 
 
 def changes_view(changes: Changes) -> RenderableType:

@@ -1,0 +1,44 @@
+"""Short coloured lines without Rich, for the CI gate: `check` runs many times a day, and
+Rich's import alone would cost it a fifth of its start-up."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
+
+import typer
+
+from condtrack.textsafe import visible
+
+if TYPE_CHECKING:
+    from condtrack.gate import Outcome
+
+Line = tuple[str, str]  # (style, text); style as Rich writes it: "bold red"
+
+
+def check_lines(outcome: Outcome) -> list[Line]:
+    rows: list[Line] = []
+    for failure in outcome.failures:
+        style = "bold red" if failure.requirement == "snapback" else "red"
+        rows.append((style, f"FAIL {failure.message}"))
+    gate = "; ".join(outcome.requirements)
+    as_of = outcome.assessment.as_of
+    if outcome.failures:
+        rows.append(("bold red", f"gate failed ({gate}) as of {as_of}"))
+    else:
+        rows.append(("bold green", f"gate passed ({gate}) as of {as_of}"))
+    return rows
+
+
+def echo_lines(rows: Iterable[Line], env: Mapping[str, str] = os.environ) -> None:
+    """Print the lines, coloured on a terminal as Rich would: NO_COLOR and FORCE_COLOR win."""
+    colour: bool | None = None  # decided by whether standard output is a terminal
+    if env.get("NO_COLOR"):
+        colour = False
+    elif env.get("FORCE_COLOR"):
+        colour = True
+    for style, text in rows:
+        words = style.split()
+        foreground = next((w for w in words if w != "bold"), None)
+        typer.echo(typer.style(visible(text), fg=foreground, bold="bold" in words), color=colour)
