@@ -4,6 +4,7 @@ Rich's import alone would cost it a fifth of its start-up."""
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
@@ -32,13 +33,18 @@ def check_lines(outcome: Outcome) -> list[Line]:
 
 
 def echo_lines(rows: Iterable[Line], env: Mapping[str, str] = os.environ) -> None:
-    """Print the lines, coloured on a terminal as Rich would: NO_COLOR and FORCE_COLOR win."""
-    colour: bool | None = None  # decided by whether standard output is a terminal
-    if env.get("NO_COLOR"):
-        colour = False
-    elif env.get("FORCE_COLOR"):
-        colour = True
+    """Print the lines, coloured when Rich would colour them (see ``wants_colour``)."""
+    colour = wants_colour(env)
     for style, text in rows:
         words = style.split()
         foreground = next((w for w in words if w != "bold"), None)
         typer.echo(typer.style(visible(text), fg=foreground, bold="bold" in words), color=colour)
+
+
+def wants_colour(env: Mapping[str, str] = os.environ) -> bool:
+    """Rich's rule: NO_COLOR wins, then FORCE_COLOR, else a terminal that is not dumb."""
+    if env.get("NO_COLOR"):
+        return False
+    if env.get("FORCE_COLOR"):
+        return True
+    return sys.stdout.isatty() and env.get("TERM") != "dumb"
