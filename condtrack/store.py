@@ -123,12 +123,14 @@ def read_checked(data: bytes, path: Path) -> tuple[Tracker, bool]:
 @contextlib.contextmanager
 def _collector_paused() -> Iterator[None]:
     # Reading builds hundreds of thousands of objects and frees none of them; the cyclic
-    # collector would walk all of them again and again for nothing.
+    # collector would walk all of them again and again for nothing, while reading and
+    # afterwards (scoring), so what was read is set aside for the rest of the process.
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        gc.freeze()
         if enabled:
             gc.enable()
 
