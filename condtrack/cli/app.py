@@ -39,9 +39,33 @@ class _OneLineUsageErrors(TyperGroup):
         with _usage_errors_in_one_line():
             return super().make_context(*args, **kwargs)
 
+    def parse_args(self, ctx: Any, args: list[str]) -> Any:
+        self._completion_for_named_shell(ctx, args)
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: Any) -> Any:
         with _usage_errors_in_one_line():
             return super().invoke(ctx)
+
+    def _completion_for_named_shell(self, ctx: Any, args: list[str]) -> None:
+        """``--show-completion zsh``: Typer's options guess the shell; here it can be named.
+
+        Without this the name is ignored, and a zsh user in a bash session gets bash's script.
+        """
+        for token, following in zip(args, [*args[1:], None], strict=True):
+            if token in self.commands:
+                return
+            option = next((p for p in self.params if token in p.opts), None)
+            if (
+                option is not None
+                and option.name in ("show_completion", "install_completion")
+                and following in _SHELLS
+                and option.callback is not None
+            ):
+                option.callback(ctx, option, following)  # prints or installs, then exits
+
+
+_SHELLS = ("bash", "zsh", "fish", "powershell", "pwsh")
 
 
 @contextlib.contextmanager

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from condtrack.cli import complete
 from condtrack.cli.app import app, guarded, options, parse_day, warn
 from condtrack.errors import CondtrackError
 
@@ -23,9 +24,17 @@ _OPTION_FOR_FIELD = {"tags": "--tag", "condition": "CONDITION", "evidence": "ID"
 Url = Annotated[str | None, typer.Option(help="http(s) link to the source.")]
 Day = Annotated[str | None, typer.Option("--date", help="Date of the event, YYYY-MM-DD.")]
 CriterionId = Annotated[
-    str | None, typer.Option("--criterion", "-c", help="Criterion it bears on.")
+    str | None,
+    typer.Option(
+        "--criterion", "-c", help="Criterion it bears on.", autocompletion=complete.criterion_ids
+    ),
 ]
-IndicatorId = Annotated[str | None, typer.Option("--indicator", "-i", help="Indicator observed.")]
+IndicatorId = Annotated[
+    str | None,
+    typer.Option(
+        "--indicator", "-i", help="Indicator observed.", autocompletion=complete.indicator_ids
+    ),
+]
 Value = Annotated[str | None, typer.Option(help="The observed figure.")]
 Grade = Annotated[
     str | None, typer.Option("--reliability", "-r", help="Admiralty code, e.g. B2 (default F6).")
@@ -97,7 +106,12 @@ def _free_backup_name(target: Path) -> Path:
 def log(
     ctx: typer.Context,
     condition: Annotated[
-        str, typer.Argument(metavar="CONDITION", help="Condition id (see `condtrack conditions`).")
+        str,
+        typer.Argument(
+            metavar="CONDITION",
+            help="Condition id (see `condtrack conditions`).",
+            autocompletion=complete.condition_ids,
+        ),
     ],
     summary: Annotated[str, typer.Option("--summary", "-s", help="What the evidence says.")],
     source: Annotated[str, typer.Option("--source", help="Who reported it.")],
@@ -140,9 +154,17 @@ def log(
 @guarded
 def amend(
     ctx: typer.Context,
-    evidence_id: Annotated[str, typer.Argument(metavar="ID", help="Evidence id to correct.")],
+    evidence_id: Annotated[
+        str,
+        typer.Argument(
+            metavar="ID", help="Evidence id to correct.", autocompletion=complete.amendable_ids
+        ),
+    ],
     reason: Annotated[str, typer.Option("--reason", help="Why the correction is needed.")],
-    condition: Annotated[str | None, typer.Option(help="Move it to another condition.")] = None,
+    condition: Annotated[
+        str | None,
+        typer.Option(help="Move it to another condition.", autocompletion=complete.condition_ids),
+    ] = None,
     summary: Annotated[str | None, typer.Option("--summary", "-s")] = None,
     source: Annotated[str | None, typer.Option("--source")] = None,
     url: Url = None,
@@ -193,7 +215,12 @@ def amend(
 @guarded
 def retract(
     ctx: typer.Context,
-    evidence_id: Annotated[str, typer.Argument(metavar="ID", help="Evidence id to withdraw.")],
+    evidence_id: Annotated[
+        str,
+        typer.Argument(
+            metavar="ID", help="Evidence id to withdraw.", autocompletion=complete.retractable_ids
+        ),
+    ],
     reason: Annotated[str, typer.Option("--reason", help="Why it no longer counts.")],
     date: Annotated[
         str | None, typer.Option(help="Date of the retraction (default: today).")
