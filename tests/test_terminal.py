@@ -1,4 +1,4 @@
-"""For people at a terminal: shell completion.
+"""For people at a terminal: shell completion, the interactive `log`, "did you mean".
 
 Completion is driven the way each shell drives it, through environment variables, on the
 real CLI; the expected ids are read from the tracker's TOML, never written out here.
@@ -24,6 +24,7 @@ from typer.testing import CliRunner, Result
 
 from condtrack.cli import app
 from tests.conftest import SMALL_TRACKER
+from tests.test_errors import assert_one_line_error
 
 CONDITIONS: list[dict[str, Any]] = tomllib.loads(SMALL_TRACKER)["conditions"]
 CONDITION_IDS = [c["id"] for c in CONDITIONS]
@@ -326,3 +327,52 @@ def test_real_fish_completes_through_the_shown_script(tracker_file: Path) -> Non
     done = run_with_script_on_path(["fish", "--no-config", "-c", program], env, tracker_file.parent)
     offered = [line.split("\t")[0] for line in done.stdout.splitlines()]
     assert sorted(offered) == sorted(CONDITION_IDS)
+
+
+# --- did you mean ------------------------------------------------------------------------------
+
+
+def test_a_mistyped_command_gets_a_suggestion(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["stauts"])
+    assert_one_line_error(result)
+    assert result.stderr == "error: no such command 'stauts'; did you mean 'status'?\n"
+
+
+def test_an_unknown_command_points_to_help(runner: CliRunner) -> None:
+    err = assert_one_line_error(runner.invoke(app, ["xyzzy"]), "no such command 'xyzzy'")
+    assert "did you mean" not in err and "condtrack -h" in err
+
+
+@settings(max_examples=80, deadline=None)
+@given(name=st.text(min_size=1, max_size=30).filter(lambda t: not t.startswith("-")))
+def test_any_unknown_command_is_one_line(name: str) -> None:
+    if name in COMMANDS:
+        return
+    result = CliRunner().invoke(app, [name])
+    err = assert_one_line_error(result, "no such command")
+    assert "\x1b" not in err
+
+
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (("status", "--format", "jsn"), ("'jsn' is not one of", "did you mean 'json'?")),
+        (("report", "--format", "htm"), ("did you mean 'html'?",)),
+        (("status", "--fromat", "json"), ("no such option '--fromat'", "did you mean '--format'?")),
+        (("--fiel", "x", "status"), ("did you mean '--file'?",)),
+    ],
+)
+def test_mistyped_options_and_choices_get_a_suggestion(
+    cli: Callable[..., Result], args: tuple[str, ...], fragments: tuple[str, ...]
+) -> None:
+    assert_one_line_error(cli(*args), *fragments)
+
+
+@pytest.mark.parametrize(
+    "args", [("status", "--format", "xml"), ("status", "--zzz")], ids=["choice", "option"]
+)
+def test_nothing_close_keeps_the_pointer_to_help(
+    cli: Callable[..., Result], args: tuple[str, ...]
+) -> None:
+    err = assert_one_line_error(cli(*args), "condtrack status -h")
+    assert "did you mean" not in err
