@@ -6,12 +6,17 @@ real CLI; the expected ids are read from the tracker's TOML, never written out h
 
 from __future__ import annotations
 
+import datetime as dt
+import fcntl
 import os
+import select
 import shutil
 import subprocess
 import sys
+import termios
+import time
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +28,9 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
 
 from condtrack.cli import app
+from condtrack.entries import FieldError, check_field
 from tests.conftest import SMALL_TRACKER
+from tests.test_cli import file_entries
 from tests.test_errors import assert_one_line_error
 
 CONDITIONS: list[dict[str, Any]] = tomllib.loads(SMALL_TRACKER)["conditions"]
@@ -376,3 +383,289 @@ def test_nothing_close_keeps_the_pointer_to_help(
 ) -> None:
     err = assert_one_line_error(cli(*args), "condtrack status -h")
     assert "did you mean" not in err
+
+
+# --- log at a terminal ---------------------------------------------------------------------
+
+
+def _own_terminal() -> None:  # in the child: the pseudo-terminal becomes its terminal
+    os.setsid()
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+class Terminal:
+    """condtrack with a pseudo-terminal of its own, answered the way a person would."""
+
+    def __init__(self, args: list[str], cwd: Path, *, stdout: int | None = None) -> None:
+        leader, follower = os.openpty()
+        # Ctrl-C makes the terminal discard pending output, racing the program's last words
+        # after the signal; without the discard, what the program prints is what is seen.
+        modes = termios.tcgetattr(follower)
+        modes[3] |= termios.NOFLSH
+        termios.tcsetattr(follower, termios.TCSANOW, modes)
+        env = {k: v for k, v in os.environ.items() if k != "CONDTRACK_FILE"}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "condtrack", *args], cwd=cwd, env=env, stdin=follower,
+            stdout=follower if stdout is None else stdout, stderr=follower,
+            preexec_fn=_own_terminal,
+        )  # fmt: skip
+        os.close(follower)
+        self.leader = leader
+        self.output = b""
+        self.seen_to = 0
+
+    def expect(self, text: str) -> str:
+        """Wait for ``text`` after what was expected before; return the output up to it."""
+        wanted = text.encode()
+        while wanted not in self.output[self.seen_to :]:
+            assert self._read(), f"{text!r} never came; the terminal shows {self.output!r}"
+        end = self.output.index(wanted, self.seen_to) + len(wanted)
+        shown, self.seen_to = self.output[self.seen_to : end], end
+        return shown.decode("utf-8")
+
+    def answer(self, line: str) -> None:
+        os.write(self.leader, line.encode() + b"\r")
+
+    def press(self, key: bytes) -> None:
+        os.write(self.leader, key)
+
+    def finish(self) -> tuple[int, str]:
+        """The exit code, and everything shown after the last expected text."""
+        while self._read():
+            pass
+        code = self.process.wait(timeout=30)
+        return code, self.output[self.seen_to :].decode("utf-8")
+
+    def _read(self) -> bool:
+        ready, _, _ = select.select([self.leader], [], [], 30)
+        if not ready:
+            return False
+        try:
+            chunk = os.read(self.leader, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            return False
+        self.output += chunk
+        return bool(chunk)
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=30)
+        os.close(self.leader)
+
+
+@pytest.fixture
+def terminal(tracker_file: Path) -> Iterator[Callable[..., Terminal]]:
+    if sys.platform == "win32":
+        pytest.skip("needs a POSIX pseudo-terminal")
+    opened: list[Terminal] = []
+
+    def open_on(*args: str, stdout: int | None = None) -> Terminal:
+        opened.append(Terminal(["--file", str(tracker_file), *args], tracker_file.parent,
+                               stdout=stdout))  # fmt: skip
+        return opened[-1]
+
+    yield open_on
+    for each in opened:
+        each.close()
+
+
+PRISONERS = next(c for c in CONDITIONS if c.get("indicators"))
+
+
+def test_log_asks_for_each_field_left_out(
+    terminal: Callable[..., Terminal], tracker_file: Path
+) -> None:
+    number = CONDITIONS.index(PRISONERS) + 1
+    criterion = ids_of(PRISONERS, "criteria")[-1]
+    indicator = next(i for i in PRISONERS["indicators"] if i.get("minimum") is not None)
+    session = terminal("log")
+    listing = session.expect("Condition (number or id")
+    for listed, condition in enumerate(CONDITIONS, 1):
+        assert f"{listed}  {condition['id']}" in listing and condition["title"] in listing
+    session.answer(PRISONERS["id"][:-1])  # a typo
+    assert f"did you mean '{PRISONERS['id']}'?" in session.expect("Condition (number or id")
+    session.answer(str(number))
+    assert criterion in session.expect("Criterion (number or id; Enter for none)")
+    session.answer(criterion)
+    assert "2  partial" in session.expect("Status (number or id; Enter for none)")
+    session.answer("2")  # by its number in the list
+    session.expect("Indicator (number or id; Enter for none)")
+    session.answer(indicator["id"])
+    session.expect(f"Value of {indicator['id']} ({indicator['unit']})")
+    session.answer(str(indicator["minimum"] + 12))
+    today = dt.date.today().isoformat()
+    session.expect(f"[{today}]")
+    session.answer("")  # today
+    session.expect("Source")
+    session.answer("Monitor")
+    session.expect("Link to the source (Enter for none)")
+    session.answer("https://example.org/report")
+    session.expect("[F6]")
+    session.answer("b2")
+    session.expect("Summary")
+    session.answer("Twelve released.")
+    session.expect("Tags")
+    session.answer("monthly count")
+    code, shown = session.finish()
+    assert code == 0, shown
+    (entry,) = file_entries(tracker_file)
+    assert f"logged {entry['id']}" in shown
+    assert {k: v for k, v in entry.items() if k not in ("id", "logged")} == {
+        "condition": PRISONERS["id"], "criterion": criterion, "status": "partial",
+        "indicator": indicator["id"], "value": indicator["minimum"] + 12,
+        "date": dt.date.today(), "source": "Monitor", "url": "https://example.org/report",
+        "reliability": "B2", "summary": "Twelve released.", "tags": ["monthly", "count"],
+    }  # fmt: skip
+
+
+def test_text_from_the_file_is_shown_inert(
+    terminal: Callable[..., Terminal], tracker_file: Path
+) -> None:
+    hostile = "Troops \x1b[2J\x1b]0;pwned\x07 \u202eout"
+    tracker_file.write_text(
+        with_header_changed(lambda d: d["conditions"][0].update(title=hostile)), "utf-8"
+    )
+    session = terminal("log")
+    listing = session.expect("Condition (number or id")
+    assert "\x1b" not in listing and "\x07" not in listing and "\u202e" not in listing
+    assert "Troops \\x1b[2J\\x1b]0;pwned\\x07 \\u202eout" in listing
+
+
+def option_refusal(cli: Callable[..., Result], option: str, value: str) -> str:
+    """What `log` says of this value given as an option: the answer must be judged alike."""
+    indicator = ["-i", PRISONERS["indicators"][0]["id"]] if option == "--value" else []
+    result = cli("log", PRISONERS["id"], "-s", "s", "--source", "x", option, value, *indicator)
+    err = assert_one_line_error(result, option)
+    return err.removeprefix(f"error: {option}: ").rstrip("\n")
+
+
+def test_bad_answers_are_refused_like_options_and_asked_again(
+    terminal: Callable[..., Terminal], cli: Callable[..., Result], tracker_file: Path
+) -> None:
+    held = PRISONERS["indicators"][0]
+    below = str(held["minimum"] - 1)
+    session = terminal("log", PRISONERS["id"], "-i", held["id"], "--source", "Monitor")
+    session.expect("Criterion (number or id; Enter for none)")
+    session.answer("")
+    for field, option, bad in [("Value", "--value", "1,5"), ("Date", "--date", "2025-02-30")]:
+        session.expect(field)
+        session.answer(bad)
+        assert option_refusal(cli, option, bad) in session.expect(field)
+        session.answer(below if field == "Value" else "")
+    session.expect("Link")
+    session.answer("ftp://example.org")
+    assert option_refusal(cli, "--url", "ftp://example.org") in session.expect("Link")
+    session.answer("")
+    session.expect("[F6]")
+    session.answer("G1")
+    assert option_refusal(cli, "--reliability", "G1") in session.expect("[F6]")
+    session.answer("")
+    session.expect("Summary")
+    session.answer("   ")
+    assert option_refusal(cli, "--summary", "   ") in session.expect("Summary")
+    session.answer("Counted.")
+    session.expect("Tags")
+    session.answer("")
+    # The whole entry is checked as with options: below the minimum, the value is asked again.
+    assert option_refusal(cli, "--value", below) in session.expect(f"Value of {held['id']}")
+    session.answer(str(held["minimum"] + 3))
+    code, shown = session.finish()
+    assert code == 0, shown
+    (entry,) = file_entries(tracker_file)
+    assert entry["value"] == held["minimum"] + 3 and entry["date"] == dt.date.today()
+    assert "url" not in entry and entry["reliability"] == "F6"
+
+
+def test_only_what_the_line_leaves_out_is_asked(
+    terminal: Callable[..., Terminal], tracker_file: Path
+) -> None:
+    troops = CONDITIONS[0]
+    session = terminal("log", troops["id"], "-c", ids_of(troops, "criteria")[0], "--status",
+                       "met", "--date", "2025-01-02", "--url", "https://example.org", "-r", "A1",
+                       "-t", "t", "--summary", "Closed.")  # fmt: skip
+    asked = session.expect("Source")
+    session.answer("Monitor")
+    code, shown = session.finish()
+    assert code == 0, shown
+    for question in ("Condition", "Criterion", "Status", "Date", "Link", "Reliability", "Tags"):
+        assert question not in asked + shown
+    (entry,) = file_entries(tracker_file)
+    assert entry["source"] == "Monitor" and entry["date"] == dt.date(2025, 1, 2)
+
+
+def test_a_bad_option_is_refused_before_anything_is_asked(
+    terminal: Callable[..., Terminal], tracker_file: Path
+) -> None:
+    before = tracker_file.read_bytes()
+    code, shown = terminal("log", "--url", "ftp://example.org").finish()
+    assert code == 2
+    assert shown.startswith("error: --url: ") and shown.count("\n") == 1, shown
+    assert tracker_file.read_bytes() == before
+
+
+@pytest.mark.parametrize(("key", "code"), [(b"\x03", 130), (b"\x04", 1)], ids=["ctrl-c", "eof"])
+def test_ctrl_c_or_end_of_input_writes_nothing(
+    terminal: Callable[..., Terminal], tracker_file: Path, key: bytes, code: int
+) -> None:
+    before = tracker_file.read_bytes()
+    session = terminal("log")
+    session.expect("Condition (number or id")
+    session.answer("1")
+    session.expect("Criterion (number or id; Enter for none): ")
+    time.sleep(0.3)  # as a person would: a key pressed before input() reads may go unseen
+    session.press(key)
+    exit_code, shown = session.finish()
+    assert exit_code == code, session.output
+    assert [line for line in shown.splitlines() if line.strip(" ^C")] == [
+        "error: " + ("interrupted" if code == 130 else "no more input") + "; nothing was written"
+    ]
+    assert tracker_file.read_bytes() == before
+
+
+def test_output_to_a_pipe_never_asks(terminal: Callable[..., Terminal]) -> None:
+    """`id=$(condtrack log)`: a terminal to type on, but nobody reads the questions."""
+    session = terminal("log", stdout=subprocess.PIPE)
+    code, shown = session.finish()
+    assert code == 2
+    assert shown == "error: Missing argument 'CONDITION'; see 'python -m condtrack log -h'\r\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "missing"),
+    [((), "argument 'CONDITION'"), (("troops",), "option '--summary' / '-s'"),
+     (("troops", "-s", "x"), "option '--source'"), (("-s", "x", "--source", "y"), "argument "
+     "'CONDITION'")],
+)  # fmt: skip
+def test_without_a_terminal_it_never_asks(
+    runner: CliRunner, tracker_file: Path, args: tuple[str, ...], missing: str
+) -> None:
+    before = tracker_file.read_bytes()
+    answers = "1\n\n\nMonitor\n\n\nSummary\n\n"  # there to be read, were it asked
+    result = runner.invoke(app, ["--file", str(tracker_file), "log", *args], input=answers)
+    assert_one_line_error(result)
+    assert result.stderr == f"error: Missing {missing}; see 'condtrack log -h'\n"
+    assert tracker_file.read_bytes() == before
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    field=st.sampled_from(["summary", "source", "url", "reliability", "tags"]),
+    text=st.text(max_size=12) | st.sampled_from(["B2", "f6", " c3 ", "https://x.org", "http://"]),
+)
+def test_an_answer_is_refused_exactly_when_the_option_is(
+    cli: Callable[..., Result], field: str, text: str
+) -> None:
+    """The check used on each answer, against the whole `log` with the same value."""
+    option = {"tags": "--tag"}.get(field, f"--{field}")
+    base = {"--summary": "s", "--source": "x", option: text}
+    result = cli("log", CONDITIONS[0]["id"], *[part for pair in base.items() for part in pair])
+    try:
+        check_field(field, [text] if field == "tags" else text)
+    except FieldError:
+        assert result.exit_code == 2, (field, text, result.output)
+        assert f"{option}: " in result.stderr
+    else:
+        assert result.exit_code == 0, (field, text, result.output)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -106,15 +107,20 @@ def _free_backup_name(target: Path) -> Path:
 def log(
     ctx: typer.Context,
     condition: Annotated[
-        str,
+        str | None,
         typer.Argument(
             metavar="CONDITION",
-            help="Condition id (see `condtrack conditions`).",
+            help="Condition id (see `condtrack conditions`). Required; asked at a terminal.",
             autocompletion=complete.condition_ids,
         ),
-    ],
-    summary: Annotated[str, typer.Option("--summary", "-s", help="What the evidence says.")],
-    source: Annotated[str, typer.Option("--source", help="Who reported it.")],
+    ] = None,
+    summary: Annotated[
+        str | None,
+        typer.Option("--summary", "-s", help="What the evidence says. Required; asked too."),
+    ] = None,
+    source: Annotated[
+        str | None, typer.Option("--source", help="Who reported it. Required; asked too.")
+    ] = None,
     url: Url = None,
     date: Day = None,
     criterion: CriterionId = None,
@@ -126,28 +132,49 @@ def log(
     reliability: Grade = None,
     tag: Tags = None,
 ) -> None:
-    """Append one evidence entry (dated today unless --date); prints its id on standard output."""
+    """Append one evidence entry (dated today unless --date); prints its id on standard output.
+
+    At a terminal it asks for whatever the command line leaves out; elsewhere it never asks.
+    """
+    from condtrack.cli import asking
+
+    given = {
+        "condition": condition,
+        "criterion": criterion,
+        "status": status.value if status else None,
+        "indicator": indicator,
+        "value": value,
+        "date": date,
+        "source": source,
+        "url": url,
+        "reliability": reliability,
+        "summary": summary,
+        "tags": tag or None,
+    }
+    left_out = [name for name in asking.REQUIRED if given[name] is None]
+    if left_out and not asking.at_terminal():
+        asking.missing(ctx, left_out[0])
+    path = options(ctx).path()
+    record = functools.partial(_log_entry, path)
+    with _option_errors():
+        if left_out:
+            tracker = asking.fill_in_and_record(options(ctx).load().tracker, given, record)
+        else:
+            tracker = record(given)
+    _confirm("logged", tracker, path)
+
+
+def _log_entry(path: Path, given: dict[str, Any]) -> Tracker:
+    """Append what `log` was given, converted and checked the same way however it came."""
     from condtrack.entries import NewEntries, parse_number, utc_now
     from condtrack.store import append
 
-    day = parse_day(date, "--date", future_ok=False)
-    path = options(ctx).path()
-    with _option_errors():
-        fields = {
-            "condition": condition,
-            "criterion": criterion,
-            "status": status.value if status else None,
-            "indicator": indicator,
-            "value": parse_number(value) if value is not None else None,
-            "date": day,
-            "source": source,
-            "url": url,
-            "reliability": reliability,
-            "summary": summary,
-            "tags": tag or None,
-        }
-        tracker = append(path, lambda t: [("evidence", NewEntries(t).evidence(fields, utc_now()))])
-    _confirm("logged", tracker, path)
+    fields = {
+        **given,
+        "date": parse_day(given["date"], "--date", future_ok=False),
+        "value": parse_number(given["value"]) if given["value"] is not None else None,
+    }
+    return append(path, lambda t: [("evidence", NewEntries(t).evidence(fields, utc_now()))])
 
 
 @app.command()
