@@ -28,10 +28,11 @@ FIELDS = (
 )  # fmt: skip
 REQUIRED = ("condition", "summary", "source")
 STATUSES = ("met", "partial", "not-met")
-GRADES = (
-    "Reliability, an Admiralty code: the source A (reliable) to E (unreliable), F cannot be "
-    "judged; the information 1 (confirmed) to 5 (improbable), 6 cannot be judged."
-)
+GRADES = [
+    "Reliability is an Admiralty code: a letter for the source, A (reliable) to E",
+    "(unreliable), F cannot be judged; a digit for the information, 1 (confirmed) to",
+    "5 (improbable), 6 cannot be judged.",
+]
 
 
 def at_terminal() -> bool:
@@ -155,7 +156,7 @@ class Questions:
         return self._text("url", "Link to the source (Enter for none)", needed=False)
 
     def _reliability(self) -> str | None:
-        self._show_once("reliability", [GRADES])
+        self._show_once("reliability", GRADES)
         minimum = self.tracker.scoring.min_reliability
         question = f"Reliability, e.g. B2; counts from {minimum} [F6]"
         return self._text("reliability", question, needed=False)
