@@ -5,17 +5,18 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from condtrack.errors import CondtrackError
 from condtrack.models import Evidence, Header, Retraction, Tracker
-from condtrack.validation import cross_check, did_you_mean
+from condtrack.validation import cross_check, did_you_mean, suggest
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -52,6 +53,31 @@ def parse_number(text: str) -> int | float:
     if re.fullmatch(r"[-+]?\d+", cleaned):
         return int(cleaned)
     return float(cleaned)
+
+
+def check_field(field: str, value: Any) -> None:
+    """Refuse one field of a new entry on its own, as the whole entry would refuse it.
+
+    For answers checked as they are typed; rules between fields wait for the whole entry.
+    """
+    try:
+        Evidence.model_validate({field: value})
+    except ValidationError as error:
+        for detail in error.errors(include_url=False):
+            if detail["loc"][:1] == (field,) and detail["type"] != "missing":
+                raise FieldError(field, _message(detail)) from None
+
+
+def pick(field: str, answer: str, valid: Sequence[str]) -> str:
+    """One of ``valid``, typed as itself or as its number in a list starting at 1."""
+    typed = answer.strip()
+    if typed in valid:
+        return typed
+    if typed.isdigit():
+        if 1 <= int(typed) <= len(valid):
+            return valid[int(typed) - 1]
+        raise FieldError(field, f"there is no number {typed}; choose 1 to {len(valid)}")
+    raise FieldError(field, f"unknown {field} {typed!r} {suggest(typed, valid)}")
 
 
 def utc_now() -> dt.datetime:
@@ -184,7 +210,10 @@ def _checked(model: type[M], entry: Mapping[str, Any]) -> M:
         return model.model_validate(entry)
     except ValidationError as error:
         detail = error.errors(include_url=False)[0]
-        message = detail["msg"].removeprefix("Value error, ")
         if not detail["loc"]:  # a rule about several fields together
-            raise CondtrackError(message) from None
-        raise FieldError(str(detail["loc"][0]), message) from None
+            raise CondtrackError(_message(detail)) from None
+        raise FieldError(str(detail["loc"][0]), _message(detail)) from None
+
+
+def _message(detail: ErrorDetails) -> str:
+    return detail["msg"].removeprefix("Value error, ")

@@ -39,9 +39,42 @@ class _OneLineUsageErrors(TyperGroup):
         with _usage_errors_in_one_line():
             return super().make_context(*args, **kwargs)
 
+    def parse_args(self, ctx: Any, args: list[str]) -> Any:
+        self._completion_for_named_shell(ctx, args)
+        return super().parse_args(ctx, args)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        name = args[0] if args else ""
+        if name[:1] not in ("", "-") and name not in self.commands and not ctx.resilient_parsing:
+            from condtrack.validation import did_you_mean
+
+            hint = did_you_mean(name, self.commands) or f"; see '{ctx.command_path} -h'"
+            fail(f"no such command {name!r}{hint}")
+        return super().resolve_command(ctx, args)
+
     def invoke(self, ctx: Any) -> Any:
         with _usage_errors_in_one_line():
             return super().invoke(ctx)
+
+    def _completion_for_named_shell(self, ctx: Any, args: list[str]) -> None:
+        """``--show-completion zsh``: Typer's options guess the shell; here it can be named.
+
+        Without this the name is ignored, and a zsh user in a bash session gets bash's script.
+        """
+        for token, following in zip(args, [*args[1:], None], strict=True):
+            if token in self.commands:
+                return
+            option = next((p for p in self.params if token in p.opts), None)
+            if (
+                option is not None
+                and option.name in ("show_completion", "install_completion")
+                and following in _SHELLS
+                and option.callback is not None
+            ):
+                option.callback(ctx, option, following)  # prints or installs, then exits
+
+
+_SHELLS = ("bash", "zsh", "fish", "powershell", "pwsh")
 
 
 @contextlib.contextmanager
@@ -57,7 +90,34 @@ def _usage_errors_in_one_line() -> Iterator[None]:
         context = getattr(error, "ctx", None)
         where = f"; see '{context.command_path} -h'" if context is not None else ""
         message = str(error.format_message()).replace("Value error, ", "")  # type: ignore[attr-defined]
-        fail(message.rstrip(".") + where)
+        fail(_with_suggestion(error, message) or message.rstrip(".") + where)
+
+
+# Click's wording of a bad choice: "Invalid value for '--format': 'jsn' is not one of ...".
+_BAD_CHOICE = re.compile(r": (?P<value>'.*'|\".*\") is not one of (?P<choices>.*?)\.?$")
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+
+
+def _with_suggestion(error: Exception, message: str) -> str:
+    """A mistyped option or choice, worded like every other typo; "" when nothing is close."""
+    from ast import literal_eval
+
+    from condtrack.validation import did_you_mean
+
+    if hasattr(error, "possibilities"):  # an unknown option; Click lists the close ones
+        option = str(getattr(error, "option_name", ""))
+        hint = did_you_mean(option, getattr(error, "possibilities", None) or ())
+        return f"no such option {option!r}{hint}" if hint else ""
+    choice = _BAD_CHOICE.search(message)
+    if choice is None:
+        return ""
+    try:
+        value = literal_eval(choice["value"])
+        valid = [literal_eval(quoted) for quoted in _QUOTED.findall(choice["choices"])]
+    except (ValueError, SyntaxError):
+        return ""
+    hint = did_you_mean(value, valid) if isinstance(value, str) else ""
+    return message.rstrip(".") + hint if hint else ""
 
 
 app = typer.Typer(

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from condtrack.cli import complete
 from condtrack.cli.app import TableOrJson, app, fail, guarded, options
 from condtrack.errors import CondtrackError
 
@@ -24,7 +25,12 @@ class ImportFormat(StrEnum):
 @guarded
 def history(
     ctx: typer.Context,
-    evidence_id: Annotated[str, typer.Argument(metavar="ID", help="Any version's id.")],
+    evidence_id: Annotated[
+        str,
+        typer.Argument(
+            metavar="ID", help="Any version's id.", autocompletion=complete.evidence_ids
+        ),
+    ],
     output: Annotated[TableOrJson, typer.Option("--format")] = TableOrJson.table,
 ) -> None:
     """Show an entry's chain: the original, each amendment with its reason, any retraction."""

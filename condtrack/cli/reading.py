@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from condtrack.cli import complete
 from condtrack.cli.app import TableOrJson, app, emit, fail, guarded, options, parse_day, warn
 from condtrack.errors import CondtrackError
 
@@ -50,7 +51,10 @@ def conditions(ctx: typer.Context) -> None:
 def evidence(
     ctx: typer.Context,
     condition: Annotated[
-        str | None, typer.Option("--condition", help="Only this condition.")
+        str | None,
+        typer.Option(
+            "--condition", help="Only this condition.", autocompletion=complete.condition_ids
+        ),
     ] = None,
     since: Annotated[str | None, typer.Option(help="Only evidence dated on or after.")] = None,
     until: Annotated[str | None, typer.Option(help="Only evidence dated on or before.")] = None,
@@ -123,7 +127,12 @@ def status(
 @guarded
 def explain(
     ctx: typer.Context,
-    condition: Annotated[str, typer.Argument(metavar="CONDITION", help="Condition id.")],
+    condition: Annotated[
+        str,
+        typer.Argument(
+            metavar="CONDITION", help="Condition id.", autocompletion=complete.condition_ids
+        ),
+    ],
     as_of: AsOf = None,
 ) -> None:
     """Show how a condition's score is reached: criteria, deciding evidence, arithmetic."""
@@ -149,7 +158,10 @@ def check(
     as_of: AsOf = None,
     require: Annotated[
         str | None,
-        typer.Option(help="'all' or comma-separated condition ids that must be met."),
+        typer.Option(
+            help="'all' or comma-separated condition ids that must be met.",
+            autocompletion=complete.required_conditions,
+        ),
     ] = None,
     min_score: Annotated[
         float | None, typer.Option(help="Minimum overall score, 0-100.", min=0, max=100)

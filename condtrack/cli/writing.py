@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from condtrack.cli import complete
 from condtrack.cli.app import app, guarded, options, parse_day, warn
 from condtrack.errors import CondtrackError
 
@@ -23,9 +25,17 @@ _OPTION_FOR_FIELD = {"tags": "--tag", "condition": "CONDITION", "evidence": "ID"
 Url = Annotated[str | None, typer.Option(help="http(s) link to the source.")]
 Day = Annotated[str | None, typer.Option("--date", help="Date of the event, YYYY-MM-DD.")]
 CriterionId = Annotated[
-    str | None, typer.Option("--criterion", "-c", help="Criterion it bears on.")
+    str | None,
+    typer.Option(
+        "--criterion", "-c", help="Criterion it bears on.", autocompletion=complete.criterion_ids
+    ),
 ]
-IndicatorId = Annotated[str | None, typer.Option("--indicator", "-i", help="Indicator observed.")]
+IndicatorId = Annotated[
+    str | None,
+    typer.Option(
+        "--indicator", "-i", help="Indicator observed.", autocompletion=complete.indicator_ids
+    ),
+]
 Value = Annotated[str | None, typer.Option(help="The observed figure.")]
 Grade = Annotated[
     str | None, typer.Option("--reliability", "-r", help="Admiralty code, e.g. B2 (default F6).")
@@ -97,10 +107,20 @@ def _free_backup_name(target: Path) -> Path:
 def log(
     ctx: typer.Context,
     condition: Annotated[
-        str, typer.Argument(metavar="CONDITION", help="Condition id (see `condtrack conditions`).")
-    ],
-    summary: Annotated[str, typer.Option("--summary", "-s", help="What the evidence says.")],
-    source: Annotated[str, typer.Option("--source", help="Who reported it.")],
+        str | None,
+        typer.Argument(
+            metavar="CONDITION",
+            help="Condition id (see `condtrack conditions`). Required; asked at a terminal.",
+            autocompletion=complete.condition_ids,
+        ),
+    ] = None,
+    summary: Annotated[
+        str | None,
+        typer.Option("--summary", "-s", help="What the evidence says. Required; asked too."),
+    ] = None,
+    source: Annotated[
+        str | None, typer.Option("--source", help="Who reported it. Required; asked too.")
+    ] = None,
     url: Url = None,
     date: Day = None,
     criterion: CriterionId = None,
@@ -112,37 +132,66 @@ def log(
     reliability: Grade = None,
     tag: Tags = None,
 ) -> None:
-    """Append one evidence entry (dated today unless --date); prints its id on standard output."""
+    """Append one evidence entry (dated today unless --date); prints its id on standard output.
+
+    At a terminal it asks for whatever the command line leaves out; elsewhere it never asks.
+    """
+    from condtrack.cli import asking
+
+    given = {
+        "condition": condition,
+        "criterion": criterion,
+        "status": status.value if status else None,
+        "indicator": indicator,
+        "value": value,
+        "date": date,
+        "source": source,
+        "url": url,
+        "reliability": reliability,
+        "summary": summary,
+        "tags": tag or None,
+    }
+    left_out = [name for name in asking.REQUIRED if given[name] is None]
+    if left_out and not asking.at_terminal():
+        asking.missing(ctx, left_out[0])
+    path = options(ctx).path()
+    record = functools.partial(_log_entry, path)
+    with _option_errors():
+        if left_out:
+            appended = asking.fill_in_and_record(options(ctx).load().tracker, given, record)
+        else:
+            appended = record(given)
+    _confirm("logged", appended, path)
+
+
+def _log_entry(path: Path, given: dict[str, Any]) -> Appended:
+    """Append what `log` was given, converted and checked the same way however it came."""
     from condtrack.appending import append
     from condtrack.entries import NewEntries, parse_number, utc_now
 
-    day = parse_day(date, "--date", future_ok=False)
-    path = options(ctx).path()
-    with _option_errors():
-        fields = {
-            "condition": condition,
-            "criterion": criterion,
-            "status": status.value if status else None,
-            "indicator": indicator,
-            "value": parse_number(value) if value is not None else None,
-            "date": day,
-            "source": source,
-            "url": url,
-            "reliability": reliability,
-            "summary": summary,
-            "tags": tag or None,
-        }
-        appended = append(path, lambda t: [("evidence", NewEntries(t).evidence(fields, utc_now()))])
-    _confirm("logged", appended, path)
+    fields = {
+        **given,
+        "date": parse_day(given["date"], "--date", future_ok=False),
+        "value": parse_number(given["value"]) if given["value"] is not None else None,
+    }
+    return append(path, lambda t: [("evidence", NewEntries(t).evidence(fields, utc_now()))])
 
 
 @app.command()
 @guarded
 def amend(
     ctx: typer.Context,
-    evidence_id: Annotated[str, typer.Argument(metavar="ID", help="Evidence id to correct.")],
+    evidence_id: Annotated[
+        str,
+        typer.Argument(
+            metavar="ID", help="Evidence id to correct.", autocompletion=complete.amendable_ids
+        ),
+    ],
     reason: Annotated[str, typer.Option("--reason", help="Why the correction is needed.")],
-    condition: Annotated[str | None, typer.Option(help="Move it to another condition.")] = None,
+    condition: Annotated[
+        str | None,
+        typer.Option(help="Move it to another condition.", autocompletion=complete.condition_ids),
+    ] = None,
     summary: Annotated[str | None, typer.Option("--summary", "-s")] = None,
     source: Annotated[str | None, typer.Option("--source")] = None,
     url: Url = None,
@@ -193,7 +242,12 @@ def amend(
 @guarded
 def retract(
     ctx: typer.Context,
-    evidence_id: Annotated[str, typer.Argument(metavar="ID", help="Evidence id to withdraw.")],
+    evidence_id: Annotated[
+        str,
+        typer.Argument(
+            metavar="ID", help="Evidence id to withdraw.", autocompletion=complete.retractable_ids
+        ),
+    ],
     reason: Annotated[str, typer.Option("--reason", help="Why it no longer counts.")],
     date: Annotated[
         str | None, typer.Option(help="Date of the retraction (default: today).")

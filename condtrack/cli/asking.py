@@ -1,0 +1,224 @@
+"""`condtrack log` at a terminal: ask for each field the command line left out.
+
+Every answer is checked as it is typed, by the functions that check the options, and
+the entry then goes through the same append as `log` with options; a refusal there
+asks that field again. Ctrl-C or the end of input stops with nothing written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+
+import typer
+
+from condtrack.cli.app import fail, parse_day
+from condtrack.errors import CondtrackError
+from condtrack.textsafe import one_line
+
+if TYPE_CHECKING:
+    from condtrack.models import Condition, Tracker
+
+R = TypeVar("R")  # what recording the entry returns
+
+# `log`'s fields in the order asked: what the entry is about first, then its source.
+FIELDS = (
+    "condition", "criterion", "status", "indicator", "value", "date", "source", "url",
+    "reliability", "summary", "tags",
+)  # fmt: skip
+REQUIRED = ("condition", "summary", "source")
+STATUSES = ("met", "partial", "not-met")
+GRADES = [
+    "Reliability is an Admiralty code: a letter for the source, A (reliable) to E",
+    "(unreliable), F cannot be judged; a digit for the information, 1 (confirmed) to",
+    "5 (improbable), 6 cannot be judged.",
+]
+
+
+def at_terminal() -> bool:
+    """Someone to ask: input and output are a terminal, not a script, a pipe or CI."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def missing(ctx: typer.Context, name: str) -> NoReturn:
+    """Typer's own error for a required parameter, for those asked for at a terminal."""
+    param = next(p for p in ctx.command.params if p.name == name)
+    if param.param_type_name == "argument":
+        what = f"argument '{param.metavar or name}'"
+    else:
+        what = "option " + " / ".join(f"'{o}'" for o in param.opts)
+    fail(f"Missing {what}; see '{ctx.command_path} -h'")
+
+
+def fill_in_and_record(
+    tracker: Tracker, given: dict[str, Any], record: Callable[[dict[str, Any]], R]
+) -> R:
+    """Ask for the missing fields, then ``record`` the answers, asking again what it refuses."""
+    from condtrack.entries import FieldError
+
+    questions = Questions(tracker, given)
+    questions.ask_missing()
+    while True:
+        try:
+            return record(questions.answers)
+        except FieldError as error:
+            if error.field not in questions.asked:
+                raise  # an option from the command line: refused as without a terminal
+            _say(f"  {one_line(str(error))}")
+            questions.ask(error.field)
+
+
+class Questions:
+    """The questions for one new evidence entry, and the answers so far."""
+
+    def __init__(self, tracker: Tracker, given: dict[str, Any]) -> None:
+        self.tracker = tracker
+        self.answers = dict(given)
+        self.asked: set[str] = set()
+        self.shown: set[str] = set()  # lists and legends, shown once however often asked
+        self._check_given()
+
+    def _check_given(self) -> None:
+        """Refuse a bad option before asking anything, not after every answer is typed."""
+        from condtrack.entries import check_field, parse_number, pick
+
+        for field, value in self.answers.items():
+            if value is None:
+                continue
+            if field == "condition":  # the lists of criteria and indicators depend on it
+                pick(field, value, [c.id for c in self.tracker.conditions])
+            elif field == "date":
+                parse_day(value, "--date", future_ok=False)
+            else:
+                check_field(field, parse_number(value) if field == "value" else value)
+
+    def ask_missing(self) -> None:
+        for field in FIELDS:
+            if self.answers.get(field) is None and self._applies(field):
+                self.ask(field)
+
+    def ask(self, field: str) -> None:
+        self.asked.add(field)
+        while True:
+            try:
+                self.answers[field] = getattr(self, f"_{field}")()
+                return
+            except CondtrackError as error:
+                _say(f"  {one_line(str(error))}")
+
+    def _applies(self, field: str) -> bool:
+        if field == "status":
+            return self.answers.get("criterion") is not None
+        if field == "value":
+            return self.answers.get("indicator") is not None
+        if field == "indicator":
+            return bool(self._chosen().indicators)
+        return True
+
+    def _chosen(self) -> Condition:
+        condition = self.tracker.condition(self.answers["condition"])
+        assert condition is not None  # picked from the tracker's conditions
+        return condition
+
+    def _condition(self) -> str | None:
+        return self._choose("condition", [(c.id, c.title) for c in self.tracker.conditions])
+
+    def _criterion(self) -> str | None:
+        criteria = [(c.id, c.text) for c in self._chosen().criteria]
+        return self._choose("criterion", criteria, needed=self.answers.get("status") is not None)
+
+    def _status(self) -> str | None:
+        return self._choose("status", [(s, "") for s in STATUSES], needed=False)
+
+    def _indicator(self) -> str | None:
+        indicators = [(i.id, i.label) for i in self._chosen().indicators]
+        return self._choose("indicator", indicators, needed=self.answers.get("value") is not None)
+
+    def _value(self) -> str:
+        from condtrack.entries import check_field, parse_number
+
+        indicator = self._chosen().indicator(self.answers["indicator"])
+        unit = f" ({one_line(indicator.unit)})" if indicator and indicator.unit else ""
+        text = _ask(f"Value of {self.answers['indicator']}{unit}")
+        check_field("value", parse_number(text))
+        return text
+
+    def _date(self) -> str:
+        today = dt.date.today().isoformat()
+        text = _ask(f"Date it happened, YYYY-MM-DD [{today}]") or today
+        parse_day(text, "date", future_ok=False)
+        return text
+
+    def _source(self) -> str | None:
+        return self._text("source", "Source (who reported it)")
+
+    def _url(self) -> str | None:
+        return self._text("url", "Link to the source (Enter for none)", needed=False)
+
+    def _reliability(self) -> str | None:
+        self._show_once("reliability", GRADES)
+        minimum = self.tracker.scoring.min_reliability
+        question = f"Reliability, e.g. B2; counts from {minimum} [F6]"
+        return self._text("reliability", question, needed=False)
+
+    def _summary(self) -> str | None:
+        return self._text("summary", "Summary (what the evidence says)")
+
+    def _tags(self) -> list[str] | None:
+        from condtrack.entries import check_field
+
+        tags = _ask("Tags, separated by spaces (Enter for none)").split()
+        check_field("tags", tags)
+        return tags or None
+
+    def _choose(
+        self, field: str, choices: Sequence[tuple[str, str]], *, needed: bool = True
+    ) -> str | None:
+        from condtrack.entries import pick
+
+        width = max(len(value) for value, _ in choices)
+        listed = [
+            f"  {number:>2}  {value:<{width}}  {one_line(text)}".rstrip()
+            for number, (value, text) in enumerate(choices, 1)
+        ]
+        self._show_once(field, [f"{field.capitalize()}:", *listed])
+        skip = "" if needed else "; Enter for none"
+        while True:
+            answer = _ask(f"{field.capitalize()} (number or id{skip})")
+            if answer or not needed:
+                break
+        return pick(field, answer, [value for value, _ in choices]) if answer else None
+
+    def _show_once(self, field: str, lines: list[str]) -> None:
+        if field not in self.shown:
+            self.shown.add(field)
+            for line in lines:
+                _say(line)
+
+    def _text(self, field: str, question: str, *, needed: bool = True) -> str | None:
+        from condtrack.entries import check_field
+
+        answer = _ask(question)
+        if not needed and not answer.strip():
+            return None
+        check_field(field, answer)
+        return answer
+
+
+def _ask(question: str) -> str:
+    _say(f"{question}: ", nl=False)
+    try:
+        return input()
+    except KeyboardInterrupt:
+        _say("")
+        fail("interrupted; nothing was written", 130)
+    except EOFError:
+        _say("")
+        fail("no more input; nothing was written", 1)
+
+
+def _say(text: str, *, nl: bool = True) -> None:
+    """Questions go to standard error: standard output stays the new id alone."""
+    typer.echo(text, err=True, nl=nl)
