@@ -91,7 +91,10 @@ def append(path: Path, build: Callable[[Current], Entries], *, dry_run: bool = F
     with store.locked(path):
         identity = store.identity_of(path)
         old = store.read_bytes(path)
-        current = Current(path, old, remembered.recall(old))
+        known = remembered.recall(old)
+        if known is not None and slices.head_length(old) != known.head_length:
+            known = None  # the record is wrong about these bytes: trust none of it
+        current = Current(path, old, known)
         if current.known is None:
             current.tracker  # noqa: B018  (never append to a file not checked in full)
         entries = build(current)
@@ -156,7 +159,10 @@ def _remember_after(current: Current, tail: bytes, added: Appended) -> None:
     if current.known is not None:
         remembered.remember_extended(current.known, tail, current.known.ids | new_ids)
     elif current.sliceable:
-        head_length = slices.head_length(current.data)  # an append leaves the head as it was
+        # An append leaves the head as it was, unless it adds the file's first entry.
+        head_length = slices.head_length(current.data)
+        if head_length is None:
+            head_length = slices.head_length(current.data + tail)
         if head_length is not None:
             remembered.remember(current.data + tail, head_length, set(current.ids) | new_ids)
 

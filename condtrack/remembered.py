@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import stat
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from typing import Any
 
 ENV_CACHE = "CONDTRACK_CACHE_DIR"
 KEEP = 16  # records kept; older ones are removed when a new one is written
+MAX_RECORD_BYTES = 64 << 20  # far above the ids of any tracker condtrack will write
 _MAGIC = b"condtrack-checked-v1"
 # The modules whose verdict a record stands for: change any of them and records expire.
 _RULES = ("models.py", "validation.py", "slices.py", "tomlread.py", "store.py")
@@ -52,11 +54,27 @@ def recall(data: bytes, env: Mapping[str, str] = os.environ) -> Known | None:
         return None
     content_hash = hashlib.sha256(data)
     key = content_key(content_hash)
+    raw = _read_record(folder / f"{key}.ids")
+    return None if raw is None else _decode(key, raw, len(data), content_hash)
+
+
+def _read_record(path: Path) -> bytes | None:
+    # Non-blocking and regular files only: a FIFO or a device planted there must not hang
+    # or flood a command that only wanted to save time.
     try:
-        raw = (folder / f"{key}.ids").read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError:
         return None
-    return _decode(key, raw, len(data), content_hash)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_RECORD_BYTES:
+            return None
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            return handle.read(MAX_RECORD_BYTES + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 def remember(data: bytes, head_length: int, ids: Iterable[str]) -> None:
@@ -89,13 +107,8 @@ def _record(
     key = content_key(content_hash)
     body = "\n".join(ids).encode("utf-8")
     count = body.count(b"\n") + 1 if body else 0
-    first = b"%s %d %d %d %s\n" % (
-        _MAGIC,
-        size,
-        head_length,
-        count,
-        hashlib.sha256(body).hexdigest().encode(),
-    )
+    numbers = b"%d %d %d" % (size, head_length, count)
+    first = b"%s %s %s\n" % (_MAGIC, numbers, _seal(numbers, body))
     with contextlib.suppress(OSError):
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd, temporary = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
@@ -131,7 +144,7 @@ def _decode(key: str, raw: bytes, size: int, content_hash: Any) -> Known | None:
         return None
     if recorded_size != size or not 0 < head_length <= size:
         return None
-    if hashlib.sha256(body).hexdigest().encode() != parts[4]:
+    if _seal(b" ".join(parts[1:4]), body) != parts[4]:
         return None  # a damaged record
     try:
         ids = frozenset(body.decode("utf-8").split("\n")) if body else frozenset()
@@ -140,6 +153,11 @@ def _decode(key: str, raw: bytes, size: int, content_hash: Any) -> Known | None:
     if len(ids) != count:
         return None
     return Known(key, size, head_length, ids, content_hash)
+
+
+def _seal(numbers: bytes, body: bytes) -> bytes:
+    """A checksum over everything a record says, so damage anywhere in it shows."""
+    return hashlib.sha256(numbers + b"\n" + body).hexdigest().encode()
 
 
 def _prune(folder: Path) -> None:
