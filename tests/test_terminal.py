@@ -429,6 +429,20 @@ class Terminal:
     def press(self, key: bytes) -> None:
         os.write(self.leader, key)
 
+    def wait_until_reading(self) -> None:
+        """Wait until the program blocks reading the terminal: a key pressed earlier may be
+        swept away when the line editor sets the terminal up (it flushes pending input)."""
+        wchan = Path(f"/proc/{self.process.pid}/wchan")
+        if not wchan.exists():
+            time.sleep(0.3)  # no /proc: as a person would, a moment after the prompt
+            return
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if wchan.read_text() in ("wait_woken", "n_tty_read"):
+                return
+            time.sleep(0.01)
+        raise AssertionError(f"the program never waited for input; it shows {self.output!r}")
+
     def finish(self) -> tuple[int, str]:
         """The exit code, and everything shown after the last expected text."""
         while self._read():
@@ -613,7 +627,7 @@ def test_ctrl_c_or_end_of_input_writes_nothing(
     session.expect("Condition (number or id")
     session.answer("1")
     session.expect("Criterion (number or id; Enter for none): ")
-    time.sleep(0.3)  # as a person would: a key pressed before input() reads may go unseen
+    session.wait_until_reading()
     session.press(key)
     exit_code, shown = session.finish()
     assert exit_code == code, session.output
