@@ -11,6 +11,7 @@ import fcntl
 import os
 import select
 import shutil
+import signal
 import subprocess
 import sys
 import termios
@@ -391,6 +392,9 @@ def test_nothing_close_keeps_the_pointer_to_help(
 def _own_terminal() -> None:  # in the child: the pseudo-terminal becomes its terminal
     os.setsid()
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+    # As in a person's shell: a test run started in the background (`make test &`) ignores
+    # Ctrl-C, and a program inherits that.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 class Terminal:
