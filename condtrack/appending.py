@@ -50,6 +50,10 @@ class Current:
 
     @property
     def tracker(self) -> Tracker:
+        return self.read_in_full()
+
+    def read_in_full(self) -> Tracker:
+        """Every entry, checked (once): raises ``CondtrackError`` if the file is not valid."""
         if self._tracker is None:
             self._tracker, self.sliceable = store.read_checked(self.data, self.path)
         return self._tracker
@@ -95,8 +99,8 @@ def append(path: Path, build: Callable[[Current], Entries], *, dry_run: bool = F
         if known is not None and slices.head_length(old) != known.head_length:
             known = None  # the record is wrong about these bytes: trust none of it
         current = Current(path, old, known)
-        if current.known is None:
-            current.tracker  # noqa: B018  (never append to a file not checked in full)
+        if current.known is None:  # never append to a file not checked in full
+            current.read_in_full()
         entries = build(current)
         header = current.header
         if not entries:
