@@ -7,6 +7,7 @@ import contextlib
 import datetime as dt
 import json
 import random
+import subprocess
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import SimpleNamespace
@@ -22,6 +23,8 @@ from condtrack import remembered, slices, store
 from condtrack.errors import CondtrackError
 from condtrack.models import Tracker
 from tests.reliability.helpers import (
+    child_env,
+    condtrack_argv,
     ok,
     run,
 )
@@ -193,3 +196,17 @@ def rewrite_record(record: Path, change: Callable[[list[bytes], list[bytes]], No
 
 def to_crlf(data: bytes) -> bytes:
     return data.replace(b"\n", b"\r\n")
+
+
+def real_run(path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """condtrack in a process of its own (its own interpreter and reader); must succeed."""
+    process = subprocess.run(
+        condtrack_argv(path, *args),
+        capture_output=True,
+        text=True,
+        env=child_env(),
+        timeout=120,
+        check=False,
+    )
+    assert process.returncode == 0, process.stderr
+    return process

@@ -36,6 +36,7 @@ from tests.fast_path_helpers import (
     deterministic,
     ids_in,
     plain_verdict,
+    real_run,
     recall,
     records,
     rewrite_record,
@@ -46,8 +47,6 @@ from tests.fast_path_helpers import (
 )
 from tests.reliability.helpers import (
     WITH_EVIDENCE,
-    child_env,
-    condtrack_argv,
     evidence_block,
     ok,
     one_line_error,
@@ -135,16 +134,7 @@ def test_real_processes_log_on_each_others_records(
     with_evidence: Path, private_cache: Path
 ) -> None:
     def condtrack(*args: str) -> subprocess.CompletedProcess[str]:
-        process = subprocess.run(
-            condtrack_argv(with_evidence, *args),
-            capture_output=True,
-            text=True,
-            env=child_env(),
-            timeout=120,
-            check=False,
-        )
-        assert process.returncode == 0, process.stderr
-        return process
+        return real_run(with_evidence, *args)
 
     first = condtrack(*ASSESS).stdout.strip()
     known = recall(with_evidence.read_bytes(), private_cache)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import functools
 import json
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,12 +31,11 @@ from tests.fast_path_helpers import (
     plain_path_only,
     plain_verdict,
     read_verdict,
+    real_run,
     to_crlf,
     watching,
 )
 from tests.reliability.helpers import (
-    child_env,
-    condtrack_argv,
     ok,
     one_line_error,
     run,
@@ -113,15 +111,7 @@ def test_commands_on_a_generated_tracker_show_the_plain_paths_results(tmp_path: 
         assert_same_run(fast_run, plain_run)
 
     # A real process (its own interpreter and reader) prints the plain path's verdict too.
-    process = subprocess.run(
-        condtrack_argv(path, *commands[0]),
-        capture_output=True,
-        text=True,
-        env=child_env(),
-        timeout=120,
-        check=False,
-    )
-    assert process.returncode == 0, process.stderr
+    process = real_run(path, *commands[0])
     assert process.stdout == plain[0].stdout
     assert json.loads(process.stdout)["as_of"] == AS_OF
 
