@@ -107,7 +107,12 @@ def plan(
     problems: list[RowProblem] = []
     for number, raw in rows:
         try:
-            entry = builder.evidence(_typed(raw), logged)
+            typed = _typed(raw)
+            recorded = _already_recorded(builder, typed)
+            if recorded is not None:  # e.g. a row of an exported CSV, imported back
+                duplicates.append((number, recorded))
+                continue
+            entry = builder.evidence(typed, logged)
         except FieldError as error:
             problems.append(RowProblem(number, error.field, error.detail))
             continue
@@ -154,4 +159,14 @@ def _typed(raw: Mapping[str, Any]) -> dict[str, Any]:
 def _key(entry: Mapping[str, Any], *, by_url: bool = False) -> tuple[Any, ...]:
     """What makes two entries the same report: condition, date, source, and summary or URL."""
     text = entry.get("url") if by_url else entry.get("summary")
-    return (entry["condition"], entry["date"], entry["source"], by_url, text)
+    return (entry.get("condition"), entry.get("date"), entry.get("source"), by_url, text)
+
+
+def _already_recorded(builder: NewEntries, row: Mapping[str, Any]) -> str | None:
+    """The id of the entry a row carries, when the file holds that entry as the same report;
+    a row whose id names a different report is left for the id check to refuse."""
+    entry_id = row.get("id")
+    existing = builder.by_id.get(entry_id) if isinstance(entry_id, str) else None
+    if existing is None or _key(existing.model_dump()) != _key(row):
+        return None
+    return existing.id

@@ -3,7 +3,9 @@ validate, ``validate --against-git`` in a real git repository)."""
 
 from __future__ import annotations
 
+import csv
 import fcntl
+import io
 import json
 import os
 import shutil
@@ -194,6 +196,47 @@ def test_duplicates_are_reported_then_skipped_on_request(filled: Path, tmp_path:
     result = ok(run(filled, "import", str(source), "--skip-duplicates"))
     assert result.stdout == "" and "imported 0 entries" in result.stderr
     assert (filled.stat().st_ino, filled.stat().st_mtime_ns) == (stat.st_ino, stat.st_mtime_ns)
+
+
+@pytest.mark.parametrize("kind", ["csv", "json"])
+def test_an_export_imported_back_is_all_duplicates_of_its_own_ids(
+    filled: Path, tmp_path: Path, kind: str
+) -> None:
+    exported = ok(run(filled, "evidence", "--format", kind)).stdout
+    source = tmp_path / f"export.{kind}"
+    source.write_text(exported, "utf-8")
+    if kind == "csv":
+        ids = [row["id"] for row in csv.DictReader(io.StringIO(exported.lstrip("\ufeff")))]
+    else:
+        ids = [entry["id"] for entry in json.loads(exported)]
+    assert len(ids) >= 3  # the control: the export holds entries to import back
+    before = filled.read_bytes()
+    result = run(filled, "import", str(source))
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert lines[:-1] == [
+        f"{source}: row {number}: duplicate of {entry_id}"
+        for number, entry_id in enumerate(ids, start=2 if kind == "csv" else 1)
+    ]
+    assert lines[-1].startswith(f"error: nothing imported: {len(ids)} duplicates")
+    result = ok(run(filled, "import", str(source), "--skip-duplicates"))
+    assert result.stdout == "" and "imported 0 entries" in result.stderr
+    assert filled.read_bytes() == before
+
+
+def test_a_row_whose_id_names_another_report_is_refused(filled: Path, tmp_path: Path) -> None:
+    taken = evidence_of(filled)[0]["id"]
+    row = {"id": taken, "condition": "troops", "date": "2025-03-01", "source": "Elsewhere",
+           "summary": "A different report."}  # fmt: skip
+    source = write_csv(tmp_path / "clash.csv", [row], tuple(row))
+    before = filled.read_bytes()
+    result = run(filled, "import", str(source))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"{source}: row 2, field 'id': id {taken!r} is used twice",
+        "error: nothing imported: 1 bad row",
+    ]
+    assert filled.read_bytes() == before
 
 
 def test_dry_run_checks_everything_and_writes_nothing(
