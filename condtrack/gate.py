@@ -28,6 +28,12 @@ class Outcome:
     min_score: float | None = None
 
     @property
+    def verdict(self) -> str:
+        """One line: "gate passed (met: a, b) as of 2025-09-30", or failed."""
+        result = "gate failed" if self.failures else "gate passed"
+        return f"{result} ({'; '.join(self.requirements)}) as of {self.assessment.as_of}"
+
+    @property
     def exit_code(self) -> int:
         if self.assessment.overall.snapback:
             return SNAPBACK

@@ -20,6 +20,7 @@ Lister = Callable[[Table, dict[str, str]], Iterable[tuple[Any, Any]]]
 
 # Suggestions reach a shell, and zsh evals them: ids from an unchecked file are offered
 # only when made of plain characters, and descriptions keep only plain characters.
+# The shape of models.EntryId, written out: importing models would load pydantic at start-up.
 _PLAIN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _NOT_PLAIN_TEXT = re.compile(r"[^\w .,/%+-]+")
 _DESCRIPTION_LENGTH = 60

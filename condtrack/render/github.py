@@ -100,10 +100,7 @@ def _latest_line(result: ConditionResult, places: Places) -> int | None:
 
 
 def _verdict(outcome: Outcome) -> str:
-    verdict = "gate failed" if outcome.failures else "gate passed"
-    return one_line(
-        f"{verdict} ({'; '.join(outcome.requirements)}) as of {outcome.assessment.as_of}"
-    )
+    return one_line(outcome.verdict)
 
 
 def step_summary(outcome: Outcome) -> str:

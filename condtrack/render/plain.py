@@ -23,12 +23,7 @@ def check_lines(outcome: Outcome) -> list[Line]:
     for failure in outcome.failures:
         style = "bold red" if failure.requirement == "snapback" else "red"
         rows.append((style, f"FAIL {failure.message}"))
-    gate = "; ".join(outcome.requirements)
-    as_of = outcome.assessment.as_of
-    if outcome.failures:
-        rows.append(("bold red", f"gate failed ({gate}) as of {as_of}"))
-    else:
-        rows.append(("bold green", f"gate passed ({gate}) as of {as_of}"))
+    rows.append(("bold red" if outcome.failures else "bold green", outcome.verdict))
     return rows
 
 
