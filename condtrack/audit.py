@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from condtrack import tomlread
-from condtrack.errors import CondtrackError
 from condtrack.models import Evidence, Retraction, Tracker
 from condtrack.validation import Problem
 
@@ -41,31 +39,29 @@ def changed_fields(old: Evidence, new: Evidence) -> list[str]:
     return [name for name in before if before[name] != after[name]]
 
 
-def committed_version(path: Path, revision: str) -> bytes | None:
-    """The file's bytes at a git revision; None when git does not track it there."""
-    folder = path.resolve().parent
-    try:
-        top = _git(folder, "rev-parse", "--show-toplevel").decode().strip()
-        relative = path.resolve().relative_to(Path(top).resolve())
-        return _git(folder, "show", f"{revision}:{relative.as_posix()}")
-    except _NotInGit:
-        return None
+@dataclass(frozen=True)
+class Committed:
+    """The tracker as committed at a revision; ``content`` None when it was not there."""
+
+    revision: str  # as the user named it
+    commit: str | None  # the commit it resolved to; None when nothing is committed yet
+    content: bytes | None
 
 
-class _NotInGit(Exception):
-    pass
+def committed_version(path: Path, revision: str) -> Committed:
+    """The file's bytes at a git revision.
 
+    Outside a repository, or for a revision that names no commit, a ``CondtrackError``;
+    a file git does not track there (a new file, or no commit yet) has ``content`` None.
+    """
+    from condtrack import gitrepo
 
-def _git(folder: Path, *args: str) -> bytes:
-    try:
-        done = subprocess.run(
-            ["git", *args], cwd=folder, capture_output=True, check=False, timeout=30
-        )
-    except FileNotFoundError:
-        raise CondtrackError("--against-git needs git, which is not installed") from None
-    if done.returncode != 0:
-        raise _NotInGit(done.stderr.decode(errors="replace").strip())
-    return done.stdout
+    root = gitrepo.repository_root(path)
+    relative = gitrepo.relative_path(path, root)
+    resolved = gitrepo.resolve(root, revision)
+    if resolved.commit is None:
+        return Committed(revision, None, None)
+    return Committed(revision, resolved.commit, gitrepo.file_at(root, resolved.commit, relative))
 
 
 def edits_since(committed: bytes, current: dict[str, Any], revision: str) -> list[Problem]:
