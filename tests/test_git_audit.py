@@ -4,6 +4,7 @@ what counts as an edit of committed evidence (compared by id, not by position)."
 from __future__ import annotations
 
 import os
+import random
 import re
 import shutil
 import subprocess
@@ -12,6 +13,8 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import Result
 
 from tests.conftest import SMALL_TRACKER
@@ -257,3 +260,147 @@ def test_the_environment_cannot_point_git_at_another_repository(
     assert repo.validate().exit_code == 0  # compared with its own repository's HEAD
     repo.tracker.write_text(repo.tracker.read_text("utf-8").replace("entry 2", "entry II"))
     assert "changed since HEAD (summary)" in repo.validate().stderr
+
+
+# --- item 4: committed entries are compared by id -------------------------------------------
+
+
+def test_deleting_the_first_entry_reports_that_entry_alone_as_deleted(repo: Repo) -> None:
+    ids = ids_of(repo)
+    head, evidence, retractions = blocks(repo.tracker.read_text("utf-8"))
+    repo.tracker.write_text(joined(head, evidence[1:], retractions), "utf-8")
+    result = repo.validate()
+    assert result.exit_code == 2
+    assert audit_lines(result, repo.tracker) == [
+        f"evidence {ids[0]!r}: deleted since HEAD (it was evidence #1 there); the log is "
+        "append-only: restore it, and withdraw it with `condtrack retract` instead"
+    ]
+    assert ids[1] not in result.stderr and ids[2] not in result.stderr
+    assert "amend" not in result.stderr
+
+
+def test_an_edit_names_the_entry_by_id_and_field_and_points_to_amend(repo: Repo) -> None:
+    ids = ids_of(repo)
+    head, evidence, retractions = blocks(repo.tracker.read_text("utf-8"))
+    edited = evidence[2].replace('summary = "entry 3"', 'summary = "entry three"')
+    repo.tracker.write_text(joined(head, [evidence[1], edited], retractions), "utf-8")
+    result = repo.validate()
+    assert audit_lines(result, repo.tracker) == [  # in the committed order
+        f"evidence {ids[0]!r}: deleted since HEAD (it was evidence #1 there); the log is "
+        "append-only: restore it, and withdraw it with `condtrack retract` instead",
+        f"evidence #2 (id {ids[2]!r}): changed since HEAD (summary); the log is append-only: "
+        "restore it and record a correction with `condtrack amend`",
+    ]
+
+
+def test_entries_moved_but_unchanged_are_not_an_edit(repo: Repo) -> None:
+    head, evidence, retractions = blocks(repo.tracker.read_text("utf-8"))
+    repo.tracker.write_text(joined(head, evidence[::-1], retractions), "utf-8")
+    result = repo.validate()
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"{repo.tracker}: valid")
+
+
+def test_a_deleted_retraction_cannot_be_undone(repo: Repo) -> None:
+    ids = ids_of(repo)
+    head, evidence, _ = blocks(repo.tracker.read_text("utf-8"))
+    repo.tracker.write_text(joined(head, evidence, []), "utf-8")
+    result = repo.validate()
+    assert result.exit_code == 2
+    assert audit_lines(result, repo.tracker) == [
+        f"the retraction of {ids[2]!r}: deleted since HEAD (it was retractions #1 there); "
+        "a retraction cannot be undone: restore it"
+    ]
+
+
+def test_a_committed_entry_without_an_id_is_matched_by_content(empty: Repo) -> None:
+    entry = (
+        '\n[[evidence]]\ncondition = "troops"\ndate = 2025-01-02\nsource = "Monitor"\n'
+        'summary = "hand-written"\nlogged = 2025-01-02T10:00:00Z\n'
+    )
+    empty.tracker.write_text(SMALL_TRACKER + entry, "utf-8")
+    empty.commit()
+    unchanged = empty.validate()  # invalid (no id), but not edited
+    assert unchanged.exit_code == 2
+    assert audit_lines(unchanged, empty.tracker) == []
+    empty.tracker.write_text(SMALL_TRACKER + entry.replace("hand-written", "by hand"), "utf-8")
+    assert audit_lines(empty.validate(), empty.tracker) == [
+        "evidence #1 at HEAD: has no 'id' there, so it is matched by content alone, and no "
+        "entry in the file is the same: it was changed or deleted since; restore it as committed"
+    ]
+
+
+PLACE = re.compile(
+    r"^(?:evidence #\d+ \(id '(?P<changed>[^']+)'\)|evidence '(?P<deleted>[^']+)'"
+    r"|retractions #\d+ \(of '(?P<r_changed>[^']+)'\)|the retraction of '(?P<r_deleted>[^']+)')"
+    r": (?P<message>.*)$"
+)
+ACTIONS = st.sampled_from(["keep", "edit", "delete"])
+
+
+def test_exactly_the_entries_edited_or_deleted_are_reported_each_once(empty: Repo) -> None:
+    ids = [empty.log(f"entry {n}", n) for n in range(1, 7)]
+    for day, target in ((10, ids[0]), (11, ids[3]), (12, ids[5])):
+        retracted = run(empty.tracker, "retract", target, "--reason", f"reason {day}",
+                        "--date", f"2025-01-{day}")  # fmt: skip
+        assert retracted.exit_code == 0, retracted.output
+    empty.commit()
+    head, evidence, retractions = blocks(empty.tracker.read_text("utf-8"))
+    retracted_ids = [ids[0], ids[3], ids[5]]
+
+    @settings(
+        max_examples=40,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(
+        st.lists(ACTIONS, min_size=6, max_size=6),
+        st.lists(ACTIONS, min_size=3, max_size=3),
+        st.randoms(use_true_random=False),
+    )
+    def check(on_evidence: list[str], on_retractions: list[str], shuffle: random.Random) -> None:
+        expected: dict[tuple[str, str], str] = {}
+        kept_evidence, kept_retractions = [], []
+        for entry_id, block, action in zip(ids, evidence, on_evidence, strict=True):
+            if action == "delete":
+                expected[("evidence", entry_id)] = "deleted"
+                continue
+            if action == "edit":
+                expected[("evidence", entry_id)] = "changed"
+                block = re.sub(r'summary = "([^"]*)"', r'summary = "\1, edited"', block)
+            kept_evidence.append(block)
+        for entry_id, block, action in zip(retracted_ids, retractions, on_retractions, strict=True):
+            if action == "delete":
+                expected[("retraction", entry_id)] = "deleted"
+                continue
+            if action == "edit":
+                expected[("retraction", entry_id)] = "changed"
+                block = re.sub(r'reason = "([^"]*)"', r'reason = "\1, edited"', block)
+            kept_retractions.append(block)
+        shuffle.shuffle(kept_evidence)
+        shuffle.shuffle(kept_retractions)
+        empty.tracker.write_text(joined(head, kept_evidence, kept_retractions), "utf-8")
+
+        result = empty.validate()
+        assert result.exit_code == (2 if expected else 0), result.output
+        reported: dict[tuple[str, str], str] = {}
+        for line in audit_lines(result, empty.tracker):
+            found = PLACE.match(line)
+            assert found is not None, line
+            kind = "retraction" if found["r_changed"] or found["r_deleted"] else "evidence"
+            entry_id = next(v for k, v in found.groupdict().items() if v and k != "message")
+            assert (kind, entry_id) not in reported, f"reported twice: {line}"
+            how = "changed" if found["changed"] or found["r_changed"] else "deleted"
+            reported[(kind, entry_id)] = how
+            assert found["message"].startswith(f"{how} since HEAD"), line
+            if (kind, how) == ("evidence", "changed"):
+                assert "`condtrack amend`" in line and "(summary)" in line, line
+            elif (kind, how) == ("evidence", "deleted"):
+                assert "`condtrack retract`" in line, line
+            elif how == "deleted":
+                assert "a retraction cannot be undone" in line, line
+            else:
+                assert "(reason)" in line, line
+        assert reported == expected
+
+    check()

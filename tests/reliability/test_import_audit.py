@@ -476,7 +476,7 @@ def test_validate_against_git_catches_hand_edits_of_committed_evidence(
     blocks = committed.split(b"\n[[evidence]]")
     path.write_bytes(b"\n[[evidence]]".join(blocks[:-1]))  # the last entry and retraction gone
     problems = invalid(path, command=against)
-    assert any(f"id '{ids[2]}'" in p and "removed since HEAD" in p for p in problems), problems
+    assert any(f"'{ids[2]}'" in p and "deleted since HEAD" in p for p in problems), problems
 
     # Restored, it passes again; a file git does not know is only a note, but a file
     # outside any repository has nothing to be compared with: an error.
