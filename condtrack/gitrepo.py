@@ -136,7 +136,7 @@ def failure(done: subprocess.CompletedProcess[bytes], what: str) -> CondtrackErr
 
 def repository_root(tracker: Path) -> Path:
     """The top of the work tree holding ``tracker``; a one-line error when there is none."""
-    folder = tracker.absolute().parent
+    folder = tracker.resolve().parent  # of the file itself, when the tracker is a link
     done = git(folder, "rev-parse", "--show-toplevel")
     if done.returncode != 0:
         if b"not a git repository" in done.stderr:
@@ -148,11 +148,12 @@ def repository_root(tracker: Path) -> Path:
 
 
 def relative_path(tracker: Path, root: Path) -> str:
-    """The tracker's path from the repository's root, as git names it (``/``-separated)."""
-    # The folder is resolved like git resolves the root; the file itself is not: a
-    # symbolic link is tracked as the link.
+    """The tracker's path from the repository's root, as git names it (``/``-separated).
+
+    A tracker that is a symbolic link is the file it points to, as for every write.
+    """
     try:
-        inside = (tracker.absolute().parent.resolve() / tracker.name).relative_to(root)
+        inside = tracker.resolve().relative_to(root)
     except ValueError:
         raise CondtrackError(f"{tracker} is outside the repository at {root}") from None
     return inside.as_posix()

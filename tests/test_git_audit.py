@@ -244,6 +244,19 @@ def test_an_older_revision_is_compared_with_as_named(repo: Repo) -> None:
     assert "changed since HEAD (summary)" in edited.stderr
 
 
+def test_a_tracker_that_is_a_link_is_compared_as_the_file_it_points_to(repo: Repo) -> None:
+    (repo.folder / "data").mkdir()
+    repo.tracker.rename(repo.folder / "data" / "conditions.toml")
+    repo.tracker.symlink_to(Path("data") / "conditions.toml")
+    repo.commit("moved")
+    assert repo.validate().exit_code == 0
+    repo.log("entry 4", 6)  # through the link
+    assert repo.validate().exit_code == 0
+    text = repo.tracker.read_text("utf-8")
+    repo.tracker.write_text(text.replace('summary = "entry 1"', 'summary = "entry one"'))
+    assert "changed since HEAD (summary)" in repo.validate().stderr
+
+
 def test_the_environment_cannot_point_git_at_another_repository(
     repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
