@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import Result
 
+from condtrack import gitrepo
 from tests.conftest import SMALL_TRACKER
 from tests.reliability.helpers import TERMINAL_UNSAFE, run
 
@@ -273,6 +275,36 @@ def test_the_environment_cannot_point_git_at_another_repository(
     assert repo.validate().exit_code == 0  # compared with its own repository's HEAD
     repo.tracker.write_text(repo.tracker.read_text("utf-8").replace("entry 2", "entry II"))
     assert "changed since HEAD (summary)" in repo.validate().stderr
+
+
+@pytest.fixture
+def fresh_version_check() -> Iterator[None]:
+    """The git version is checked once a process: check it again, before and after."""
+    gitrepo._check_version.cache_clear()
+    yield
+    gitrepo._check_version.cache_clear()
+
+
+@pytest.mark.usefixtures("fresh_version_check")
+def test_a_git_too_old_for_end_of_options_is_refused_and_a_missing_one_named(
+    repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bin_folder = tmp_path / "old-git"
+    bin_folder.mkdir()
+    fake = bin_folder / "git"
+    fake.write_text('#!/bin/sh\n[ "$1" = version ] && echo "git version 2.29.2" && exit 0\n'
+                    "touch ran-git; exit 1\n", "utf-8")  # fmt: skip
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_folder))
+    line = one_error_line(repo.validate())
+    assert (
+        line
+        == "error: git 2.29 is too old: condtrack needs git 2.30 or later (for --end-of-options)"
+    )
+    assert not (repo.folder / "ran-git").exists()  # nothing else was asked of it
+    gitrepo._check_version.cache_clear()
+    monkeypatch.setenv("PATH", str(tmp_path / "nowhere"))
+    assert one_error_line(repo.validate()) == "error: git is not installed, or not on PATH"
 
 
 # --- item 4: committed entries are compared by id -------------------------------------------
