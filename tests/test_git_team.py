@@ -110,11 +110,11 @@ def test_git_setup_registers_the_driver_and_a_second_run_changes_nothing(fresh: 
     first = fresh.condtrack("git-setup")
     assert first.stdout.splitlines() == [
         "git config merge.condtrack.name 'condtrack: merge tracker files entry by entry'",
-        "git config merge.condtrack.driver 'condtrack merge %O %A %B %P'",
+        "git config merge.condtrack.driver 'condtrack merge -- %O %A %B %P'",
         f"added 'conditions.toml merge=condtrack' to {fresh.folder.resolve()}/.gitattributes",
     ]
     driver = fresh.git("config", "--local", "merge.condtrack.driver").stdout
-    assert driver == "condtrack merge %O %A %B %P\n"
+    assert driver == "condtrack merge -- %O %A %B %P\n"
     attributes = (fresh.folder / ".gitattributes").read_text("utf-8")
     assert attributes == "*.png binary\nconditions.toml merge=condtrack\n"
     assert fresh.git("check-attr", "merge", "conditions.toml").stdout.endswith(": condtrack\n")
@@ -167,7 +167,7 @@ def test_git_setup_registers_this_condtrack_by_path_when_path_finds_another(
         "not this one (an unactivated virtual environment?)"
     )
     driver = fresh.git("config", "--local", "merge.condtrack.driver").stdout.strip()
-    assert driver == f"{shlex.quote(str(CONDTRACK))} merge %O %A %B %P"
+    assert driver == f"{shlex.quote(str(CONDTRACK))} merge -- %O %A %B %P"
     # Git now runs this condtrack, though the one on its PATH would fail.
     fresh.git("add", "-A")
     fresh.git("commit", "-q", "-m", "tracker")
@@ -263,3 +263,24 @@ def test_a_true_conflict_stops_git_with_markers_for_a_person_to_resolve(repo: Re
     repo.git("commit", "-q", "--no-edit")
     assert {anna, main} <= set(repo.evidence())
     assert tomllib.loads(repo.tracker.read_text("utf-8"))["conditions"][0]["title"] == "Troops out"
+
+
+def test_a_tracker_named_like_an_option_is_merged_as_a_file(fresh: Repo) -> None:
+    # Git hands the driver the file's name (%P): it must stay a name, not become an option.
+    fresh.tracker.rename(fresh.folder / "-v.toml")
+    tracker = "--file=-v.toml"
+    setup = fresh.condtrack(tracker, "git-setup")
+    assert "added '-v.toml merge=condtrack'" in setup.stdout
+    fresh.git("add", "-A")
+    fresh.git("commit", "-q", "-m", "tracker")
+    fresh.git("switch", "-q", "-c", "side")
+    fresh.condtrack(tracker, "log", "troops", "--summary", "on a branch", "--source", "Monitor")
+    fresh.commit("side")
+    fresh.git("switch", "-q", "main")
+    fresh.condtrack(tracker, "log", "prisoners", "--summary", "on main", "--source", "Monitor")
+    fresh.commit("main")
+    merged = fresh.git("merge", "--no-edit", "side", ok=False)
+    assert merged.returncode == 0, merged.stdout + merged.stderr
+    document = tomllib.loads((fresh.folder / "-v.toml").read_text("utf-8"))
+    summaries = {entry["summary"] for entry in document["evidence"]}
+    assert summaries == {"on a branch", "on main"}

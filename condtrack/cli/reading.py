@@ -265,7 +265,13 @@ def validate(
             "--against-git", help="Also check that evidence committed to git was not edited."
         ),
     ] = False,
-    revision: Annotated[str, typer.Option(help="The git revision to compare with.")] = "HEAD",
+    revision: Annotated[
+        str,
+        typer.Option(
+            help="The git revision to compare with (with --against-git; one that names no "
+            "commit is an error)."
+        ),
+    ] = "HEAD",
 ) -> None:
     """Report every problem in the tracker file, each with its place; exit 2 if any."""
     from condtrack.textsafe import one_line
@@ -291,10 +297,14 @@ def _validate_file(path: Path, against_git: bool, revision: str) -> None:
         from condtrack.audit import committed_version, edits_since
 
         committed = committed_version(path, revision)
-        if committed is None:
-            typer.echo(f"{path}: not in git at {revision}; nothing to compare", err=True)
+        if committed.content is None:
+            why = "nothing is committed yet" if committed.commit is None else "a new file"
+            typer.echo(
+                one_line(f"{path}: not in git at {revision} ({why}): every entry in it is new"),
+                err=True,
+            )
         else:
-            problems = [*problems, *edits_since(committed, document, revision)]
+            problems = [*problems, *edits_since(committed.content, document, revision)]
             tracker = tracker if not problems else None
     if tracker is None:
         for problem in problems:

@@ -476,9 +476,10 @@ def test_validate_against_git_catches_hand_edits_of_committed_evidence(
     blocks = committed.split(b"\n[[evidence]]")
     path.write_bytes(b"\n[[evidence]]".join(blocks[:-1]))  # the last entry and retraction gone
     problems = invalid(path, command=against)
-    assert any(f"id '{ids[2]}'" in p and "removed since HEAD" in p for p in problems), problems
+    assert any(f"'{ids[2]}'" in p and "deleted since HEAD" in p for p in problems), problems
 
-    # Restored, it passes again; a file git does not know is only a note.
+    # Restored, it passes again; a file git does not know is only a note, but a file
+    # outside any repository has nothing to be compared with: an error.
     path.write_bytes(appended)
     ok(run(path, "validate", "--against-git"))
     loose = tmp_path / "repo" / "loose.toml"
@@ -487,4 +488,6 @@ def test_validate_against_git_catches_hand_edits_of_committed_evidence(
     assert "not in git at HEAD" in result.stderr
     outside = tmp_path / "outside.toml"
     outside.write_bytes(appended)
-    assert "not in git" in ok(run(outside, "validate", "--against-git")).stderr
+    result = run(outside, "validate", "--against-git")
+    assert result.exit_code == 2
+    assert "is not in a git repository" in result.stderr
