@@ -31,7 +31,9 @@ from tests.reliability.helpers import (
     WITH_EVIDENCE,
     child_env,
     condtrack_argv,
+    evidence_of,
     file_with,
+    fork_condtrack,
     holding_lock,
     ok,
     one_line_error,
@@ -508,3 +510,34 @@ def test_init_and_log_in_a_git_work_tree_leave_only_the_tracker_untracked(
     ok(run(None, "init", str(tracker)))
     ok(run(tracker, *TEMPLATE_LOG))
     assert git("status", "--porcelain", "--untracked-files=all").stdout == "?? conditions.toml\n"
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
+def test_writers_racing_to_create_and_remove_the_lock_lose_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No lock file to start with: each writer may create it, remove it, or find it gone
+    after waiting on it, and every append must still land, one at a time."""
+    monkeypatch.setenv("CONDTRACK_LOCK_TIMEOUT", "120")  # inherited by the forked writers
+    path = file_with(tmp_path, TRACKER)
+    ok(run(path, "validate"))  # import everything before forking
+    count = 16
+    out = tmp_path / "out"
+    out.mkdir()
+    pids = [
+        fork_condtrack(
+            ["--file", str(path), "log", "troops", "--summary", f"writer {n}", "--source", "s"],
+            stdout=out / f"{n}.out",
+            stderr=out / f"{n}.err",
+        )
+        for n in range(count)
+    ]
+    for pid in pids:
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+    printed = {(out / f"{n}.out").read_text("utf-8").strip() for n in range(count)}
+    entries = evidence_of(path)
+    assert {e["id"] for e in entries} == printed and len(entries) == count
+    assert {e["summary"] for e in entries} == {f"writer {n}" for n in range(count)}
+    assert listing(tmp_path) == ["conditions.toml", "out"]
+    ok(run(path, "validate"))
