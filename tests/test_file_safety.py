@@ -295,6 +295,14 @@ def test_init_force_on_a_fifo_neither_hangs_nor_replaces_it(tmp_path: Path) -> N
     assert sorted(p.name for p in tmp_path.iterdir()) == ["conditions.toml"]
 
 
+def test_init_force_never_writes_its_backup_through_a_link(filled: Path) -> None:
+    elsewhere = filled.parent / "elsewhere"
+    (filled.parent / "conditions.toml.bak").symlink_to(elsewhere)  # dangling
+    ok(run(None, "init", str(filled), "--force"))
+    assert not elsewhere.exists()
+    assert (filled.parent / "conditions.toml.bak.1").read_text("utf-8") == WITH_EVIDENCE
+
+
 @pytest.mark.parametrize(
     "args",
     [("status",), ("validate",), LOG_ARGS, ("report", "-o", "out.md")],

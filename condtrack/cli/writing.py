@@ -97,7 +97,7 @@ def _free_backup_name(target: Path) -> Path:
     """conditions.toml.bak, or .bak.1, .bak.2 ...: an earlier backup is never overwritten."""
     backup = target.with_name(target.name + ".bak")
     number = 0
-    while backup.exists():
+    while backup.exists() or backup.is_symlink():  # a dangling link too: never written through
         number += 1
         backup = target.with_name(f"{target.name}.bak.{number}")
     return backup
