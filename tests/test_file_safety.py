@@ -318,6 +318,34 @@ def test_a_fifo_as_the_tracker_is_refused_without_waiting(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fifo.toml"]
 
 
+# A FIFO that passes for a regular file when looked at by path, as if a regular file had
+# been swapped for it between the look and the open.
+SWAPPED = """
+import os, sys
+fifo, regular = sys.argv[1], sys.argv[2]
+real_stat = os.stat
+def stat(path, *args, **kwargs):
+    if os.fspath(path) == fifo:
+        return real_stat(regular)
+    return real_stat(path, *args, **kwargs)
+os.stat = stat
+sys.argv = ["condtrack", "--file", fifo, *sys.argv[3:]]
+from condtrack.cli.app import main
+main()
+"""
+
+
+@pytest.mark.parametrize("args", [("status",), LOG_ARGS], ids=["status", "log"])
+def test_a_fifo_swapped_in_after_the_look_is_caught_when_opened(
+    filled: Path, args: tuple[str, ...]
+) -> None:
+    fifo = filled.parent / "swapped.toml"
+    os.mkfifo(fifo)
+    argv = [sys.executable, "-c", SWAPPED, str(fifo), str(filled), *args]
+    one_line(subprocess_run(argv), str(fifo), "named pipe")
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+
+
 def test_a_fifo_as_a_version_for_the_merge_driver_is_refused_without_waiting(
     tmp_path: Path,
 ) -> None:
