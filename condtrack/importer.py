@@ -59,8 +59,8 @@ def read_rows(
         raise CondtrackError(f"{path} does not exist") from None
     if into is not None:
         check_output(into, inputs=[path])
-    try:
-        text = data.decode("utf-8-sig")
+    try:  # as a text file reads: any line ending (\r\n, \r) becomes \n
+        text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig").read()
     except UnicodeDecodeError:
         raise CondtrackError(f"{path} is not UTF-8 text") from None
     return list(_json_rows(text, path) if kind == "json" else _csv_rows(text, path))
