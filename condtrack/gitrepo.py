@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from condtrack.errors import CondtrackError
-from condtrack.store import write_atomic
+from condtrack.store import read_regular, write_atomic
 from condtrack.textsafe import one_line
 
 DRIVER = "condtrack"
@@ -251,7 +251,7 @@ def register(tracker: Path, command: str) -> list[str]:
     if _merge_attribute(root, relative) != DRIVER:
         line = f"{attribute_pattern(relative)} merge={DRIVER}"
         attributes = root / ".gitattributes"
-        old = attributes.read_bytes() if attributes.exists() else b""
+        old = read_regular(attributes, ".gitattributes file") if attributes.exists() else b""
         separator = b"" if not old or old.endswith(b"\n") else b"\n"
         write_atomic(attributes, old + separator + line.encode("utf-8") + b"\n")
         if _merge_attribute(root, relative) != DRIVER:

@@ -42,17 +42,27 @@ class Plan:
     problems: tuple[RowProblem, ...]
 
 
-def read_rows(path: Path, data_format: str | None) -> list[tuple[int, dict[str, Any]]]:
-    """(row number, fields) pairs; CSV rows count from 2, after the header row."""
+def read_rows(
+    path: Path, data_format: str | None, into: Path | None = None
+) -> list[tuple[int, dict[str, Any]]]:
+    """(row number, fields) pairs; CSV rows count from 2, after the header row.
+
+    Only a regular file is read, and at most as much as a tracker may hold (the rows must
+    fit in it); ``into``, the tracker, cannot be its own source.
+    """
+    from condtrack.store import check_output, read_regular
+
     kind = data_format or ("json" if path.suffix.lower() == ".json" else "csv")
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        data = read_regular(path, "CSV or JSON file")
     except FileNotFoundError:
         raise CondtrackError(f"{path} does not exist") from None
+    if into is not None:
+        check_output(into, inputs=[path])
+    try:  # as a text file reads: any line ending (\r\n, \r) becomes \n
+        text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig").read()
     except UnicodeDecodeError:
         raise CondtrackError(f"{path} is not UTF-8 text") from None
-    except OSError as error:
-        raise CondtrackError(f"cannot read {path}: {error.strerror or error}") from None
     return list(_json_rows(text, path) if kind == "json" else _csv_rows(text, path))
 
 

@@ -12,8 +12,10 @@ import errno
 import fcntl
 import gc
 import os
+import re
+import stat
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,37 +40,140 @@ class Loaded:
 
 
 def locate(explicit: Path | None, env: Mapping[str, str] = os.environ) -> Path:
-    """``--file``, else ``$CONDTRACK_FILE``, else conditions.toml here or in a parent folder."""
+    """``--file``, else ``$CONDTRACK_FILE``, else conditions.toml here or in a parent folder.
+
+    The search trusts only what the current user owns, as git's safe.directory does: it
+    stops at a folder or a conditions.toml that belongs to another user (root included),
+    whom it would otherwise let choose the file that is read and rewritten.
+    """
     if explicit is not None:
         return explicit
     if env.get(ENV_FILE):
         return Path(env[ENV_FILE])
     here = Path.cwd()
+    me = os.geteuid()
+    searched: Path | None = None
     for folder in (here, *here.parents):
+        owner = _owner(folder)
+        if owner is not None and owner != me:
+            raise _nothing_found(here, searched, f"{folder}, which belongs to {_user(owner)}")
         candidate = folder / DEFAULT_NAME
-        if candidate.is_file():
+        found = _owner_of_candidate(candidate)
+        if found is not None:
+            if found != me:
+                raise CondtrackError(
+                    f"not using {candidate}: it belongs to {_user(found)}, not to you, "
+                    "and condtrack looks no further up",
+                    hint="name it with --file if you trust it, or create your own with "
+                    "`condtrack init`",
+                )
             return candidate
-    raise CondtrackError(
-        f"no {DEFAULT_NAME} in {here} or any parent folder",
+        searched = folder
+    raise _nothing_found(here, searched, None)
+
+
+def _nothing_found(here: Path, searched: Path | None, stop: str | None) -> CondtrackError:
+    if stop is None:
+        where = f"in {here} or any parent folder"
+    elif searched is None:
+        where = f"in {here}: {stop}, so condtrack does not look there"
+    elif searched == here:
+        where = f"in {here}: the search stops at {stop}"
+    else:
+        where = f"in {here} or a parent folder up to {searched}: the search stops at {stop}"
+    return CondtrackError(
+        f"no {DEFAULT_NAME} {where}",
         hint="create one with `condtrack init`, or name one with --file",
     )
 
 
-def read_bytes(path: Path) -> bytes:
+def _user(uid: int) -> str:
+    import pwd
+
     try:
-        if path.is_dir():
-            raise CondtrackError(f"{path} is a folder, not a tracker file")
-        with path.open("rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
+        return f"user {pwd.getpwuid(uid).pw_name}"
+    except (KeyError, OSError):
+        return f"user id {uid}"
+
+
+def _owner(path: Path) -> int | None:
+    try:
+        return os.stat(path).st_uid
+    except OSError:
+        return None
+
+
+def _owner_of_candidate(candidate: Path) -> int | None:
+    """Who owns the conditions.toml found here (a link and its target must both be the
+    same user's, else the other owner); None when there is no regular file."""
+    try:
+        link = os.lstat(candidate)
+        target = os.stat(candidate) if stat.S_ISLNK(link.st_mode) else link
+    except OSError:
+        return None
+    if not stat.S_ISREG(target.st_mode):
+        return None
+    return link.st_uid if link.st_uid != os.geteuid() else target.st_uid
+
+
+_KINDS = {
+    stat.S_IFDIR: "a folder",
+    stat.S_IFIFO: "a named pipe (FIFO)",
+    stat.S_IFCHR: "a device",
+    stat.S_IFBLK: "a device",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFLNK: "a symbolic link",
+}
+
+
+def kind_of(mode: int) -> str:
+    """What a file of this mode is, in words: 'a folder', 'a device' ..."""
+    return _KINDS.get(stat.S_IFMT(mode), "not a regular file")
+
+
+def read_bytes(path: Path) -> bytes:
+    """The tracker's bytes; a clear error for a missing, special or oversized file."""
+    try:
+        return read_regular(path, "tracker file")
     except FileNotFoundError:
         raise CondtrackError(
             f"{path} does not exist", hint=f"create it with `condtrack init {path}`"
         ) from None
+
+
+def read_regular(path: Path, what: str) -> bytes:
+    """The bytes of a regular file, at most ``MAX_FILE_BYTES`` of them.
+
+    Anything else (a folder, a FIFO, a device, a socket) is refused before it is read from;
+    the opened file is checked again, so a swap between the check and the open cannot
+    fool it, and a FIFO never blocks (it is opened non-blocking).
+    Raises ``FileNotFoundError`` for a missing file, ``CondtrackError`` for the rest.
+    """
+    limit = MAX_FILE_BYTES
+    try:
+        _must_be_readable(path, os.stat(path), what, limit)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        with open(fd, "rb") as handle:
+            _must_be_readable(path, os.fstat(fd), what, limit)
+            data = handle.read(limit + 1)
+    except FileNotFoundError:
+        raise
     except OSError as error:
         raise CondtrackError(f"cannot read {path}: {error.strerror or error}") from None
-    if len(data) > MAX_FILE_BYTES:
-        raise CondtrackError(f"{path} is larger than {MAX_FILE_BYTES // 2**20} MiB")
+    if len(data) > limit:  # it grew while being read
+        raise _too_large(path, limit)
     return data
+
+
+def _must_be_readable(path: Path, info: os.stat_result, what: str, limit: int) -> None:
+    if not stat.S_ISREG(info.st_mode):
+        raise CondtrackError(f"{path} is {kind_of(info.st_mode)}, not a {what}")
+    if info.st_size > limit:
+        raise _too_large(path, limit)
+
+
+def _too_large(path: Path, limit: int) -> CondtrackError:
+    return CondtrackError(f"{path} is larger than {limit // 2**20} MiB")
 
 
 def parse(data: bytes, path: Path) -> tuple[dict[str, Any], str]:
@@ -161,15 +266,26 @@ def _first_problem(path: Path, problems: list[Problem]) -> CondtrackError:
 
 def write_atomic(path: Path, *parts: bytes) -> None:
     """Replace the file's content with ``parts`` joined, in one rename; the old content
-    survives any failure. (Parts, so a large file plus an append need not be copied.)"""
+    survives any failure. (Parts, so a large file plus an append need not be copied.)
+
+    Only a regular file is replaced (a device, a FIFO or a folder is refused), and it keeps
+    its owner and group where the user may give them (root always can).
+    """
     target = path.resolve()  # a symlinked tracker keeps its link; the target is replaced
     try:
-        mode = target.stat().st_mode & 0o7777
+        info: os.stat_result | None = target.stat()
     except FileNotFoundError:
+        info = None
         mode = 0o666 & ~_umask()
     except OSError as error:
         raise _write_error(path, error) from None
-    else:
+    if info is not None:
+        if not stat.S_ISREG(info.st_mode):
+            raise CondtrackError(
+                f"cannot write {path}: it is {kind_of(info.st_mode)}, not a regular file; "
+                "it is unchanged"
+            )
+        mode = info.st_mode & 0o7777
         # A rename would replace a file its owner made read-only; honour the permission.
         if not os.access(target, os.W_OK):
             raise _write_error(path, PermissionError(errno.EACCES, "Permission denied"))
@@ -185,6 +301,8 @@ def write_atomic(path: Path, *parts: bytes) -> None:
                 handle.write(part)
             handle.flush()
             os.fsync(handle.fileno())
+            if info is not None:
+                _keep_owner(handle.fileno(), info)
         os.chmod(temporary, mode)
         os.replace(temporary, target)
         temporary = None
@@ -195,6 +313,45 @@ def write_atomic(path: Path, *parts: bytes) -> None:
         if temporary is not None:
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
+
+
+def append_to(path: Path, data: bytes) -> None:
+    """Append to a regular file, creating it: e.g. a CI step summary other steps write too.
+
+    Not a write of condtrack's own, so neither atomic nor locked; but nothing else than a
+    regular file is written to, and opening never blocks (a FIFO without a reader).
+    """
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK | os.O_CLOEXEC
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        pass
+    except OSError as error:
+        raise _write_error(path, error) from None
+    else:
+        if not stat.S_ISREG(info.st_mode):
+            raise CondtrackError(f"cannot write {path}: it is {kind_of(info.st_mode)}")
+    try:
+        fd = os.open(path, flags, 0o666)
+        with open(fd, "ab") as handle:
+            mode = os.fstat(fd).st_mode
+            if not stat.S_ISREG(mode):
+                raise CondtrackError(f"cannot write {path}: it is {kind_of(mode)}")
+            handle.write(data)
+    except OSError as error:
+        raise _write_error(path, error) from None
+
+
+def _keep_owner(fd: int, old: os.stat_result) -> None:
+    """Give the new file the old one's owner and group, as far as this user may."""
+    new = os.fstat(fd)
+    if (new.st_uid, new.st_gid) == (old.st_uid, old.st_gid):
+        return
+    try:
+        os.fchown(fd, old.st_uid, old.st_gid)
+    except OSError:  # not root: the group alone, when the user is in it
+        with contextlib.suppress(OSError):
+            os.fchown(fd, -1, old.st_gid)
 
 
 def _write_error(path: Path, error: OSError) -> CondtrackError:
@@ -229,32 +386,181 @@ def locked(path: Path) -> Iterator[None]:
     """Hold an exclusive lock for the tracker while a write is prepared and made.
 
     The lock lives on a sidecar file because the tracker itself is replaced by rename.
-    An flock dies with its process, so a killed writer never leaves a lock behind.
+    An flock dies with its process, so a killed writer never leaves a lock behind. The
+    sidecar exists only while a write is made: the writer that created it removes it
+    (still holding the lock), and a writer that waited on a removed one takes a new one.
+    It is never followed if it is a symbolic link, and must be a regular file.
     """
     sidecar = lock_path(path)
     try:
         timeout = float(os.environ.get(ENV_LOCK_TIMEOUT, "30"))
     except ValueError:
         raise CondtrackError(f"${ENV_LOCK_TIMEOUT} must be a number of seconds") from None
+    deadline = time.monotonic() + timeout
+    while True:
+        fd, created = _open_lock(sidecar, path)
+        try:
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise CondtrackError(
+                            f"{path} is locked by another condtrack process",
+                            hint=f"waited {timeout:g}s for it to finish; try again, or wait "
+                            f"longer with ${ENV_LOCK_TIMEOUT}",
+                        ) from None
+                    time.sleep(0.01)
+        except BaseException:
+            os.close(fd)
+            raise
+        if _is_at(fd, sidecar):
+            break
+        os.close(fd)  # its creator removed it while we waited: lock the one there now
     try:
-        fd = os.open(sidecar, os.O_RDWR | os.O_CREAT, 0o666)
-    except OSError as error:
-        raise CondtrackError(
-            f"cannot lock {path}: {error.strerror or error} ({sidecar}); the file is unchanged"
-        ) from None
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise CondtrackError(
-                        f"{path} is locked by another condtrack process",
-                        hint=f"waited {timeout:g}s; if none is running, delete {sidecar}",
-                    ) from None
-                time.sleep(0.01)
         yield
     finally:
+        if created and _is_at(fd, sidecar):
+            with contextlib.suppress(OSError):
+                os.unlink(sidecar)
         os.close(fd)
+
+
+def _open_lock(sidecar: Path, path: Path) -> tuple[int, bool]:
+    """The lock file, opened without following a link; whether this call created it."""
+    flags = os.O_RDWR | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    try:
+        for _ in range(100):
+            try:
+                fd = os.open(sidecar, flags | os.O_CREAT | os.O_EXCL, 0o666)
+                return _regular_lock(fd, sidecar, path), True
+            except FileExistsError:
+                pass
+            try:
+                return _regular_lock(os.open(sidecar, flags), sidecar, path), False
+            except FileNotFoundError:
+                continue  # removed between the two opens: create it
+        raise OSError(errno.EAGAIN, "the lock file keeps disappearing")
+    except OSError as error:
+        reason = error.strerror or str(error)
+        if error.errno == errno.ELOOP:
+            reason = "it is a symbolic link, which condtrack does not follow"
+        elif error.errno == errno.ENXIO:
+            reason = "it is a named pipe (FIFO), not a regular file"
+        raise CondtrackError(
+            f"cannot lock {path}: {reason} ({sidecar}); the file is unchanged"
+        ) from None
+
+
+def _regular_lock(fd: int, sidecar: Path, path: Path) -> int:
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise CondtrackError(
+            f"cannot lock {path}: {sidecar} is {kind_of(mode)}, not a regular file; "
+            "the file is unchanged"
+        )
+    return fd
+
+
+def _is_at(fd: int, sidecar: Path) -> bool:
+    """Whether the open lock file is still the one at the sidecar's path."""
+    try:
+        there = os.stat(sidecar, follow_symlinks=False)
+    except OSError:
+        return False
+    here = os.fstat(fd)
+    return (there.st_dev, there.st_ino) == (here.st_dev, here.st_ino)
+
+
+# --- where an output may go ----------------------------------------------------------------
+
+_SIDECAR = re.compile(r"\.(?P<of>.+)\.(?:lock|[A-Za-z0-9_]+\.tmp)")
+
+
+def check_output(
+    output: Path,
+    tracker: Path | None = None,
+    inputs: Sequence[Path] = (),
+    *,
+    instead: str | None = None,
+) -> None:
+    """Refuse to write ``output`` over a file condtrack reads or keeps for itself.
+
+    That is the tracker, its lock file and temporary files (``.NAME.lock``,
+    ``.NAME.*.tmp``, and any file so named beside the file it would belong to), the
+    records in the cache folder, and every input of the same command, however the path is
+    spelled: relative, with ``..``, through a symbolic link, or as a hard link (the same
+    device and inode). Anything but a regular file (a folder, a FIFO, a device) is refused
+    too: a rename would replace it, and writing to it could block or go anywhere.
+    ``instead`` is the hint for that case (e.g. how to write to standard output).
+    """
+    try:
+        info: os.stat_result | None = os.stat(output)
+    except FileNotFoundError:
+        info = None
+    except OSError as error:
+        raise CondtrackError(f"cannot write {output}: {error.strerror or error}") from None
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        raise CondtrackError(
+            f"refusing to write {output}: it is {kind_of(info.st_mode)}, not a regular file",
+            hint=None if stat.S_ISDIR(info.st_mode) else instead,
+        )
+    real = Path(os.path.realpath(output))
+    owned = _owned_by_condtrack(tracker, inputs)
+    for spot, what in owned:
+        if real == Path(os.path.realpath(spot)) or (info is not None and _same_file(info, spot)):
+            raise CondtrackError(f"refusing to write {output}: it is {what}")
+    sidecar = _SIDECAR.fullmatch(real.name)
+    if sidecar is not None and (real.parent / sidecar["of"]).exists():
+        raise CondtrackError(
+            f"refusing to write {output}: it is named like condtrack's lock or temporary "
+            f"file for {real.parent / sidecar['of']}"
+        )
+    _not_in_cache(output, real, info)
+
+
+def _owned_by_condtrack(tracker: Path | None, inputs: Sequence[Path]) -> list[tuple[Path, str]]:
+    owned = [(source, f"{source}, which this command reads") for source in inputs]
+    if tracker is not None:
+        owned.append((tracker, f"the tracker {tracker}"))
+        owned.append((lock_path(tracker), f"the lock file of {tracker}"))
+        target = tracker.resolve()
+        with contextlib.suppress(OSError):
+            for temporary in target.parent.glob(f".{target.name}.*.tmp"):
+                owned.append((temporary, f"a temporary file of {tracker}"))
+    return owned
+
+
+def _same_file(info: os.stat_result, other: Path) -> bool:
+    try:
+        there = os.stat(other)
+    except OSError:
+        return False
+    return (info.st_dev, info.st_ino) == (there.st_dev, there.st_ino)
+
+
+def _not_in_cache(output: Path, real: Path, info: os.stat_result | None) -> None:
+    from condtrack.remembered import cache_folder
+
+    folder = cache_folder()
+    if folder is None:
+        return
+    cache = Path(os.path.realpath(folder))
+    if real == cache or cache in real.parents:
+        raise CondtrackError(f"refusing to write {output}: it is in condtrack's cache {cache}")
+    if info is None:
+        return
+    try:  # a hard link to a record: look for its inode (the folder holds a few files)
+        with os.scandir(cache) as entries:
+            linked = any(
+                (there.st_dev, there.st_ino) == (info.st_dev, info.st_ino)
+                for there in (entry.stat(follow_symlinks=False) for entry in entries)
+            )
+    except OSError:  # no cache folder, or not ours to look into
+        return
+    if linked:
+        raise CondtrackError(
+            f"refusing to write {output}: it is a record in condtrack's cache {cache}"
+        )

@@ -192,15 +192,31 @@ def warn(message: str) -> None:
     typer.echo(f"warning: {one_line(message)}", err=True)
 
 
-def emit(text: str, output: Path | None) -> None:
-    """Text to standard output, or written atomically to ``output``."""
-    if output is None:
+def emit(text: str, output: str | None, tracker: Path | None = None) -> None:
+    """Text to standard output (no ``--output``, or ``-o -``), or written atomically to
+    ``output``: never over the ``tracker`` read, nor any file condtrack keeps for itself."""
+    if output is None or output == "-":
         typer.echo(text, nl=False)
         return
-    from condtrack.store import write_atomic
+    from condtrack.store import check_output, write_atomic
 
-    write_atomic(output, text.encode("utf-8"))
+    target = Path(output)
+    check_output(target, tracker, instead="use -o - for standard output")
+    write_atomic(target, text.encode("utf-8"))
     typer.echo(f"wrote {output}", err=True)
+
+
+# The --output option of commands that write a file: a string, so that "-" (standard
+# output) and "./-" (a file of that name) stay apart.
+Output = Annotated[
+    str | None,
+    typer.Option(
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="Write to this file (atomically), or - for standard output.",
+    ),
+]
 
 
 def guarded(command: Callable[P, R]) -> Callable[P, R]:

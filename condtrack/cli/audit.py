@@ -79,8 +79,8 @@ def import_(
     from condtrack.importer import Plan, plan, read_rows
     from condtrack.textsafe import one_line
 
-    rows = read_rows(source, data_format.value if data_format else None)
     path = options(ctx).path()
+    rows = read_rows(source, data_format.value if data_format else None, into=path)
     outcome: list[Plan] = []
 
     def build(current: Current) -> list[tuple[str, dict[str, Any]]]:

@@ -5,12 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from enum import StrEnum
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from condtrack.cli.app import app, emit, guarded, options, parse_day
+from condtrack.cli.app import Output, app, emit, guarded, options, parse_day
 from condtrack.errors import CondtrackError
 
 if TYPE_CHECKING:
@@ -45,9 +44,7 @@ def _span(
 def report(
     ctx: typer.Context,
     output_format: Annotated[ReportFormat, typer.Option("--format")] = ReportFormat.markdown,
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write to this file (atomically).")
-    ] = None,
+    output: Output = None,
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Report as known on this date (default: today).")
     ] = None,
@@ -59,8 +56,9 @@ def report(
     from condtrack.briefing import build
 
     start, end = _span(since, as_of, "--as-of")
-    briefing = build(options(ctx).load().tracker, end, start)
-    emit(_renderer(output_format)(briefing), output)
+    loaded = options(ctx).load()
+    briefing = build(loaded.tracker, end, start)
+    emit(_renderer(output_format)(briefing), output, loaded.path)
 
 
 def _renderer(output_format: ReportFormat) -> Callable[[Briefing], str]:

@@ -176,8 +176,13 @@ def check(
         ),
     ] = CheckFormat.text,
     output: Annotated[
-        Path | None,
-        typer.Option("--output", "-o", help="Write to this file (atomically); junit or json only."),
+        str | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Write to this file (atomically), or - for standard output; junit or json only.",
+        ),
     ] = None,
 ) -> None:
     """Gate CI: exit 0 when the gate holds, 1 when not, 3 on snapback, 2 on bad input.
@@ -206,11 +211,11 @@ def check(
     if output_format is CheckFormat.json:
         from condtrack.render.as_json import check_data, dumps
 
-        emit(dumps(check_data(outcome)), output)
+        emit(dumps(check_data(outcome)), output, loaded.path)
     elif output_format is CheckFormat.junit:
         from condtrack.render.junit import junit
 
-        emit(junit(outcome), output)
+        emit(junit(outcome), output, loaded.path)
     elif output_format is CheckFormat.github:
         _github(outcome, loaded)
     else:
@@ -228,11 +233,13 @@ def _github(outcome: Outcome, loaded: Loaded) -> None:
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         # Appended, as GitHub asks: earlier steps of the job write to the same file.
+        from condtrack.store import append_to, check_output
+
         try:
-            with open(summary, "a", encoding="utf-8") as handle:
-                handle.write(step_summary(outcome))
-        except OSError as error:
-            warn(f"cannot append to $GITHUB_STEP_SUMMARY {summary}: {error.strerror or error}")
+            check_output(Path(summary), loaded.path)
+            append_to(Path(summary), step_summary(outcome).encode("utf-8"))
+        except CondtrackError as error:
+            warn(f"cannot append to $GITHUB_STEP_SUMMARY: {error}")
 
 
 def _workspace_path(path: Path) -> str:

@@ -71,10 +71,11 @@ def init(
     """Start a new tracker with the default conditions and no evidence."""
     from importlib.resources import files
 
-    from condtrack.store import DEFAULT_NAME, locked, read_bytes, write_atomic
+    from condtrack.store import DEFAULT_NAME, check_output, locked, read_bytes, write_atomic
 
     target = path or options(ctx).file or Path(DEFAULT_NAME)
     template = files("condtrack").joinpath("templates/default.toml").read_bytes()
+    check_output(target)  # a regular file (or none), and not one condtrack keeps for itself
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -96,7 +97,7 @@ def _free_backup_name(target: Path) -> Path:
     """conditions.toml.bak, or .bak.1, .bak.2 ...: an earlier backup is never overwritten."""
     backup = target.with_name(target.name + ".bak")
     number = 0
-    while backup.exists():
+    while backup.exists() or backup.is_symlink():  # a dangling link too: never written through
         number += 1
         backup = target.with_name(f"{target.name}.bak.{number}")
     return backup
