@@ -55,6 +55,21 @@ def parse_number(text: str) -> int | float:
     return float(cleaned)
 
 
+# ASCII characters that RFC 3986 allows nowhere in a URL; each breaks a Markdown table or
+# link, or an HTML attribute, where a report shows the link.
+_NOT_IN_URLS = re.compile(r"[\\|<>\"`{}^]")
+
+
+def check_url(url: str) -> None:
+    """Refuse a new entry's URL that holds a character no URL may hold unencoded."""
+    found = _NOT_IN_URLS.search(url)
+    if found is not None:
+        char = found.group()
+        raise FieldError(
+            "url", f"{char!r} is not allowed in a URL (percent-encode it as %{ord(char):02X})"
+        )
+
+
 def check_field(field: str, value: Any) -> None:
     """Refuse one field of a new entry on its own, as the whole entry would refuse it.
 
@@ -66,6 +81,8 @@ def check_field(field: str, value: Any) -> None:
         for detail in error.errors(include_url=False):
             if detail["loc"][:1] == (field,) and detail["type"] != "missing":
                 raise FieldError(field, _message(detail)) from None
+    if field == "url" and isinstance(value, str):
+        check_url(value)
 
 
 def pick(field: str, answer: str, valid: Sequence[str]) -> str:
@@ -150,6 +167,8 @@ class NewEntries:
         entry.setdefault("reliability", "F6")
         entry["logged"] = logged
         checked = _checked(Evidence, entry)
+        if checked.url is not None:
+            check_url(checked.url)
         entry["reliability"] = checked.reliability
         problems = cross_check(self.existing.header, [(0, checked)], [], known_ids=self.taken)
         if problems:
