@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import itertools
+import json
 import re
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
@@ -32,6 +35,41 @@ CLEARABLE = {
     "url": ("url",),
     "tags": ("tags",),
 }
+
+
+def report_keys(entry: Mapping[str, Any] | Evidence) -> list[str]:
+    """What makes two entries the same report, as short keys: the same condition, date and
+    source, and the same summary (first key) or the same URL (second key, with a URL).
+
+    The one rule for duplicates, for `log` and `import` alike; records keep these keys so
+    a `log` can check them without reading every entry.
+    """
+    summary: Any
+    url: Any
+    if isinstance(entry, Evidence):
+        fields: tuple[Any, ...] = (entry.condition, entry.date, entry.source)
+        summary, url = entry.summary, entry.url
+    else:
+        fields = (entry.get("condition"), entry.get("date"), entry.get("source"))
+        summary, url = entry.get("summary"), entry.get("url")
+    base = "\x00".join(str(part) for part in fields)  # no valid text holds a NUL
+    keys = [_digest(f"{base}\x00summary\x00{summary}")]
+    if url:
+        keys.append(_digest(f"{base}\x00url\x00{url}"))
+    return keys
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+
+
+def reports_of(evidence: Iterable[Evidence]) -> dict[str, str]:
+    """Each report key of these entries, with the id of the first entry that made it."""
+    reports: dict[str, str] = {}
+    for entry in evidence:
+        for key in report_keys(entry):
+            reports.setdefault(key, entry.id)
+    return reports
 
 
 class FieldError(CondtrackError):
@@ -97,17 +135,38 @@ def pick(field: str, answer: str, valid: Sequence[str]) -> str:
     raise FieldError(field, f"unknown {field} {typed!r} {suggest(typed, valid)}")
 
 
+def stable_id(fields: Mapping[str, Any], taken: AbstractSet[str]) -> str:
+    """An id made from an imported row's fields, so `import --dry-run` shows the ids the
+    import will write: the same row gets the same id in the same file."""
+    text = json.dumps(sorted(fields.items()), default=str, ensure_ascii=False)
+    for attempt in itertools.count():
+        digest = hashlib.sha256(f"{attempt}\x00{text}".encode("utf-8", "surrogatepass")).digest()
+        number = int.from_bytes(digest[:8]) >> (64 - 5 * _ID_LENGTH)
+        candidate = "ev-" + "".join(
+            _ID_ALPHABET[(number >> (5 * i)) & 31] for i in reversed(range(_ID_LENGTH))
+        )
+        if candidate not in taken:
+            return candidate
+    raise AssertionError("unreachable")
+
+
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
+class DuplicateError(CondtrackError):
+    """A new entry records the same report as an earlier one."""
+
+
 class Existing(Protocol):
-    """The file new entries join: its settings and ids at once, every entry on demand."""
+    """The file new entries join: its settings, ids and reports at once, every entry on demand."""
 
     @property
     def header(self) -> Header: ...
     @property
     def ids(self) -> AbstractSet[str]: ...
+    @property
+    def reports(self) -> Mapping[str, str]: ...
     @property
     def tracker(self) -> Tracker: ...
 
@@ -126,6 +185,10 @@ class Whole:
     def ids(self) -> AbstractSet[str]:
         return {e.id for e in self.tracker.evidence}
 
+    @property
+    def reports(self) -> Mapping[str, str]:
+        return reports_of(self.tracker.evidence)
+
 
 class NewEntries:
     """Makes entries to append to one tracker, remembering the ids it has handed out.
@@ -137,6 +200,43 @@ class NewEntries:
     def __init__(self, existing: Existing) -> None:
         self.existing = existing
         self.taken = set(existing.ids)
+        self.batch_reports: dict[str, str] = {}  # reports of the entries made here
+
+    @cached_property
+    def reports(self) -> Mapping[str, str]:
+        return self.existing.reports
+
+    def duplicate_of(self, entry: Mapping[str, Any]) -> str | None:
+        """The earlier entry (or noted row) that records the same report, if any."""
+        found = self._duplicate(entry)
+        return None if found is None else found[0]
+
+    def _duplicate(self, entry: Mapping[str, Any]) -> tuple[str, str] | None:
+        for key, what in zip(report_keys(entry), ("summary", "URL"), strict=False):
+            earlier = self.reports.get(key) or self.batch_reports.get(key)
+            if earlier is not None:
+                return earlier, what
+        return None
+
+    def note_report(self, entry: Mapping[str, Any], label: str) -> None:
+        """Count ``entry`` as recorded, as ``label``, for later duplicates in this batch."""
+        for key in report_keys(entry):
+            self.batch_reports.setdefault(key, label)
+
+    def new_report(
+        self, fields: Mapping[str, Any], logged: dt.datetime, *, allow_duplicate: bool = False
+    ) -> dict[str, Any]:
+        """A new evidence entry, refused when an entry already records the same report."""
+        entry = self.evidence(fields, logged)
+        found = None if allow_duplicate else self._duplicate(entry)
+        if found is not None:
+            earlier, what = found
+            raise DuplicateError(
+                f"duplicate of {earlier}: same condition, date and source, and the same "
+                f"{what}; --allow-duplicate records it anyway"
+            )
+        self.note_report(entry, entry["id"])
+        return entry
 
     @cached_property
     def by_id(self) -> dict[str, Evidence]:

@@ -86,11 +86,21 @@ _PLAIN_NUMBER = re.compile(r"-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?")
 def csv_cell(text: str) -> str:
     """Neutralise spreadsheet formulas: a leading quote makes Excel show the cell as text.
 
-    Plain negative numbers stay numbers, so figures still sum in a spreadsheet.
+    Plain negative numbers stay numbers, so figures still sum in a spreadsheet. Text that
+    already starts with quotes before a formula gets one more, so ``csv_text`` can always
+    take exactly one away: an export imports back as it was.
     """
-    if text.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(text):
-        return "'" + text
-    return text
+    return "'" + text if _formula(text) else text
+
+
+def csv_text(cell: str) -> str:
+    """The text ``csv_cell`` was given: the inverse of its guard, for importing a CSV."""
+    return cell[1:] if cell.startswith("'") and _formula(cell[1:]) else cell
+
+
+def _formula(text: str) -> bool:
+    bare = text.lstrip("'")
+    return bare.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(bare)
 
 
 def workflow_data(text: str) -> str:

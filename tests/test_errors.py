@@ -31,7 +31,7 @@ BASE_ENTRY = {
 }
 # SMALL_TRACKER ends with a newline; an appended "\n[[evidence]]" starts two lines on.
 FIRST_APPENDED_LINE = SMALL_TRACKER.count("\n") + 2
-LOG_ARGS = ("log", "troops", "--summary", "x", "--source", "y")
+LOG_ARGS = ("log", "troops", "--summary", "x", "--source", "y", "--allow-duplicate")
 WriteFn = Callable[[str | bytes], Path]
 
 

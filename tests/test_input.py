@@ -4,9 +4,11 @@ how refused values are worded."""
 
 from __future__ import annotations
 
+import csv
 import subprocess
 import urllib.parse
 from pathlib import Path
+from typing import Any
 
 import pytest
 import tomli_w
@@ -169,3 +171,199 @@ def test_the_html_report_links_the_same_encoded_url(tmp_path: Path) -> None:
     path = file_with(tmp_path, TRACKER + block)
     html = ok(run(path, "report", "--format", "html", "--as-of", "2025-02-01")).stdout
     assert 'href="https://e.example/a%7Cb%22c%3Cd%3E%28e%29"' in html
+
+
+# --- duplicates: one rule for log and import; nothing left uncounted without a word --------
+
+DUPLICATE = (*LOG, "--summary", "Bases still open.")
+
+
+def test_log_refuses_a_duplicate_naming_the_earlier_entry(tracker_file: Path) -> None:
+    first = ok(run(tracker_file, *DUPLICATE)).stdout.strip()
+    refused(tracker_file, *DUPLICATE, expect=(f"duplicate of {first}", "--allow-duplicate"))
+    second = ok(run(tracker_file, *DUPLICATE, "--allow-duplicate")).stdout.strip()
+    assert second != first
+    assert [e["id"] for e in document(tracker_file)["evidence"]] == [first, second]
+
+
+def test_log_refuses_a_duplicate_by_url(tracker_file: Path) -> None:
+    url = ("--url", "https://e.example/report")
+    first = ok(run(tracker_file, *DUPLICATE, *url)).stdout.strip()
+    other = ("--summary", "Same report, other words.")
+    refused(tracker_file, *LOG, *other, *url, expect=(f"duplicate of {first}", "URL"))
+    ok(run(tracker_file, *LOG, *other, "--url", "https://e.example/another"))
+
+
+def test_a_rerun_of_a_log_in_a_process_of_its_own_doubles_nothing(tracker_file: Path) -> None:
+    argv = condtrack_argv(tracker_file, *DUPLICATE)
+    first = subprocess.run(argv, capture_output=True, text=True, env=child_env(), check=True)
+    before = tracker_file.read_bytes()
+    again = subprocess.run(argv, capture_output=True, text=True, env=child_env(), check=False)
+    assert again.returncode == 2 and again.stdout == ""
+    assert again.stderr.count("\n") == 1 and first.stdout.strip() in again.stderr
+    assert tracker_file.read_bytes() == before
+
+
+def test_a_duplicate_is_caught_on_the_fast_path_without_reading_every_entry(
+    tracker_file: Path,
+) -> None:
+    from condtrack import store
+    from tests.fast_path_helpers import watching
+
+    first = ok(run(tracker_file, *DUPLICATE)).stdout.strip()
+    ok(run(tracker_file, *LOG, "--summary", "Something else."))  # on the first one's record
+    with watching(store, "read_checked") as full_reads:
+        refused(tracker_file, *DUPLICATE, expect=(f"duplicate of {first}",))
+    assert full_reads == []
+
+
+def test_log_and_import_apply_the_same_duplicate_rule(tmp_path: Path, tracker_file: Path) -> None:
+    logged = ok(run(tracker_file, *DUPLICATE)).stdout.strip()
+    row = {"condition": "troops", "date": "2025-01-20", "source": "Monitor",
+           "summary": "Bases still open.", "reliability": "B2"}  # fmt: skip
+    rows = tmp_path / "rows.csv"
+    rows.write_text(",".join(row) + "\n" + ",".join(row.values()) + "\n", "utf-8")
+    before = tracker_file.read_bytes()
+    result = run(tracker_file, "import", str(rows))
+    assert result.exit_code == 2 and f"row 2: duplicate of {logged}" in result.stderr
+    assert tracker_file.read_bytes() == before
+    other = tmp_path / "other.toml"
+    other.write_text(TRACKER, "utf-8")
+    imported = ok(run(other, "import", str(rows))).stdout.strip()
+    assert logged != imported
+    refused(other, *DUPLICATE, expect=(f"duplicate of {imported}",))
+
+
+def test_import_warns_when_rows_without_a_grade_will_not_count(
+    tmp_path: Path, tracker_file: Path
+) -> None:
+    rows = tmp_path / "rows.csv"
+    rows.write_text(
+        "condition,date,source,summary\ntroops,2025-01-20,Monitor,a\ntroops,2025-01-20,M,b\n",
+        "utf-8",
+    )
+    dry = ok(run(tracker_file, "import", str(rows), "--dry-run"))
+    assert "would be recorded, but not counted" in dry.stderr
+    result = ok(run(tracker_file, "import", str(rows)))
+    warning = next(line for line in result.stderr.splitlines() if line.startswith("warning:"))
+    assert "2 entries (rows 2, 3) graded F6" in warning and "minimum C3" in warning
+    assert [e["reliability"] for e in document(tracker_file)["evidence"]] == ["F6", "F6"]
+    counted = tmp_path / "counted.csv"
+    counted.write_text(
+        "condition,date,source,summary,reliability\ntroops,2025-01-21,Monitor,c,B2\n", "utf-8"
+    )
+    assert "warning" not in ok(run(tracker_file, "import", str(counted))).stderr
+
+
+# --- CSV: what an export writes, an import reads back exactly --------------------------------
+
+
+def export_then_import(tmp_path: Path, source: Path) -> Path:
+    exported = ok(run(source, "evidence", "--all", "--format", "csv")).stdout
+    export = tmp_path / "export.csv"
+    export.write_text(exported, "utf-8", newline="")
+    target = tmp_path / "target.toml"
+    target.write_text(TRACKER, "utf-8")
+    ok(run(target, "import", str(export)))
+    return target
+
+
+def without_logged(path: Path) -> list[dict[str, Any]]:
+    return [{k: v for k, v in e.items() if k != "logged"} for e in document(path)["evidence"]]
+
+
+@pytest.mark.parametrize("start", ["+", "-", "=", "@", "'=", "''@", "'", "-12", "'-12"])
+def test_a_summary_that_looks_like_a_formula_imports_back_exactly(
+    tmp_path: Path, tracker_file: Path, start: str
+) -> None:
+    summary = f"{start}1+2 troops left"
+    ok(run(tracker_file, *LOG, "--summary", summary, "--url", "https://e.example/=a"))
+    ok(run(tracker_file, *LOG, "--summary", "plain", "--source", f"{start}Monitor"))
+    target = export_then_import(tmp_path, tracker_file)
+    assert without_logged(target) == without_logged(tracker_file)
+    assert document(target)["evidence"][0]["summary"] == summary
+
+
+def test_the_evidence_csv_starts_with_a_byte_order_mark_for_excel(tracker_file: Path) -> None:
+    ok(run(tracker_file, *LOG, "--summary", "Войска остаются."))
+    exported = ok(run(tracker_file, "evidence", "--format", "csv")).stdout
+    assert exported.startswith("\ufeffid,condition,")
+    assert "Войска остаются." in exported
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t", ","])
+def test_an_import_reads_semicolons_tabs_and_any_case_of_header(
+    tmp_path: Path, tracker_file: Path, delimiter: str
+) -> None:
+    header = ["Condition", " Date ", "SOURCE", "Summary", "Reliability", "Tags"]
+    row = ["troops", "2025-01-20", "Monitor", "Bases, still open; says the monitor", "B2",
+           "a;b"]  # fmt: skip
+    rows = tmp_path / "rows.csv"
+    with rows.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, delimiter=delimiter).writerows([header, row])
+    ok(run(tracker_file, "import", str(rows)))
+    [entry] = document(tracker_file)["evidence"]
+    assert entry["summary"] == row[3] and entry["source"] == "Monitor"
+    assert entry["reliability"] == "B2" and entry["tags"] == ["a", "b"]
+
+
+def test_dry_run_shows_the_ids_the_import_writes(tmp_path: Path, tracker_file: Path) -> None:
+    rows = tmp_path / "rows.csv"
+    rows.write_text(
+        "condition,date,source,summary,reliability\n"
+        + "".join(f"troops,2025-01-{day:02d},Monitor,Report {day},B2\n" for day in range(1, 9)),
+        "utf-8",
+    )
+    dry = ok(run(tracker_file, "import", str(rows), "--dry-run"))
+    imported = ok(run(tracker_file, "import", str(rows))).stdout.split()
+    assert len(imported) == 8
+    assert all(entry_id in dry.stdout for entry_id in imported), dry.stdout
+
+
+def test_a_dry_run_in_a_process_of_its_own_agrees_with_the_import(
+    tmp_path: Path, tracker_file: Path
+) -> None:
+    rows = tmp_path / "rows.csv"
+    rows.write_text("condition,date,source,summary\ntroops,2025-01-02,M,s\n", "utf-8")
+    env = child_env()
+    dry = subprocess.run(condtrack_argv(tracker_file, "import", str(rows), "--dry-run"),
+                         capture_output=True, text=True, env=env, check=True)  # fmt: skip
+    real = subprocess.run(condtrack_argv(tracker_file, "import", str(rows)),
+                          capture_output=True, text=True, env=env, check=True)  # fmt: skip
+    assert real.stdout.strip() in dry.stdout
+
+
+def test_an_import_refuses_a_row_that_would_amend(tmp_path: Path, tracker_file: Path) -> None:
+    first = ok(run(tracker_file, *DUPLICATE)).stdout.strip()
+    rows = tmp_path / "rows.csv"
+    rows.write_text(
+        f"condition,date,source,summary,supersedes,reason\n"
+        f"troops,2025-01-20,Monitor,Corrected,{first},typo\n",
+        "utf-8",
+    )
+    before = tracker_file.read_bytes()
+    result = run(tracker_file, "import", str(rows))
+    assert result.exit_code == 2, result.output
+    assert "row 2, field 'supersedes'" in result.stderr and "condtrack amend" in result.stderr
+    assert tracker_file.read_bytes() == before
+
+
+def test_an_import_warns_of_the_columns_it_leaves_out(tmp_path: Path, tracker_file: Path) -> None:
+    source = tmp_path / "source.toml"
+    source.write_text(TRACKER, "utf-8")
+    gone = ok(run(source, *DUPLICATE)).stdout.strip()
+    ok(run(source, "retract", gone, "--reason", "wrong", "--date", "2025-01-21"))
+    exported = ok(run(source, "evidence", "--all", "--format", "csv")).stdout
+    export = tmp_path / "export.csv"
+    export.write_text(exported, "utf-8", newline="")
+    result = ok(run(tracker_file, "import", str(export)))
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert any("'retracted'" in w and "condtrack retract" in w for w in warnings), warnings
+    assert any("'logged'" in w for w in warnings), warnings
+
+
+def test_an_unknown_column_is_refused_with_a_suggestion(tmp_path: Path, tracker_file: Path) -> None:
+    rows = tmp_path / "rows.csv"
+    rows.write_text("condition,date,source,summary,reliabilty\ntroops,2025-01-02,M,s,B2\n")
+    refused(tracker_file, "import", str(rows),
+            expect=("unknown column 'reliabilty'", "did you mean 'reliability'"))  # fmt: skip

@@ -352,8 +352,9 @@ def test_every_write_keeps_every_earlier_byte(
 
 
 def spreadsheet_safe(text: str) -> str:
-    """Text a CSV export keeps as is: no controls (shown as escapes), no formula start."""
-    text = TERMINAL_UNSAFE.sub("", text).replace("\r", "").lstrip("=+-@ \n")
+    """Text a CSV export keeps as is: no controls (shown as escapes). A formula start is
+    kept: the export guards it with a quote, and the import takes the quote away."""
+    text = TERMINAL_UNSAFE.sub("", text).replace("\r", "").lstrip(" \n")
     return text if text.strip() else "plain"
 
 
