@@ -367,3 +367,24 @@ def test_an_unknown_column_is_refused_with_a_suggestion(tmp_path: Path, tracker_
     rows.write_text("condition,date,source,summary,reliabilty\ntroops,2025-01-02,M,s,B2\n")
     refused(tracker_file, "import", str(rows),
             expect=("unknown column 'reliabilty'", "did you mean 'reliability'"))  # fmt: skip
+
+
+# --- amend says what its options do -----------------------------------------------------------
+
+
+def test_amend_help_says_tags_are_replaced_and_the_grade_unchanged() -> None:
+    shown = " ".join(ok(run(None, "amend", "--help", env={"COLUMNS": "200"})).stdout.split())
+    shown = shown.replace("│", "").replace("  ", " ")
+    assert "default F6" not in shown
+    assert "(default: unchanged)" in " ".join(shown.split())
+    assert "replace all of the entry's tags" in " ".join(shown.split())
+
+
+def test_amend_with_a_tag_replaces_the_tags_as_its_help_says(tracker_file: Path) -> None:
+    first = ok(run(tracker_file, *DUPLICATE, "--tag", "old", "--tag", "kept")).stdout.strip()
+    ok(run(tracker_file, "amend", first, "--tag", "kept", "--tag", "new", "--reason", "r"))
+    assert [e["tags"] for e in document(tracker_file)["evidence"]] == [
+        ["old", "kept"],
+        ["kept", "new"],
+    ]
+    assert document(tracker_file)["evidence"][1]["reliability"] == "B2"  # unchanged

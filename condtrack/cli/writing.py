@@ -216,8 +216,19 @@ def amend(
     status: Annotated[AssessedStatus | None, typer.Option()] = None,
     indicator: IndicatorId = None,
     value: Value = None,
-    reliability: Grade = None,
-    tag: Tags = None,
+    reliability: Annotated[
+        str | None,
+        typer.Option("--reliability", "-r", help="Admiralty code, e.g. B2 (default: unchanged)."),
+    ] = None,
+    tag: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--tag",
+            "-t",
+            help="A tag; repeatable. The tags given replace all of the entry's tags "
+            "(repeat the ones to keep); --clear tags removes them.",
+        ),
+    ] = None,
     clear: Annotated[
         list[Clearable] | None, typer.Option(help="Remove this field from the entry; repeatable.")
     ] = None,
