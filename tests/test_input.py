@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import tomli_w
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -101,6 +101,8 @@ def test_log_refuses_such_a_url_in_a_process_of_its_own(tracker_file: Path) -> N
 
 @PROPERTY
 @given(summary=texts, source=texts, tail=url_tails)
+@example(summary="s", source="s", tail="x|**met**|100|")
+@example(summary="a | b", source="[x](y)", tail="a)b[c]d\\e&copy;")
 def test_any_text_or_url_in_the_file_keeps_the_report_table_whole(
     tmp_path_factory: pytest.TempPathFactory, summary: str, source: str, tail: str
 ) -> None:
