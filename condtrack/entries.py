@@ -19,7 +19,7 @@ from pydantic_core import ErrorDetails
 
 from condtrack.errors import CondtrackError
 from condtrack.models import Evidence, Header, Retraction, Tracker
-from condtrack.validation import cross_check, did_you_mean, suggest
+from condtrack.validation import cross_check, did_you_mean, message_for, suggest
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -27,6 +27,7 @@ M = TypeVar("M", bound=BaseModel)
 _ID_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 _ID_LENGTH = 10  # 50 bits: collisions stay negligible even across merged branches
 _NUMBER = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?")
+_PLURAL = {"criterion": "criteria", "indicator": "indicators"}
 # Fields an amendment may clear, and the fields that go with them.
 CLEARABLE = {
     "criterion": ("criterion", "status"),
@@ -266,7 +267,10 @@ class NewEntries:
         entry.setdefault("id", self.new_id())
         entry.setdefault("reliability", "F6")
         entry["logged"] = logged
-        checked = _checked(Evidence, entry)
+        try:
+            checked = _checked(Evidence, entry)
+        except FieldError as error:
+            raise FieldError(error.field, error.detail + self._hint(error.field, entry)) from None
         if checked.url is not None:
             check_url(checked.url)
         entry["reliability"] = checked.reliability
@@ -278,6 +282,20 @@ class NewEntries:
             raise FieldError(problem.field, problem.message)
         self.taken.add(checked.id)
         return {key: entry[key] for key in Evidence.model_fields if key in entry}
+
+    def _hint(self, field: str, entry: Mapping[str, Any]) -> str:
+        """A did-you-mean for a mistyped id, against the ids this tracker defines."""
+        value = entry.get(field)
+        if field not in ("condition", "criterion", "indicator") or not isinstance(value, str):
+            return ""
+        conditions = self.existing.header.conditions
+        if field == "condition":
+            valid = [c.id for c in conditions]
+        else:
+            owner = next((c for c in conditions if c.id == entry.get("condition")), None)
+            items = [] if owner is None else getattr(owner, _PLURAL[field])
+            valid = [item.id for item in items]
+        return did_you_mean(value.lower().replace("_", "-"), valid)
 
     def amendment(
         self,
@@ -335,4 +353,4 @@ def _checked(model: type[M], entry: Mapping[str, Any]) -> M:
 
 
 def _message(detail: ErrorDetails) -> str:
-    return detail["msg"].removeprefix("Value error, ")
+    return message_for(detail)

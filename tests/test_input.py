@@ -5,6 +5,7 @@ how refused values are worded."""
 from __future__ import annotations
 
 import csv
+import json
 import subprocess
 import urllib.parse
 from pathlib import Path
@@ -390,3 +391,99 @@ def test_amend_with_a_tag_replaces_the_tags_as_its_help_says(tracker_file: Path)
         ["kept", "new"],
     ]
     assert document(tracker_file)["evidence"][1]["reliability"] == "B2"  # unchanged
+
+
+# --- refusals in condtrack's words, never pydantic's -----------------------------------------
+
+# Phrases of pydantic's own messages; none may reach a user.
+PYDANTIC = ("should", "after validation", "Input ", "Value error", "pattern '^", "valid string")
+LONG = "x" * 4001
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("log", "Troops"), ("CONDITION: 'Troops' is not a valid id", "did you mean 'troops'")),
+        (("log", "troops", "--criterion", "Bases_Closed", "--status", "met"),
+         ("--criterion: 'Bases_Closed' is not a valid id", "did you mean 'bases-closed'")),
+        (("log", "prisoners", "--indicator", "HELD", "--value", "3"),
+         ("--indicator: 'HELD' is not a valid id", "did you mean 'held'")),
+        (("log", "troops", "--summary", LONG), ("--summary: is 4001 characters long",
+                                               "(allowed: at most 4000)")),
+        (("log", "troops", "--source", "s" * 301), ("--source: is 301 characters long",
+                                                    "(allowed: at most 300)")),
+        (("log", "troops", *[f"--tag=t{n}" for n in range(21)]),
+         ("--tag: has 21 items (allowed: at most 20)",)),
+        (("log", "troops", "--url", "https://e.example/" + "x" * 2048),
+         ("--url: is 2066 characters long (allowed: at most 2048)",)),
+        (("check", "--min-score", "nan"), ("--min-score", "must be a number at most 100")),
+        (("check", "--min-score", "-1"), ("--min-score", "must be a number at least 0")),
+        (("check", "--max-age", "x"), ("--max-age", "must be a whole number")),
+    ],
+)  # fmt: skip
+def test_a_refused_value_is_worded_as_condtrack_words_it(
+    tracker_file: Path, args: tuple[str, ...], expected: tuple[str, ...]
+) -> None:
+    base = {"--summary": "s", "--source": "Monitor", "--date": "2025-01-20"}
+    if args[0] == "log":  # the required options the case does not give
+        args += tuple(part for pair in base.items() if pair[0] not in args for part in pair)
+    err = refused(tracker_file, *args, expect=expected)
+    assert not any(phrase in err for phrase in PYDANTIC), err
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        ("condition", '"Troops"', "'Troops' is not a valid id (lowercase letters, digits"),
+        ("status", '"done"', "'done' is not allowed (allowed: 'met', 'partial' or 'not-met')"),
+        ("date", '"2025-01-10"', "must be a date (YYYY-MM-DD, unquoted in TOML), not text"),
+        ("value", "true", "must be a number, not true/false"),
+        ("tags", '"a"', "must be a list, not text 'a'"),
+        ("logged", "2025-01-11T09:00:00", "2025-01-11T09:00:00 has no time zone (write it in"),
+        ("summary", f'"{LONG}"', "is 4001 characters long (allowed: at most 4000)"),
+        ("id", '"ev one"', "'ev one' is not a valid id (letters, digits and . _ -"),
+    ],
+)
+def test_validate_words_each_field_as_condtrack_does(
+    tmp_path: Path, field: str, value: str, expected: str
+) -> None:
+    extra = {"criterion": '"bases-closed"'} if field == "status" else {}
+    path = file_with(tmp_path, TRACKER + evidence_block(**{field: value}, **extra))
+    result = run(path, "validate")
+    assert result.exit_code == 2
+    problems = result.stderr.splitlines()[:-1]
+    assert any(f"field '{field}': {expected}" in line for line in problems), problems
+    assert not any(phrase in result.stderr for phrase in PYDANTIC), result.stderr
+    if field == "condition":
+        assert "did you mean 'troops'" in result.stderr
+
+
+def test_the_scoring_table_is_worded_as_condtrack_does(tmp_path: Path) -> None:
+    text = TRACKER.replace("window_days = 90", "window_days = 0").replace(
+        "stale_after_days = 180", "stale_after_days = nan"
+    )
+    result = run(file_with(tmp_path, text), "validate")
+    assert "field 'window_days': 0 is out of range (allowed: at least 1)" in result.stderr
+    assert "field 'stale_after_days': must be a whole number, not nan" in result.stderr
+    assert not any(phrase in result.stderr for phrase in PYDANTIC), result.stderr
+
+
+@PROPERTY
+@given(
+    field=st.sampled_from(["condition", "criterion", "indicator", "source", "summary", "url",
+                           "reliability", "tags", "value", "date"]),
+    value=st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=5000),
+)  # fmt: skip
+def test_no_value_of_any_field_gets_pydantic_words(
+    tmp_path_factory: pytest.TempPathFactory, field: str, value: str
+) -> None:
+    path = file_with(tmp_path_factory.mktemp("words"), TRACKER)
+    rows = path.parent / "rows.json"
+    row = {"condition": "prisoners", "date": "2025-01-20", "source": "M", "summary": "s",
+           field: [value] if field == "tags" else value}  # fmt: skip
+    if field == "value":
+        row["indicator"] = "held"
+    rows.write_text(json.dumps([row]), "utf-8")
+    result = run(path, "import", str(rows))
+    assert result.exit_code in (0, 2), result.output
+    assert not any(phrase in result.stderr for phrase in PYDANTIC), result.stderr
