@@ -48,6 +48,7 @@ class Current:
     _tracker: Tracker | None = None
     _header: Header | None = None
     sliceable: bool = field(default=False)
+    _reports: dict[str, str] | None = None
 
     @property
     def tracker(self) -> Tracker:
@@ -79,7 +80,9 @@ class Current:
         """Each report key of the file's entries, with the first entry that made it."""
         if self._tracker is None and self.known is not None:
             return self.known.reports
-        return reports_of(self.tracker.evidence)
+        if self._reports is None:
+            self._reports = reports_of(self.tracker.evidence)
+        return self._reports
 
 
 @dataclass(frozen=True)
@@ -177,7 +180,7 @@ def _remember_after(current: Current, tail: bytes, added: Appended) -> None:
         if head_length is None:
             head_length = slices.head_length(current.data + tail)
         if head_length is not None:
-            reports = reports_of([*current.tracker.evidence, *added.evidence])
+            reports = {**reports_of(added.evidence), **current.reports}
             remembered.remember(
                 current.data + tail, head_length, set(current.ids) | new_ids, reports
             )
