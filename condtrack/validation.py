@@ -310,7 +310,10 @@ def message_for(detail: ErrorDetails) -> str:
     if kind == "timezone_aware":
         return f"{_shown(value)} has no time zone (write it in UTC, e.g. 2026-03-03T09:12:00Z)"
     if kind in _EXPECTED:
-        return f"must be {_EXPECTED[kind]}, not {_kind_of(value)}"
+        expected = _EXPECTED[kind]
+        if detail["loc"][-1:] == ("int",):  # the int branch of "int or float": one message
+            expected = _EXPECTED["float_type"]
+        return f"must be {expected}, not {_kind_of(value)}"
     return detail["msg"].removeprefix("Value error, ")
 
 
