@@ -101,11 +101,11 @@ def test_log_refuses_such_a_url_in_a_process_of_its_own(tracker_file: Path) -> N
 
 
 @PROPERTY
-@given(summary=texts, source=texts, tail=url_tails)
-@example(summary="s", source="s", tail="x|**met**|100|")
-@example(summary="a | b", source="[x](y)", tail="a)b[c]d\\e&copy;")
+@given(summary=texts, source=texts, tail=url_tails, title=texts)
+@example(summary="s", source="s", tail="x|**met**|100|", title="t")
+@example(summary="a | b", source="[x](y)", tail="a)b[c]d\\e&copy;", title="`x` | *y*")
 def test_any_text_or_url_in_the_file_keeps_the_report_table_whole(
-    tmp_path_factory: pytest.TempPathFactory, summary: str, source: str, tail: str
+    tmp_path_factory: pytest.TempPathFactory, summary: str, source: str, tail: str, title: str
 ) -> None:
     """Whatever a hand-edited or imported file holds: one row per condition, seven cells,
     and the evidence's text and link read back as they are in the file."""
@@ -131,13 +131,17 @@ def test_any_text_or_url_in_the_file_keeps_the_report_table_whole(
         f"{k} = {tomli_w.dumps({'v': v})[4:].strip() if k not in ('date', 'logged') else v}"
         for k, v in entry.items()
     )
-    path = file_with(folder, TRACKER + block + "\n")
+    title = title.strip()[:300] or "t"
+    header = TRACKER.replace('"Foreign troops withdrawn"', tomli_w.dumps({"v": title})[4:].strip())
+    path = file_with(folder, header + block + "\n")
     markdown = ok(run(path, "report", "--as-of", "2025-02-01")).stdout
     rows = table_rows(markdown)
     conditions = document(path)["conditions"]
     assert len(rows) == len(conditions)
     assert all(len(cells) == 7 for cells in rows)
-    latest = rows[[c["id"] for c in conditions].index("troops")][5]
+    row = rows[[c["id"] for c in conditions].index("troops")]
+    assert text_of(row[0]).strip() == f"{one_line(title)} (troops)".strip()
+    latest = row[5]
     expected = f"2025-01-10, {one_line(entry['source'])}: {one_line(summary)}"
     assert text_of(latest).strip() == expected.strip()
     if "url" in entry:
