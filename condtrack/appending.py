@@ -25,6 +25,7 @@ from typing import Any
 import tomli_w
 
 from condtrack import remembered, slices, store
+from condtrack.entries import reports_of
 from condtrack.errors import CondtrackError
 from condtrack.models import Evidence, Header, Retraction, Tracker
 from condtrack.textsafe import serialized_escapes
@@ -47,6 +48,7 @@ class Current:
     _tracker: Tracker | None = None
     _header: Header | None = None
     sliceable: bool = field(default=False)
+    _reports: dict[str, str] | None = None
 
     @property
     def tracker(self) -> Tracker:
@@ -72,6 +74,15 @@ class Current:
         if self._tracker is None and self.known is not None:
             return self.known.ids
         return {e.id for e in self.tracker.evidence}
+
+    @property
+    def reports(self) -> Mapping[str, str]:
+        """Each report key of the file's entries, with the first entry that made it."""
+        if self._tracker is None and self.known is not None:
+            return self.known.reports
+        if self._reports is None:
+            self._reports = reports_of(self.tracker.evidence)
+        return self._reports
 
 
 @dataclass(frozen=True)
@@ -161,14 +172,18 @@ def _remember_after(current: Current, tail: bytes, added: Appended) -> None:
     """Vouch for the bytes just written, so the next append can take the short way."""
     new_ids = {e.id for e in added.evidence}
     if current.known is not None:
-        remembered.remember_extended(current.known, tail, current.known.ids | new_ids)
+        reports = {**reports_of(added.evidence), **current.known.reports}
+        remembered.remember_extended(current.known, tail, current.known.ids | new_ids, reports)
     elif current.sliceable:
         # An append leaves the head as it was, unless it adds the file's first entry.
         head_length = slices.head_length(current.data)
         if head_length is None:
             head_length = slices.head_length(current.data + tail)
         if head_length is not None:
-            remembered.remember(current.data + tail, head_length, set(current.ids) | new_ids)
+            reports = {**reports_of(added.evidence), **current.reports}
+            remembered.remember(
+                current.data + tail, head_length, set(current.ids) | new_ids, reports
+            )
 
 
 def _unchanged_since_read(path: Path, identity: tuple[int, int, int, int]) -> None:

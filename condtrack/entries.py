@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import itertools
+import json
 import re
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
@@ -16,7 +19,7 @@ from pydantic_core import ErrorDetails
 
 from condtrack.errors import CondtrackError
 from condtrack.models import Evidence, Header, Retraction, Tracker
-from condtrack.validation import cross_check, did_you_mean, suggest
+from condtrack.validation import cross_check, did_you_mean, message_for, suggest
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -24,6 +27,7 @@ M = TypeVar("M", bound=BaseModel)
 _ID_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 _ID_LENGTH = 10  # 50 bits: collisions stay negligible even across merged branches
 _NUMBER = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?")
+_PLURAL = {"criterion": "criteria", "indicator": "indicators"}
 # Fields an amendment may clear, and the fields that go with them.
 CLEARABLE = {
     "criterion": ("criterion", "status"),
@@ -32,6 +36,41 @@ CLEARABLE = {
     "url": ("url",),
     "tags": ("tags",),
 }
+
+
+def report_keys(entry: Mapping[str, Any] | Evidence) -> list[str]:
+    """What makes two entries the same report, as short keys: the same condition, date and
+    source, and the same summary (first key) or the same URL (second key, with a URL).
+
+    The one rule for duplicates, for `log` and `import` alike; records keep these keys so
+    a `log` can check them without reading every entry.
+    """
+    summary: Any
+    url: Any
+    if isinstance(entry, Evidence):
+        fields: tuple[Any, ...] = (entry.condition, entry.date, entry.source)
+        summary, url = entry.summary, entry.url
+    else:
+        fields = (entry.get("condition"), entry.get("date"), entry.get("source"))
+        summary, url = entry.get("summary"), entry.get("url")
+    base = "\x00".join(str(part) for part in fields)  # no valid text holds a NUL
+    keys = [_digest(f"{base}\x00summary\x00{summary}")]
+    if url:
+        keys.append(_digest(f"{base}\x00url\x00{url}"))
+    return keys
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+
+
+def reports_of(evidence: Iterable[Evidence]) -> dict[str, str]:
+    """Each report key of these entries, with the id of the first entry that made it."""
+    reports: dict[str, str] = {}
+    for entry in evidence:
+        for key in report_keys(entry):
+            reports.setdefault(key, entry.id)
+    return reports
 
 
 class FieldError(CondtrackError):
@@ -55,6 +94,21 @@ def parse_number(text: str) -> int | float:
     return float(cleaned)
 
 
+# ASCII characters that RFC 3986 allows nowhere in a URL; each breaks a Markdown table or
+# link, or an HTML attribute, where a report shows the link.
+_NOT_IN_URLS = re.compile(r"[\\|<>\"`{}^]")
+
+
+def check_url(url: str) -> None:
+    """Refuse a new entry's URL that holds a character no URL may hold unencoded."""
+    found = _NOT_IN_URLS.search(url)
+    if found is not None:
+        char = found.group()
+        raise FieldError(
+            "url", f"{char!r} is not allowed in a URL (percent-encode it as %{ord(char):02X})"
+        )
+
+
 def check_field(field: str, value: Any) -> None:
     """Refuse one field of a new entry on its own, as the whole entry would refuse it.
 
@@ -66,6 +120,8 @@ def check_field(field: str, value: Any) -> None:
         for detail in error.errors(include_url=False):
             if detail["loc"][:1] == (field,) and detail["type"] != "missing":
                 raise FieldError(field, _message(detail)) from None
+    if field == "url" and isinstance(value, str):
+        check_url(value)
 
 
 def pick(field: str, answer: str, valid: Sequence[str]) -> str:
@@ -80,17 +136,38 @@ def pick(field: str, answer: str, valid: Sequence[str]) -> str:
     raise FieldError(field, f"unknown {field} {typed!r} {suggest(typed, valid)}")
 
 
+def stable_id(fields: Mapping[str, Any], taken: AbstractSet[str]) -> str:
+    """An id made from an imported row's fields, so `import --dry-run` shows the ids the
+    import will write: the same row gets the same id in the same file."""
+    text = json.dumps(sorted(fields.items()), default=str, ensure_ascii=False)
+    for attempt in itertools.count():
+        digest = hashlib.sha256(f"{attempt}\x00{text}".encode("utf-8", "surrogatepass")).digest()
+        number = int.from_bytes(digest[:8]) >> (64 - 5 * _ID_LENGTH)
+        candidate = "ev-" + "".join(
+            _ID_ALPHABET[(number >> (5 * i)) & 31] for i in reversed(range(_ID_LENGTH))
+        )
+        if candidate not in taken:
+            return candidate
+    raise AssertionError("unreachable")
+
+
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
+class DuplicateError(CondtrackError):
+    """A new entry records the same report as an earlier one."""
+
+
 class Existing(Protocol):
-    """The file new entries join: its settings and ids at once, every entry on demand."""
+    """The file new entries join: its settings, ids and reports at once, every entry on demand."""
 
     @property
     def header(self) -> Header: ...
     @property
     def ids(self) -> AbstractSet[str]: ...
+    @property
+    def reports(self) -> Mapping[str, str]: ...
     @property
     def tracker(self) -> Tracker: ...
 
@@ -109,6 +186,10 @@ class Whole:
     def ids(self) -> AbstractSet[str]:
         return {e.id for e in self.tracker.evidence}
 
+    @property
+    def reports(self) -> Mapping[str, str]:
+        return reports_of(self.tracker.evidence)
+
 
 class NewEntries:
     """Makes entries to append to one tracker, remembering the ids it has handed out.
@@ -120,6 +201,43 @@ class NewEntries:
     def __init__(self, existing: Existing) -> None:
         self.existing = existing
         self.taken = set(existing.ids)
+        self.batch_reports: dict[str, str] = {}  # reports of the entries made here
+
+    @cached_property
+    def reports(self) -> Mapping[str, str]:
+        return self.existing.reports
+
+    def duplicate_of(self, entry: Mapping[str, Any]) -> str | None:
+        """The earlier entry (or noted row) that records the same report, if any."""
+        found = self._duplicate(entry)
+        return None if found is None else found[0]
+
+    def _duplicate(self, entry: Mapping[str, Any]) -> tuple[str, str] | None:
+        for key, what in zip(report_keys(entry), ("summary", "URL"), strict=False):
+            earlier = self.reports.get(key) or self.batch_reports.get(key)
+            if earlier is not None:
+                return earlier, what
+        return None
+
+    def note_report(self, entry: Mapping[str, Any], label: str) -> None:
+        """Count ``entry`` as recorded, as ``label``, for later duplicates in this batch."""
+        for key in report_keys(entry):
+            self.batch_reports.setdefault(key, label)
+
+    def new_report(
+        self, fields: Mapping[str, Any], logged: dt.datetime, *, allow_duplicate: bool = False
+    ) -> dict[str, Any]:
+        """A new evidence entry, refused when an entry already records the same report."""
+        entry = self.evidence(fields, logged)
+        found = None if allow_duplicate else self._duplicate(entry)
+        if found is not None:
+            earlier, what = found
+            raise DuplicateError(
+                f"duplicate of {earlier}: same condition, date and source, and the same "
+                f"{what}; --allow-duplicate records it anyway"
+            )
+        self.note_report(entry, entry["id"])
+        return entry
 
     @cached_property
     def by_id(self) -> dict[str, Evidence]:
@@ -149,7 +267,12 @@ class NewEntries:
         entry.setdefault("id", self.new_id())
         entry.setdefault("reliability", "F6")
         entry["logged"] = logged
-        checked = _checked(Evidence, entry)
+        try:
+            checked = _checked(Evidence, entry)
+        except FieldError as error:
+            raise FieldError(error.field, error.detail + self._hint(error.field, entry)) from None
+        if checked.url is not None:
+            check_url(checked.url)
         entry["reliability"] = checked.reliability
         problems = cross_check(self.existing.header, [(0, checked)], [], known_ids=self.taken)
         if problems:
@@ -159,6 +282,20 @@ class NewEntries:
             raise FieldError(problem.field, problem.message)
         self.taken.add(checked.id)
         return {key: entry[key] for key in Evidence.model_fields if key in entry}
+
+    def _hint(self, field: str, entry: Mapping[str, Any]) -> str:
+        """A did-you-mean for a mistyped id, against the ids this tracker defines."""
+        value = entry.get(field)
+        if field not in ("condition", "criterion", "indicator") or not isinstance(value, str):
+            return ""
+        conditions = self.existing.header.conditions
+        if field == "condition":
+            valid = [c.id for c in conditions]
+        else:
+            owner = next((c for c in conditions if c.id == entry.get("condition")), None)
+            items = [] if owner is None else getattr(owner, _PLURAL[field])
+            valid = [item.id for item in items]
+        return did_you_mean(value.lower().replace("_", "-"), valid)
 
     def amendment(
         self,
@@ -216,4 +353,4 @@ def _checked(model: type[M], entry: Mapping[str, Any]) -> M:
 
 
 def _message(detail: ErrorDetails) -> str:
-    return detail["msg"].removeprefix("Value error, ")
+    return message_for(detail)

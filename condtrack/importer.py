@@ -12,15 +12,28 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from condtrack.entries import FieldError, NewEntries, Whole, parse_number
+from condtrack.entries import (
+    FieldError,
+    NewEntries,
+    Whole,
+    parse_number,
+    report_keys,
+    stable_id,
+)
 from condtrack.errors import CondtrackError
-from condtrack.models import Evidence, Tracker
+from condtrack.models import Evidence, Tracker, grade_counts
+from condtrack.textsafe import csv_text
+from condtrack.validation import did_you_mean
 
 # Columns an import reads: the fields of `condtrack log`, plus an optional stable id from
-# the source system. The others that `condtrack evidence --format csv` exports are set by
-# condtrack itself, so an import ignores them.
-IGNORED = ("logged", "supersedes", "reason", "retracted", "retraction_reason")
+# the source system. Of the others that `condtrack evidence --format csv` exports, an
+# import refuses a row that amends (`condtrack amend` does that, with its checks) and
+# warns of the columns it leaves out (`logged` is set to now; a retraction is not copied).
+AMENDING = ("supersedes", "reason")
+LEFT_OUT = ("logged", "retracted", "retraction_reason")
+IGNORED = (*LEFT_OUT, *AMENDING)
 FIELDS = tuple(name for name in Evidence.model_fields if name not in IGNORED)
+_DELIMITERS = (",", ";", "\t")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -40,6 +53,17 @@ class Plan:
     entries: tuple[dict[str, Any], ...]
     duplicates: tuple[tuple[int, str], ...]  # (row, what it duplicates)
     problems: tuple[RowProblem, ...]
+    rows: tuple[int, ...] = ()  # the row each entry comes from
+    minimum: str = "C3"  # the tracker's weakest grade that counts
+    left_out: tuple[tuple[str, tuple[int, ...]], ...] = ()  # (column, rows with a value)
+
+    def uncounted(self) -> list[tuple[int, str]]:
+        """(row, grade) of each entry graded below the minimum: recorded, never counted."""
+        return [
+            (row, entry["reliability"])
+            for row, entry in zip(self.rows, self.entries, strict=True)
+            if not grade_counts(entry["reliability"], self.minimum)
+        ]
 
 
 def read_rows(
@@ -67,14 +91,22 @@ def read_rows(
 
 
 def _csv_rows(text: str, path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    first_line = text.split("\n", 1)[0]
+    delimiter = max(_DELIMITERS, key=first_line.count)  # the first listed on a tie
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     number = 1
     try:
-        _check_columns(reader.fieldnames or [], path)
-        for number, row in enumerate(reader, start=2):
-            if None in row:
+        header = _columns(next(reader, []), path)
+        _check_columns(header, path)
+        for number, cells in enumerate(reader, start=2):
+            if not any(cells):
+                continue  # a blank line, as spreadsheets leave at the end
+            if len(cells) > len(header):
                 raise CondtrackError(f"{path}: row {number} has more cells than the header")
-            yield number, {k: v for k, v in row.items() if k in FIELDS and v not in ("", None)}
+            # Cells `condtrack evidence --format csv` guarded against formulas read back
+            # as the text they were.
+            row = {name: csv_text(cell) for name, cell in zip(header, cells, strict=False)}
+            yield number, {k: v for k, v in row.items() if v != ""}
     except csv.Error as error:  # e.g. a cell over the csv module's size limit
         raise CondtrackError(f"{path}: row {number + 1}: not readable as CSV: {error}") from None
 
@@ -90,16 +122,29 @@ def _json_rows(text: str, path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     for number, item in enumerate(items, start=1):
         if not isinstance(item, dict):
             raise CondtrackError(f"{path}: item {number} is not an object")
-        _check_columns(list(item), path, number)
-        yield number, {k: v for k, v in item.items() if k in FIELDS and v not in ("", None)}
+        names = _columns(list(item), path, number)
+        _check_columns(names, path, number)
+        values = dict(zip(names, item.values(), strict=True))
+        yield number, {k: v for k, v in values.items() if v not in ("", None)}
+
+
+def _columns(names: list[str], path: Path, row: int | None = None) -> list[str]:
+    """Column names as condtrack spells them: `Condition`, ` Retraction Reason` match."""
+    columns = [re.sub(r"[\s-]+", "_", name.strip()).lower() for name in names]
+    for index, column in enumerate(columns):
+        if column in columns[:index]:
+            where = f"item {row}" if row is not None else "header"
+            raise CondtrackError(f"{path}: {where}: column {column!r} is given twice")
+    return columns
 
 
 def _check_columns(names: Iterable[str], path: Path, row: int | None = None) -> None:
     unknown = [n for n in names if n not in FIELDS and n not in IGNORED]
     if unknown:
-        where = f"item {row}" if row is not None else "header"
+        where, noun = (f"item {row}", "field") if row is not None else ("header", "column")
         raise CondtrackError(
-            f"{path}: {where}: unknown field {unknown[0]!r} (fields: {', '.join(FIELDS)})"
+            f"{path}: {where}: unknown {noun} {unknown[0]!r}{did_you_mean(unknown[0], FIELDS)} "
+            f"({noun}s: {', '.join(FIELDS)})"
         )
     if row is None and not {"condition", "summary", "source"} <= set(names):
         raise CondtrackError(f"{path}: the header needs at least condition, summary and source")
@@ -110,18 +155,29 @@ def plan(
 ) -> Plan:
     """Check every row against the tracker and each other; nothing is written here."""
     builder = NewEntries(Whole(tracker))
-    seen = {_key(e.model_dump()): e.id for e in tracker.evidence}
-    seen.update({_key(e.model_dump(), by_url=True): e.id for e in tracker.evidence if e.url})
     entries: list[dict[str, Any]] = []
+    numbers: list[int] = []
     duplicates: list[tuple[int, str]] = []
     problems: list[RowProblem] = []
-    for number, raw in rows:
+    left_out: dict[str, list[int]] = {}
+    for number, row in rows:
+        for column in LEFT_OUT:
+            if column in row:
+                left_out.setdefault(column, []).append(number)
+        raw = {k: v for k, v in row.items() if k not in LEFT_OUT}
         try:
             typed = _typed(raw)
             recorded = _already_recorded(builder, typed)
             if recorded is not None:  # e.g. a row of an exported CSV, imported back
                 duplicates.append((number, recorded))
                 continue
+            amends = next((c for c in AMENDING if c in typed), None)
+            if amends is not None:
+                raise FieldError(
+                    amends,
+                    "an import adds new entries only; correct an entry with `condtrack amend`",
+                )
+            typed.setdefault("id", stable_id(typed, builder.taken))
             entry = builder.evidence(typed, logged)
         except FieldError as error:
             problems.append(RowProblem(number, error.field, error.detail))
@@ -129,16 +185,23 @@ def plan(
         except CondtrackError as error:
             problems.append(RowProblem(number, None, str(error)))
             continue
-        keys = [_key(entry)] + ([_key(entry, by_url=True)] if entry.get("url") else [])
-        earlier = next((seen[k] for k in keys if k in seen), None)
+        earlier = builder.duplicate_of(entry)  # the rule `log` applies too
         if earlier is not None:
             builder.taken.discard(entry["id"])
             duplicates.append((number, earlier))
             continue
-        for key in keys:
-            seen[key] = f"row {number}"
+        builder.note_report(entry, f"row {number}")
         entries.append(entry)
-    return Plan(tuple(entries), tuple(duplicates), tuple(problems))
+        numbers.append(number)
+    minimum = tracker.scoring.min_reliability
+    return Plan(
+        tuple(entries),
+        tuple(duplicates),
+        tuple(problems),
+        tuple(numbers),
+        minimum,
+        tuple((column, tuple(found)) for column, found in left_out.items()),
+    )
 
 
 def _typed(raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -166,17 +229,11 @@ def _typed(raw: Mapping[str, Any]) -> dict[str, Any]:
     return fields
 
 
-def _key(entry: Mapping[str, Any], *, by_url: bool = False) -> tuple[Any, ...]:
-    """What makes two entries the same report: condition, date, source, and summary or URL."""
-    text = entry.get("url") if by_url else entry.get("summary")
-    return (entry.get("condition"), entry.get("date"), entry.get("source"), by_url, text)
-
-
 def _already_recorded(builder: NewEntries, row: Mapping[str, Any]) -> str | None:
     """The id of the entry a row carries, when the file holds that entry as the same report;
     a row whose id names a different report is left for the id check to refuse."""
     entry_id = row.get("id")
     existing = builder.by_id.get(entry_id) if isinstance(entry_id, str) else None
-    if existing is None or _key(existing.model_dump()) != _key(row):
+    if existing is None or report_keys(existing)[0] != report_keys(row)[0]:
         return None
     return existing.id

@@ -2,8 +2,9 @@
 
 Appending to a 100,000-entry file should not cost a full read each time. After a write,
 condtrack records that the exact bytes it wrote form a valid tracker that can be read slice
-by slice, with the entry ids it holds. The record is keyed by a SHA-256 of those bytes and
-of condtrack's own checking code, so any change to the file (an edit, a ``git pull``) or
+by slice, with the entry ids it holds and the keys of the reports they record (so that a
+`log` can refuse a duplicate). The record is keyed by a SHA-256 of those bytes and of
+condtrack's own checking code, so any change to the file (an edit, a ``git pull``) or
 to the rules (an upgrade) finds no record and costs one full check, as before.
 
 Records live in the user's cache folder ($CONDTRACK_CACHE_DIR, else $XDG_CACHE_HOME/condtrack,
@@ -27,9 +28,9 @@ from typing import Any
 ENV_CACHE = "CONDTRACK_CACHE_DIR"
 KEEP = 16  # records kept; older ones are removed when a new one is written
 MAX_RECORD_BYTES = 64 << 20  # far above the ids of any tracker condtrack will write
-_MAGIC = b"condtrack-checked-v1"
+_MAGIC = b"condtrack-checked-v2"
 # The modules whose verdict a record stands for: change any of them and records expire.
-_RULES = ("models.py", "validation.py", "slices.py", "tomlread.py", "store.py")
+_RULES = ("models.py", "validation.py", "slices.py", "tomlread.py", "store.py", "entries.py")
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class Known:
     size: int
     head_length: int  # where the first entry table starts
     ids: frozenset[str]  # every evidence id in the file
+    reports: Mapping[str, str]  # each report key (``entries.report_keys``): its first entry
     content_hash: Any  # SHA-256 of the content, unfinished: a longer content extends it
 
 
@@ -77,12 +79,14 @@ def _read_record(path: Path) -> bytes | None:
         os.close(fd)
 
 
-def remember(data: bytes, head_length: int, ids: Iterable[str]) -> None:
+def remember(data: bytes, head_length: int, ids: Iterable[str], reports: Mapping[str, str]) -> None:
     """Record that ``data`` is a checked tracker; best effort, silent on failure."""
-    _record(hashlib.sha256(data), len(data), head_length, ids)
+    _record(hashlib.sha256(data), len(data), head_length, ids, reports)
 
 
-def remember_extended(known: Known, tail: bytes, ids: Iterable[str]) -> None:
+def remember_extended(
+    known: Known, tail: bytes, ids: Iterable[str], reports: Mapping[str, str]
+) -> None:
     """Record that ``known``'s content followed by ``tail`` is a checked tracker.
 
     The hash of the known content is carried on rather than computed again, and the old
@@ -90,7 +94,7 @@ def remember_extended(known: Known, tail: bytes, ids: Iterable[str]) -> None:
     """
     content_hash = known.content_hash.copy()
     content_hash.update(tail)
-    _record(content_hash, known.size + len(tail), known.head_length, ids, replaces=known)
+    _record(content_hash, known.size + len(tail), known.head_length, ids, reports, replaces=known)
 
 
 def _record(
@@ -98,6 +102,7 @@ def _record(
     size: int,
     head_length: int,
     ids: Iterable[str],
+    reports: Mapping[str, str],
     replaces: Known | None = None,
     env: Mapping[str, str] = os.environ,
 ) -> None:
@@ -105,8 +110,11 @@ def _record(
     if folder is None:
         return
     key = content_key(content_hash)
-    body = "\n".join(ids).encode("utf-8")
-    count = body.count(b"\n") + 1 if body else 0
+    # The ids one a line, then "key id" for each report.
+    listed = list(ids)
+    lines = listed + [f"{key} {entry_id}" for key, entry_id in reports.items()]
+    body = "\n".join(lines).encode("utf-8")
+    count = len(listed)
     numbers = b"%d %d %d" % (size, head_length, count)
     first = b"%s %s %s\n" % (_MAGIC, numbers, _seal(numbers, body))
     with contextlib.suppress(OSError):
@@ -147,12 +155,19 @@ def _decode(key: str, raw: bytes, size: int, content_hash: Any) -> Known | None:
     if _seal(b" ".join(parts[1:4]), body) != parts[4]:
         return None  # a damaged record
     try:
-        ids = frozenset(body.decode("utf-8").split("\n")) if body else frozenset()
+        lines = body.decode("utf-8").split("\n") if body else []
     except UnicodeDecodeError:
         return None
+    ids = frozenset(lines[:count])
     if len(ids) != count:
         return None
-    return Known(key, size, head_length, ids, content_hash)
+    reports: dict[str, str] = {}
+    for line in lines[count:]:
+        report, space, entry_id = line.partition(" ")
+        if not space or entry_id not in ids:
+            return None
+        reports.setdefault(report, entry_id)
+    return Known(key, size, head_length, ids, reports, content_hash)
 
 
 def _seal(numbers: bytes, body: bytes) -> bytes:

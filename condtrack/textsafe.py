@@ -59,16 +59,25 @@ def markdown_text(text: str) -> str:
 
 
 def safe_url(url: str | None) -> str | None:
-    """An http(s) URL fit for a link target, or None: no other scheme ever becomes a link."""
+    """An http(s) URL fit for a link target, or None: no other scheme ever becomes a link.
+
+    Every character that could end a Markdown link destination or table cell, or an HTML
+    attribute, is percent-encoded, whatever the file holds: a hand-edited or imported URL
+    never passed `condtrack log`'s checks.
+    """
     if url is None or not re.match(r"https?://", url, re.IGNORECASE):
         return None
-    if any(ch.isspace() or ord(ch) < 0x20 for ch in url):
-        return None
-    return "".join(_URL_ESCAPES.get(ch, ch) for ch in url)
+    return _URL_UNSAFE.sub(_percent_encoded, url)
 
 
-# Characters that would end a Markdown link target or break out of an HTML attribute.
-_URL_ESCAPES = {"(": "%28", ")": "%29", "<": "%3C", ">": "%3E", '"': "%22", "'": "%27", "`": "%60"}
+# Characters that would end a Markdown link destination, split a table row, start an
+# escape or a code span, or break out of an HTML attribute; spaces and controls of any kind.
+_URL_UNSAFE = re.compile(r"[\s\x00-\x1f\x7f-\x9f|<>()\[\]\\\"'`{}^" + _INVISIBLE + "]")
+
+
+def _percent_encoded(match: re.Match[str]) -> str:
+    return "".join(f"%{byte:02X}" for byte in match.group().encode("utf-8", "surrogatepass"))
+
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?")
@@ -77,11 +86,21 @@ _PLAIN_NUMBER = re.compile(r"-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?")
 def csv_cell(text: str) -> str:
     """Neutralise spreadsheet formulas: a leading quote makes Excel show the cell as text.
 
-    Plain negative numbers stay numbers, so figures still sum in a spreadsheet.
+    Plain negative numbers stay numbers, so figures still sum in a spreadsheet. Text that
+    already starts with quotes before a formula gets one more, so ``csv_text`` can always
+    take exactly one away: an export imports back as it was.
     """
-    if text.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(text):
-        return "'" + text
-    return text
+    return "'" + text if _formula(text) else text
+
+
+def csv_text(cell: str) -> str:
+    """The text ``csv_cell`` was given: the inverse of its guard, for importing a CSV."""
+    return cell[1:] if cell.startswith("'") and _formula(cell[1:]) else cell
+
+
+def _formula(text: str) -> bool:
+    bare = text.lstrip("'")
+    return bare.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(bare)
 
 
 def workflow_data(text: str) -> str:

@@ -6,6 +6,8 @@ analyst what to fix. ``condtrack validate`` lists them all; other commands stop 
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from condtrack.models import Evidence, Header, Retraction, Tracker
 
@@ -44,7 +47,9 @@ def check_document(
     header_raw = {k: doc[k] for k in ("tracker", "scoring", "conditions") if k in doc}
     header = _validate(Header, header_raw, problems, "")
 
-    evidence = _validate_list(Evidence, doc.get("evidence", []), "evidence", lines, problems)
+    evidence = _validate_list(
+        Evidence, doc.get("evidence", []), "evidence", lines, problems, _IdHints(header)
+    )
     retractions = _validate_list(
         Retraction, doc.get("retractions", []), "retractions", lines, problems
     )
@@ -186,14 +191,44 @@ def did_you_mean(value: str, valid: Iterable[str]) -> str:
 
 
 def _validate(
-    model: type[M], raw: Any, problems: list[Problem], place: str | Callable[[], str]
+    model: type[M],
+    raw: Any,
+    problems: list[Problem],
+    place: str | Callable[[], str],
+    hints: _IdHints | None = None,
 ) -> M | None:
     try:
         return model.model_validate(raw)
     except ValidationError as error:
         where = place() if callable(place) else place  # named only when needed: it costs
-        problems.extend(_problems_from(error, where, raw))
+        problems.extend(_problems_from(error, where, raw, hints))
         return None
+
+
+class _IdHints:
+    """A did-you-mean for an entry's mistyped condition, criterion or indicator id."""
+
+    def __init__(self, header: Header | None) -> None:
+        self.header = header
+
+    def __call__(self, field: str | None, entry: Any) -> str:
+        if self.header is None or not isinstance(entry, dict):
+            return ""
+        value = entry.get(field) if field else None
+        if field not in ("condition", "criterion", "indicator") or not isinstance(value, str):
+            return ""
+        condition = next(
+            (c for c in self.header.conditions if c.id == entry.get("condition")), None
+        )
+        if field == "condition":
+            valid = [c.id for c in self.header.conditions]
+        elif condition is None:
+            return ""
+        elif field == "criterion":
+            valid = [c.id for c in condition.criteria]
+        else:
+            valid = [i.id for i in condition.indicators]
+        return did_you_mean(value.lower().replace("_", "-"), valid)
 
 
 def _validate_list(
@@ -202,6 +237,7 @@ def _validate_list(
     table: str,
     lines: _HeaderLines,
     problems: list[Problem],
+    hints: _IdHints | None = None,
 ) -> list[tuple[int, M]]:
     if not isinstance(raw, list):
         problems.append(Problem(table, f"must be a list of [[{table}]] tables"))
@@ -213,21 +249,141 @@ def _validate_list(
             entry_id = item.get("id") if isinstance(item, dict) else None
             return lines.place(table, number, entry_id if isinstance(entry_id, str) else None)
 
-        entry = _validate(model, item, problems, place)
+        entry = _validate(model, item, problems, place, hints)
         if entry is not None:
             valid.append((number, entry))
     return valid
 
 
-def _problems_from(error: ValidationError, place: str, raw: Any) -> list[Problem]:
+# What each id pattern of the schema allows, in words.
+_PATTERNS = {
+    r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$": (
+        "lowercase letters, digits and hyphens, 1-64 characters, "
+        "starting and ending with a letter or digit"
+    ),
+    r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$": (
+        "letters, digits and . _ -, 1-64 characters, starting with a letter or digit"
+    ),
+}
+# What each type of the schema expects, and what a value of another type is, in words.
+_EXPECTED = {
+    "string_type": "text",
+    "int_type": "a whole number",
+    "float_type": "a number",
+    "bool_type": "true or false",
+    "date_type": "a date (YYYY-MM-DD, unquoted in TOML)",
+    "datetime_type": "a date and time (e.g. 2026-03-03T09:12:00Z)",
+    "list_type": "a list",
+    "dict_type": "a table",
+    "model_type": "a table",
+    "model_attributes_type": "a table",
+}
+_BOUNDS = {
+    "less_than_equal": ("le", "at most"),
+    "less_than": ("lt", "less than"),
+    "greater_than_equal": ("ge", "at least"),
+    "greater_than": ("gt", "greater than"),
+}
+
+
+def message_for(detail: ErrorDetails) -> str:
+    """A pydantic error in condtrack's words: what is wrong, then what is allowed."""
+    kind, ctx, value = detail["type"], detail.get("ctx") or {}, detail.get("input")
+    if kind == "extra_forbidden":
+        return "unknown field (a typo?)"
+    if kind == "missing":
+        return "is required"
+    if kind in ("string_too_long", "too_long", "string_too_short", "too_short"):
+        return _length_message(kind, ctx, value)
+    if kind == "string_pattern_mismatch":
+        allowed = _PATTERNS.get(str(ctx.get("pattern")), f"the pattern {ctx.get('pattern')}")
+        return f"{_shown(value)} is not a valid id ({allowed})"
+    if kind == "literal_error":
+        return f"{_shown(value)} is not allowed (allowed: {ctx.get('expected')})"
+    if kind in _BOUNDS:
+        key, words = _BOUNDS[kind]
+        if isinstance(value, float) and math.isnan(value):
+            return f"nan is not a number (allowed: {words} {_number(ctx.get(key))})"
+        return f"{_shown(value)} is out of range (allowed: {words} {_number(ctx.get(key))})"
+    if kind == "finite_number":
+        return f"{_shown(value)} is not a finite number"
+    if kind == "timezone_aware":
+        return f"{_shown(value)} has no time zone (write it in UTC, e.g. 2026-03-03T09:12:00Z)"
+    if kind in _EXPECTED:
+        expected = _EXPECTED[kind]
+        if detail["loc"][-1:] == ("int",):  # the int branch of "int or float": one message
+            expected = _EXPECTED["float_type"]
+        return f"must be {expected}, not {_kind_of(value)}"
+    return detail["msg"].removeprefix("Value error, ")
+
+
+def _length_message(kind: str, ctx: Mapping[str, Any], value: Any) -> str:
+    unit = "items" if isinstance(value, list) else "characters"
+    size = len(value) if isinstance(value, list | str) else ctx.get("actual_length")
+    if isinstance(value, list):
+        if "max_length" in ctx:
+            return f"has {size} {unit} (allowed: at most {ctx['max_length']})"
+        return f"has {size} {unit} (allowed: at least {ctx.get('min_length')})"
+    if "max_length" in ctx:
+        return f"is {size} {unit} long (allowed: at most {ctx['max_length']})"
+    return f"is too short (allowed: at least {ctx.get('min_length')} {unit})"
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _number(bound: Any) -> str:
+    return f"{bound:g}" if isinstance(bound, float) else str(bound)
+
+
+def _kind_of(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    names = {str: "text", int: "a whole number", float: "a number", list: "a list",
+             dict: "a table"}  # fmt: skip
+    for kind, name in names.items():
+        if isinstance(value, kind):
+            return f"{name} {_shown(value)}" if kind in (str, int, float) else name
+    if isinstance(value, dt.datetime):
+        return "a date and time"
+    if isinstance(value, dt.date):
+        return "a date"
+    return type(value).__name__
+
+
+def usage_message(message: str) -> str:
+    """Click's wording of a bad option value, when it comes from pydantic, in condtrack's."""
+    for phrase, words in _USAGE_PHRASES.items():
+        message = re.sub("Input should be " + phrase, words, message)
+    return message
+
+
+_USAGE_PHRASES = {
+    r"less than or equal to (\S+)": r"must be a number at most \1",
+    r"greater than or equal to (\S+)": r"must be a number at least \1",
+    r"a valid number, unable to parse string as a number": "must be a number",
+    r"a valid integer, unable to parse string as an integer": "must be a whole number",
+    r"a valid integer, got a number with a fractional part": "must be a whole number",
+}
+
+
+def _problems_from(
+    error: ValidationError, place: str, raw: Any, hints: _IdHints | None = None
+) -> list[Problem]:
     problems: list[Problem] = []
     for detail in error.errors(include_url=False):
-        message = detail["msg"].removeprefix("Value error, ")
-        if detail["type"] == "extra_forbidden":
-            message = "unknown field (a typo?)"
-        elif detail["type"] == "missing":
-            message = "is required"
+        message = message_for(detail)
         where, field = _describe(detail["loc"], raw, place)
+        if hints is not None and detail["type"] == "string_pattern_mismatch":
+            message += hints(field, raw)
         problem = Problem(where, message, field)
         if problem not in problems:  # a union reports once per branch
             problems.append(problem)

@@ -178,6 +178,7 @@ def log(cli: Invoke) -> Callable[..., str]:
             source,
             "--reliability",
             reliability,
+            "--allow-duplicate",  # tests log what they are told, the same report or not
         ]
         for key, value in fields.items():
             if key == "tags":

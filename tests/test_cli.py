@@ -49,7 +49,8 @@ def evidence_json(cli: Invoke, *args: str) -> list[dict[str, Any]]:
 def evidence_csv(cli: Invoke, *args: str) -> list[list[str]]:
     result = cli("evidence", "--format", "csv", *args)
     assert result.exit_code == 0, result.output
-    return list(csv.reader(io.StringIO(result.stdout, newline="")))
+    assert result.stdout.startswith("\ufeff")  # a byte-order mark, for Excel
+    return list(csv.reader(io.StringIO(result.stdout[1:], newline="")))
 
 
 def file_entries(path: Path, table: str = "evidence") -> list[dict[str, Any]]:

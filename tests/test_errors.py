@@ -31,7 +31,7 @@ BASE_ENTRY = {
 }
 # SMALL_TRACKER ends with a newline; an appended "\n[[evidence]]" starts two lines on.
 FIRST_APPENDED_LINE = SMALL_TRACKER.count("\n") + 2
-LOG_ARGS = ("log", "troops", "--summary", "x", "--source", "y")
+LOG_ARGS = ("log", "troops", "--summary", "x", "--source", "y", "--allow-duplicate")
 WriteFn = Callable[[str | bytes], Path]
 
 
@@ -184,7 +184,7 @@ SCHEMA_CASES = [
     ("date-with-time", {"date": "2025-01-10T10:00:00"}, ("'date'",)),
     ("date-after-logged", {"date": "2025-03-01"}, ("'date'", "logged on 2025-01-11")),
     ("unknown-field", {"colour": '"red"'}, ("'colour'", "unknown field")),
-    ("summary-wrong-type", {"summary": "5"}, ("'summary'", "string")),
+    ("summary-wrong-type", {"summary": "5"}, ("'summary'", "must be text, not a whole number 5")),
     ("tags-wrong-type", {"tags": '"x"'}, ("'tags'", "list")),
     ("value-boolean", {"condition": '"prisoners"', "indicator": '"held"', "value": "true"},
      ("'value'", "true/false")),
@@ -197,7 +197,7 @@ SCHEMA_CASES = [
     ("value-below-minimum", {"condition": '"prisoners"', "indicator": '"held"', "value": "-3"},
      ("'value'", "below held's minimum of 0")),
     ("missing-source", {"source": None}, ("'source'", "is required")),
-    ("logged-without-zone", {"logged": "2025-01-11T09:00:00"}, ("'logged'", "timezone")),
+    ("logged-without-zone", {"logged": "2025-01-11T09:00:00"}, ("'logged'", "no time zone")),
     ("status-without-criterion", {"status": '"met"'}, ("status needs the criterion",)),
     ("value-without-indicator", {"value": "3"}, ("indicator and a value go together",)),
     ("unknown-condition", {"condition": '"nope"'}, ("'condition'", "troops, prisoners")),

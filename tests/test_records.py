@@ -108,7 +108,7 @@ def test_the_first_log_on_a_tracker_without_evidence_leaves_a_record(
         "no record after the first log: the second log reads the whole file again"
     )
     with watching(store, "read_checked") as full_reads:
-        ok(cli(*ASSESS))
+        ok(cli(*ASSESS, "--allow-duplicate"))
     assert full_reads == []
 
 
@@ -116,12 +116,16 @@ def test_logs_with_records_write_exactly_what_logs_without_write(
     tmp_path: Path, private_cache: Path
 ) -> None:
     path = tmp_path / "conditions.toml"
-    steps = [ASSESS, OBSERVE, ECONOMY, ASSESS, OBSERVE, ECONOMY, ASSESS, ("validate",)]
+    again = [(*step, "--allow-duplicate") for step in (ASSESS, OBSERVE, ECONOMY)]
+    # The last ASSESS is a duplicate (refused), the ones before are allowed.
+    steps = [ASSESS, OBSERVE, ECONOMY, *again, ASSESS, again[0], ("validate",)]
     runs = with_and_without_records(path, WITH_EVIDENCE.encode(), steps, private_cache)
     (with_records, reads_with), (plain, reads_plain) = runs["records"], runs["plain"]
 
     assert with_records == plain
-    assert all(code == 0 for code, *_ in with_records)
+    assert [code for code, *_ in with_records] == [0] * 6 + [2, 0, 0]
+    assert "duplicate of " in with_records[6][2]
+    with_records.pop(6)
     assert reads_plain >= len(steps) - 1 and reads_with <= 2, (reads_with, reads_plain)
     new_ids = [stdout.strip() for _, stdout, _, _ in with_records[:-1]]
     assert len(set(new_ids)) == len(new_ids)
@@ -346,7 +350,7 @@ DAMAGE: dict[str, Callable[[Path], object]] = {
     "truncated in its ids": lambda record: record.write_bytes(record.read_bytes()[:-5]),
     "empty": lambda record: record.write_bytes(b""),
     "garbage": lambda record: record.write_bytes(b"\x00\xff garbage \n\n\x1b[2J" * 7),
-    "wrong magic": _set_field(0, lambda magic: magic.replace(b"v1", b"v0")),
+    "wrong magic": _set_field(0, lambda magic: magic[:-1] + b"0"),
     "wrong size": _set_field(1, lambda size: str(int(size) + 1).encode()),
     "not a number": _set_field(1, lambda size: size + b"x"),
     "a 5000-digit number": _set_field(2, lambda head: b"9" * 5000),

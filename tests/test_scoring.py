@@ -1075,7 +1075,7 @@ def _run(path: Path, *args: str) -> Result:
 def _log_to(path: Path, condition_id: str, when: dt.date, grade: str, *extra: str) -> str:
     result = _run(
         path, "log", condition_id, "--summary", "s", "--source", "Monitor",
-        "--reliability", grade, "--date", when.isoformat(), *extra,
+        "--reliability", grade, "--date", when.isoformat(), "--allow-duplicate", *extra,
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     return result.stdout.strip()

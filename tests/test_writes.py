@@ -36,7 +36,7 @@ from tests.conftest import ECONOMY, SMALL_TRACKER, Invoke, as_unprivileged
 LogFn = Callable[..., str]
 
 TRACKER = SMALL_TRACKER + ECONOMY
-LOG_ARGS = ("log", "troops", "--summary", "x", "--source", "y")
+LOG_ARGS = ("log", "troops", "--summary", "x", "--source", "y", "--allow-duplicate")
 WIDE = {"COLUMNS": "500"}  # no wrapping: what we look for stays on one line
 
 

@@ -90,7 +90,9 @@ def _usage_errors_in_one_line() -> Iterator[None]:
             raise
         context = getattr(error, "ctx", None)
         where = f"; see '{context.command_path} -h'" if context is not None else ""
-        message = str(error.format_message()).replace("Value error, ", "")  # type: ignore[attr-defined]
+        from condtrack.validation import usage_message
+
+        message = usage_message(str(error.format_message()).replace("Value error, ", ""))  # type: ignore[attr-defined]
         fail(_with_suggestion(error, message) or message.rstrip(".") + where)
 
 

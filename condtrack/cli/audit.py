@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -9,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from condtrack.cli import complete
-from condtrack.cli.app import TableOrJson, app, fail, guarded, options
+from condtrack.cli.app import TableOrJson, app, fail, guarded, options, warn
 from condtrack.errors import CondtrackError
 
 if TYPE_CHECKING:
@@ -72,7 +73,9 @@ def import_(
 
     Columns are the fields of `condtrack log` (condition, summary, source, url, date,
     criterion, status, indicator, value, reliability, tags separated by ';'), plus an
-    optional id. Prints the new ids, one per line.
+    optional id; a CSV may be separated by commas, semicolons or tabs, and its header is
+    read regardless of case and spaces. Prints the new ids, one per line; --dry-run shows
+    the same ids.
     """
     from condtrack.appending import append
     from condtrack.entries import utc_now
@@ -120,6 +123,28 @@ def import_(
     )
     verb = "would import" if dry_run else "imported"
     typer.echo(f"{verb} {_count(len(result.entries), 'entry')} into {path}{skipped}", err=True)
+    for column, found in result.left_out:
+        why = (
+            "entries are stamped as logged now"
+            if column == "logged"
+            else "a retraction is not imported: withdraw the entry with `condtrack retract`"
+        )
+        warn(f"column {column!r} is left out ({_rows(found)}): {why}")
+    uncounted = result.uncounted()
+    if uncounted:
+        grades = ", ".join(sorted({grade for _, grade in uncounted}))
+        warn(
+            f"{_count(len(uncounted), 'entry')} ({_rows([row for row, _ in uncounted])}) "
+            f"graded {grades}, below "
+            f"this tracker's minimum {result.minimum} (F6 where a row gives no reliability): "
+            f"{'would be ' if dry_run else ''}recorded, but not counted in scores"
+        )
+
+
+def _rows(numbers: Sequence[int]) -> str:
+    listed = ", ".join(str(row) for row in numbers[:10])
+    more = f" and {len(numbers) - 10} more" if len(numbers) > 10 else ""
+    return f"row {listed}" if len(numbers) == 1 else f"rows {listed}{more}"
 
 
 def _count(number: int, noun: str) -> str:

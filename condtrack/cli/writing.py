@@ -132,6 +132,14 @@ def log(
     value: Value = None,
     reliability: Grade = None,
     tag: Tags = None,
+    allow_duplicate: Annotated[
+        bool,
+        typer.Option(
+            "--allow-duplicate",
+            help="Record it even when an entry has the same condition, date and source, "
+            "and the same summary or URL (refused otherwise).",
+        ),
+    ] = False,
 ) -> None:
     """Append one evidence entry (dated today unless --date); prints its id on standard output.
 
@@ -156,7 +164,7 @@ def log(
     if left_out and not asking.at_terminal():
         asking.missing(ctx, left_out[0])
     path = options(ctx).path()
-    record = functools.partial(_log_entry, path)
+    record = functools.partial(_log_entry, path, allow_duplicate=allow_duplicate)
     with _option_errors():
         if left_out:
             appended = asking.fill_in_and_record(options(ctx).load().tracker, given, record)
@@ -165,7 +173,7 @@ def log(
     _confirm("logged", appended, path)
 
 
-def _log_entry(path: Path, given: dict[str, Any]) -> Appended:
+def _log_entry(path: Path, given: dict[str, Any], *, allow_duplicate: bool = False) -> Appended:
     """Append what `log` was given, converted and checked the same way however it came."""
     from condtrack.appending import append
     from condtrack.entries import NewEntries, parse_number, utc_now
@@ -175,7 +183,15 @@ def _log_entry(path: Path, given: dict[str, Any]) -> Appended:
         "date": parse_day(given["date"], "--date", future_ok=False),
         "value": parse_number(given["value"]) if given["value"] is not None else None,
     }
-    return append(path, lambda t: [("evidence", NewEntries(t).evidence(fields, utc_now()))])
+    return append(
+        path,
+        lambda t: [
+            (
+                "evidence",
+                NewEntries(t).new_report(fields, utc_now(), allow_duplicate=allow_duplicate),
+            )
+        ],
+    )
 
 
 @app.command()
@@ -201,8 +217,19 @@ def amend(
     status: Annotated[AssessedStatus | None, typer.Option()] = None,
     indicator: IndicatorId = None,
     value: Value = None,
-    reliability: Grade = None,
-    tag: Tags = None,
+    reliability: Annotated[
+        str | None,
+        typer.Option("--reliability", "-r", help="Admiralty code, e.g. B2 (default: unchanged)."),
+    ] = None,
+    tag: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--tag",
+            "-t",
+            help="A tag; repeatable. The tags given replace all of the entry's tags "
+            "(repeat the ones to keep); --clear tags removes them.",
+        ),
+    ] = None,
     clear: Annotated[
         list[Clearable] | None, typer.Option(help="Remove this field from the entry; repeatable.")
     ] = None,

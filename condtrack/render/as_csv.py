@@ -21,7 +21,10 @@ EVIDENCE_COLUMNS = (*Evidence.model_fields, "retracted", "retraction_reason")
 
 
 def evidence_csv(entries: Iterable[Evidence], retractions: Mapping[str, Retraction]) -> str:
-    """Every field of each entry; tags joined by ';' as `condtrack import` reads them."""
+    """Every field of each entry; tags joined by ';' as `condtrack import` reads them.
+
+    Starts with a byte-order mark so that Excel reads it as UTF-8, as the report does.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(EVIDENCE_COLUMNS)
@@ -34,7 +37,7 @@ def evidence_csv(entries: Iterable[Evidence], retractions: Mapping[str, Retracti
         cells = ["" if row[name] is None else str(row[name]) for name in EVIDENCE_COLUMNS]
         # Newlines are data a spreadsheet keeps; other controls could act on a terminal.
         writer.writerow([csv_cell(visible(cell)) for cell in cells])
-    return buffer.getvalue()
+    return "\ufeff" + buffer.getvalue()
 
 
 REPORT_COLUMNS = (

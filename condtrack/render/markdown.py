@@ -52,7 +52,8 @@ def _latest(row: Row) -> str:
         return "none"
     url = safe_url(entry.url)
     source = markdown_text(entry.source)
-    source = f"[{source}]({url})" if url else source
+    # Entities are read in a link destination: `&copy;` in a query would become ©.
+    source = f"[{source}]({url.replace('&', '&amp;')})" if url else source
     return f"{entry.date}, {source}: {markdown_text(entry.summary)}"
 
 

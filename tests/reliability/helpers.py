@@ -88,7 +88,9 @@ date = 2025-01-15
 logged = 2025-01-15T12:00:00Z
 """
 WITH_EVIDENCE = TRACKER + EVIDENCE
-LOG_ARGS = ("log", "troops", "--summary", "x", "--source", "y", "--date", "2025-01-20")
+# Logged again and again by the write tests: the same report each time, on purpose.
+LOG_ARGS = ("log", "troops", "--allow-duplicate", "--summary", "x", "--source", "y",
+            "--date", "2025-01-20")  # fmt: skip
 
 # What a terminal would act on instead of showing: C0 controls but newline, DEL, C1
 # controls, and the Unicode characters that reorder or hide text.

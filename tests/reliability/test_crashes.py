@@ -42,7 +42,8 @@ from tests.reliability.helpers import (
 KILLS = 200
 IMPORT_ROWS = 20
 HEADER = ("condition", "date", "source", "reliability", "summary")
-LOG = ["log", "troops", "--summary", "x", "--source", "crash test", "--date", "2025-01-02"]
+LOG = ["log", "troops", "--summary", "x", "--source", "crash test", "--date", "2025-01-02",
+       "--allow-duplicate"]  # fmt: skip
 
 
 def padded(path: Path, megabytes: float) -> Path:
