@@ -19,6 +19,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from condtrack.textsafe import one_line
+from tests.conftest import Invoke
 from tests.reliability.helpers import (
     TRACKER,
     child_env,
@@ -491,3 +492,25 @@ def test_no_value_of_any_field_gets_pydantic_words(
     result = run(path, "import", str(rows))
     assert result.exit_code in (0, 2), result.output
     assert not any(phrase in result.stderr for phrase in PYDANTIC), result.stderr
+
+
+def test_one_article_assessing_two_criteria_is_not_a_duplicate(cli: Invoke) -> None:
+    """Two criteria assessed from one report on one day are two entries; the same
+    assessment again is the duplicate."""
+    common = ["--date", "2026-01-05", "--source", "Monitor", "--reliability", "B2"]
+    common += ["--url", "https://example.org/a", "--summary", "Bases closed, troops remain."]
+    first = cli("log", "troops", "--criterion", "bases-closed", "--status", "met", *common)
+    second = cli("log", "troops", "--criterion", "troops-gone", "--status", "not-met", *common)
+    assert first.exit_code == 0 and second.exit_code == 0, second.output
+    again = cli("log", "troops", "--criterion", "troops-gone", "--status", "not-met", *common)
+    assert again.exit_code == 2
+    assert f"duplicate of {second.stdout.strip()}" in again.stderr
+
+
+def test_a_figure_spelled_as_a_whole_or_a_decimal_number_is_the_same_report(cli: Invoke) -> None:
+    common = ["--indicator", "held", "--date", "2026-01-05", "--source", "Monitor"]
+    common += ["--reliability", "B2", "--summary", "Count."]
+    assert cli("log", "prisoners", "--value", "52", *common).exit_code == 0
+    again = cli("log", "prisoners", "--value", "52.0", *common)
+    assert again.exit_code == 2 and "duplicate of" in again.stderr
+    assert cli("log", "prisoners", "--value", "53", *common).exit_code == 0

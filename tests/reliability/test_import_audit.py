@@ -157,14 +157,17 @@ def test_json_import_is_typed_and_all_or_nothing(filled: Path, tmp_path: Path) -
 
 
 def test_duplicates_are_reported_then_skipped_on_request(filled: Path, tmp_path: Path) -> None:
-    header = ("condition", "date", "source", "summary", "url", "reliability")
+    header = ("condition", "criterion", "status", "date", "source", "summary", "url",
+              "reliability")  # fmt: skip
     rows = [
         # the same report as ev-aaaaaaaaaa, by its summary ...
-        {"condition": "troops", "date": "2025-01-10", "source": "Monitor",
-         "summary": "Base closed.", "url": "", "reliability": "B2"},
+        {"condition": "troops", "criterion": "bases-closed", "status": "met",
+         "date": "2025-01-10", "source": "Monitor", "summary": "Base closed.", "url": "",
+         "reliability": "B2"},
         # ... and by its URL
-        {"condition": "troops", "date": "2025-01-10", "source": "Monitor",
-         "summary": "Reworded.", "url": "https://example.org/a?b=1", "reliability": "B2"},
+        {"condition": "troops", "criterion": "bases-closed", "status": "met",
+         "date": "2025-01-10", "source": "Monitor", "summary": "Reworded.",
+         "url": "https://example.org/a?b=1", "reliability": "B2"},
         {"condition": "troops", "date": "2025-02-01", "source": "New", "summary": "fresh",
          "url": "", "reliability": "B2"},
         # the row before, twice more
