@@ -593,6 +593,17 @@ def _number(value: float | None) -> float:
     return value
 
 
+def format_score(score: float) -> str:
+    """A score exactly as the gate compares it, in every output: 49.5, 50, 33.33.
+
+    Never rounded further for display: a score shown as 50 passes ``--min-score 50``.
+    """
+    text = repr(float(score))
+    if "e" in text:  # 1e-05: written out in full
+        text = f"{score:.20f}".rstrip("0")
+    return text.removesuffix(".0").removesuffix(".")
+
+
 def format_number(value: float | None) -> str:
     """A figure as an analyst writes it: 1,000 not 1000.0."""
     if value is None:

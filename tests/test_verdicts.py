@@ -241,3 +241,106 @@ def test_time_alone_never_raises_a_criterion(
         # a verdict may fall or lapse, never rise.
         assert now["score"] <= was["score"], (criterion, was, now)
     assert after["conditions"][0]["score"] <= before["conditions"][0]["score"]
+
+
+# --- 9. the score shown is the score the gate compares, in every output --------------------
+
+
+def overall_scores(runner: CliRunner, path: Path, as_of: str) -> dict[str, str]:
+    """The overall score as each output prints it (text, not parsed into a number)."""
+    wide = {"COLUMNS": "250"}
+    shown: dict[str, str] = {}
+    table = run(runner, path, "status", "--as-of", as_of, env=wide)
+    assert table.exit_code == 0, table.output
+    shown["status table"] = _one(r"Overall: \S+, score ([0-9.]+)/100", table.stdout)
+    data = status_data(runner, path, as_of)
+    shown["status json"] = repr(data["overall"]["score"])
+    for output in ("markdown", "csv", "html"):
+        report = run(runner, path, "report", "--format", output, "--as-of", as_of)
+        assert report.exit_code == 0, report.output
+        shown[f"report {output}"] = _one(r"score ([0-9.]+)/100", report.stdout)
+    checked = run(runner, path, "check", "--format", "json", "--as-of", as_of)
+    shown["check json"] = repr(json.loads(checked.stdout)["overall"]["score"])
+    return shown
+
+
+def _one(pattern: str, text: str) -> str:
+    import re
+
+    found = set(re.findall(pattern, text))
+    assert len(found) == 1, (pattern, text)
+    return found.pop()
+
+
+def test_a_half_point_score_is_shown_as_the_gate_sees_it(cli: Invoke, log: Log) -> None:
+    # SMALL_TRACKER: overall = (troops * 1 + prisoners * 3) / 4. Prisoners: held 100 -> 68
+    # (progress 0.32) and no expulsions (met): (0.32 + 1) / 2 = 66; overall 3 * 66 / 4.
+    log("prisoners", indicator="held", value=100, date="2025-01-01")
+    log("prisoners", indicator="held", value=68, date="2025-01-10")
+    log("prisoners", indicator="expelled", value=0, date="2025-01-10")
+    expected = 3 * 66 / 4
+    assert expected == 49.5
+    table = cli("status", "--as-of", "2025-02-01", env={"COLUMNS": "250"})
+    assert "score 49.5/100" in table.stdout, table.stdout
+    assert "50/100" not in table.stdout
+    refused = cli("check", "--min-score", "50", "--as-of", "2025-02-01")
+    assert refused.exit_code == 1
+    assert "overall score 49.5 is below 50" in refused.stdout
+    assert cli("check", "--min-score", "49.5", "--as-of", "2025-02-01").exit_code == 0
+    # 12.5, not "12": troops half met, prisoners nothing yet.
+    log("troops", criterion="bases-closed", status="met", date="2025-01-05")
+    early = cli("status", "--as-of", "2025-01-06", env={"COLUMNS": "250"})
+    assert f"score {(50 * 1 + 0 * 3) / 4:g}/100" in early.stdout, early.stdout
+    assert "score 12/100" not in early.stdout
+
+
+SCORED = """\
+[tracker]
+schema = 1
+title = "Scores"
+"""
+
+
+@st.composite
+def scored_trackers(draw: st.DrawFn) -> str:
+    """Two conditions of weighted criteria, each assessed (or not): scores of every shape."""
+    weights = st.sampled_from([1, 2, 3, 7])
+    parts, evidence = [SCORED], []
+    for c in range(2):
+        parts.append(f'\n[[conditions]]\nid = "c{c}"\ntitle = "C{c}"\nweight = {draw(weights)}\n')
+        for k in range(draw(st.integers(1, 3))):
+            parts.append(
+                f'\n[[conditions.criteria]]\nid = "k{k}"\ntext = "K"\nweight = {draw(weights)}\n'
+            )
+            status = draw(st.sampled_from([None, "met", "partial", "not-met"]))
+            if status is not None:
+                evidence.append(
+                    f'\n[[evidence]]\nid = "e{c}{k}"\ncondition = "c{c}"\ncriterion = "k{k}"\n'
+                    f'status = "{status}"\ndate = 2025-01-01\nsource = "s"\nreliability = "B2"\n'
+                    f'summary = "x"\nlogged = {LOGGED}\n'
+                )
+    return "".join(parts + evidence)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=scored_trackers(), offset=st.sampled_from([-1, -0.5, -0.01, 0, 0.01, 0.5, 1]))
+def test_every_output_shows_the_score_the_gate_compares(
+    text: str, offset: float, tmp_path_factory: Any
+) -> None:
+    path = tmp_path_factory.mktemp("scored") / "conditions.toml"
+    path.write_text(text, "utf-8")
+    runner = CliRunner()
+    shown = overall_scores(runner, path, "2025-02-01")
+    numbers = {float(value) for value in shown.values()}
+    assert len(numbers) == 1, shown  # every output prints the same number
+    (score,) = numbers
+    texts = {value.removesuffix(".0") for value in shown.values()}
+    assert len(texts) == 1, shown  # and prints it the same way
+    minimum = min(max(round(score + offset, 2), 0), 100)
+    gate = run(runner, path, "check", "--min-score", repr(minimum), "--as-of", "2025-02-01")
+    assert gate.exit_code == (0 if score >= minimum else 1), (shown, minimum, gate.output)
+    if score < minimum:
+        (shown_in_check,) = [
+            line for line in gate.stdout.splitlines() if "overall score" in line and "below" in line
+        ]
+        assert f"overall score {texts.pop()} is below" in shown_in_check
