@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -265,9 +266,7 @@ def overall_scores(runner: CliRunner, path: Path, as_of: str) -> dict[str, str]:
 
 
 def _one(pattern: str, text: str) -> str:
-    import re
-
-    found = set(re.findall(pattern, text))
+    found: set[str] = set(re.findall(pattern, text))
     assert len(found) == 1, (pattern, text)
     return found.pop()
 
