@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from condtrack.chains import withdrawal_reason, withdrawn
 from condtrack.models import (
     Condition,
     Evidence,
@@ -190,7 +191,8 @@ class Assessment:
 def assess(tracker: Tracker, as_of: dt.date) -> Assessment:
     """Score every condition of the tracker as known on ``as_of``."""
     scoring = tracker.scoring
-    retracted = {r.evidence: r for r in tracker.retractions if r.date <= as_of}
+    # A retraction of any version withdraws the whole chain, from its date on.
+    retracted = withdrawn(tracker.evidence, tracker.retractions, as_of)
     # An amendment replaces its original at every date: the record was corrected.
     superseded = {e.supersedes: e.id for e in tracker.evidence if e.supersedes}
     by_condition: dict[str, list[Evidence]] = {c.id: [] for c in tracker.conditions}
@@ -236,7 +238,7 @@ def _exclusion(
         return f"superseded by {superseded[entry.id]}"
     retraction = retracted.get(entry.id)
     if retraction is not None:
-        return f"retracted on {retraction.date}: {retraction.reason}"
+        return withdrawal_reason(entry.id, retraction)
     if entry.date > as_of:
         return f"dated {entry.date}, after the as-of date"
     if not grade_counts(entry.reliability, minimum):

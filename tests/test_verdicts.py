@@ -343,3 +343,150 @@ def test_every_output_shows_the_score_the_gate_compares(
             line for line in gate.stdout.splitlines() if "overall score" in line and "below" in line
         ]
         assert f"overall score {texts.pop()} is below" in shown_in_check
+
+
+# --- 8. a retraction of any version withdraws the whole chain ------------------------------
+
+
+def json_of(result: Result) -> Any:
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def counted_ids(cli: Invoke, as_of: str, file: Path | None = None) -> set[str]:
+    """The evidence `explain` counts for `prisoners` as of a date, from status's deciders."""
+    data = json_of(cli("status", "--format", "json", "--as-of", as_of, file=file))
+    prisoners = next(c for c in data["conditions"] if c["id"] == "prisoners")
+    return {c["decided_by"] for c in prisoners["criteria"] if c["decided_by"]}
+
+
+@pytest.fixture
+def amended(cli: Invoke, log: Log) -> tuple[str, str]:
+    """The README tour: an entry, then its amendment."""
+    original = log("prisoners", indicator="held", value=1150, date="2025-03-02")
+    result = cli("amend", original, "--value", "1100", "--reason", "corrected count")
+    assert result.exit_code == 0, result.output
+    return original, result.stdout.strip()
+
+
+def test_retracting_the_original_after_an_amendment_withdraws_both(
+    cli: Invoke, amended: tuple[str, str], tracker_file: Path
+) -> None:
+    original, amendment = amended
+    assert counted_ids(cli, "2025-04-01") == {amendment}
+    result = cli("retract", original, "--reason", "figure was for 2024", "--date", "2025-03-20")
+    assert result.exit_code == 0, result.output
+    assert f"every version is withdrawn ({original}, {amendment})" in result.stderr
+    # Scoring: the amendment counts until the retraction's date, and not from then on.
+    assert counted_ids(cli, "2025-03-19") == {amendment}
+    assert counted_ids(cli, "2025-03-20") == set()
+    text = cli("explain", "prisoners", "--as-of", "2025-04-01", env={"COLUMNS": "250"}).stdout
+    assert f"retracted on 2025-03-20 via {original}, another version" in text
+    # history shows the retraction, whichever version is asked for.
+    for asked in (original, amendment):
+        shown = json_of(cli("history", asked, "--format", "json"))
+        assert shown["retracted"] == {
+            "date": "2025-03-20",
+            "reason": "figure was for 2024",
+            "evidence": original,
+        }
+        table = cli("history", asked, env={"COLUMNS": "250"}).stdout
+        assert "retracted 2025-03-20" in table and "withdraws every version" in table
+    # evidence marks every version retracted, as status counts them.
+    rows = {r["id"]: r for r in json_of(cli("evidence", "--all", "--format", "json"))}
+    assert rows[amendment]["retracted"] == {"date": "2025-03-20", "reason": "figure was for 2024"}
+    assert rows[original]["retracted"] == rows[amendment]["retracted"]
+    assert cli("validate").exit_code == 0
+
+
+def test_retracting_the_amendment_withdraws_the_original_too(
+    cli: Invoke, amended: tuple[str, str]
+) -> None:
+    original, amendment = amended
+    assert cli("retract", amendment, "--reason", "wrong", "--date", "2025-03-20").exit_code == 0
+    assert counted_ids(cli, "2025-04-01") == set()
+    assert json_of(cli("history", original, "--format", "json"))["retracted"]["evidence"] == (
+        amendment
+    )
+
+
+@pytest.mark.parametrize("which", ["original", "amendment"])
+def test_a_withdrawn_chain_cannot_be_amended_or_retracted_again(
+    which: str, cli: Invoke, amended: tuple[str, str], tracker_file: Path
+) -> None:
+    original, amendment = amended
+    named = {"original": original, "amendment": amendment}[which]
+    assert cli("retract", named, "--reason", "wrong", "--date", "2025-03-20").exit_code == 0
+    before = tracker_file.read_bytes()
+    for version in (original, amendment):
+        for args in (
+            ("amend", version, "--value", "1000", "--reason", "again"),
+            ("retract", version, "--reason", "again"),
+        ):
+            result = cli(*args)
+            assert result.exit_code == 2, result.output
+            assert result.stdout == ""
+            (line,) = result.stderr.splitlines()
+            assert line.startswith("error: ID: ") and version in line, line
+            assert "retracted on 2025-03-20" in line or f"when {named} was retracted" in line
+            if args[0] == "amend":
+                assert "log a new entry instead" in line
+            assert tracker_file.read_bytes() == before
+
+
+def test_the_merge_of_a_split_history_scores_as_the_history_on_one_branch(
+    cli: Invoke, log: Log, tracker_file: Path, tmp_path: Path
+) -> None:
+    # One branch amends, the other retracts the original: the merge is what one analyst
+    # doing both would have, and every command reads it the same way.
+    original = log("prisoners", indicator="held", value=1150, date="2025-03-02")
+    base = tmp_path / "base.toml"
+    ours, theirs, single = (tmp_path / f"{name}.toml" for name in ("ours", "theirs", "single"))
+    for copy in (base, ours, theirs):
+        copy.write_bytes(tracker_file.read_bytes())
+    amend = ("amend", original, "--value", "1100", "--reason", "corrected")
+    retract = ("retract", original, "--reason", "wrong year", "--date", "2025-03-20")
+    assert cli(*amend, file=ours).exit_code == 0
+    assert cli(*retract, file=theirs).exit_code == 0
+    merged = cli("merge", str(base), str(ours), str(theirs), "conditions.toml")
+    assert merged.exit_code == 0, merged.output
+    assert "<<<<<<<" not in ours.read_text("utf-8")
+    [amendment] = [i for i in (e["id"] for e in tomllib.loads(ours.read_text())["evidence"])
+                   if i != original]  # fmt: skip
+    single.write_bytes(tracker_file.read_bytes())
+    assert cli(*amend, file=single).exit_code == 0
+    assert cli(*retract, file=single).exit_code == 0
+    for path in (ours, single):
+        assert cli("validate", file=path).exit_code == 0
+        assert counted_ids(cli, "2025-03-19", file=path) != set()
+        assert counted_ids(cli, "2025-03-20", file=path) == set()
+        rows = json_of(cli("evidence", "--all", "--format", "json", file=path))
+        assert all(r["retracted"] is not None for r in rows)
+        versions = [v["id"] for v in json_of(cli("history", original, "--format", "json",
+                                                 file=path))["versions"]]  # fmt: skip
+        assert versions[0] == original and len(versions) == 2
+    assert amendment in ids_in(ours)
+
+
+def ids_in(path: Path) -> list[str]:
+    return [e["id"] for e in tomllib.loads(path.read_text("utf-8"))["evidence"]]
+
+
+def test_completion_offers_no_version_of_a_withdrawn_chain(
+    runner: CliRunner, cli: Invoke, log: Log, amended: tuple[str, str], tracker_file: Path
+) -> None:
+    from tests.test_terminal import shell_env
+
+    original, amendment = amended
+    kept = log("troops", date="2025-03-03")
+    assert cli("retract", original, "--reason", "wrong").exit_code == 0
+
+    def offered(line: str) -> set[str]:
+        env = shell_env("bash", line, CONDTRACK_FILE=str(tracker_file))
+        result = runner.invoke(app, [], env=env, prog_name="condtrack")
+        assert result.exit_code == 0, result.output
+        return set(result.stdout.split())
+
+    assert offered("condtrack amend ") == {kept}
+    assert offered("condtrack retract ") == {kept}
+    assert offered("condtrack history ") == {original, amendment, kept}

@@ -367,5 +367,8 @@ def history_view(found: Chain) -> RenderableType:
         previous = version
     if found.retraction is not None:
         reason = one_line(found.retraction.reason)
-        items.append(user(f"retracted {found.retraction.date}: {reason}", "yellow"))
+        every = ""
+        if len(found.versions) > 1:
+            every = f" (the retraction of {found.retraction.evidence} withdraws every version)"
+        items.append(user(f"retracted {found.retraction.date}{every}: {reason}", "yellow"))
     return Group(*items)
