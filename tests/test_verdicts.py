@@ -490,3 +490,103 @@ def test_completion_offers_no_version_of_a_withdrawn_chain(
     assert offered("condtrack amend ") == {kept}
     assert offered("condtrack retract ") == {kept}
     assert offered("condtrack history ") == {original, amendment, kept}
+
+
+# --- 10. a retraction dated in the future is refused by every load -------------------------
+
+
+def add_retraction(path: Path, evidence_id: str, date: str, logged: str | None) -> None:
+    """A hand-written (or merged) retraction appended to the file."""
+    stamp = f"logged = {logged}\n" if logged else ""
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(
+            f'\n[[retractions]]\nevidence = "{evidence_id}"\nreason = "r"\ndate = {date}\n{stamp}'
+        )
+
+
+def retraction_line(path: Path) -> int:
+    lines = path.read_text("utf-8").splitlines()
+    return lines.index("[[retractions]]") + 1
+
+
+def future(days: int) -> str:
+    return (dt.date.today() + dt.timedelta(days=days)).isoformat()
+
+
+@pytest.mark.parametrize(
+    ("date", "logged", "complaint"),
+    [
+        (future(30), None, "in the future"),
+        (future(3), dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "in the future"),
+        ("2099-01-01", "2099-01-01T00:00:00Z", "in the future"),
+        ("2025-06-01", "2025-03-01T09:00:00Z", "dated 2025-06-01 but logged on 2025-03-01"),
+    ],
+)
+def test_a_retraction_dated_after_it_was_made_is_refused_everywhere(
+    date: str, logged: str | None, complaint: str, cli: Invoke, log: Log, tracker_file: Path
+) -> None:
+    entry = log("troops", criterion="bases-closed", status="met", date="2025-01-10")
+    add_retraction(tracker_file, entry, date, logged)
+    line = retraction_line(tracker_file)
+    place = f"retractions #1 (line {line}), field 'date'"
+    validated = cli("validate")
+    assert validated.exit_code == 2
+    assert place in validated.stderr and complaint in validated.stderr, validated.stderr
+    for command in (("status",), ("evidence",), ("check",), ("history", entry)):
+        loaded = cli(*command)
+        assert loaded.exit_code == 2, (command, loaded.output)
+        assert loaded.stderr.count("\n") == 1 and place in loaded.stderr, loaded.stderr
+    before = tracker_file.read_bytes()
+    assert cli("log", "troops", "-s", "x", "--source", "s").exit_code == 2
+    assert tracker_file.read_bytes() == before
+
+
+def test_a_merge_that_brings_a_future_retraction_is_refused(
+    cli: Invoke, log: Log, tracker_file: Path, tmp_path: Path
+) -> None:
+    entry = log("troops", criterion="bases-closed", status="met", date="2025-01-10")
+    base, ours, theirs = (tmp_path / f"{name}.toml" for name in ("base", "ours", "theirs"))
+    for copy in (base, ours, theirs):
+        copy.write_bytes(tracker_file.read_bytes())
+    add_retraction(theirs, entry, future(30), None)
+    merged = cli("merge", str(base), str(ours), str(theirs), "conditions.toml")
+    assert merged.exit_code == 1
+    assert "the merged file would not validate" in merged.stderr
+    assert "field 'date'" in merged.stderr and "in the future" in merged.stderr
+
+
+def test_evidence_and_status_agree_on_what_is_retracted_today(log: Log, tracker_file: Path) -> None:
+    """In real processes, far west (UTC-12), where another analyst's today is tomorrow here.
+
+    A retraction dated tomorrow here is valid (somewhere it is already that day), and
+    neither `evidence` nor `status` may apply it before its date.
+    """
+    import subprocess
+
+    from tests.reliability.helpers import child_env, condtrack_argv
+
+    west = dt.timezone(dt.timedelta(hours=-12))
+    today = dt.datetime.now(west).date()
+    kept = log("prisoners", indicator="held", value=10, date="2025-01-10")
+    gone = log("prisoners", criterion="no-exile", status="met", date="2025-01-10")
+    later = log("prisoners", criterion="no-exile", status="partial", date="2025-01-11")
+    add_retraction(tracker_file, gone, today.isoformat(), None)
+    add_retraction(tracker_file, later, (today + dt.timedelta(days=1)).isoformat(), None)
+
+    def run_west(*args: str) -> Any:
+        done = subprocess.run(
+            condtrack_argv(tracker_file, *args), env=child_env(TZ="XST+12"),
+            capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    assert dt.datetime.now(west).date() == today  # no midnight passed here meanwhile
+    rows = {r["id"]: r for r in run_west("evidence", "--format", "json")}
+    marked = {entry for entry, row in rows.items() if row["retracted"] is not None}
+    status = run_west("status", "--format", "json")
+    assert status["as_of"] == today.isoformat()
+    prisoners = next(c for c in status["conditions"] if c["id"] == "prisoners")
+    counted = {c["decided_by"] for c in prisoners["criteria"] if c["decided_by"]}
+    assert marked == {gone}
+    assert counted == {kept, later}
