@@ -26,7 +26,10 @@ def chain_roots(links: Iterable[tuple[str, str | None]]) -> dict[str, str]:
     """
     supersedes = dict(links)
     roots: dict[str, str] = {}
-    for start in supersedes:
+    for start, link in supersedes.items():
+        if link is None:  # most entries: an original
+            roots[start] = start
+            continue
         path: list[str] = []
         seen: set[str] = set()
         current = start
@@ -52,11 +55,12 @@ def withdrawn(
     With ``as_of``, only retractions dated on or before it count. When several versions
     of one chain were retracted (say, on two branches), the earliest retraction applies.
     """
+    applied = [r for r in retractions if as_of is None or r.date <= as_of]
+    if not applied:
+        return {}
     roots = chain_roots((e.id, e.supersedes) for e in evidence)
     by_chain: dict[str, Retraction] = {}
-    for retraction in retractions:
-        if as_of is not None and retraction.date > as_of:
-            continue
+    for retraction in applied:
         root = roots.get(retraction.evidence)
         if root is None:
             continue

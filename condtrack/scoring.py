@@ -354,6 +354,7 @@ class _CriterionState:
         # A flow's lowest verdict since its latest observation: as observations leave the
         # window its total moves, but only a new observation may raise the verdict.
         self.floor: Verdict | None = None
+        self.current: tuple[dt.date, Verdict | None] | None = None  # the flow's, as of a day
 
     def advance(self, evidence: Sequence[Evidence], day: dt.date) -> None:
         """Take in the evidence dated up to ``day``; called for each day it can change."""
@@ -372,6 +373,7 @@ class _CriterionState:
             self.in_window.popleft()
         if self._is_flow:
             current, floor = self._indicator_verdict(day), self.floor
+            self.current = (day, current)
             if current is None or observed or floor is None or current.score < floor.score:
                 self.floor = current
 
@@ -407,7 +409,10 @@ class _CriterionState:
 
     def _flow_verdict(self, day: dt.date) -> Verdict | None:
         """The flow's verdict on ``day``, held down to its lowest since the latest observation."""
-        current = self._indicator_verdict(day)
+        if self.current is not None and self.current[0] == day:
+            current = self.current[1]  # worked out when advancing to this day
+        else:
+            current = self._indicator_verdict(day)
         floor = self.floor
         if current is None or floor is None or floor.score >= current.score:
             return current

@@ -590,3 +590,19 @@ def test_evidence_and_status_agree_on_what_is_retracted_today(log: Log, tracker_
     counted = {c["decided_by"] for c in prisoners["criteria"] if c["decided_by"]}
     assert marked == {gone}
     assert counted == {kept, later}
+
+
+@given(links=st.lists(st.integers(-1, 30), max_size=30))
+def test_chain_roots_follow_every_amendment_to_its_original(links: list[int]) -> None:
+    from condtrack.chains import chain_roots
+
+    # Entry i amends entry links[i] when that is an earlier entry, as validation requires.
+    older = {f"e{i}": f"e{j}" if 0 <= j < i else None for i, j in enumerate(links)}
+    roots = chain_roots(older.items())
+
+    def original(entry: str) -> str:
+        while (earlier := older[entry]) is not None:
+            entry = earlier
+        return entry
+
+    assert roots == {entry: original(entry) for entry in older}
