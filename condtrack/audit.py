@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from condtrack import tomlread
+from condtrack.chains import withdrawn
 from condtrack.models import Evidence, Retraction, Tracker
 from condtrack.validation import Problem
 
@@ -14,7 +15,8 @@ from condtrack.validation import Problem
 @dataclass(frozen=True)
 class Chain:
     versions: tuple[Evidence, ...]  # oldest first; the last one is current
-    retraction: Retraction | None  # of the current version
+    # The retraction that withdrew the chain: of any version, as every version goes with it.
+    retraction: Retraction | None
 
 
 def chain(tracker: Tracker, evidence_id: str) -> Chain | None:
@@ -29,8 +31,8 @@ def chain(tracker: Tracker, evidence_id: str) -> Chain | None:
     versions = [first]
     while versions[-1].id in newer:
         versions.append(newer[versions[-1].id])
-    retracted = {r.evidence: r for r in tracker.retractions}
-    return Chain(tuple(versions), retracted.get(versions[-1].id))
+    retraction = withdrawn(versions, tracker.retractions).get(first.id)
+    return Chain(tuple(versions), retraction)
 
 
 def changed_fields(old: Evidence, new: Evidence) -> list[str]:

@@ -17,6 +17,7 @@ from typing import Any, Protocol, TypeVar
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from condtrack.chains import withdrawn
 from condtrack.errors import CondtrackError
 from condtrack.models import Evidence, Header, Retraction, Tracker
 from condtrack.validation import cross_check, did_you_mean, message_for, suggest
@@ -261,7 +262,9 @@ class NewEntries:
 
     @cached_property
     def retracted(self) -> dict[str, Retraction]:
-        return {r.evidence: r for r in self.existing.tracker.retractions}
+        """Every withdrawn entry: a retraction of any version withdraws the whole chain."""
+        tracker = self.existing.tracker
+        return withdrawn(tracker.evidence, tracker.retractions)
 
     def new_id(self) -> str:
         while True:
@@ -319,13 +322,17 @@ class NewEntries:
     ) -> dict[str, Any]:
         """A corrected copy of an entry that supersedes it; the original stays in the file."""
         original = self._existing(evidence_id)
+        if evidence_id in self.retracted:
+            raise FieldError(
+                "evidence",
+                f"{evidence_id} {_withdrawn(evidence_id, self.retracted)}; "
+                "an amendment would not count: log a new entry instead",
+            )
         if evidence_id in self.amended:
             newer = self.amended[evidence_id]
             raise FieldError(
                 "evidence", f"{evidence_id} was already amended by {newer}; amend that"
             )
-        if evidence_id in self.retracted:
-            raise FieldError("evidence", f"{evidence_id} is retracted; log a new entry instead")
         fields = original.model_dump(exclude={"id", "logged", "supersedes", "reason"})
         for name in clear:
             for field in CLEARABLE[name]:
@@ -339,9 +346,10 @@ class NewEntries:
         self, evidence_id: str, reason: str, day: dt.date, logged: dt.datetime
     ) -> dict[str, Any]:
         self._existing(evidence_id)
-        earlier = self.retracted.get(evidence_id)
-        if earlier is not None:
-            raise FieldError("evidence", f"{evidence_id} was already retracted on {earlier.date}")
+        if evidence_id in self.retracted:
+            raise FieldError(
+                "evidence", f"{evidence_id} {_withdrawn(evidence_id, self.retracted, 'already ')}"
+            )
         entry = {"evidence": evidence_id, "reason": reason, "date": day, "logged": logged}
         _checked(Retraction, entry)
         return entry
@@ -352,6 +360,17 @@ class NewEntries:
             hint = did_you_mean(evidence_id, self.by_id)
             raise FieldError("evidence", f"no evidence with id {evidence_id!r}{hint}")
         return original
+
+
+def _withdrawn(evidence_id: str, retracted: Mapping[str, Retraction], already: str = "") -> str:
+    """How an entry was withdrawn: "was retracted on D", or with another version of it."""
+    retraction = retracted[evidence_id]
+    if retraction.evidence == evidence_id:
+        return f"was {already}retracted on {retraction.date}"
+    return (
+        f"was {already}withdrawn on {retraction.date} with every version of it, when "
+        f"{retraction.evidence} was retracted"
+    )
 
 
 def _checked(model: type[M], entry: Mapping[str, Any]) -> M:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from condtrack.scoring import Assessment
+from condtrack.scoring import Assessment, format_score
 
 PASSED, FAILED, USAGE, SNAPBACK = 0, 1, 2, 3
 
@@ -61,13 +61,14 @@ def evaluate(
                     Failure("met", condition_id, f"{condition_id}: {result.status} (required: met)")
                 )
     if min_score is not None:
-        described.append(f"overall score >= {min_score:g}")
+        described.append(f"overall score >= {format_score(min_score)}")
         if assessment.overall.score < min_score:
             failures.append(
                 Failure(
                     "min-score",
                     None,
-                    f"overall score {assessment.overall.score:g} is below {min_score:g}",
+                    f"overall score {format_score(assessment.overall.score)} "
+                    f"is below {format_score(min_score)}",
                 )
             )
     if max_age is not None:

@@ -150,10 +150,10 @@ def _amendments_after_originals(new: list[Slot]) -> list[Slot]:
 def _regions(slots: list[Slot]) -> list[Slot | Region]:
     """Group new entries that each side made about the same entry, when they cannot coexist.
 
-    Two amendments of one entry fail validation; an amendment of an entry the other side
-    retracted would pass it, but scoring would then count the amendment and ignore the
-    retraction (an amended entry no longer counts), and ``amend`` refuses to amend a
-    retracted entry. Either way a person must choose.
+    Two amendments of one entry fail validation, and a person must choose. An amendment
+    on one side and a retraction on the other stand together: a retraction of any version
+    withdraws the whole chain (``condtrack.chains``), amendments included, just as when
+    one analyst amends an entry and then retracts the original.
     """
     acts: dict[str, dict[str, list[int]]] = {}
     for index, slot in enumerate(slots):
@@ -163,10 +163,8 @@ def _regions(slots: list[Slot]) -> list[Slot | Region]:
             acts.setdefault(target, {"ours": [], "theirs": []})[side].append(index)
     placed: dict[int, Region | None] = {}
     for target, by_side in acts.items():
-        direct = by_side["ours"] + by_side["theirs"]
-        amended = any(slots[i].key[0] == "evidence" for i in direct)
-        if not (by_side["ours"] and by_side["theirs"] and amended):
-            continue
+        if not all(any(slots[i].key[0] == "evidence" for i in by_side[side]) for side in by_side):
+            continue  # only amendments on both sides conflict
         chosen = {side: _with_followers(slots, by_side[side], side) for side in by_side}
         involved = chosen["ours"] | chosen["theirs"]
         if involved & placed.keys():

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from condtrack.chains import withdrawal_reason, withdrawn
 from condtrack.models import (
     Condition,
     Evidence,
@@ -190,7 +191,8 @@ class Assessment:
 def assess(tracker: Tracker, as_of: dt.date) -> Assessment:
     """Score every condition of the tracker as known on ``as_of``."""
     scoring = tracker.scoring
-    retracted = {r.evidence: r for r in tracker.retractions if r.date <= as_of}
+    # A retraction of any version withdraws the whole chain, from its date on.
+    retracted = withdrawn(tracker.evidence, tracker.retractions, as_of)
     # An amendment replaces its original at every date: the record was corrected.
     superseded = {e.supersedes: e.id for e in tracker.evidence if e.supersedes}
     by_condition: dict[str, list[Evidence]] = {c.id: [] for c in tracker.conditions}
@@ -236,7 +238,7 @@ def _exclusion(
         return f"superseded by {superseded[entry.id]}"
     retraction = retracted.get(entry.id)
     if retraction is not None:
-        return f"retracted on {retraction.date}: {retraction.reason}"
+        return withdrawal_reason(entry.id, retraction)
     if entry.date > as_of:
         return f"dated {entry.date}, after the as-of date"
     if not grade_counts(entry.reliability, minimum):
@@ -349,8 +351,14 @@ class _CriterionState:
         self.first: Evidence | None = None  # the indicator's first observation
         self.latest: Evidence | None = None
         self.in_window: deque[Evidence] = deque()
+        # A flow's lowest verdict since its latest observation: as observations leave the
+        # window its total moves, but only a new observation may raise the verdict.
+        self.floor: Verdict | None = None
+        self.current: tuple[dt.date, Verdict | None] | None = None  # the flow's, as of a day
 
     def advance(self, evidence: Sequence[Evidence], day: dt.date) -> None:
+        """Take in the evidence dated up to ``day``; called for each day it can change."""
+        observed = False
         while self.position < len(evidence) and evidence[self.position].date <= day:
             entry = evidence[self.position]
             self.position += 1
@@ -360,18 +368,63 @@ class _CriterionState:
                 self.first = self.first or entry
                 self.latest = entry
                 self.in_window.append(entry)
+                observed = True
         while self.in_window and self.in_window[0].date <= day - self.window:
             self.in_window.popleft()
+        if self._is_flow:
+            current, floor = self._indicator_verdict(day), self.floor
+            self.current = (day, current)
+            if current is None or observed or floor is None or current.score < floor.score:
+                self.floor = current
 
     def verdict(self, day: dt.date) -> Verdict:
-        by_indicator = self._indicator_verdict(day)
+        """The latest evidence decides: the assessment, or the indicator observed after it.
+
+        An assessment overruled by a later observation stays overruled: when that
+        observation (a flow's) leaves the window, the criterion is unknown, never the
+        older assessment again. Time alone never raises a verdict.
+        """
         by_assessment = self._assessment_verdict()
-        if by_assessment is None:
-            return by_indicator or UNKNOWN
-        if by_indicator is None or by_indicator.date is None:
-            return by_assessment
-        assert by_assessment.date is not None
-        return by_assessment if by_assessment.date >= by_indicator.date else by_indicator
+        latest = self.latest
+        if by_assessment is not None:
+            assert by_assessment.date is not None
+            if latest is None or by_assessment.date >= latest.date:
+                return by_assessment  # on the same day, the assessment wins
+        by_indicator = self._flow_verdict(day) if self._is_flow else self._indicator_verdict(day)
+        if by_indicator is not None:
+            return by_indicator
+        if latest is None or self.indicator is None:
+            return UNKNOWN
+        reason = (
+            f"{self.indicator.id} not observed in the {self.window.days} days to {day} "
+            f"(latest observation on {latest.date})"
+        )
+        if by_assessment is not None:
+            reason += f"; the assessment of {by_assessment.date} it overruled does not count again"
+        return Verdict("unknown", 0.0, reason=reason)
+
+    @property
+    def _is_flow(self) -> bool:
+        return self.indicator is not None and self.indicator.kind == "flow"
+
+    def _flow_verdict(self, day: dt.date) -> Verdict | None:
+        """The flow's verdict on ``day``, held down to its lowest since the latest observation."""
+        if self.current is not None and self.current[0] == day:
+            current = self.current[1]  # worked out when advancing to this day
+        else:
+            current = self._indicator_verdict(day)
+        floor = self.floor
+        if current is None or floor is None or floor.score >= current.score:
+            return current
+        return Verdict(
+            floor.status,
+            floor.score,
+            current.date,
+            current.decided_by,
+            "indicator",
+            f"{current.reason}; held at {floor.status} ({floor.reason}): a flow's verdict "
+            f"rises only with a new observation, not as older ones leave the window",
+        )
 
     def _assessment_verdict(self) -> Verdict | None:
         entry = self.assessment
@@ -545,6 +598,17 @@ def _weighted(pairs: Sequence[tuple[float, float]]) -> float:
 def _number(value: float | None) -> float:
     assert value is not None  # validation pairs every indicator with a value
     return value
+
+
+def format_score(score: float) -> str:
+    """A score exactly as the gate compares it, in every output: 49.5, 50, 33.33.
+
+    Never rounded further for display: a score shown as 50 passes ``--min-score 50``.
+    """
+    text = repr(float(score))
+    if "e" in text:  # 1e-05: written out in full
+        text = f"{score:.20f}".rstrip("0")
+    return text.removesuffix(".0").removesuffix(".")
 
 
 def format_number(value: float | None) -> str:

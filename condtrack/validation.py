@@ -141,15 +141,46 @@ def cross_check(
                     str(place), f"dated {entry.date} but logged on {entry.logged.date()}", "date"
                 )
             )
+    latest = latest_today()
     for number, retraction in retractions:
+        place = _LazyPlace(lines, "retractions", number, None)
         if retraction.evidence not in seen:
-            place = _LazyPlace(lines, "retractions", number, None)
             problems.append(
                 Problem(
                     str(place), f"retracts unknown evidence {retraction.evidence!r}", "evidence"
                 )
             )
+        # A retraction takes effect on its date: one dated after it was made would withdraw
+        # evidence on a day still to come, which no as-of date before it can show.
+        if retraction.date > latest:
+            problems.append(
+                Problem(
+                    str(place),
+                    f"dated {retraction.date}, in the future (today is {dt.date.today()}); "
+                    "a retraction takes effect on the day it is made",
+                    "date",
+                )
+            )
+        elif retraction.logged is not None and (
+            (retraction.date - retraction.logged.date()).days > 1
+        ):
+            problems.append(
+                Problem(
+                    str(place),
+                    f"dated {retraction.date} but logged on {retraction.logged.date()}",
+                    "date",
+                )
+            )
     return problems
+
+
+def latest_today() -> dt.date:
+    """The latest date anywhere on Earth now (UTC+14): later dates are in the future for all.
+
+    Checks against the clock allow for time zones: an analyst's today may be a day ahead
+    of the reader's.
+    """
+    return (dt.datetime.now(dt.UTC) + dt.timedelta(hours=14)).date()
 
 
 class _Either:

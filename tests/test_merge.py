@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import tempfile
@@ -244,27 +245,23 @@ def test_evidence_for_a_condition_the_other_side_deleted_is_a_conflict_not_an_in
     assert "field 'condition'" in result.stderr
 
 
-def test_an_amendment_of_an_entry_the_other_side_retracted_must_be_chosen(
+def test_an_amendment_of_an_entry_the_other_side_retracted_is_withdrawn_with_it(
     tracker_file: Path, log: Log, cli: Invoke
 ) -> None:
+    # A retraction of any version withdraws the whole chain, so the two stand together,
+    # as they do when one analyst amends and then retracts the original (issue 10, item 8).
     entry = log("prisoners", indicator="held", value="900", date="2025-01-02")
     sides = fork(tracker_file)
     assert cli("retract", entry, "--reason", "wrong", file=sides.ours).exit_code == 0
     amended = cli("amend", entry, "--value", "950", "--reason", "recount", file=sides.theirs)
     amendment = amended.stdout.strip()
     result = merge(cli, sides)
-    assert result.exit_code == 1
-    assert (
-        f"evidence '{entry}' was retracted on ours but amended by '{amendment}' on theirs"
-        in result.stderr
-    )
-    merged = sides.ours.read_text("utf-8")
-    ((ours, theirs),) = MARKERS.findall(merged)
-    assert ours.startswith("[[retractions]]") and f'supersedes = "{entry}"' in theirs
-    for side in (1, 2):
-        choice = sides.base.with_name(f"choice{side}.toml")
-        choice.write_text(resolved(merged, side), "utf-8")
-        assert cli("validate", file=choice).exit_code == 0
+    assert result.exit_code == 0, result.output
+    assert "<<<<<<<" not in sides.ours.read_text("utf-8")
+    assert set(ids(sides.ours)) == {entry, amendment}
+    history = cli("history", amendment, "--format", "json", file=sides.ours)
+    assert json.loads(history.stdout)["retracted"]["evidence"] == entry
+    assert cli("validate", file=sides.ours).exit_code == 0
 
 
 def test_two_amendments_of_one_entry_must_be_chosen(

@@ -545,15 +545,17 @@ def test_the_window_edge(log: Log, status_json: StatusJson) -> None:
     assert criterion(status_json(first_out), "prisoners", "no-exile")["status"] == "unknown"
 
 
-def test_an_unobserved_flow_leaves_an_older_assessment_in_charge(
+def test_a_flow_leaving_the_window_does_not_bring_back_the_assessment_it_overruled(
     log: Log, status_json: StatusJson
 ) -> None:
-    assessment = log("prisoners", criterion="no-exile", status="met", date="2025-01-01")
+    log("prisoners", criterion="no-exile", status="met", date="2025-01-01")
     log("prisoners", indicator="expelled", value=4, date="2025-01-15")
     assert criterion(status_json("2025-02-01"), "prisoners", "no-exile")["status"] == "not-met"
-    # Once the flow observation leaves the window, the flow has no say.
+    # Once the flow observation leaves the window it no longer decides, but the older
+    # assessment it contradicted stays overruled: the criterion lapses to unknown.
     verdict = criterion(status_json(shift("2025-01-15", WINDOW.days)), "prisoners", "no-exile")
-    assert (verdict["status"], verdict["decided_by"]) == ("met", assessment)
+    assert (verdict["status"], verdict["score"], verdict["decided_by"]) == ("unknown", 0, None)
+    assert "the assessment of 2025-01-01 it overruled does not count again" in verdict["reason"]
 
 
 # --- a condition: weighted mean of its criteria, and its status ----------------------------
@@ -726,20 +728,21 @@ def test_a_flow_leaving_the_window_is_missing_data_not_a_regression(
     assert condition(breached, "prisoners")["status"] == "regressed"
 
 
-def test_met_on_the_day_a_bad_flow_left_the_window_counts_as_met(
+def test_a_bad_flow_leaving_the_window_does_not_make_the_condition_met(
     log: Log, status_json: StatusJson
 ) -> None:
-    # The condition becomes met on a day with no evidence at all: the day the expulsions
-    # leave the window and the older assessment of no-exile decides again. A later breach
-    # must still be seen as a regression from that.
+    # The expulsions overruled the older assessment of no-exile; when they leave the
+    # window the criterion lapses to unknown, so the condition is never met on a day
+    # without evidence, and a later breach is no regression from a "met" that never was.
     log("prisoners", criterion="no-exile", status="met", date="2025-01-01")
     log("prisoners", indicator="expelled", value=2, date="2025-01-02")
     log("prisoners", indicator="held", value=0, date="2025-01-02")
     cleared = shift("2025-01-02", WINDOW.days)
     assert condition(status_json(shift(cleared, -1)), "prisoners")["status"] == "partial"
-    assert condition(status_json(cleared), "prisoners")["status"] == "met"
+    assert condition(status_json(cleared), "prisoners")["status"] == "partial"
     log("prisoners", indicator="held", value=5, date=shift(cleared, 20))
-    assert condition(status_json(shift(cleared, 25)), "prisoners")["status"] == "regressed"
+    later = condition(status_json(shift(cleared, 25)), "prisoners")
+    assert (later["status"], later["regressed"]) == ("not-met", False)
 
 
 def test_retracting_what_made_it_met_undoes_the_regression(

@@ -136,12 +136,21 @@ def _indicators(document: Table, given: dict[str, str]) -> Iterator[tuple[Any, A
 def _evidence(
     document: Table, *, superseded_too: bool, retracted_too: bool
 ) -> Iterator[tuple[Any, Any]]:
+    from condtrack.chains import chain_roots
+
     entries = _tables(document.get("evidence"))
     superseded = {e.get("supersedes") for e in entries}
-    retracted = {r.get("evidence") for r in _tables(document.get("retractions"))}
+    # A retraction of any version withdraws every version (condtrack.chains).
+    roots = chain_roots(
+        (e["id"], e.get("supersedes") if isinstance(e.get("supersedes"), str) else None)
+        for e in entries
+        if isinstance(e.get("id"), str)
+    )
+    named = (r.get("evidence") for r in _tables(document.get("retractions")))
+    withdrawn = {roots[i] for i in named if isinstance(i, str) and i in roots}
     for entry in reversed(entries):  # newest first, for shells that keep this order
         if (superseded_too or entry.get("id") not in superseded) and (
-            retracted_too or entry.get("id") not in retracted
+            retracted_too or roots.get(str(entry.get("id")), "") not in withdrawn
         ):
             about = [entry.get(field) for field in ("date", "condition", "summary")]
             yield entry.get("id"), " ".join(str(part) for part in about if part is not None)

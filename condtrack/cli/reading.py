@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from enum import StrEnum
 from pathlib import Path
@@ -67,6 +68,7 @@ def evidence(
     ] = False,
 ) -> None:
     """List logged evidence, oldest first; retracted entries are marked."""
+    from condtrack.chains import withdrawn
     from condtrack.validation import suggest
 
     tracker = options(ctx).load().tracker
@@ -87,7 +89,8 @@ def evidence(
         and (end is None or e.date <= end)
         and (tag is None or tag in e.tags)
     ]
-    retractions = {r.evidence: r for r in tracker.retractions}
+    # Marked as `status` scores them today: every version of a retracted entry.
+    retractions = withdrawn(tracker.evidence, tracker.retractions, dt.date.today())
     if output is EvidenceFormat.json:
         from condtrack.render.as_json import dumps, evidence_data
 

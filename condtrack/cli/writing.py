@@ -281,20 +281,29 @@ def retract(
         str | None, typer.Option(help="Date of the retraction (default: today).")
     ] = None,
 ) -> None:
-    """Withdraw evidence from scoring; the entry itself stays in the file."""
-    from condtrack.appending import append
+    """Withdraw evidence from scoring, with every version of it; the entries stay in the file.
+
+    Any version of an amended entry may be named: the original and its amendments are
+    one record, withdrawn together.
+    """
+    from condtrack.appending import Current, append
+    from condtrack.chains import chain_roots
     from condtrack.entries import NewEntries, utc_now
 
     day = parse_day(date, "--date", future_ok=False)
     path = options(ctx).path()
+    versions: list[str] = []
+
+    def build(current: Current) -> list[tuple[str, dict[str, Any]]]:
+        entry = NewEntries(current).retraction(evidence_id, reason, day, utc_now())
+        roots = chain_roots((e.id, e.supersedes) for e in current.tracker.evidence)
+        versions.extend(i for i, root in roots.items() if root == roots[evidence_id])
+        return [("retractions", entry)]
+
     with _option_errors():
-        append(
-            path,
-            lambda t: [
-                ("retractions", NewEntries(t).retraction(evidence_id, reason, day, utc_now()))
-            ],
-        )
-    typer.echo(f"retracted {evidence_id} in {path}", err=True)
+        append(path, build)
+    withdrawn = f": every version is withdrawn ({', '.join(versions)})" if len(versions) > 1 else ""
+    typer.echo(f"retracted {evidence_id} in {path}{withdrawn}", err=True)
 
 
 @contextlib.contextmanager

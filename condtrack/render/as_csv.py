@@ -15,6 +15,7 @@ from condtrack.render.figures import (
     marks_text,
     verdict_text,
 )
+from condtrack.scoring import format_score
 from condtrack.textsafe import csv_cell, one_line, visible
 
 EVIDENCE_COLUMNS = (*Evidence.model_fields, "retracted", "retraction_reason")
@@ -74,7 +75,7 @@ def report_csv(briefing: Briefing) -> str:
             result.id,
             result.condition.title,
             result.status,
-            f"{result.score:g}",
+            format_score(result.score),
             marks_text(row),
             "; ".join(figure_text(f, window) for f in row.figures),
             "; ".join(f"{o.label}: {balance_text(o)}" for o in row.balances),
@@ -88,7 +89,7 @@ def report_csv(briefing: Briefing) -> str:
             change = changes[result.id]
             cells += [
                 change.before.status,
-                f"{change.before.score:g}",
+                format_score(change.before.score),
                 str(len(change.added)),
                 str(len(change.retracted)),
                 "; ".join(change_summary(change)),
@@ -100,7 +101,7 @@ def report_csv(briefing: Briefing) -> str:
         condition="overall",
         title=verdict_text(overall),
         status=overall.status,
-        score=f"{overall.score:g}",
+        score=format_score(overall.score),
         as_of=briefing.as_of.isoformat(),
     )
     writer.writerow([csv_cell(cell) for cell in summary.values()])

@@ -235,5 +235,9 @@ def history_data(found: Chain) -> dict[str, Any]:
         "versions": [v.model_dump(mode="json") for v in found.versions],
         "retracted": None
         if retraction is None
-        else {"date": retraction.date.isoformat(), "reason": retraction.reason},
+        else {
+            "date": retraction.date.isoformat(),
+            "reason": retraction.reason,
+            "evidence": retraction.evidence,  # the version named; every version is withdrawn
+        },
     }

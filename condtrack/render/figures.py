@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from condtrack.briefing import Figure, Row
 from condtrack.changes import ConditionChange
-from condtrack.scoring import ConditionResult, OffsetResult, Overall, format_number
+from condtrack.scoring import ConditionResult, OffsetResult, Overall, format_number, format_score
 
 ARROWS = {"up": "↑", "down": "↓", "flat": "→"}
 
@@ -33,7 +33,7 @@ def balance_text(offset: OffsetResult) -> str:
 
 def verdict_text(overall: Overall) -> str:
     readiness = "relief-ready" if overall.relief_ready else "not relief-ready"
-    text = f"{overall.status}, score {overall.score:g}/100, {readiness}"
+    text = f"{overall.status}, score {format_score(overall.score)}/100, {readiness}"
     return text + ("; SNAPBACK triggered" if overall.snapback else "")
 
 

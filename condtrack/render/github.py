@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from condtrack.gate import Failure, Outcome
 from condtrack.render.figures import criteria_lines, verdict_text
-from condtrack.scoring import ConditionResult
+from condtrack.scoring import ConditionResult, format_score
 from condtrack.textsafe import markdown_text, one_line, workflow_data, workflow_property
 from condtrack.validation import header_lines
 
@@ -65,7 +65,7 @@ def workflow_commands(outcome: Outcome, places: Places) -> str:
             title=result.condition.title, status=result.status
         )
         message = "\n".join(
-            [failure.message, f"score {result.score:g}/100", *criteria_lines(result)]
+            [failure.message, f"score {format_score(result.score)}/100", *criteria_lines(result)]
         )
         commands.append(_command("error", title, message, places, places.conditions.get(result.id)))
     for result in assessment.conditions:
@@ -128,7 +128,7 @@ def step_summary(outcome: Outcome) -> str:
         cells = [
             f"{markdown_text(result.condition.title)} (`{result.id}`)",
             f"**{result.status}**",
-            f"{result.score:g}",
+            format_score(result.score),
             latest,
             gate,
         ]

@@ -15,7 +15,7 @@ from condtrack import __version__
 from condtrack.briefing import Briefing, Figure, Row
 from condtrack.changes import Changes
 from condtrack.render.figures import balance_text, change_summary, figure_text, verdict_text
-from condtrack.scoring import Observation, format_number
+from condtrack.scoring import Observation, format_number, format_score
 from condtrack.textsafe import one_line, safe_url
 
 STYLE = """
@@ -125,7 +125,7 @@ def _row(row: Row, window_days: int, columns: _Columns) -> str:
     cells = [
         f'<td>{_text(result.condition.title)}<br><span class="id">{_text(result.id)}</span></td>',
         f'<td><span class="badge {result.status}">{result.status}</span></td>',
-        f'<td class="num">{result.score:g}</td>',
+        f'<td class="num">{format_score(result.score)}</td>',
         f'<td class="figures">{f"<ul>{figures}</ul>" if figures else "—"}</td>',
     ]
     if columns.balance:
@@ -200,7 +200,7 @@ def _changes(changes: Changes) -> str:
             f'<span class="id">{_text(change.id)}</span></td>'
             f'<td><span class="badge {before.status}">{before.status}</span> → '
             f'<span class="badge {after.status}">{after.status}</span></td>'
-            f'<td class="num">{before.score:g} → {after.score:g}</td>'
+            f'<td class="num">{format_score(before.score)} → {format_score(after.score)}</td>'
             f'<td class="num">{len(change.added)}</td>'
             f'<td class="num">{len(change.retracted)}</td>'
             f"<td>{f'<ul>{moves}</ul>' if moves else '—'}</td>"

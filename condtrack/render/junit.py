@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 
 from condtrack.gate import Failure, Outcome
 from condtrack.render.figures import criteria_lines
-from condtrack.scoring import ConditionResult
+from condtrack.scoring import ConditionResult, format_score
 from condtrack.textsafe import xml_text
 
 NOT_CHECKED = "not covered by this gate's requirements"
@@ -28,7 +28,7 @@ def junit(outcome: Outcome) -> str:
     for name, value in [
         ("as_of", str(assessment.as_of)),
         ("requirements", "; ".join(outcome.requirements)),
-        ("overall", f"{assessment.overall.status}, score {assessment.overall.score:g}"),
+        ("overall", f"{assessment.overall.status}, score {format_score(assessment.overall.score)}"),
         ("exit_code", str(outcome.exit_code)),
     ]:
         ET.SubElement(properties, "property", name=name, value=xml_text(value))
@@ -41,7 +41,7 @@ def junit(outcome: Outcome) -> str:
             ET.SubElement(case, "skipped", message=NOT_CHECKED)
         ET.SubElement(case, "system-out").text = xml_text(_details(result))
     if outcome.min_score is not None:
-        case = _case(suite, "overall", f"overall score >= {outcome.min_score:g}")
+        case = _case(suite, "overall", f"overall score >= {format_score(outcome.min_score)}")
         if failed := by_condition.get(None, []):
             _failure(case, failed)
     counts = {
@@ -74,5 +74,5 @@ def _details(result: ConditionResult) -> str:
     latest = f"latest evidence {result.last_evidence or 'none'}" + (
         " (stale)" if result.stale else ""
     )
-    head = f"{result.status}, score {result.score:g}/100, {latest}"
+    head = f"{result.status}, score {format_score(result.score)}/100, {latest}"
     return "\n".join([head, *criteria_lines(result)])

@@ -12,6 +12,7 @@ from condtrack.render.figures import (
     marks_text,
     verdict_text,
 )
+from condtrack.scoring import format_score
 from condtrack.textsafe import markdown_text, safe_url
 
 
@@ -34,7 +35,7 @@ def report(briefing: Briefing) -> str:
         cells = [
             f"{markdown_text(result.condition.title)} (`{result.id}`)",
             f"**{result.status}**",
-            f"{result.score:g}",
+            format_score(result.score),
             "; ".join(figure_text(f, window) for f in row.figures) or "—",
             "; ".join(f"{markdown_text(o.label)}: {balance_text(o)}" for o in row.balances) or "—",
             _latest(row),
@@ -74,7 +75,7 @@ def changes_table(changes: Changes) -> list[str]:
         cells = [
             f"`{change.id}`",
             status,
-            f"{before.score:g} → {after.score:g}",
+            f"{format_score(before.score)} → {format_score(after.score)}",
             str(len(change.added)),
             str(len(change.retracted)),
             "; ".join(change_summary(change)) or "—",

@@ -24,6 +24,7 @@ from condtrack.scoring import (
     ConditionResult,
     IndicatorResult,
     format_number,
+    format_score,
 )
 from condtrack.textsafe import one_line, visible
 
@@ -74,7 +75,7 @@ def status_view(assessment: Assessment) -> RenderableType:
         last = Text(str(result.last_evidence) if result.last_evidence else "none")
         if result.stale:
             last.append("\nstale", style="yellow")
-        score = Text(f"{result.score:.0f}")
+        score = Text(format_score(result.score))
         if result.direction is not None:
             style = {"up": "green", "down": "red"}.get(result.direction, "dim")
             score.append(" " + ARROWS[result.direction], style=style)
@@ -98,7 +99,7 @@ def verdict_line(assessment: Assessment) -> Text:
     overall = assessment.overall
     line = Text("Overall: ")
     line.append_text(status_label(overall.status))
-    line.append(f", score {overall.score:.0f}/100 — ")
+    line.append(f", score {format_score(overall.score)}/100 — ")
     if overall.relief_ready:
         line.append("relief-ready: every condition is met", style="bold green")
     else:
@@ -156,7 +157,7 @@ def explain_view(
         user(condition.title, "bold"),
         f" ({condition.id}) — ",
         status_label(result.status),
-        f", score {result.score:g}/100 as of {assessment.as_of}",
+        f", score {format_score(result.score)}/100 as of {assessment.as_of}",
     )
     parts: list[RenderableType] = [head]
     if condition.text:
@@ -184,7 +185,7 @@ def explain_view(
     parts.append(criteria)
     terms = " + ".join(f"{c.weight:g} * {c.verdict.score:.4g}" for c in result.criteria)
     weights = sum(c.weight for c in result.criteria)
-    parts.append(Text(f"score = 100 * ({terms}) / {weights:g} = {result.score:g}"))
+    parts.append(Text(f"score = 100 * ({terms}) / {weights:g} = {format_score(result.score)}"))
     if result.status == "regressed":
         parts.append(Text(f"regressed: met on {result.last_met}, no longer met", "bold magenta"))
     elif result.met_since:
@@ -324,12 +325,12 @@ def changes_view(changes: Changes) -> RenderableType:
         table.add_row(
             Text(change.id, style="bold" if change.changed else "dim"),
             status,
-            f"{before.score:g} → {after.score:g}",
+            f"{format_score(before.score)} → {format_score(after.score)}",
             evidence,
             moves if moves.plain else Text("no change", style="dim"),
         )
     old, new = changes.before.overall, changes.after.overall
-    line = Text(f"Overall: score {old.score:g} → {new.score:g}, ")
+    line = Text(f"Overall: score {format_score(old.score)} → {format_score(new.score)}, ")
     line.append_text(status_label(old.status))
     if old.status != new.status:
         line.append(" → ")
@@ -366,5 +367,8 @@ def history_view(found: Chain) -> RenderableType:
         previous = version
     if found.retraction is not None:
         reason = one_line(found.retraction.reason)
-        items.append(user(f"retracted {found.retraction.date}: {reason}", "yellow"))
+        every = ""
+        if len(found.versions) > 1:
+            every = f" (the retraction of {found.retraction.evidence} withdraws every version)"
+        items.append(user(f"retracted {found.retraction.date}{every}: {reason}", "yellow"))
     return Group(*items)

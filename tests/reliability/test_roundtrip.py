@@ -196,12 +196,16 @@ def trackers(draw: st.DrawFn) -> dict[str, Any]:
     if retracted:
         doc["retractions"] = []
         for entry_id in retracted:
+            logged = draw(st.none() | LOGGED)
+            # Not dated in the future, nor more than a day after it was logged.
+            latest = TODAY if logged is None else min(TODAY, logged.date() + dt.timedelta(days=1))
             withdrawal: dict[str, Any] = {
                 "evidence": entry_id,
                 "reason": draw(REQUIRED),
-                "date": draw(st.dates(dt.date(1900, 1, 1), dt.date(2100, 1, 1))),
+                "date": draw(st.dates(dt.date(1900, 1, 1), latest)),
             }
-            optional(draw, withdrawal, "logged", LOGGED)
+            if logged is not None:
+                withdrawal["logged"] = logged
             doc["retractions"].append(withdrawal)
     return doc
 

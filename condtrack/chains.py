@@ -1,0 +1,78 @@
+"""Amendment chains, and which entries a retraction withdraws: one rule for every command.
+
+An amendment supersedes its original at every date, so an entry and its amendments form
+a chain of versions of one record. A retraction of any version withdraws the whole chain,
+from the retraction's date on: retracting the original after amending it (the README's
+tour) withdraws the amendment too. Scoring, ``evidence``, ``history``, ``amend``,
+``retract`` and the merge driver all ask this module, so they agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # completion uses chain_roots, and must not pay for pydantic
+    import datetime as dt
+
+    from condtrack.models import Evidence, Retraction
+
+
+def chain_roots(links: Iterable[tuple[str, str | None]]) -> dict[str, str]:
+    """Each entry's chain, named by the id of its original.
+
+    ``links`` are (id, supersedes) pairs, so raw entries can be used too. A link to an
+    unknown id, or a loop (both invalid, and reported by validation), ends the chain there.
+    """
+    supersedes = dict(links)
+    roots: dict[str, str] = {}
+    for start, link in supersedes.items():
+        if link is None:  # most entries: an original
+            roots[start] = start
+            continue
+        path: list[str] = []
+        seen: set[str] = set()
+        current = start
+        while current not in roots:
+            path.append(current)
+            seen.add(current)
+            older = supersedes.get(current)
+            if older is None or older not in supersedes or older in seen:
+                roots[current] = current
+                break
+            current = older
+        root = roots[current]
+        for entry_id in path:
+            roots[entry_id] = root
+    return roots
+
+
+def withdrawn(
+    evidence: Iterable[Evidence], retractions: Iterable[Retraction], as_of: dt.date | None = None
+) -> dict[str, Retraction]:
+    """Every withdrawn entry's id, with the retraction that withdrew its chain.
+
+    With ``as_of``, only retractions dated on or before it count. When several versions
+    of one chain were retracted (say, on two branches), the earliest retraction applies.
+    """
+    applied = [r for r in retractions if as_of is None or r.date <= as_of]
+    if not applied:
+        return {}
+    roots = chain_roots((e.id, e.supersedes) for e in evidence)
+    by_chain: dict[str, Retraction] = {}
+    for retraction in applied:
+        root = roots.get(retraction.evidence)
+        if root is None:
+            continue
+        earlier = by_chain.get(root)
+        if earlier is None or retraction.date < earlier.date:
+            by_chain[root] = retraction
+    if not by_chain:
+        return {}
+    return {entry: by_chain[root] for entry, root in roots.items() if root in by_chain}
+
+
+def withdrawal_reason(entry_id: str, retraction: Retraction) -> str:
+    """Why an entry no longer counts: its own retraction, or one of its chain's."""
+    via = "" if retraction.evidence == entry_id else f" via {retraction.evidence}, another version"
+    return f"retracted on {retraction.date}{via}: {retraction.reason}"
