@@ -21,7 +21,7 @@ SCHEMA = 1
 
 def dumps(data: Any) -> str:
     text = json.dumps(data, indent=2, ensure_ascii=False, default=_default)
-    return serialized_escapes(text) + "\n"
+    return serialized_escapes(text, json=True) + "\n"
 
 
 def _default(value: object) -> str:
