@@ -175,3 +175,257 @@ def test_any_text_shows_no_dangerous_character_and_every_safe_one(
 
 def one_line_of(text: str) -> str:
     return " ".join(text.split("\n"))
+
+
+# --- long logs: --limit, --last, filters ----------------------------------------------------
+
+CONDITIONS = tomllib.loads(SMALL_TRACKER)["conditions"]
+PRISONERS = next(c for c in CONDITIONS if c["id"] == "prisoners")
+HELD = PRISONERS["indicators"][0]["id"]
+RELEASED = PRISONERS["criteria"][0]["id"]
+
+
+def a_log(count: int) -> list[dict[str, Any]]:
+    """``count`` entries on distinct days, of every kind: criterion, indicator, context."""
+    entries = []
+    for number in range(count):
+        kind = number % 3
+        fields: dict[str, Any] = {
+            "date": dt.date(2024, 1, 1) + dt.timedelta(days=number),
+            "condition": "prisoners",
+            "source": ["Viasna", "Reuters", "Human Rights Watch"][number % 3],
+            "tags": [["monthly"], ["monthly", "count"], ["count"]][number % 3],
+        }
+        if kind == 0:
+            fields |= {"criterion": RELEASED, "status": "partial"}
+        elif kind == 1:
+            fields |= {"indicator": HELD, "value": 100 + number}
+        entries.append(entry(number, **fields))
+    return entries
+
+
+@pytest.fixture
+def long_log(tmp_path: Path) -> tuple[Path, list[dict[str, Any]]]:
+    entries = a_log(30)
+    return write_tracker(tmp_path / "conditions.toml", entries), entries
+
+
+def listed(path: Path, *args: str) -> dict[str, list[str]]:
+    """The ids `evidence` lists in each format."""
+    as_json = [r["id"] for r in json.loads(run(path, "evidence", *args, "--format", "json").stdout)]
+    rows = run(path, "evidence", *args, "--format", "csv").stdout.splitlines()[1:]
+    table = run(path, "evidence", *args, env=WIDE).stdout
+    in_table = [i for i in as_json if i in table]
+    return {"json": as_json, "csv": [r.split(",")[0] for r in rows], "table": in_table}
+
+
+def test_evidence_last_and_limit_in_every_format(
+    long_log: tuple[Path, list[dict[str, Any]]],
+) -> None:
+    path, entries = long_log
+    ids = [e["id"] for e in sorted(entries, key=lambda e: e["date"])]
+    assert listed(path, "--last", "4") == dict.fromkeys(("json", "csv", "table"), ids[-4:])
+    assert listed(path, "--limit", "3") == dict.fromkeys(("json", "csv", "table"), ids[:3])
+    table = run(path, "evidence", "--last", "4", env=WIDE).stdout
+    assert (
+        f"4 of {len(ids)} evidence entries, the 4 newest (--last); {len(ids) - 4} left out" in table
+    )
+    assert not any(i in table for i in ids[:-4])
+    # Filters first, then the cut: the newest two of what passes.
+    viasna = [e["id"] for e in entries if e["source"] == "Viasna"]
+    assert listed(path, "--source", "viasna", "--last", "2")["json"] == viasna[-2:]
+
+
+def test_limit_and_last_together_are_refused(long_log: tuple[Path, Any]) -> None:
+    path, _ = long_log
+    result = CliRunner().invoke(
+        app, ["--file", str(path), "evidence", "--limit", "1", "--last", "1"]
+    )
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr == "error: --limit and --last: give one of them, not both\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "keeps"),
+    [
+        (("--source", "rights"), lambda e: "rights" in e["source"].lower()),  # part, any case
+        (("--source", "VIASNA"), lambda e: e["source"] == "Viasna"),
+        (("--criterion", RELEASED), lambda e: e.get("criterion") == RELEASED),
+        (("-i", HELD), lambda e: e.get("indicator") == HELD),
+        (("--tag", "monthly"), lambda e: "monthly" in e["tags"]),
+        (("-t", "monthly", "-t", "count"), lambda e: {"monthly", "count"} <= set(e["tags"])),
+        (("--criterion", RELEASED, "--source", "reut"), lambda e: False),
+    ],
+    ids=["source-part", "source-case", "criterion", "indicator", "tag", "every-tag", "none"],
+)
+def test_evidence_filters(
+    long_log: tuple[Path, list[dict[str, Any]]], args: tuple[str, ...], keeps: Callable[..., bool]
+) -> None:
+    path, entries = long_log
+    expected = [e["id"] for e in entries if keeps(e)]
+    assert listed(path, *args) == dict.fromkeys(("json", "csv", "table"), expected)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--criterion", RELEASED[:-1]), f"--criterion: unknown criterion {RELEASED[:-1]!r}"),
+        (("-i", HELD + "x"), f"--indicator: unknown indicator {HELD + 'x'!r}"),
+        (
+            ("--condition", "troops", "-i", HELD),
+            f"--indicator: unknown indicator {HELD!r} in troops",
+        ),
+    ],
+)
+def test_unknown_ids_are_refused_with_a_suggestion(
+    long_log: tuple[Path, Any], args: tuple[str, ...], message: str
+) -> None:
+    path, _ = long_log
+    result = CliRunner().invoke(app, ["--file", str(path), "evidence", *args])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.startswith(f"error: {message}") and result.stderr.count("\n") == 1
+    if args[-1] != HELD:
+        assert "did you mean" in result.stderr
+
+
+def test_explain_last_keeps_the_newest_of_each_criterion_and_indicator(
+    long_log: tuple[Path, list[dict[str, Any]]],
+) -> None:
+    path, entries = long_log
+    out = run(path, "explain", "prisoners", "--last", "2", "--as-of", "2025-06-01", env=WIDE).stdout
+    groups = [
+        [e["id"] for e in entries if e.get("criterion") == RELEASED],
+        [e["id"] for e in entries if e.get("indicator") == HELD],
+        [e["id"] for e in entries if not e.get("criterion") and not e.get("indicator")],
+    ]
+    timeline = out[out.index("Evidence, oldest first") :]
+    for group in groups:
+        assert all(i in timeline for i in group[-2:]), group
+        assert not any(i in timeline for i in group[:-2]), group
+    left = len(entries) - 6
+    assert f"6 of {len(entries)} entries, the 2 newest (--last) of each criterion" in timeline
+    assert f"{left} left out" in timeline
+    first = run(path, "explain", "prisoners", "--limit", "1", "--as-of", "2025-06-01", env=WIDE)
+    timeline = first.stdout[first.stdout.index("Evidence, oldest first") :]
+    assert [i for g in groups for i in g if i in timeline] == [g[0] for g in groups]
+
+
+def test_conditions_as_json(tmp_path: Path) -> None:
+    path = write_tracker(tmp_path / "conditions.toml", [])
+    data = json.loads(run(path, "conditions", "--format", "json").stdout)
+    document = tomllib.loads(SMALL_TRACKER)
+    assert data["schema"] == 1 and data["title"] == document["tracker"]["title"]
+    assert data["settings"] == document["scoring"]
+    assert [c["id"] for c in data["conditions"]] == [c["id"] for c in CONDITIONS]
+    for shown, written in zip(data["conditions"], CONDITIONS, strict=True):
+        assert set(shown) == {"id", "title", "text", "weight", "snapback", "criteria",
+                              "indicators", "offsets"}  # fmt: skip
+        assert shown["title"] == written["title"]
+        assert shown["snapback"] == written.get("snapback", False)
+        assert [(c["id"], c["text"]) for c in shown["criteria"]] == [
+            (c["id"], c["text"]) for c in written["criteria"]
+        ]
+        for indicator, source in zip(shown["indicators"], written.get("indicators", []),
+                                     strict=True):  # fmt: skip
+            assert {k: indicator[k] for k in source} == source
+            assert set(indicator) == {"id", "label", "unit", "kind", "better", "baseline",
+                                      "target", "minimum", "criterion"}  # fmt: skip
+        assert [{k: o[k] for k in ("outflow", "inflow")} for o in shown["offsets"]] == [
+            {k: o[k] for k in ("outflow", "inflow")} for o in written.get("offsets", [])
+        ]
+
+
+# --- narrow terminals: ids whole, text wrapped at spaces ------------------------------------
+
+LONG_IDS = (
+    SMALL_TRACKER.replace('id = "prisoners"', 'id = "political-prisoners-released"')
+    .replace('"released"', '"all-political-prisoners-released"')
+    .replace('"held"', '"political-convictions"')
+)
+LONG = tomllib.loads(LONG_IDS)
+LONG_CONDITION = LONG["conditions"][1]
+LONG_ENTRY = "ev-" + "a-rather-long-evidence-id-from-a-monitor-export"  # wider than 30
+
+
+def ids_of_tracker(document: dict[str, Any]) -> set[str]:
+    ids = set()
+    for condition in document["conditions"]:
+        ids.add(condition["id"])
+        ids.update(i["id"] for kind in ("criteria", "indicators") for i in condition.get(kind, []))
+    ids.update(e["id"] for e in document.get("evidence", []))
+    return ids
+
+
+@pytest.fixture(scope="module")
+def narrow_case(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, dict[str, tuple[str, ...]]]:
+    folder = tmp_path_factory.mktemp("narrow")
+    criterion = LONG_CONDITION["criteria"][0]["id"]
+    indicator = LONG_CONDITION["indicators"][0]["id"]
+    entries = [
+        entry(1, condition=LONG_CONDITION["id"], criterion=criterion, status="partial",
+              summary="Several hundred were released in a pardon, " * 3, id=LONG_ENTRY),
+        entry(2, condition=LONG_CONDITION["id"], indicator=indicator, value=1150,
+              source="Viasna human rights centre"),
+        entry(3, criterion="bases-closed", status="met", date=dt.date(2025, 2, 1)),
+        entry(4, criterion="bases-closed", status="met", date=dt.date(2025, 2, 1),
+              supersedes="ev-0000000003", reason="the date was wrong"),
+    ]  # fmt: skip
+    path = write_tracker(folder / "conditions.toml", entries, LONG_IDS)
+    rows = folder / "rows.csv"
+    rows.write_text(
+        "id,condition,date,source,summary,criterion,status\n"
+        f"{LONG_ENTRY}-import,{LONG_CONDITION['id']},2025-03-01,Monitor,Seen,{criterion},met\n",
+        "utf-8",
+    )
+    views = {
+        "status": ("status", "--as-of", "2025-03-01"),
+        "explain": ("explain", LONG_CONDITION["id"], "--as-of", "2025-03-01"),
+        "evidence": ("evidence", "--all"),
+        "conditions": ("conditions",),
+        "history": ("history", "ev-0000000004"),
+        "diff": ("diff", "--since", "2025-01-01", "--until", "2025-03-01"),
+        "import": ("import", str(rows), "--dry-run"),
+    }
+    return path, views
+
+
+def occurrences(text: str, ids: Iterable[str]) -> dict[str, int]:
+    import re
+
+    return {i: len(re.findall(rf"(?<![\w.-]){re.escape(i)}(?![\w.-])", text)) for i in ids}
+
+
+@settings(max_examples=80, deadline=None)
+@given(width=st.integers(30, 200), view=st.sampled_from(
+    ["status", "explain", "evidence", "conditions", "history", "diff", "import"]))  # fmt: skip
+def test_every_id_is_whole_at_any_width(
+    narrow_case: tuple[Path, dict[str, tuple[str, ...]]], width: int, view: str
+) -> None:
+    path, views = narrow_case
+    document = tomllib.loads(path.read_text("utf-8"))
+    ids = ids_of_tracker(document) | {f"{LONG_ENTRY}-import"}
+    wide = run(path, *views[view], env={"COLUMNS": "1000"}).stdout
+    narrow = run(path, *views[view], env={"COLUMNS": str(width)}).stdout
+    seen = occurrences(wide, ids)
+    assert sum(seen.values()) >= 3, wide  # the control: the view shows ids
+    assert occurrences(narrow, ids) == seen, narrow
+    for line in narrow.splitlines():  # wrapped at spaces: only one long word goes past the edge
+        assert len(line) <= width or len(line.split()) == 1, (width, line)
+    if view == "status":
+        assert "as of 2025-03-01" in " ".join(narrow.split())
+
+
+@pytest.mark.parametrize("width", [40, 60, 80, 120])
+def test_the_shipped_tracker_keeps_ids_and_dates_whole(width: int) -> None:
+    """The issue's cases: "political-conviction s" at 80, the date lost from the title at 60."""
+    shipped = Path(__file__).resolve().parent.parent / "conditions.toml"
+    document = tomllib.loads(shipped.read_text("utf-8"))
+    ids = ids_of_tracker(document)
+    for args in (("status", "--as-of", "2025-10-01"), ("conditions",), ("evidence",)):
+        wide = run(shipped, *args, env={"COLUMNS": "1000"}).stdout
+        narrow = run(shipped, *args, env={"COLUMNS": str(width)}).stdout
+        assert occurrences(narrow, ids) == occurrences(wide, ids), narrow
+    status = run(shipped, "status", "--as-of", "2025-10-01", env={"COLUMNS": str(width)}).stdout
+    assert "as of 2025-10-01" in " ".join(status.split())
