@@ -39,12 +39,22 @@ AsOf = Annotated[
 
 Limit = Annotated[
     int | None,
-    typer.Option("--limit", min=0, help="Only the first N, oldest first.", show_default=False),
+    typer.Option(
+        "--limit",
+        min=0,
+        metavar="N",
+        show_default=False,
+        help="Only the first (oldest) N of what passes the filters.",
+    ),
 ]
 Last = Annotated[
     int | None,
     typer.Option(
-        "--last", min=0, help="Only the N newest (listed oldest first).", show_default=False
+        "--last",
+        min=0,
+        metavar="N",
+        show_default=False,
+        help="Only the N newest of what passes the filters (still listed oldest first).",
     ),
 ]
 
@@ -103,7 +113,9 @@ def evidence(
     until: Annotated[str | None, typer.Option(help="Only evidence dated on or before.")] = None,
     tag: Annotated[
         list[str] | None,
-        typer.Option("--tag", "-t", help="Only evidence with this tag; repeat: with every one."),
+        typer.Option(
+            "--tag", "-t", metavar="TAG", help="Only evidence with this tag; repeated, with all."
+        ),
     ] = None,
     limit: Limit = None,
     last: Last = None,
@@ -179,6 +191,7 @@ def explain(
         typer.Option(
             "--limit",
             min=0,
+            metavar="N",
             show_default=False,
             help="In the evidence, only the first N of each criterion, each indicator and "
             "the context.",
@@ -189,6 +202,7 @@ def explain(
         typer.Option(
             "--last",
             min=0,
+            metavar="N",
             show_default=False,
             help="In the evidence, only the N newest of each criterion, each indicator and "
             "the context.",
