@@ -128,7 +128,7 @@ def evidence(
 
     Filters combine: an entry is listed when it passes every one. --limit and --last then
     keep the oldest or newest N of those, in every format.
-    """  # fmt: skip
+    """
     from condtrack.listing import Cut, Filters, select
 
     cut = Cut(limit=limit, last=last)
