@@ -214,7 +214,7 @@ class Grid:
                 if before:
                     yield Segment(" " * before)
                 if line is not None:
-                    yield from line.render(console)
+                    yield from _segments(console, line)
                 if width - used - before:
                     yield Segment(" " * (width - used - before))
             yield Segment(" ")
@@ -250,6 +250,12 @@ class Grid:
             for column, cell in cells:
                 if not column.head and cell.plain:
                     yield from console.render(Whole(cell, indent=4), options)
+
+
+def _segments(console: Console, line: Text) -> Iterable[Segment]:
+    if line.spans or line.style:
+        return line.render(console)
+    return (Segment(line.plain),)  # most cells: no style to work out
 
 
 def _wrapped(console: Console, cell: Text, width: int) -> list[Text]:
