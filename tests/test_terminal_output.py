@@ -429,3 +429,33 @@ def test_the_shipped_tracker_keeps_ids_and_dates_whole(width: int) -> None:
         assert occurrences(narrow, ids) == occurrences(wide, ids), narrow
     status = run(shipped, "status", "--as-of", "2025-10-01", env={"COLUMNS": str(width)}).stdout
     assert "as of 2025-10-01" in " ".join(status.split())
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("report",), ("report", "--format", "html"), ("report", "--format", "csv"),
+     ("report", "--format", "json"), ("evidence", "--format", "csv"),
+     ("evidence", "--format", "json"), ("check", "--format", "github"),
+     ("check", "--format", "junit"), ("status",), ("conditions", "--format", "json")],
+    ids=lambda a: "-".join(a),
+)  # fmt: skip
+def test_every_format_shows_joiners_and_still_escapes_overrides(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    """Every output built on the shared list: the override escaped, the Persian as written."""
+    title = f"Foreign troops {PERSIAN} \u202eevil"
+    header = SMALL_TRACKER.replace("Foreign troops withdrawn", title)
+    path = write_tracker(tmp_path / "conditions.toml",
+                         [entry(1, summary=title, criterion="bases-closed", status="met")],
+                         header)  # fmt: skip
+    dated = ("--as-of", "2025-03-01") if args[0] in ("report", "check", "status") else ()
+    result = CliRunner().invoke(app, ["--file", str(path), *args, *dated], env=WIDE)
+    assert result.exit_code in (0, 1, 3), result.output
+    out = result.stdout
+    if "json" in args:
+        out = json.dumps(json.loads(out), ensure_ascii=False)  # the text as a reader gets it
+        assert title in out  # JSON carries the data exactly; the raw file had it escaped
+        assert "\u202e" not in result.stdout
+    else:
+        assert PERSIAN in out, out
+        assert "\u202e" not in out
