@@ -10,33 +10,88 @@ from __future__ import annotations
 
 import re
 
-# Unicode formatting characters that reorder or hide text (bidi overrides and isolates,
-# zero-width marks, line separators, BOM): an editor or a terminal acts on them instead
-# of showing them ("Trojan Source").
-_INVISIBLE = "\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2069\ufeff"
-# Those, C0 controls (except newline), DEL and C1 controls.
-_UNSAFE = re.compile(f"[\x00-\x09\x0b-\x1f\x7f-\x9f{_INVISIBLE}]")
-_UNSAFE_WITH_NEWLINE = re.compile(f"[\x00-\x1f\x7f-\x9f{_INVISIBLE}]")
-_SERIALIZED_UNSAFE = re.compile(f"[\x7f-\x9f{_INVISIBLE}]")
+# The one list of characters that can hide text or change its order on screen ("Trojan
+# Source", CVE-2021-42574; Unicode's UTS #55 and the default-ignorable code points of UAX #44):
+# the terminal shows them as escapes, and the TOML and JSON writers store them as escapes.
+_HIDDEN = (
+    "\u00ad"  # soft hyphen: invisible unless a line breaks there
+    "\u115f\u1160\u3164\uffa0"  # Hangul fillers: letters that show as nothing
+    "\u180e"  # Mongolian vowel separator
+    "\u200b"  # zero-width space
+    "\u2028\u2029"  # line and paragraph separators: line breaks an editor may not show
+    "\u202a-\u202e"  # bidi embeddings and overrides: reorder everything up to their end
+    "\u2060-\u206f"  # word joiner, invisible operators, bidi isolates, deprecated formats
+    "\ufeff"  # zero-width no-break space (byte order mark)
+    "\ufff0-\ufffb"  # unassigned, and interlinear annotations (hide the annotated text)
+    "\U00013430-\U0001343f"  # Egyptian hieroglyph format controls
+    "\U0001bca0-\U0001bca3"  # shorthand format controls
+    "\U0001d173-\U0001d17a"  # musical symbol format controls
+    "\U000e0000-\U000e00ff\U000e01f0-\U000e0fff"  # tags; unassigned default-ignorables
+)
+# Not in it, so shown as they are: ZWNJ and ZWJ (Persian spelling, emoji sequences), and the
+# marks LRM, RLM and ALM, which set the direction of the text next to them and, unlike the
+# embeddings, overrides and isolates, cannot reorder text beyond themselves.
+#
+# Variation selectors choose the look of the character before them (VS16 makes an emoji);
+# one after a character is shown, while one that follows nothing or another selector does
+# nothing visible and can only carry hidden data.
+_SELECTORS = "\u180b-\u180d\u180f\ufe00-\ufe0f\U000e0100-\U000e01ef"
+# Tags are hidden, except in the emoji flags of regions (England: black flag, "gbeng", cancel).
+_FLAG = "\U0001f3f4[\U000e0030-\U000e0039\U000e0061-\U000e007a]{1,8}\U000e007f"
 
 
-def serialized_escapes(serialized: str) -> str:
-    """DEL, C1 controls and invisible characters in TOML or JSON text as ``\\uXXXX``.
+def _pattern(controls: str, quote: str = "") -> re.Pattern[str]:
+    """Flags (kept), then ``controls``, hidden characters and stray variation selectors
+    (``quote``: the character a serialized string begins with, which a selector follows)."""
+    alone = f"(?:^|(?<=[{_SELECTORS}{controls}{_HIDDEN}{quote}\\s]))[{_SELECTORS}]"
+    return re.compile(f"(?P<flag>{_FLAG})|[{controls}{_HIDDEN}]|{alone}")
+
+
+# C0 controls (except newline), DEL and C1 controls.
+_UNSAFE = _pattern("\x00-\x09\x0b-\x1f\x7f-\x9f")
+_UNSAFE_WITH_NEWLINE = _pattern("\x00-\x1f\x7f-\x9f")
+# TOML and JSON writers escape C0 controls already.
+_SERIALIZED_UNSAFE = _pattern("\x7f-\x9f", quote='"')
+
+
+def serialized_escapes(serialized: str, *, json: bool = False) -> str:
+    """DEL, C1 controls and hidden characters in TOML (or ``json``) text as escapes.
 
     Writers leave them raw inside strings (C0 controls they escape already), where a
     terminal would act on them or an editor hide them. Both formats read the escape back
-    as the same character, so the data is unchanged.
+    as the same character, so the data is unchanged. Beyond the first plane TOML writes
+    ``\\UXXXXXXXX`` and JSON a surrogate pair.
     """
-    return _SERIALIZED_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04X}", serialized)
+
+    def escape(match: re.Match[str]) -> str:
+        if match.lastgroup == "flag":
+            return match.group()
+        code = ord(match.group())
+        if code <= 0xFFFF:
+            return f"\\u{code:04X}"
+        if not json:
+            return f"\\U{code:08X}"
+        code -= 0x10000
+        return f"\\u{0xD800 + (code >> 10):04X}\\u{0xDC00 + (code & 0x3FF):04X}"
+
+    return _SERIALIZED_UNSAFE.sub(escape, serialized)
 
 
 def _escape(match: re.Match[str]) -> str:
+    if match.lastgroup == "flag":
+        return match.group()
     code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    return (
+        f"\\x{code:02x}"
+        if code < 0x100
+        else f"\\u{code:04x}"
+        if code <= 0xFFFF
+        else f"\\U{code:08x}"
+    )
 
 
 def visible(text: str, *, keep_newlines: bool = True) -> str:
-    """Replace control and formatting characters with visible escapes like ``\\x1b``."""
+    """Replace control and hidden characters with visible escapes like ``\\x1b``."""
     pattern = _UNSAFE if keep_newlines else _UNSAFE_WITH_NEWLINE
     return pattern.sub(_escape, text)
 
@@ -71,8 +126,11 @@ def safe_url(url: str | None) -> str | None:
 
 
 # Characters that would end a Markdown link destination, split a table row, start an
-# escape or a code span, or break out of an HTML attribute; spaces and controls of any kind.
-_URL_UNSAFE = re.compile(r"[\s\x00-\x1f\x7f-\x9f|<>()\[\]\\\"'`{}^" + _INVISIBLE + "]")
+# escape or a code span, or break out of an HTML attribute; spaces and controls of any kind,
+# and every invisible character (a link has no use for the joiners and marks text keeps).
+_URL_UNSAFE = re.compile(
+    r"[\s\x00-\x1f\x7f-\x9f|<>()\[\]\\\"'`{}^" + _HIDDEN + "\u061c\u200c-\u200f" + _SELECTORS + "]"
+)
 
 
 def _percent_encoded(match: re.Match[str]) -> str:

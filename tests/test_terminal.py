@@ -400,7 +400,9 @@ def _own_terminal() -> None:  # in the child: the pseudo-terminal becomes its te
 class Terminal:
     """condtrack with a pseudo-terminal of its own, answered the way a person would."""
 
-    def __init__(self, args: list[str], cwd: Path, *, stdout: int | None = None) -> None:
+    def __init__(
+        self, args: list[str], cwd: Path, *, stdout: int | None = None, stderr: int | None = None
+    ) -> None:
         leader, follower = os.openpty()
         # Ctrl-C makes the terminal discard pending output, racing the program's last words
         # after the signal; without the discard, what the program prints is what is seen.
@@ -410,7 +412,8 @@ class Terminal:
         env = {k: v for k, v in os.environ.items() if k != "CONDTRACK_FILE"}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "condtrack", *args], cwd=cwd, env=env, stdin=follower,
-            stdout=follower if stdout is None else stdout, stderr=follower,
+            stdout=follower if stdout is None else stdout,
+            stderr=follower if stderr is None else stderr,
             preexec_fn=_own_terminal,
         )  # fmt: skip
         os.close(follower)
@@ -478,9 +481,9 @@ def terminal(tracker_file: Path) -> Iterator[Callable[..., Terminal]]:
         pytest.skip("needs a POSIX pseudo-terminal")
     opened: list[Terminal] = []
 
-    def open_on(*args: str, stdout: int | None = None) -> Terminal:
+    def open_on(*args: str, stdout: int | None = None, stderr: int | None = None) -> Terminal:
         opened.append(Terminal(["--file", str(tracker_file), *args], tracker_file.parent,
-                               stdout=stdout))  # fmt: skip
+                               stdout=stdout, stderr=stderr))  # fmt: skip
         return opened[-1]
 
     yield open_on
@@ -641,12 +644,41 @@ def test_ctrl_c_or_end_of_input_writes_nothing(
     assert tracker_file.read_bytes() == before
 
 
-def test_output_to_a_pipe_never_asks(terminal: Callable[..., Terminal]) -> None:
-    """`id=$(condtrack log)`: a terminal to type on, but nobody reads the questions."""
-    session = terminal("log", stdout=subprocess.PIPE)
+def test_captured_output_still_asks_and_gets_only_the_id(
+    terminal: Callable[..., Terminal], tracker_file: Path
+) -> None:
+    """`id=$(condtrack log)`, the README's pattern: questions on the terminal, the id captured."""
+    session = terminal("log", CONDITIONS[0]["id"], "-s", "Closed.", stdout=subprocess.PIPE)
+    session.expect("Criterion (number or id; Enter for none)")
+    session.answer("")
+    session.expect("Date it happened")
+    session.answer("")  # today
+    session.expect("Source")
+    session.answer("Monitor")
+    session.expect("Link")
+    session.answer("")
+    session.expect("[F6]")
+    session.answer("")
+    session.expect("Tags")
+    session.answer("")
     code, shown = session.finish()
-    assert code == 2
-    assert shown == "error: Missing argument 'CONDITION'; see 'python -m condtrack log -h'\r\n"
+    assert code == 0, shown
+    assert session.process.stdout is not None
+    captured = session.process.stdout.read().decode()
+    (entry,) = file_entries(tracker_file)
+    assert captured == f"{entry['id']}\n"  # nothing else: every question went to the terminal
+    assert f"logged {entry['id']}" in shown and entry["source"] == "Monitor"
+
+
+def test_errors_to_a_file_never_ask(terminal: Callable[..., Terminal], tmp_path: Path) -> None:
+    """Nobody would see the questions: `condtrack log 2>log.txt` is refused as in a script."""
+    with (tmp_path / "errors.txt").open("w+b") as errors:
+        session = terminal("log", stderr=errors.fileno())
+        code, shown = session.finish()
+        errors.seek(0)
+        said = errors.read().decode()
+    assert code == 2 and shown == ""
+    assert said == "error: Missing argument 'CONDITION'; see 'python -m condtrack log -h'\n"
 
 
 @pytest.mark.parametrize(

@@ -38,8 +38,12 @@ GRADES = [
 
 
 def at_terminal() -> bool:
-    """Someone to ask: input and output are a terminal, not a script, a pipe or CI."""
-    return sys.stdin.isatty() and sys.stdout.isatty()
+    """Someone to ask: the questions' input and output (stdin, stderr) are a terminal.
+
+    Standard output may be captured (``id=$(condtrack log)``): it only ever gets the new id.
+    A script, a pipe into stdin or CI, or stderr sent to a file, is never asked.
+    """
+    return sys.stdin.isatty() and sys.stderr.isatty()
 
 
 def missing(ctx: typer.Context, name: str) -> NoReturn:

@@ -38,13 +38,44 @@ AsOf = Annotated[
 ]
 
 
+Limit = Annotated[
+    int | None,
+    typer.Option(
+        "--limit",
+        min=0,
+        metavar="N",
+        show_default=False,
+        help="Only the first (oldest) N of what passes the filters.",
+    ),
+]
+Last = Annotated[
+    int | None,
+    typer.Option(
+        "--last",
+        min=0,
+        metavar="N",
+        show_default=False,
+        help="Only the N newest of what passes the filters (still listed oldest first).",
+    ),
+]
+
+
 @app.command()
 @guarded
-def conditions(ctx: typer.Context) -> None:
+def conditions(
+    ctx: typer.Context,
+    output: Annotated[TableOrJson, typer.Option("--format")] = TableOrJson.table,
+) -> None:
     """List the conditions with their criteria and indicators, and their ids."""
-    from condtrack.render.terminal import conditions_view, console
+    tracker = options(ctx).load().tracker
+    if output is TableOrJson.json:
+        from condtrack.render.as_json import conditions_data, dumps
 
-    console().print(conditions_view(options(ctx).load().tracker))
+        typer.echo(dumps(conditions_data(tracker)), nl=False)
+    else:
+        from condtrack.render.terminal import conditions_view, console
+
+        console().print(conditions_view(tracker))
 
 
 @app.command()
@@ -57,52 +88,73 @@ def evidence(
             "--condition", help="Only this condition.", autocompletion=complete.condition_ids
         ),
     ] = None,
+    criterion: Annotated[
+        str | None,
+        typer.Option(
+            "--criterion",
+            "-c",
+            help="Only evidence on this criterion.",
+            autocompletion=complete.criterion_ids,
+        ),
+    ] = None,
+    indicator: Annotated[
+        str | None,
+        typer.Option(
+            "--indicator",
+            "-i",
+            help="Only observations of this indicator.",
+            autocompletion=complete.indicator_ids,
+        ),
+    ] = None,
+    source: Annotated[
+        str | None,
+        typer.Option(help="Only evidence whose source contains this, ignoring case."),
+    ] = None,
     since: Annotated[str | None, typer.Option(help="Only evidence dated on or after.")] = None,
     until: Annotated[str | None, typer.Option(help="Only evidence dated on or before.")] = None,
     tag: Annotated[
-        str | None, typer.Option("--tag", "-t", help="Only evidence with this tag.")
+        list[str] | None,
+        typer.Option(
+            "--tag", "-t", metavar="TAG", help="Only evidence with this tag; repeated, with all."
+        ),
     ] = None,
+    limit: Limit = None,
+    last: Last = None,
     output: Annotated[EvidenceFormat, typer.Option("--format")] = EvidenceFormat.table,
     everything: Annotated[
         bool, typer.Option("--all", help="Include entries superseded by an amendment.")
     ] = False,
 ) -> None:
-    """List logged evidence, oldest first; retracted entries are marked."""
-    from condtrack.chains import withdrawn
-    from condtrack.validation import suggest
+    """List logged evidence, oldest first; retracted entries are marked.
 
+    Filters combine: an entry is listed when it passes every one. --limit and --last then
+    keep the oldest or newest N of those, in every format.
+    """
+    from condtrack.chains import withdrawn
+    from condtrack.listing import Cut, Filters, select
+
+    cut = Cut(limit=limit, last=last)
+    filters = Filters(
+        condition=condition, criterion=criterion, indicator=indicator, source=source,
+        tags=tuple(tag or ()), since=parse_day(since, "--since") if since else None,
+        until=parse_day(until, "--until") if until else None, everything=everything,
+    )  # fmt: skip
     tracker = options(ctx).load().tracker
-    if condition is not None and tracker.condition(condition) is None:
-        fail(
-            f"--condition: unknown condition {condition!r} "
-            + suggest(condition, [c.id for c in tracker.conditions])
-        )
-    start = parse_day(since, "--since") if since else None
-    end = parse_day(until, "--until") if until else None
-    superseded = {e.supersedes for e in tracker.evidence if e.supersedes}
-    entries = [
-        e
-        for e in sorted(tracker.evidence, key=lambda e: e.date)
-        if (everything or e.id not in superseded)
-        and (condition is None or e.condition == condition)
-        and (start is None or e.date >= start)
-        and (end is None or e.date <= end)
-        and (tag is None or tag in e.tags)
-    ]
+    listing = select(tracker, filters, cut)
     # Marked as `status` scores them today: every version of a retracted entry.
     retractions = withdrawn(tracker.evidence, tracker.retractions, dt.date.today())
     if output is EvidenceFormat.json:
         from condtrack.render.as_json import dumps, evidence_data
 
-        typer.echo(dumps(evidence_data(entries, retractions)), nl=False)
+        typer.echo(dumps(evidence_data(listing.shown, retractions)), nl=False)
     elif output is EvidenceFormat.csv:
         from condtrack.render.as_csv import evidence_csv
 
-        typer.echo(evidence_csv(entries, retractions), nl=False)
+        typer.echo(evidence_csv(listing.shown, retractions), nl=False)
     else:
         from condtrack.render.terminal import console, evidence_view
 
-        console().print(evidence_view(entries, retractions))
+        console().print(evidence_view(listing, retractions))
 
 
 @app.command()
@@ -137,12 +189,36 @@ def explain(
         ),
     ],
     as_of: AsOf = None,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            "--limit",
+            min=0,
+            metavar="N",
+            show_default=False,
+            help="In the evidence, only the first N of each criterion, each indicator and "
+            "the context.",
+        ),
+    ] = None,
+    last: Annotated[
+        int | None,
+        typer.Option(
+            "--last",
+            min=0,
+            metavar="N",
+            show_default=False,
+            help="In the evidence, only the N newest of each criterion, each indicator and "
+            "the context.",
+        ),
+    ] = None,
 ) -> None:
     """Show how a condition's score is reached: criteria, deciding evidence, arithmetic."""
+    from condtrack.listing import Cut
     from condtrack.render.terminal import console, explain_view
     from condtrack.scoring import assess
     from condtrack.validation import suggest
 
+    cut = Cut(limit=limit, last=last)
     tracker = options(ctx).load().tracker
     assessment = assess(tracker, parse_day(as_of, "--as-of"))
     result = assessment.condition(condition)
@@ -151,7 +227,8 @@ def explain(
             f"CONDITION: unknown condition {condition!r} "
             + suggest(condition, [c.id for c in tracker.conditions])
         )
-    console().print(explain_view(result, assessment, {e.id: e for e in tracker.evidence}))
+    entries = {e.id: e for e in tracker.evidence}
+    console().print(explain_view(result, assessment, entries, cut))
 
 
 @app.command()

@@ -12,7 +12,7 @@ from condtrack.audit import Chain
 from condtrack.briefing import Briefing
 from condtrack.changes import Changes
 from condtrack.gate import Outcome
-from condtrack.models import Evidence, Retraction
+from condtrack.models import Evidence, Retraction, Tracker
 from condtrack.scoring import Assessment, ConditionResult, IndicatorResult
 from condtrack.textsafe import serialized_escapes
 
@@ -21,7 +21,7 @@ SCHEMA = 1
 
 def dumps(data: Any) -> str:
     text = json.dumps(data, indent=2, ensure_ascii=False, default=_default)
-    return serialized_escapes(text) + "\n"
+    return serialized_escapes(text, json=True) + "\n"
 
 
 def _default(value: object) -> str:
@@ -105,6 +105,49 @@ def _indicator(result: IndicatorResult) -> dict[str, Any]:
         "progress": None if result.progress is None else round(result.progress, 4),
         "window_total": result.window_total,
         "trend": result.trend,
+    }
+
+
+def conditions_data(tracker: Tracker) -> dict[str, Any]:
+    """What `conditions` lists, as data: every key always present, null when not set."""
+    info = tracker.header.tracker
+    return {
+        "schema": SCHEMA,
+        "title": info.title,
+        "subject": info.subject,
+        "settings": {
+            "min_reliability": tracker.scoring.min_reliability,
+            "stale_after_days": tracker.scoring.stale_after_days,
+            "window_days": tracker.scoring.window_days,
+        },
+        "conditions": [
+            {
+                "id": c.id,
+                "title": c.title,
+                "text": c.text,
+                "weight": c.weight,
+                "snapback": c.snapback,
+                "criteria": [{"id": k.id, "text": k.text, "weight": k.weight} for k in c.criteria],
+                "indicators": [
+                    {
+                        "id": i.id,
+                        "label": i.label,
+                        "unit": i.unit,
+                        "kind": i.kind,
+                        "better": i.better,
+                        "baseline": i.baseline,
+                        "target": i.target,
+                        "minimum": i.minimum,
+                        "criterion": i.criterion,
+                    }
+                    for i in c.indicators
+                ],
+                "offsets": [
+                    {"outflow": o.outflow, "inflow": o.inflow, "label": o.label} for o in c.offsets
+                ],
+            }
+            for c in tracker.conditions
+        ],
     }
 
 

@@ -3,20 +3,28 @@
 All user text enters as ``rich.text.Text`` built from ``visible()`` strings, so markup
 like ``[bold]`` and escape sequences in evidence are shown, never interpreted. Status is
 always spelled out: colour helps but is never the only signal.
+
+Ids are never broken or cut, whatever the width: a table's columns are each at least as
+wide as the longest id in them, text wraps at spaces, and where the columns cannot all
+fit, each row becomes a block of lines (see ``Grid``). An id longer than the terminal is
+wider than it is, never cut (the terminal wraps it for show; copied, it is whole).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
 
-from rich import box
-from rich.console import Console, Group, RenderableType
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.padding import Padding
-from rich.table import Table
+from rich.segment import Segment
 from rich.text import Text
 
+from condtrack.listing import Cut, Listing, per_subject
 from condtrack.models import Evidence, Retraction, Tracker
 from condtrack.render.figures import ARROWS, change_summary, sparkline
 from condtrack.scoring import (
@@ -41,9 +49,16 @@ STATUS_STYLES = {
 }
 
 
+class _Uncropped(Console):
+    """Rich crops every printed line to the terminal; an id longer than it must stay whole."""
+
+    def print(self, *objects: Any, crop: bool = False, **options: Any) -> None:
+        super().print(*objects, crop=crop, **options)
+
+
 def console(*, stderr: bool = False) -> Console:
     # Rich turns colour off by itself when the output is not a terminal or NO_COLOR is set.
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    return _Uncropped(stderr=stderr, highlight=False, soft_wrap=False)
 
 
 def user(text: str, style: str = "") -> Text:
@@ -51,22 +66,219 @@ def user(text: str, style: str = "") -> Text:
     return Text(visible(text), style=style)
 
 
+class Whole:
+    """Text wrapped at spaces only: a word wider than the terminal goes past its edge.
+
+    (Rich folds such a word, or with ``overflow="ignore"`` stops wrapping altogether.)
+    """
+
+    def __init__(self, text: Text, indent: int = 0) -> None:
+        self.text = text
+        self.indent = indent
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for line in at_spaces(self.text, options.max_width - self.indent):
+            if self.indent:
+                yield Segment(" " * self.indent)
+            yield from line.render(console)
+            yield Segment.line()
+
+
+def whole(text: Text) -> Whole:
+    return Whole(text)
+
+
+_WORD = re.compile(r"\S+\s*")
+
+
+def at_spaces(text: Text, width: int) -> list[Text]:
+    """``text`` broken into lines of at most ``width`` cells, only where it has spaces."""
+    lines: list[Text] = []
+    for line in text.split("\n", allow_blank=True):
+        plain = line.plain
+        if cell_len(plain) <= width:
+            lines.append(line)
+            continue
+        breaks, used = [], 0
+        for match in _WORD.finditer(plain):
+            word = match.group()
+            if used and used + cell_len(word.rstrip()) > width:
+                breaks.append(match.start())
+                used = 0
+            used += cell_len(word)
+        for piece in line.divide(breaks):
+            piece.rstrip()
+            lines.append(piece)
+    return lines
+
+
 def status_label(status: str) -> Text:
     return Text(status, style=STATUS_STYLES.get(status, ""))
 
 
+@dataclass(frozen=True)
+class Column:
+    header: str
+    wraps: bool = False  # free text: wraps at spaces in whatever width is left
+    justify: Literal["left", "right"] = "left"
+    head: bool = False  # in blocks (narrow terminals), on the row's first line ...
+    label: str = ""  # ... after this word
+
+
+_PUNCTUATION = ":;,.()[]→="
+
+
+class Grid:
+    """A table whose columns are never narrower than the longest id in them.
+
+    Columns that do not wrap are as wide as their widest cell; wrapping ones get what is
+    left, but never less than their longest id (``ids``: the words never to break). When
+    the terminal is too narrow for that, each row is a block: the ``head`` cells on one
+    line, the others below it, indented. Rows are rendered one by one, so thousands of
+    them cost little more than their text.
+    """
+
+    def __init__(
+        self, *columns: Column, ids: Iterable[str] = (), title: Text | None = None,
+        lines: bool = False,
+    ) -> None:  # fmt: skip
+        self.columns = columns
+        self.ids = set(ids)
+        self.title = title
+        self.lines = lines
+        self.rows: list[list[Text]] = []
+
+    def add_row(self, *cells: Text | str) -> None:
+        self.rows.append([cell if isinstance(cell, Text) else Text(cell) for cell in cells])
+
+    def widths(self, available: int) -> list[int] | None:
+        """Each column's width within ``available`` cells, or None when they cannot fit."""
+        natural = [cell_len(c.header) for c in self.columns]
+        floor = list(natural)
+        for row in self.rows:
+            for index, (column, cell) in enumerate(zip(self.columns, row, strict=True)):
+                plain = cell.plain
+                width = max(map(cell_len, plain.split("\n"))) if "\n" in plain else cell_len(plain)
+                natural[index] = max(natural[index], width)
+                if column.wraps and self.ids:
+                    for word in plain.split():
+                        if word.strip(_PUNCTUATION) in self.ids:
+                            floor[index] = max(floor[index], cell_len(word))
+        floor = [f if c.wraps else n for c, f, n in zip(self.columns, floor, natural, strict=True)]
+        room = available - 2 * len(self.columns)
+        if sum(natural) <= room:
+            return natural
+        if sum(floor) > room:
+            return None
+        widths, spare = list(floor), room - sum(floor)
+        wanting = [i for i, c in enumerate(self.columns) if c.wraps and natural[i] > floor[i]]
+        while spare and wanting:  # share what is left evenly, up to what each would use
+            share = max(1, spare // len(wanting))
+            for index in list(wanting):
+                give = min(share, natural[index] - widths[index], spare)
+                widths[index] += give
+                spare -= give
+                if widths[index] >= natural[index]:
+                    wanting.remove(index)
+                if not spare:
+                    break
+        return widths
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if self.title is not None:
+            yield Whole(self.title)
+        widths = self.widths(options.max_width)
+        if widths is None:
+            yield from self._blocks(console, options.max_width)
+            return
+        yield from self._line(console, [Text(c.header, style="bold") for c in self.columns],
+                              widths, with_rule=True)  # fmt: skip
+        for number, row in enumerate(self.rows):
+            if self.lines and number:
+                yield Segment.line()
+            yield from self._line(console, row, widths)
+
+    def _line(
+        self, console: Console, cells: list[Text], widths: list[int], *, with_rule: bool = False
+    ) -> Iterable[Segment]:
+        wrapped = [
+            _wrapped(console, cell, width) for cell, width in zip(cells, widths, strict=True)
+        ]
+        for number in range(max(len(lines) for lines in wrapped)):
+            yield Segment(" ")
+            for index, (lines, width) in enumerate(zip(wrapped, widths, strict=True)):
+                line = lines[number] if number < len(lines) else None
+                used = cell_len(line.plain) if line is not None else 0
+                before = width - used if self.columns[index].justify == "right" else 0
+                if index:
+                    yield Segment("  ")
+                if before:
+                    yield Segment(" " * before)
+                if line is not None:
+                    yield from _segments(console, line)
+                if width - used - before:
+                    yield Segment(" " * (width - used - before))
+            yield Segment(" ")
+            yield Segment.line()
+        if with_rule:
+            yield Segment(
+                " " + "─" * (sum(widths) + 2 * (len(widths) - 1)) + " ", console.get_style("dim")
+            )
+            yield Segment.line()
+
+    def _blocks(self, console: Console, width: int) -> Iterable[Segment]:
+        """Each row as lines: a wrapping first column on its own (a title and its id), then
+        the other ``head`` cells on one line, then each other cell, indented."""
+        options = console.options.update_width(width)
+        for number, row in enumerate(self.rows):
+            if number:
+                yield Segment.line()
+            cells = list(zip(self.columns, row, strict=True))
+            if cells[0][0].wraps:
+                yield from console.render(Whole(cells[0][1]), options)
+                cells = cells[1:]
+            heads = Text()
+            for column, cell in cells:
+                if column.head and cell.plain:
+                    if heads.plain:
+                        heads.append("  ")
+                    if column.label:
+                        heads.append(column.label + " ", style="dim")
+                    heads.append_text(Text(" ").join(cell.split("\n")))
+            indent = 4 if len(cells) < len(row) else 0
+            if heads.plain:
+                yield from console.render(Whole(heads, indent=indent), options)
+            for column, cell in cells:
+                if not column.head and cell.plain:
+                    yield from console.render(Whole(cell, indent=4), options)
+
+
+def _segments(console: Console, line: Text) -> Iterable[Segment]:
+    if line.spans or line.style:
+        return line.render(console)
+    return (Segment(line.plain),)  # most cells: no style to work out
+
+
+def _wrapped(console: Console, cell: Text, width: int) -> list[Text]:
+    plain = cell.plain
+    if "\n" not in plain and cell_len(plain) <= width:
+        return [cell]
+    return list(cell.wrap(console, width, overflow="fold"))
+
+
 def status_view(assessment: Assessment) -> RenderableType:
-    table = Table(
-        title=user(f"{assessment.title} — as of {assessment.as_of}"),
-        box=box.SIMPLE_HEAVY,
-        show_lines=True,
+    heading = Text.assemble(user(assessment.title, "bold"), f" — as of {assessment.as_of}")
+    table = Grid(
+        Column("Condition", wraps=True, head=True),
+        Column("Status", head=True),
+        Column("Score", justify="right", head=True, label="score"),
+        Column("Key figures", wraps=True),
+        Column("Last evidence", head=True, label="latest"),
+        ids=_tracker_ids(c.condition for c in assessment.conditions),
+        title=heading,
+        lines=True,
     )
-    table.add_column("Condition", overflow="fold", min_width=16)
-    table.add_column("Status", no_wrap=True)
-    table.add_column("Score", justify="right", no_wrap=True)
-    table.add_column("Key figures", overflow="fold", min_width=20)
-    table.add_column("Last evidence", no_wrap=True, min_width=10)
-    notes: list[Text] = []
+    notes: list[RenderableType] = []
     for result in assessment.conditions:
         name = Text.assemble(user(result.condition.title, "bold"), "\n", (result.id, "dim"))
         status = status_label(result.status)
@@ -90,9 +302,19 @@ def status_view(assessment: Assessment) -> RenderableType:
             if warning.code != "stale":  # shown beside the date already
                 style = "bold red" if warning.code == "snapback" else "yellow"
                 notes.append(
-                    Text.assemble((f"! {result.id}: ", style), user(warning.message, style))
+                    whole(Text.assemble((f"! {result.id}: ", style), user(warning.message, style)))
                 )
     return Group(table, *notes, verdict_line(assessment))
+
+
+def _tracker_ids(conditions: Iterable[Any]) -> set[str]:
+    """The ids of these conditions, their criteria and indicators: never to be broken."""
+    ids: set[str] = set()
+    for condition in conditions:
+        ids.add(condition.id)
+        ids.update(c.id for c in condition.criteria)
+        ids.update(i.id for i in condition.indicators)
+    return ids
 
 
 def verdict_line(assessment: Assessment) -> Text:
@@ -150,7 +372,10 @@ def _figure(result: IndicatorResult, assessment: Assessment) -> Text | None:
 
 
 def explain_view(
-    result: ConditionResult, assessment: Assessment, entries: Mapping[str, Evidence]
+    result: ConditionResult,
+    assessment: Assessment,
+    entries: Mapping[str, Evidence],
+    cut: Cut | None = None,
 ) -> RenderableType:
     condition = result.condition
     head = Text.assemble(
@@ -159,12 +384,19 @@ def explain_view(
         status_label(result.status),
         f", score {format_score(result.score)}/100 as of {assessment.as_of}",
     )
-    parts: list[RenderableType] = [head]
+    parts: list[RenderableType] = [whole(head)]
     if condition.text:
         parts.append(user(condition.text, "italic"))
-    criteria = Table(box=box.SIMPLE, title="Criteria", title_justify="left", expand=False)
-    for column in ("criterion", "weight", "status", "score", "decided by"):
-        criteria.add_column(column)
+    decided_by = {c.verdict.decided_by or "" for c in result.criteria} & set(entries)
+    criteria = Grid(
+        Column("criterion", head=True),
+        Column("weight", head=True, label="weight"),
+        Column("status", head=True),
+        Column("score", head=True, label="score"),
+        Column("decided by", wraps=True),
+        ids=_tracker_ids([condition]) | decided_by,
+        title=Text("Criteria", style="italic"),
+    )
     for criterion in result.criteria:
         verdict = criterion.verdict
         decided = user(verdict.reason)
@@ -183,6 +415,7 @@ def explain_view(
             decided,
         )
     parts.append(criteria)
+    parts.append(Text())
     terms = " + ".join(f"{c.weight:g} * {c.verdict.score:.4g}" for c in result.criteria)
     weights = sum(c.weight for c in result.criteria)
     parts.append(Text(f"score = 100 * ({terms}) / {weights:g} = {format_score(result.score)}"))
@@ -201,11 +434,11 @@ def explain_view(
                 style="red" if offset.warning else "",
             )
         )
-    parts.append(_timeline(result, entries))
+    parts.append(_timeline(result, entries, cut or Cut()))
     return Group(*parts)
 
 
-def _timeline(result: ConditionResult, entries: Mapping[str, Evidence]) -> RenderableType:
+def _timeline(result: ConditionResult, entries: Mapping[str, Evidence], cut: Cut) -> RenderableType:
     counted = {e.id for e in result.counted}
     excluded = {x.evidence: x.reason for x in result.excluded}
     order = {entry_id: n for n, entry_id in enumerate(entries)}
@@ -215,8 +448,15 @@ def _timeline(result: ConditionResult, entries: Mapping[str, Evidence]) -> Rende
     )
     if not rows:
         return Text("Evidence: none logged", style="dim")
-    items: list[RenderableType] = [Text("Evidence, oldest first", style="bold")]
-    for entry in rows:
+    listing = per_subject(rows, cut)
+    title = Text("Evidence, oldest first", style="bold")
+    if listing.left_out:
+        title.append(
+            f": {len(listing.shown)} of {len(rows)} entries, {cut.wording} of each criterion, "
+            f"each indicator and the context; {listing.left_out} left out",
+        )
+    items: list[RenderableType] = [title]
+    for entry in listing.shown:
         line = Text.assemble(
             (str(entry.date), "bold"),
             "  ",
@@ -227,7 +467,7 @@ def _timeline(result: ConditionResult, entries: Mapping[str, Evidence]) -> Rende
             (f"[{entry.reliability}] ", "dim"),
             user(one_line(entry.source), "dim"),
         )
-        items.append(line)
+        items.append(whole(line))
         items.append(Padding(user(one_line(entry.summary)), (0, 0, 0, 4)))
         if entry.id in excluded:
             note = user(f"not counted: {excluded[entry.id]}", "yellow")
@@ -245,10 +485,14 @@ def _what(entry: Evidence) -> Text:
 
 
 def conditions_view(tracker: Tracker) -> RenderableType:
-    table = Table(box=box.SIMPLE_HEAVY, title=user(tracker.header.tracker.title), show_lines=True)
-    table.add_column("Condition")
-    table.add_column("Criteria")
-    table.add_column("Indicators")
+    table = Grid(
+        Column("Condition", wraps=True, head=True),
+        Column("Criteria", wraps=True),
+        Column("Indicators", wraps=True),
+        ids=_tracker_ids(tracker.conditions),
+        title=user(tracker.header.tracker.title, "italic"),
+        lines=True,
+    )
     for condition in tracker.conditions:
         name = Text.assemble((condition.id, "bold"), "\n", user(condition.title))
         if condition.snapback:
@@ -271,15 +515,26 @@ def conditions_view(tracker: Tracker) -> RenderableType:
 
 
 def evidence_view(
-    entries: Sequence[Evidence], retractions: Mapping[str, Retraction]
+    entries: Sequence[Evidence] | Listing, retractions: Mapping[str, Retraction]
 ) -> RenderableType:
-    table = Table(box=box.SIMPLE, title=f"{len(entries)} evidence entries", title_justify="left")
-    table.add_column("date", no_wrap=True)
-    table.add_column("id", no_wrap=True)
-    table.add_column("condition: what", overflow="fold")
-    table.add_column("grade", no_wrap=True)
-    table.add_column("summary (source)", overflow="fold", ratio=1, min_width=20)
-    for entry in entries:
+    listing = entries if isinstance(entries, Listing) else Listing(list(entries), len(entries))
+    title = f"{len(listing.shown)} evidence entries"
+    if listing.left_out:
+        title = (
+            f"{len(listing.shown)} of {listing.total} evidence entries, {listing.cut.wording}; "
+            f"{listing.left_out} left out"
+        )
+    shown = listing.shown
+    table = Grid(
+        Column("date", head=True),
+        Column("id", head=True),
+        Column("condition: what", wraps=True),
+        Column("grade", head=True),
+        Column("summary (source)", wraps=True),
+        ids={w for e in shown for w in (e.condition, e.criterion, e.indicator) if w},
+        title=Text(title),
+    )
+    for entry in shown:
         retraction = retractions.get(entry.id)
         summary = Text.assemble(
             user(one_line(entry.summary)), " (", user(one_line(entry.source), "dim"), ")"
@@ -299,16 +554,16 @@ def evidence_view(
 
 
 def changes_view(changes: Changes) -> RenderableType:
-    table = Table(
-        box=box.SIMPLE_HEAVY,
-        title=f"Changes from {changes.since} to {changes.until}",
-        show_lines=True,
+    table = Grid(
+        Column("Condition", head=True),
+        Column("Status", head=True),
+        Column("Score", justify="right", head=True, label="score"),
+        Column("Evidence", justify="right", head=True, label="evidence"),
+        Column("Moves", wraps=True),
+        ids={w for c in changes.conditions for m in (*c.criteria, *c.indicators) for w in (m.id,)},
+        title=Text(f"Changes from {changes.since} to {changes.until}"),
+        lines=True,
     )
-    table.add_column("Condition", overflow="fold", min_width=12)
-    table.add_column("Status", no_wrap=True)
-    table.add_column("Score", justify="right", no_wrap=True)
-    table.add_column("Evidence", justify="right", no_wrap=True)
-    table.add_column("Moves", overflow="fold", ratio=1)
     for change in changes.conditions:
         before, after = change.before, change.after
         status = status_label(before.status)
@@ -352,7 +607,7 @@ def history_view(found: Chain) -> RenderableType:
             _what(version),
             ("  (current)" if current else "  (superseded)", "green" if current else "dim"),
         )
-        items.append(head)
+        items.append(whole(head))
         if previous is not None:
             fields = ", ".join(changed_fields(previous, version)) or "nothing"
             items.append(Padding(Text(f"changed: {fields}", style="cyan"), (0, 0, 0, 4)))

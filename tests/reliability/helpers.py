@@ -93,9 +93,17 @@ LOG_ARGS = ("log", "troops", "--allow-duplicate", "--summary", "x", "--source", 
             "--date", "2025-01-20")  # fmt: skip
 
 # What a terminal would act on instead of showing: C0 controls but newline, DEL, C1
-# controls, and the Unicode characters that reorder or hide text.
+# controls, the Unicode characters that reorder or hide text, and variation selectors that
+# follow no character (ZWNJ, ZWJ and the marks LRM, RLM, ALM are shown as they are).
+_CONTROLS = "\x00-\x09\x0b-\x1f\x7f-\x9f"
+_HIDDEN = (
+    "\u00ad\u115f\u1160\u3164\uffa0\u180e\u200b\u2028\u2029\u202a-\u202e\u2060-\u206f"
+    "\ufeff\ufff0-\ufffb\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+    "\U000e0000-\U000e00ff\U000e01f0-\U000e0fff"
+)
+_SELECTORS = "\u180b-\u180d\u180f\ufe00-\ufe0f\U000e0100-\U000e01ef"
 TERMINAL_UNSAFE = re.compile(
-    "[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2069\ufeff]"
+    f"[{_CONTROLS}{_HIDDEN}]|(?:^|(?<=[{_SELECTORS}{_CONTROLS}{_HIDDEN}\\s]))[{_SELECTORS}]"
 )
 # Escape sequences proper: ESC, and the 8-bit C1 controls (CSI, OSC, ST ...).
 ESCAPES = re.compile("[\x1b\x80-\x9f]")

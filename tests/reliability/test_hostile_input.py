@@ -208,7 +208,7 @@ def test_over_long_text_is_refused_naming_the_limit_everywhere(filled: Path) -> 
     assert len(err) < 1000
 
 
-HIDDEN = "\u202e\u2066\u2067\u2068\u2069\u202a\u202b\u202c\u202d\u200b\u200c\u200d\u200e\u200f\u2028\u2029\u2060\u2061\u2062\u2063\u2064\ufeff\u061c"  # noqa: E501
+HIDDEN = "\u202e\u2066\u2067\u2068\u2069\u202a\u202b\u202c\u202d\u200b\u2028\u2029\u2060\u2061\u2062\u2063\u2064\ufeff\u00ad\u3164"  # noqa: E501
 C0 = "".join(chr(c) for c in range(1, 32) if c != 10) + "\x7f"
 C1 = "".join(chr(c) for c in range(0x80, 0xA0))
 
