@@ -10,6 +10,7 @@ import contextlib
 import copy
 import datetime as dt
 import functools
+import itertools
 import os
 import re
 import sys
@@ -62,7 +63,7 @@ class _OneLineUsageErrors(TyperGroup):
 
         Without this the name is ignored, and a zsh user in a bash session gets bash's script.
         """
-        for token, following in zip(args, [*args[1:], None], strict=True):
+        for token, following in itertools.pairwise([*args, None]):  # no args: no pairs
             if token in self.commands:
                 return
             option = next((p for p in self.params if token in p.opts), None)
