@@ -6,6 +6,7 @@ Only typer is imported at start-up; each command imports the core modules it nee
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import copy
 import datetime as dt
@@ -240,6 +241,8 @@ def parse_day(text: str | None, option: str, *, future_ok: bool = True) -> dt.da
 def main() -> None:
     """Console entry point: the app, with a last guard against tracebacks."""
     try:
+        _fit_streams()
+        sys.argv[1:] = [_as_utf8(word) for word in sys.argv[1:]]
         app_for(sys.argv[1:], os.environ)()
     except Exception as error:  # a bug: say so in one line unless asked for the trace
         if os.environ.get("CONDTRACK_DEBUG"):
@@ -250,6 +253,50 @@ def main() -> None:
             file=sys.stderr,
         )
         sys.exit(70)
+
+
+_ESCAPE = "condtrack-escape"
+
+
+def _fit_streams() -> None:
+    """Never fail on a character the standard streams cannot encode (``LC_ALL=C``,
+    ``PYTHONIOENCODING=ascii``, a Windows code page; a lone surrogate anywhere).
+
+    What cannot be encoded is written as a ``\\uXXXX`` escape, which keeps JSON valid and
+    exact; the terminal views narrow to ASCII lookalikes instead (``render.terminal``).
+    Typed answers that cannot be decoded reach the checks as text they refuse.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and getattr(stream, "errors", None) != _ESCAPE:
+            codecs.register_error(_ESCAPE, _escaped)
+            reconfigure(errors=_ESCAPE)
+    if getattr(sys.stdin, "errors", None) == "strict" and hasattr(sys.stdin, "reconfigure"):
+        sys.stdin.reconfigure(errors="surrogateescape")
+
+
+def _escaped(error: UnicodeError) -> tuple[str, int]:
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    escapes = []
+    for char in error.object[error.start : error.end]:
+        code = ord(char)
+        if code > 0xFFFF:  # as JSON spells it: a UTF-16 surrogate pair
+            high, low = divmod(code - 0x10000, 0x400)
+            escapes.append(f"\\u{0xD800 + high:04x}\\u{0xDC00 + low:04x}")
+        else:
+            escapes.append(f"\\u{code:04x}")
+    return "".join(escapes), error.end
+
+
+def _as_utf8(word: str) -> str:
+    """An argument the locale could not decode (``LC_ALL=C``) read as UTF-8 if it is that."""
+    if not any("\udc80" <= char <= "\udcff" for char in word):
+        return word
+    try:
+        return os.fsencode(word).decode("utf-8")
+    except (UnicodeError, ValueError):
+        return word
 
 
 def app_for(argv: Sequence[str], env: Mapping[str, str]) -> typer.Typer:
