@@ -10,8 +10,12 @@ import contextlib
 import io
 import json
 import os
+import re
+import signal
 import subprocess
 import sys
+import time
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from unittest import mock
@@ -281,3 +285,135 @@ def test_narrowed_tables_keep_their_shape(tmp_path: Path) -> None:
         lines = done.stdout.decode(encoding).splitlines()
         widths[encoding] = [cell_len(line) for line in lines]
     assert widths["ascii"] == widths["utf-8"]
+
+
+# --- item 13: Ctrl-C at any moment, and a reader that goes away ------------------------------
+
+SHIPPED = REPO / "conditions.toml"
+# Ctrl-C before condtrack's first line runs raises KeyboardInterrupt in CPython's own
+# start-up: in site (the standard library modules that the environment's .pth lines import)
+# or, for -m, in runpy; or in the import of the entry module itself. CPython prints that
+# traceback, whatever program it was starting. None of its frames is in condtrack's modules
+# (but the entry module's own first lines) or in the packages condtrack imports.
+_FRAME = re.compile(r'^  File "(?P<file>[^"]*)", line \d+, in (?P<function>\S+)$', re.MULTILINE)
+_PTH_HOOKS = re.compile(r"_distutils_hack|__editable__")
+
+
+def before_condtrack_ran(stderr: str) -> bool:
+    """Tracebacks of a KeyboardInterrupt in CPython's start-up alone (see above)."""
+    frames = _FRAME.findall(stderr)
+    if not frames or "KeyboardInterrupt" not in stderr:
+        return False
+    package = REPO / "condtrack"
+    entry_modules = {str(package / "__init__.py"), str(package / "__main__.py")}
+    for file, function in frames:
+        if Path(file).is_relative_to(package):  # the entry modules' first lines only
+            if file not in entry_modules or function != "<module>":
+                return False
+        elif "site-packages" in file and not _PTH_HOOKS.search(file):
+            return False  # typer, click, Rich, pydantic ...: condtrack was importing them
+    return True
+
+
+@pytest.mark.parametrize("entry", sorted(ENTRY_POINTS))
+def test_ctrl_c_during_start_up_exits_130_silently(entry: str, tmp_path: Path) -> None:
+    """SIGINT at 0, 2, 4 ... 100 ms after the start: CPython is starting, condtrack is
+    importing (typer, pydantic, the commands) or checking, or it has finished.
+
+    Once condtrack's code runs: exit 130 and not a word. Before that, CPython's start-up
+    either dies of the signal (exit -2, or 1 with "Fatal Python error" when it lands in
+    site or the making of sys.stdout) or reports it and carries on, and condtrack then
+    runs as if nothing happened; either way, the traceback holds no frame of condtrack's
+    or of what condtrack imports."""
+    argv = [*ENTRY_POINTS[entry], "--file", str(SHIPPED), "check"]
+    finished = subprocess.run(argv, capture_output=True, text=True, env=child_env())
+    outcomes: Counter[str] = Counter()
+    for delay in range(0, 101, 2):
+        child = subprocess.Popen(
+            argv,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=child_env(),
+            cwd=tmp_path,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
+        time.sleep(delay / 1000)
+        child.send_signal(signal.SIGINT)
+        stdout, stderr = child.communicate()
+        code = child.returncode
+        what = f"SIGINT after {delay} ms: exit {code}\n{stdout}\n{stderr}"
+        if stderr and stderr != finished.stderr:  # only CPython's start-up may say anything
+            assert before_condtrack_ran(stderr), what
+            died = code == -signal.SIGINT or (code == 1 and "Fatal Python error" in stderr)
+            assert (
+                (stdout == "")
+                if died
+                else (code, stdout)
+                == (
+                    finished.returncode,
+                    finished.stdout,
+                )
+            ), what
+            outcomes["in CPython's start-up"] += 1
+        elif code == 130:  # interrupted: nothing half-printed
+            assert stdout == "", what
+            outcomes["exit 130"] += 1
+        elif code == -signal.SIGINT:  # before CPython could handle signals at all
+            assert stdout == "", what
+            outcomes["before CPython's handler"] += 1
+        else:  # too late: the check had finished
+            assert (code, stdout) == (finished.returncode, finished.stdout), what
+            outcomes["finished"] += 1
+    assert outcomes["exit 130"] > 0, outcomes  # the signals did land in condtrack's start-up
+
+
+def big_tracker(folder: Path, entries: int = 600) -> Path:
+    """TRACKER with enough evidence that every listing is far larger than a pipe's buffer."""
+    block = EVIDENCE.split("\n\n[[evidence]]")[1].split("\n\n")[0]  # ev-bbbbbbbbbb
+    blocks = [
+        "[[evidence]]" + block.replace("ev-bbbbbbbbbb", f"ev-{number:010d}")
+        for number in range(entries)
+    ]
+    path = folder / "conditions.toml"
+    path.write_text(TRACKER + "\n" + "\n\n".join(blocks) + "\n", encoding="utf-8")
+    return path
+
+
+PIPED = [
+    ["evidence"],
+    ["evidence", "--format", "csv"],
+    ["evidence", "--format", "json"],
+    ["status"],
+    ["status", "--format", "json"],
+    ["report", "--format", "html"],
+    ["check"],
+    ["check", "--format", "junit"],
+    ["validate"],
+    ["conditions"],
+    ["--help"],
+    ["--version"],
+]
+
+
+@pytest.mark.parametrize("reads", [0, 1], ids=["reader-gone", "head-1"])
+def test_a_reader_that_goes_away_is_no_crash(reads: int, tmp_path: Path) -> None:
+    """``condtrack evidence | head -1``, and a reader gone before the first byte: condtrack
+    ends quietly, as ``cat`` would (killed by SIGPIPE), or finishes if it was done."""
+    tracker = big_tracker(tmp_path)
+    for argv in PIPED:
+        command = [*ENTRY_POINTS["console script"], "--file", str(tracker), *argv]
+        normal = subprocess.run(command, capture_output=True, env=child_env())
+        read_end, write_end = os.pipe()
+        if not reads:
+            os.close(read_end)
+        child = subprocess.Popen(command, stdout=write_end, stderr=subprocess.PIPE, env=child_env())
+        os.close(write_end)
+        if reads:
+            with open(read_end, "rb") as reader:
+                first = reader.readline()
+            assert first == normal.stdout.splitlines(keepends=True)[0]
+        stderr = child.communicate()[1].decode()
+        what = f"condtrack {' '.join(argv)}: exit {child.returncode}\n{stderr}"
+        assert child.returncode in (-signal.SIGPIPE, normal.returncode), what
+        assert stderr in ("", normal.stderr.decode()), what  # no traceback, no "Broken pipe"

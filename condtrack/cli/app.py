@@ -244,7 +244,11 @@ def main() -> None:
         _fit_streams()
         sys.argv[1:] = [_as_utf8(word) for word in sys.argv[1:]]
         app_for(sys.argv[1:], os.environ)()
+    except KeyboardInterrupt:
+        sys.exit(130)
     except Exception as error:  # a bug: say so in one line unless asked for the trace
+        if _interrupted(error):
+            sys.exit(130)
         if os.environ.get("CONDTRACK_DEBUG"):
             raise
         message = one_line(f"{type(error).__name__}: {error}")
@@ -253,6 +257,19 @@ def main() -> None:
             file=sys.stderr,
         )
         sys.exit(70)
+
+
+def _interrupted(error: BaseException) -> bool:
+    """Whether Ctrl-C caused this error: code that wraps what it catches (a class being
+    built, a library's own error) can turn a KeyboardInterrupt into something else."""
+    seen: set[int] = set()
+    cause: BaseException | None = error
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 _ESCAPE = "condtrack-escape"
@@ -264,8 +281,13 @@ def _fit_streams() -> None:
 
     What cannot be encoded is written as a ``\\uXXXX`` escape, which keeps JSON valid and
     exact; the terminal views narrow to ASCII lookalikes instead (``render.terminal``).
-    Typed answers that cannot be decoded reach the checks as text they refuse.
+    Typed answers that cannot be decoded reach the checks as text they refuse. A stream
+    that was closed (``>&-``) reads and writes nothing, and its descriptor holds
+    ``/dev/null``, never a file condtrack opens later.
     """
+    for fd, name in enumerate(("stdin", "stdout", "stderr")):
+        if getattr(sys, name) is None:
+            _reopen_on_devnull(fd, name)
     for stream in (sys.stdout, sys.stderr):
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None and getattr(stream, "errors", None) != _ESCAPE:
@@ -273,6 +295,14 @@ def _fit_streams() -> None:
             reconfigure(errors=_ESCAPE)
     if getattr(sys.stdin, "errors", None) == "strict" and hasattr(sys.stdin, "reconfigure"):
         sys.stdin.reconfigure(errors="surrogateescape")
+
+
+def _reopen_on_devnull(fd: int, name: str) -> None:
+    opened = os.open(os.devnull, os.O_RDWR)
+    if opened != fd:
+        os.dup2(opened, fd)
+        os.close(opened)
+    setattr(sys, name, open(fd, "r" if fd == 0 else "w", encoding="utf-8", closefd=False))  # noqa: SIM115
 
 
 def _escaped(error: UnicodeError) -> tuple[str, int]:
