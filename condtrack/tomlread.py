@@ -13,14 +13,9 @@ from __future__ import annotations
 
 import sys
 import tomllib
+from functools import cache
 from types import ModuleType
 from typing import Any
-
-_fast: ModuleType | None
-try:
-    import rtoml as _fast
-except ImportError:  # pragma: no cover - depends on the platform's wheels
-    _fast = None
 
 TOMLDecodeError = tomllib.TOMLDecodeError
 
@@ -33,16 +28,28 @@ def loads(text: str) -> dict[str, Any]:
 def loads_vouched(text: str) -> dict[str, Any]:
     """The document, read fast: only for text ``tomllib`` has accepted before (it decides
     wherever the fast reader is missing or refuses)."""
-    if _fast is not None:
+    fast = _fast()
+    if fast is not None:
         try:
-            document: dict[str, Any] = _fast.loads(text)
+            document: dict[str, Any] = fast.loads(text)
             return document
         except Exception:  # tomllib's verdict stands; it reads the text itself
             pass
     return tomllib.loads(text)
 
 
+@cache
+def _fast() -> ModuleType | None:
+    """rtoml, imported on first use: a small file never needs it."""
+    try:
+        import rtoml
+    except ImportError:  # pragma: no cover - depends on the platform's wheels
+        return None
+    return rtoml
+
+
 def reader_name() -> str:
     """The readers that records depend on: tomllib's verdicts, the fast reader's values."""
-    fast = f"rtoml {getattr(_fast, '__version__', '?')}" if _fast is not None else "none"
-    return f"tomllib (Python {sys.version.split()[0]}), fast reader {fast}"
+    fast = _fast()
+    name = f"rtoml {getattr(fast, '__version__', '?')}" if fast is not None else "none"
+    return f"tomllib (Python {sys.version.split()[0]}), fast reader {name}"

@@ -239,7 +239,8 @@ def parse_day(text: str | None, option: str, *, future_ok: bool = True) -> dt.da
 
 
 def main() -> None:
-    """Console entry point: the app, with a last guard against tracebacks."""
+    """The app, with a last guard against tracebacks (``condtrack.main``, the console
+    script's entry point, calls it once Ctrl-C is handled)."""
     try:
         _fit_streams()
         sys.argv[1:] = [_as_utf8(word) for word in sys.argv[1:]]
