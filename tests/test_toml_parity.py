@@ -260,3 +260,30 @@ def test_the_readers_agree_on_what_tomllib_accepts(text: str) -> None:
         return
     assert tomlread.loads(text) == document
     assert tomlread.loads_vouched(text) == document
+
+
+def test_merge_reads_fast_only_the_versions_a_record_vouches_for(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    """git's merge driver: OURS was read before (so recorded) and is read fast; THEIRS,
+    never seen, is judged by tomllib, and its TOML 1.1 is refused."""
+    entries = "".join(ENTRY.replace("ev-aaaaaaaaaa", f"ev-{n:010d}") for n in range(400))
+    base, ours, theirs = (tmp_path / name for name in ("base.toml", "ours.toml", "theirs.toml"))
+    base.write_text(TRACKER + entries, encoding="utf-8")
+    ours.write_text(TRACKER + entries + ENTRY.replace("ev-aaaaaaaaaa", "ev-ours"), "utf-8")
+    assert condtrack(ours, "status", env=env).returncode == 0  # leaves a record of OURS
+    extension = ENTRY.replace("ev-aaaaaaaaaa", "ev-theirs").replace("09:00:00Z", "09:00Z")
+    for last, verdict in [(extension, 2), (extension.replace("09:00Z", "09:00:00Z"), 0)]:
+        theirs.write_text(TRACKER + entries + last, encoding="utf-8")
+        before = ours.read_bytes()
+        with mock.patch.object(
+            tomlread, "loads_vouched", side_effect=tomlread.loads_vouched
+        ) as fast:
+            done = run(None, "merge", str(base), str(ours), str(theirs))
+        assert done.exit_code == verdict, done.output
+        assert [call.args[0] for call in fast.call_args_list] == [before.decode("utf-8")]
+        if verdict:
+            assert "malformed TOML" in done.stderr and ours.read_bytes() == before
+        else:
+            merged = tomllib.loads(ours.read_text("utf-8"))["evidence"]
+            assert {"ev-ours", "ev-theirs"} <= {e["id"] for e in merged}
