@@ -1,3 +1,49 @@
 """condtrack: track a government's compliance with the conditions set for sanctions relief."""
 
+from __future__ import annotations
+
+from types import FrameType  # loaded with the interpreter; typing is not, and costs 2 ms
+
 __version__ = "0.1.0"
+
+
+def main() -> None:
+    """The console script and ``python -m condtrack``: Ctrl-C exits 130, silently.
+
+    It lives here, in the one module both import first, so that Ctrl-C is handled from the
+    moment condtrack's own code runs; everything else (typer, Rich, the commands) is
+    imported under the guard.
+    """
+    try:
+        import signal
+
+        signal.signal(signal.SIGINT, _interrupted)
+        if hasattr(signal, "SIGPIPE"):  # a reader that went away (`| head`) ends us quietly
+            signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        from condtrack.cli import main as run
+
+        run()
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+    finally:
+        _ignore_interrupts()  # the process is ending: a late Ctrl-C changes nothing
+
+
+def _interrupted(signum: int, frame: FrameType | None) -> None:
+    """Python's own reaction to Ctrl-C, except during an import: a KeyboardInterrupt raised
+    there can land in a callback of the import machinery, which prints it and carries on,
+    or in a class being built, which wraps it in another error. Nothing half-imported
+    needs undoing, so the process ends at once."""
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib"):
+            import os
+
+            os._exit(130)
+        frame = frame.f_back
+    raise KeyboardInterrupt
+
+
+def _ignore_interrupts() -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -1,3 +1,3 @@
-from condtrack.cli import main
+from condtrack import main
 
 main()

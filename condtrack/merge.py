@@ -28,7 +28,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from condtrack import tomlread
+from condtrack import remembered, tomlread
 from condtrack.errors import CondtrackError
 from condtrack.merge_entries import merge_entries
 from condtrack.merge_keyed import Item, Slot, clash_message, items, merge_keyed, side_text
@@ -49,6 +49,7 @@ from condtrack.merge_layout import (
     table_text,
     tidy,
 )
+from condtrack.slices import SMALL_BYTES
 from condtrack.store import parse
 from condtrack.validation import check_document
 
@@ -111,9 +112,18 @@ def _trivial(versions: Sequence[Version], data: Sequence[bytes]) -> Version | No
 
 
 def _read(data: bytes, where: str) -> Version:
-    doc, text = parse(data, Path(where))
+    doc, text = _vouched(data) or parse(data, Path(where))
     _check_shape(doc, where)
     return Version(text, doc, layout(text, doc))
+
+
+def _vouched(data: bytes) -> tuple[dict[str, Any], str] | None:
+    """A large version whose bytes a record vouches for (``condtrack.remembered``), read by
+    the fast reader: tomllib has accepted them before. ``None``: ``parse`` decides."""
+    if len(data) <= SMALL_BYTES or remembered.recall(data) is None:
+        return None
+    text = data.decode("utf-8")
+    return tomlread.loads_vouched(text.removeprefix("\ufeff")), text
 
 
 def _check_shape(doc: Mapping[str, Any], where: str) -> None:

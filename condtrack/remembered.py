@@ -1,11 +1,14 @@
 """What condtrack remembers about tracker contents it has already checked in full.
 
-Appending to a 100,000-entry file should not cost a full read each time. After a write,
-condtrack records that the exact bytes it wrote form a valid tracker that can be read slice
-by slice, with the entry ids it holds and the keys of the reports they record (so that a
-`log` can refuse a duplicate). The record is keyed by a SHA-256 of those bytes and of
-condtrack's own checking code, so any change to the file (an edit, a ``git pull``) or
-to the rules (an upgrade) finds no record and costs one full check, as before.
+Appending to a 100,000-entry file should not cost a full read each time, nor should reading
+it cost ``tomllib``'s slow verdict each time. After a write, and after a full check of a
+large file, condtrack records that the exact bytes form a valid tracker that can be read
+slice by slice, with the entry ids it holds and the keys of the reports they record (so that
+a `log` can refuse a duplicate). Valid means ``tomllib`` accepted them (TOML 1.0) and every
+check passed; only then may the fast reader read them (``condtrack.tomlread``). The record
+is keyed by a SHA-256 of those bytes and of condtrack's own checking code and readers, so
+any change to the file (an edit, a ``git pull``) or to the rules (an upgrade) finds no record
+and costs one full check, as before.
 
 Records live in the user's cache folder ($CONDTRACK_CACHE_DIR, else $XDG_CACHE_HOME/condtrack,
 else ~/.cache/condtrack; an empty $CONDTRACK_CACHE_DIR turns them off). They are a speed-up

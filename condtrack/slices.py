@@ -10,6 +10,11 @@ This is only a faster way to a valid file's tracker. Anything unusual (a slice t
 parse, a slice holding anything but entries, an entry that does not validate, a cross-check
 problem) returns ``None``, and the caller takes the plain path, which reads the file whole
 and reports every problem with its line.
+
+Which reader: ``tomllib`` decides whether text is valid TOML (see ``condtrack.tomlread``);
+the fast reader reads only slices of bytes that ``tomllib`` has accepted before, which a
+record says (``condtrack.remembered``) or the caller knows. A file read without such a
+record and found valid gets one, so the next command reads it fast.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from condtrack.validation import cross_check
 
 ENTRY_TABLES = frozenset({"evidence", "retractions"})
 SLICE_BYTES = 1 << 20  # large enough that the parser's per-call cost vanishes
+SMALL_BYTES = 64 << 10  # tomllib reads this in under 10 ms: no record is worth its cost
 _ENTRY_HEADER = re.compile(rb"^\[\[(?:evidence|retractions)\]\][ \t]*\r?$", re.MULTILINE)
 
 
@@ -50,9 +56,12 @@ def entry_slices(data: bytes, start: int) -> Iterator[bytes]:
         start = end
 
 
-def read_header(head: bytes) -> Header | None:
-    """The head's settings and conditions, if it holds nothing else and validates."""
-    document = _document(head.removeprefix(b"\xef\xbb\xbf"))
+def read_header(head: bytes, *, vouched: bool = False) -> Header | None:
+    """The head's settings and conditions, if it holds nothing else and validates.
+
+    ``vouched``: ``tomllib`` is known to accept these bytes, so the fast reader may read them.
+    """
+    document = _document(head.removeprefix(b"\xef\xbb\xbf"), vouched)
     if document is None or not set(document) <= {"tracker", "scoring", "conditions"}:
         return None  # entries in the head, or unknown tables: the plain path explains
     try:
@@ -61,9 +70,11 @@ def read_header(head: bytes) -> Header | None:
         return None
 
 
-def read_entries(chunk: bytes) -> tuple[list[Evidence], list[Retraction]] | None:
+def read_entries(
+    chunk: bytes, *, vouched: bool = False
+) -> tuple[list[Evidence], list[Retraction]] | None:
     """The entries of one slice, validated; ``None`` if it holds anything else or fails."""
-    document = _document(chunk)
+    document = _document(chunk, vouched)
     if document is None or not set(document) <= ENTRY_TABLES:
         return None
     raw_evidence = document.get("evidence", [])
@@ -77,18 +88,33 @@ def read_entries(chunk: bytes) -> tuple[list[Evidence], list[Retraction]] | None
         return None
 
 
-def read_tracker(data: bytes) -> Tracker | None:
-    """The checked tracker, read slice by slice; ``None`` means: take the plain path."""
+def read_tracker(data: bytes, *, vouched: int | None = None) -> Tracker | None:
+    """The checked tracker, read slice by slice; ``None`` means: take the plain path.
+
+    ``vouched``: how many leading bytes ``tomllib`` is known to accept, as whole slices of a
+    valid tracker; ``None`` asks the records, and records a large file found valid.
+    """
     start = head_length(data)
     if start is None:
         return None
-    header = read_header(data[:start])
+    record = vouched is None and len(data) > SMALL_BYTES
+    if vouched is None:
+        vouched = 0
+        if record:
+            from condtrack import remembered
+
+            known = remembered.recall(data)
+            if known is not None and known.head_length == start:
+                vouched, record = len(data), False
+    header = read_header(data[:start], vouched=start <= vouched)
     if header is None:
         return None
     evidence: list[Evidence] = []
     retractions: list[Retraction] = []
+    end = start
     for chunk in entry_slices(data, start):
-        entries = read_entries(chunk)
+        end += len(chunk)
+        entries = read_entries(chunk, vouched=end <= vouched)
         if entries is None:
             return None
         evidence += entries[0]
@@ -96,11 +122,17 @@ def read_tracker(data: bytes) -> Tracker | None:
     numbered_evidence = list(enumerate(evidence, start=1))
     if cross_check(header, numbered_evidence, list(enumerate(retractions, start=1))):
         return None
+    if record:
+        from condtrack import remembered
+        from condtrack.entries import reports_of
+
+        remembered.remember(data, start, {e.id for e in evidence}, reports_of(evidence))
     return Tracker(header=header, evidence=evidence, retractions=retractions)
 
 
-def _document(chunk: bytes) -> dict[str, Any] | None:
+def _document(chunk: bytes, vouched: bool) -> dict[str, Any] | None:
+    read = tomlread.loads_vouched if vouched else tomlread.loads
     try:
-        return tomlread.loads_fast(chunk.decode("utf-8"))
+        return read(chunk.decode("utf-8"))
     except Exception:  # whatever the reason, the plain path reads it again and says why
         return None

@@ -6,10 +6,12 @@ Only typer is imported at start-up; each command imports the core modules it nee
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import copy
 import datetime as dt
 import functools
+import itertools
 import os
 import re
 import sys
@@ -62,7 +64,7 @@ class _OneLineUsageErrors(TyperGroup):
 
         Without this the name is ignored, and a zsh user in a bash session gets bash's script.
         """
-        for token, following in zip(args, [*args[1:], None], strict=True):
+        for token, following in itertools.pairwise([*args, None]):  # no args: no pairs
             if token in self.commands:
                 return
             option = next((p for p in self.params if token in p.opts), None)
@@ -255,10 +257,17 @@ def parse_day(text: str | None, option: str, *, future_ok: bool = True) -> dt.da
 
 
 def main() -> None:
-    """Console entry point: the app, with a last guard against tracebacks."""
+    """The app, with a last guard against tracebacks (``condtrack.main``, the console
+    script's entry point, calls it once Ctrl-C is handled)."""
     try:
+        _fit_streams()
+        sys.argv[1:] = [_as_utf8(word) for word in sys.argv[1:]]
         app_for(sys.argv[1:], os.environ)()
+    except KeyboardInterrupt:
+        sys.exit(130)
     except Exception as error:  # a bug: say so in one line unless asked for the trace
+        if _interrupted(error):
+            sys.exit(130)
         if os.environ.get("CONDTRACK_DEBUG"):
             raise
         message = one_line(f"{type(error).__name__}: {error}")
@@ -267,6 +276,76 @@ def main() -> None:
             file=sys.stderr,
         )
         sys.exit(70)
+
+
+def _interrupted(error: BaseException) -> bool:
+    """Whether Ctrl-C caused this error: code that wraps what it catches (a class being
+    built, a library's own error) can turn a KeyboardInterrupt into something else."""
+    seen: set[int] = set()
+    cause: BaseException | None = error
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
+_ESCAPE = "condtrack-escape"
+
+
+def _fit_streams() -> None:
+    """Never fail on a character the standard streams cannot encode (``LC_ALL=C``,
+    ``PYTHONIOENCODING=ascii``, a Windows code page; a lone surrogate anywhere).
+
+    What cannot be encoded is written as a ``\\uXXXX`` escape, which keeps JSON valid and
+    exact; the terminal views narrow to ASCII lookalikes instead (``render.terminal``).
+    Typed answers that cannot be decoded reach the checks as text they refuse. A stream
+    that was closed (``>&-``) reads and writes nothing, and its descriptor holds
+    ``/dev/null``, never a file condtrack opens later.
+    """
+    for fd, name in enumerate(("stdin", "stdout", "stderr")):
+        if getattr(sys, name) is None:
+            _reopen_on_devnull(fd, name)
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and getattr(stream, "errors", None) != _ESCAPE:
+            codecs.register_error(_ESCAPE, _escaped)
+            reconfigure(errors=_ESCAPE)
+    if getattr(sys.stdin, "errors", None) == "strict" and hasattr(sys.stdin, "reconfigure"):
+        sys.stdin.reconfigure(errors="surrogateescape")
+
+
+def _reopen_on_devnull(fd: int, name: str) -> None:
+    opened = os.open(os.devnull, os.O_RDWR)
+    if opened != fd:
+        os.dup2(opened, fd)
+        os.close(opened)
+    setattr(sys, name, open(fd, "r" if fd == 0 else "w", encoding="utf-8", closefd=False))  # noqa: SIM115
+
+
+def _escaped(error: UnicodeError) -> tuple[str, int]:
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    escapes = []
+    for char in error.object[error.start : error.end]:
+        code = ord(char)
+        if code > 0xFFFF:  # as JSON spells it: a UTF-16 surrogate pair
+            high, low = divmod(code - 0x10000, 0x400)
+            escapes.append(f"\\u{0xD800 + high:04x}\\u{0xDC00 + low:04x}")
+        else:
+            escapes.append(f"\\u{code:04x}")
+    return "".join(escapes), error.end
+
+
+def _as_utf8(word: str) -> str:
+    """An argument the locale could not decode (``LC_ALL=C``) read as UTF-8 if it is that."""
+    if not any("\udc80" <= char <= "\udcff" for char in word):
+        return word
+    try:
+        return os.fsencode(word).decode("utf-8")
+    except (UnicodeError, ValueError):
+        return word
 
 
 def app_for(argv: Sequence[str], env: Mapping[str, str]) -> typer.Typer:

@@ -12,11 +12,14 @@ wider than it is, never cut (the terminal wraps it for show; copied, it is whole
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import re
+import sys
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TextIO, cast
 
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
@@ -58,7 +61,65 @@ class _Uncropped(Console):
 
 def console(*, stderr: bool = False) -> Console:
     # Rich turns colour off by itself when the output is not a terminal or NO_COLOR is set.
-    return _Uncropped(stderr=stderr, highlight=False, soft_wrap=False)
+    stream = sys.stderr if stderr else sys.stdout
+    narrow = stream is not None and not _encodes_everything(getattr(stream, "encoding", None))
+    return _Uncropped(
+        file=cast("TextIO", _Narrowed(stream)) if narrow else None,
+        stderr=stderr,
+        highlight=False,
+        soft_wrap=False,
+    )
+
+
+def _encodes_everything(encoding: str | None) -> bool:
+    try:
+        return encoding is None or codecs.lookup(encoding).name.startswith("utf")
+    except LookupError:
+        return False
+
+
+class _Narrowed:
+    """A console whose encoding lacks characters (``LC_ALL=C``, a Windows code page): each
+    one it cannot show becomes ASCII of the same width (``—`` a ``-``, ``Ж`` a ``?``), so
+    tables stay aligned. Rich sees the encoding and draws its boxes in ASCII itself."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self.encoding = stream.encoding
+
+    def write(self, text: str) -> int:
+        try:
+            text.encode(self.encoding)
+        except UnicodeEncodeError:
+            text = "".join(_narrowed(c, self.encoding) for c in text)
+        return self._stream.write(text)
+
+    def __getattr__(self, name: str) -> Any:  # flush, isatty, fileno ...
+        return getattr(self._stream, name)
+
+
+def _narrowed(char: str, encoding: str) -> str:
+    try:
+        char.encode(encoding)
+        return char
+    except UnicodeEncodeError:
+        pass
+    if char in _ASCII_LOOKALIKES:
+        return _ASCII_LOOKALIKES[char]
+    if "\u2500" <= char <= "\u257f":  # box drawing
+        name = unicodedata.name(char, "")
+        return "-" if "HORIZONTAL" in name else "|" if "VERTICAL" in name else "+"
+    return "?" * cell_len(char)
+
+
+_ASCII_LOOKALIKES = {
+    **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-"),
+    **dict.fromkeys("\u2018\u2019\u201a\u2032", "'"),
+    **dict.fromkeys("\u201c\u201d\u201e\u2033", '"'),
+    **{"\u2026": ".", "\u2022": "*", "\u00b7": ".", "\u00d7": "x", "\u00a0": " "},
+    **{ARROWS["up"]: "^", ARROWS["down"]: "v", ARROWS["flat"]: ">", "\u2190": "<"},
+    **{chr(0x2580 + level): str(level) for level in range(1, 9)},  # a sparkline's heights
+}
 
 
 def user(text: str, style: str = "") -> Text:
