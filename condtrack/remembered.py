@@ -32,8 +32,6 @@ ENV_CACHE = "CONDTRACK_CACHE_DIR"
 KEEP = 16  # records kept; older ones are removed when a new one is written
 MAX_RECORD_BYTES = 64 << 20  # far above the ids of any tracker condtrack will write
 _MAGIC = b"condtrack-checked-v2"
-# The modules whose verdict a record stands for: change any of them and records expire.
-_RULES = ("models.py", "validation.py", "slices.py", "tomlread.py", "store.py", "entries.py")
 
 
 @dataclass(frozen=True)
@@ -46,8 +44,12 @@ class Known:
     content_hash: Any  # SHA-256 of the content, unfinished: a longer content extends it
 
 
-def content_key(content_hash: Any) -> str:
-    digest = hashlib.sha256(_rules_fingerprint())
+def content_key(content_hash: Any) -> str | None:
+    """The record's name for content with this hash; None when records cannot be trusted."""
+    rules = _rules_fingerprint()
+    if rules is None:
+        return None
+    digest = hashlib.sha256(rules)
     digest.update(content_hash.digest())
     return digest.hexdigest()
 
@@ -59,6 +61,8 @@ def recall(data: bytes, env: Mapping[str, str] = os.environ) -> Known | None:
         return None
     content_hash = hashlib.sha256(data)
     key = content_key(content_hash)
+    if key is None:
+        return None
     raw = _read_record(folder / f"{key}.ids")
     return None if raw is None else _decode(key, raw, len(data), content_hash)
 
@@ -113,6 +117,8 @@ def _record(
     if folder is None:
         return
     key = content_key(content_hash)
+    if key is None:
+        return
     # The ids one a line, then "key id" for each report.
     listed = list(ids)
     lines = listed + [f"{key} {entry_id}" for key, entry_id in reports.items()]
@@ -190,14 +196,24 @@ def _prune(folder: Path) -> None:
 
 
 @cache
-def _rules_fingerprint() -> bytes:
-    from condtrack import __version__, tomlread
+def _rules_fingerprint() -> bytes | None:
+    """What a record's verdict depends on: the readers, and the whole of condtrack's source.
 
-    digest = hashlib.sha256(f"{__version__} {tomlread.reader_name()}".encode())
-    here = Path(__file__).parent
-    for name in _RULES:
-        try:
-            digest.update((here / name).read_bytes())
-        except OSError:  # e.g. a zip import: trust the version string alone
-            digest.update(name.encode())
-    return digest.digest()
+    Every module counts, so no rename, move or new module can leave a rule out; any change
+    to condtrack expires every record (one full check each, then fast again). None, and no
+    records, where the source cannot be read (a zip import): a version string alone would
+    vouch for code it does not describe.
+    """
+    import condtrack
+    from condtrack import tomlread
+
+    digest = hashlib.sha256(f"{condtrack.__version__} {tomlread.reader_name()}".encode())
+    package = Path(condtrack.__file__).parent
+    try:
+        sources = sorted(package.rglob("*.py"))
+        for source in sources:
+            digest.update(source.relative_to(package).as_posix().encode() + b"\0")
+            digest.update(source.read_bytes())
+    except OSError:
+        return None
+    return digest.digest() if sources else None

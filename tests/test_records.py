@@ -8,8 +8,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import re
+import shutil
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
@@ -621,3 +624,49 @@ def test_an_append_on_a_record_is_checked_as_the_plain_path_checks_it(
     else:
         assert isinstance(with_record[0], str) and "refusing to append" in with_record[0]
         assert with_record[1] == start
+
+
+def _fingerprint_of(package_root: Path) -> str:
+    """The rules fingerprint that the copy of condtrack under ``package_root`` computes."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from condtrack.remembered import _rules_fingerprint as f; "
+            "d = f(); print(d.hex() if d else None)",
+        ],
+        env={**os.environ, "PYTHONPATH": str(package_root)},
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=package_root,
+    )
+    return done.stdout.strip()
+
+
+def test_records_expire_with_any_change_to_condtrack_even_a_renamed_module(
+    tmp_path: Path,
+) -> None:
+    """The rules a record stands for are all of condtrack's source, not a list of names
+    that a rename or a new module could slip past."""
+    import condtrack
+
+    copy = tmp_path / "site" / "condtrack"
+    shutil.copytree(
+        Path(condtrack.__file__).parent, copy, ignore=shutil.ignore_patterns("__pycache__")
+    )
+    root = copy.parent
+    first = _fingerprint_of(root)
+    assert first != "None" and first == _fingerprint_of(root)
+    seen = {first}
+    (copy / "chains.py").rename(copy / "withdrawals.py")  # a module moved or renamed ...
+    seen.add(_fingerprint_of(root))
+    with (copy / "withdrawals.py").open("a", encoding="utf-8") as renamed:
+        renamed.write("\n# a rule changed\n")  # ... still counts under its new name
+    seen.add(_fingerprint_of(root))
+    (copy / "helpers_new.py").write_text("RULE = 1\n", encoding="utf-8")  # a new module
+    seen.add(_fingerprint_of(root))
+    with (copy / "render" / "markdown.py").open("a", encoding="utf-8") as nested:
+        nested.write("\n# changed\n")  # and one in a subpackage
+    seen.add(_fingerprint_of(root))
+    assert len(seen) == 5
