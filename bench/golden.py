@@ -30,7 +30,7 @@ AS_OF = "2026-11-01"
 
 HOSTILE_TEXTS = [
     "[bold red]markup[/] \x1b[31mred\x1b[0m \x07bell",
-    "=HYPERLINK(\"http://evil.example\") +1 -2 @SUM(A1)",
+    '=HYPERLINK("http://evil.example") +1 -2 @SUM(A1)',
     "pipes | in | text `code` **bold** <script>alert(1)</script> &amp;",
     "bidi \u202eevil\u202c \u2066iso\u2069 zwnj\u200cfa zwj\U0001f468\u200d\U0001f469",
     "line\nbreak\r\ncarriage\ttab \\ backslash \"quote\" 'apostrophe'",
@@ -117,7 +117,7 @@ def run_all(out: Path, corpus: dict[str, Path]) -> int:
         folder.mkdir(parents=True, exist_ok=True)
         for number, args in enumerate(commands(tracker)):
             done = subprocess.run(
-                [str(condtrack), "--file", str(tracker), *args],
+                [str(condtrack), "--file", tracker.name, *args],  # the same text wherever OUT is
                 capture_output=True,
                 env=env,
                 stdin=subprocess.DEVNULL,
@@ -130,7 +130,7 @@ def run_all(out: Path, corpus: dict[str, Path]) -> int:
                     f"$ condtrack {' '.join(args)}\nexit {done.returncode}\n--- stdout\n".encode(),
                     done.stdout,
                     b"\n--- stderr\n",
-                    done.stderr.replace(str(tracker).encode(), b"TRACKER"),
+                    done.stderr,
                 ]
             )
             (folder / f"{number:03d}-{slug}.txt").write_bytes(record)
