@@ -1,7 +1,7 @@
 """The outputs of every read command in every format on a fixed corpus: a refactor's safety net.
 
     python bench/golden.py OUT          # write OUT/<corpus>/<nn>-<command>.txt
-    diff -r BEFORE AFTER                 # after the change: nothing, or only what it meant to change
+    diff -r BEFORE AFTER                 # after: nothing, or only what the change meant to
 
 The corpus: the shipped tracker, a tracker of hostile text (markup, terminal controls,
 bidi overrides, formula starts, pipes, HTML) and a generated 2,000-entry tracker. Each file
