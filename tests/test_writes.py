@@ -460,9 +460,9 @@ values = st.one_of(
     st.integers(min_value=-(10**15), max_value=10**15),
     st.floats(min_value=-1e15, max_value=1e15, allow_nan=False, allow_infinity=False),
 )
-url_paths = st.text(
+url_paths = st.text(  # log refuses what RFC 3986 allows nowhere in a URL (tests/test_input.py)
     st.characters(exclude_categories=["Cs", "Cc", "Zs", "Zl", "Zp"]).filter(
-        lambda c: not c.isspace()
+        lambda c: not c.isspace() and c not in '\\|<>"`{}^'
     ),
     max_size=20,
 )
