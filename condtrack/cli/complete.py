@@ -62,10 +62,14 @@ def required_conditions(ctx: typer.Context, incomplete: str) -> list[Suggestion]
 
 def _offer(ctx: typer.Context, lister: Lister) -> list[Suggestion]:
     try:
-        from condtrack.store import locate, parse, read_bytes
+        from condtrack.storage import tomlread
+        from condtrack.storage.store import locate, read_bytes
 
         path = locate(ctx.find_root().params.get("file"))
-        document, _ = parse(read_bytes(path), path)
+        # Only suggestions, never a verdict on the file: the fast reader may read it as it
+        # is (every id offered is checked again when the command runs).
+        text = read_bytes(path).decode("utf-8").removeprefix("\ufeff")
+        document = tomlread.loads_vouched(text)
         offered: dict[str, str] = {}
         for value, text in lister(document, _given(ctx)):
             if isinstance(value, str) and _PLAIN_ID.fullmatch(value):
@@ -136,11 +140,11 @@ def _indicators(document: Table, given: dict[str, str]) -> Iterator[tuple[Any, A
 def _evidence(
     document: Table, *, superseded_too: bool, retracted_too: bool
 ) -> Iterator[tuple[Any, Any]]:
-    from condtrack.chains import chain_roots
+    from condtrack.domain.chains import chain_roots
 
     entries = _tables(document.get("evidence"))
     superseded = {e.get("supersedes") for e in entries}
-    # A retraction of any version withdraws every version (condtrack.chains).
+    # A retraction of any version withdraws every version (condtrack.domain.chains).
     roots = chain_roots(
         (e["id"], e.get("supersedes") if isinstance(e.get("supersedes"), str) else None)
         for e in entries
