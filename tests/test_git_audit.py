@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import Result
 
-from condtrack import gitrepo
+from condtrack.git import repo as gitrepo
 from tests.conftest import SMALL_TRACKER
 from tests.reliability.helpers import TERMINAL_UNSAFE, run
 
@@ -449,3 +449,13 @@ def test_exactly_the_entries_edited_or_deleted_are_reported_each_once(empty: Rep
         assert reported == expected
 
     check()
+
+
+def test_a_revision_without_against_git_is_refused_not_ignored(tracker_file: Path) -> None:
+    before = tracker_file.read_bytes()
+    result = run(tracker_file, "validate", "--revision", "HEAD~1")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        "error: --revision: it names what --against-git compares with; add --against-git"
+    )
+    assert tracker_file.read_bytes() == before

@@ -15,8 +15,8 @@ from condtrack.cli.app import TableOrJson, app, emit, fail, guarded, options, pa
 from condtrack.errors import CondtrackError
 
 if TYPE_CHECKING:
-    from condtrack.gate import Outcome
-    from condtrack.store import Loaded
+    from condtrack.domain.gate import Outcome
+    from condtrack.storage.store import Loaded
 
 
 class EvidenceFormat(StrEnum):
@@ -130,8 +130,8 @@ def evidence(
     Filters combine: an entry is listed when it passes every one. --limit and --last then
     keep the oldest or newest N of those, in every format.
     """
-    from condtrack.chains import withdrawn
-    from condtrack.listing import Cut, Filters, select
+    from condtrack.domain.chains import withdrawn
+    from condtrack.domain.listing import Cut, Filters, select
 
     cut = Cut(limit=limit, last=last)
     filters = Filters(
@@ -165,7 +165,7 @@ def status(
     output: Annotated[TableOrJson, typer.Option("--format")] = TableOrJson.table,
 ) -> None:
     """Score every condition and show the overall verdict."""
-    from condtrack.scoring import assess
+    from condtrack.domain.scoring import assess
 
     assessment = assess(options(ctx).load().tracker, parse_day(as_of, "--as-of"))
     if output is TableOrJson.json:
@@ -213,10 +213,10 @@ def explain(
     ] = None,
 ) -> None:
     """Show how a condition's score is reached: criteria, deciding evidence, arithmetic."""
-    from condtrack.listing import Cut
+    from condtrack.domain.listing import Cut
+    from condtrack.domain.scoring import assess
     from condtrack.render.terminal import console, explain_view
-    from condtrack.scoring import assess
-    from condtrack.validation import suggest
+    from condtrack.schema.validation import suggest
 
     cut = Cut(limit=limit, last=last)
     tracker = options(ctx).load().tracker
@@ -271,9 +271,9 @@ def check(
     """
     if output is not None and output_format not in (CheckFormat.junit, CheckFormat.json):
         fail(f"--output: not with --format {output_format}; use junit or json")
-    from condtrack.gate import evaluate
-    from condtrack.scoring import assess
-    from condtrack.validation import suggest
+    from condtrack.domain.gate import evaluate
+    from condtrack.domain.scoring import assess
+    from condtrack.schema.validation import suggest
 
     loaded = options(ctx).load()
     tracker = loaded.tracker
@@ -313,7 +313,7 @@ def _github(outcome: Outcome, loaded: Loaded) -> None:
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         # Appended, as GitHub asks: earlier steps of the job write to the same file.
-        from condtrack.store import append_to, check_output
+        from condtrack.storage.store import append_to, check_output
 
         try:
             check_output(Path(summary), loaded.path)
@@ -353,20 +353,24 @@ def validate(
         ),
     ] = False,
     revision: Annotated[
-        str,
+        str | None,
         typer.Option(
-            help="The git revision to compare with (with --against-git; one that names no "
-            "commit is an error)."
+            help="The git revision to compare with (with --against-git; default HEAD; one "
+            "that names no commit is an error).",
+            show_default=False,
         ),
-    ] = "HEAD",
+    ] = None,
 ) -> None:
     """Report every problem in the tracker file, each with its place; exit 2 if any."""
     from condtrack.textsafe import one_line
 
+    if revision is not None and not against_git:
+        fail("--revision: it names what --against-git compares with; add --against-git")
+
     invalid = 0
     for path in files or [options(ctx).path()]:
         try:
-            _validate_file(path, against_git, revision)
+            _validate_file(path, against_git, revision or "HEAD")
         except CondtrackError as error:
             # Every file is checked, so one commit's run names every broken tracker.
             typer.echo(f"error: {one_line(str(error))}", err=True)
@@ -376,12 +380,12 @@ def validate(
 
 
 def _validate_file(path: Path, against_git: bool, revision: str) -> None:
-    from condtrack.store import inspect
+    from condtrack.storage.store import inspect
     from condtrack.textsafe import one_line
 
     tracker, problems, document = inspect(path)
     if against_git:
-        from condtrack.audit import committed_version, edits_since
+        from condtrack.git.committed import committed_version, edits_since
 
         committed = committed_version(path, revision)
         if committed.content is None:
