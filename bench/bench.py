@@ -78,7 +78,7 @@ def child_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("CONDTRACK_FILE", "NO_COLOR")}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.update(PYTHONPYCACHEPREFIX=str(OUT / "pycache"), COLUMNS="100")
-    env[ENV_RECORDS] = str(OUT / "records")  # condtrack.remembered's, apart from the user's
+    env[ENV_RECORDS] = str(OUT / "records")  # condtrack.storage.remembered's, apart from the user's
     return env
 
 
@@ -192,7 +192,7 @@ def measure(
 
     def log_into_copy(n: int, *, first: bool = False) -> Command:
         """`log` into a fresh copy: the first log on those bytes, or (the usual case) the
-        next log after one that left a record of what it wrote (condtrack.remembered)."""
+        next log after one that left a record of what it wrote (condtrack.storage.remembered)."""
         copy = scratch / f"log-{n}{'-first' if first else ''}.toml"
 
         def fresh() -> None:

@@ -120,7 +120,7 @@ better = "higher"
 def private_cache(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> Path:
-    """Each test its own record folder (see condtrack.remembered), never the user's."""
+    """Each test its own record folder (see condtrack.storage.remembered), never the user's."""
     folder = tmp_path_factory.mktemp("cache")
     monkeypatch.setenv("CONDTRACK_CACHE_DIR", str(folder))
     return folder

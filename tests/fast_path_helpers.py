@@ -17,11 +17,11 @@ from unittest import mock
 from hypothesis import HealthCheck, settings
 from typer.testing import Result
 
-import condtrack.appending
-import condtrack.entries
-from condtrack import remembered, slices, store
+import condtrack.domain.entries
+import condtrack.storage.appending
 from condtrack.errors import CondtrackError
-from condtrack.models import Tracker
+from condtrack.schema.models import Tracker
+from condtrack.storage import remembered, slices, store
 from tests.reliability.helpers import (
     child_env,
     condtrack_argv,
@@ -116,8 +116,8 @@ def deterministic(now: dt.datetime = FIXED_NOW) -> Iterator[None]:
     two runs of the same commands write the same bytes."""
     fake_secrets = SimpleNamespace(choice=random.Random(1).choice)
     with (
-        mock.patch.object(condtrack.entries, "secrets", fake_secrets),
-        mock.patch.object(condtrack.entries, "utc_now", lambda: now),
+        mock.patch.object(condtrack.domain.entries, "secrets", fake_secrets),
+        mock.patch.object(condtrack.domain.entries, "utc_now", lambda: now),
     ):
         yield
 

@@ -22,8 +22,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import condtrack.store
-from condtrack.store import lock_path
+import condtrack.storage.store
+from condtrack.storage.store import lock_path
 from tests.conftest import NOBODY
 from tests.reliability.helpers import (
     LOG_ARGS,
@@ -381,7 +381,7 @@ def test_an_endless_device_is_refused_before_reading(filled: Path, how: str) -> 
 def test_an_import_file_larger_than_a_tracker_may_be_is_refused(
     filled: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(condtrack.store, "MAX_FILE_BYTES", 2**20)
+    monkeypatch.setattr(condtrack.storage.store, "MAX_FILE_BYTES", 2**20)
     header = ("condition", "summary", "source", "date")
     rows = [
         {

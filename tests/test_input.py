@@ -215,7 +215,7 @@ def test_a_rerun_of_a_log_in_a_process_of_its_own_doubles_nothing(tracker_file: 
 def test_a_duplicate_is_caught_on_the_fast_path_without_reading_every_entry(
     tracker_file: Path,
 ) -> None:
-    from condtrack import store
+    from condtrack.storage import store
     from tests.fast_path_helpers import watching
 
     first = ok(run(tracker_file, *DUPLICATE)).stdout.strip()

@@ -1,4 +1,4 @@
-"""Appending on a record's word (``condtrack.appending`` with ``condtrack.remembered``)
+"""Appending on a record's word (``storage.appending`` with ``storage.remembered``)
 gives exactly the plain path's results: logs with records write what logs without them
 write, a record vouches for its own bytes only, damaged records are ignored, and the short
 way refuses what the plain way refuses."""
@@ -22,11 +22,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import condtrack.appending
-import condtrack.entries
-from condtrack import remembered, slices, store
-from condtrack.appending import Appended, append
+import condtrack.domain.entries
+import condtrack.storage.appending
 from condtrack.errors import CondtrackError
+from condtrack.storage import remembered, slices, store
+from condtrack.storage.appending import Appended, append
 from tests.conftest import Invoke, as_unprivileged
 from tests.fast_path_helpers import (
     ASSESS,
@@ -79,8 +79,8 @@ def test_a_log_after_a_recorded_one_reads_nothing_but_its_own_entry(
     with (
         watching(store, "read_checked") as full_reads,
         watching(slices, "read_tracker") as slice_reads,
-        watching(condtrack.appending, "_checked_briefly") as brief,
-        watching(condtrack.appending, "_checked_whole") as whole,
+        watching(condtrack.storage.appending, "_checked_briefly") as brief,
+        watching(condtrack.storage.appending, "_checked_whole") as whole,
     ):
         second = ok(cli(*OBSERVE)).stdout.strip()
 
@@ -104,7 +104,7 @@ def test_a_log_after_a_recorded_one_reads_nothing_but_its_own_entry(
 def test_the_first_log_on_a_tracker_without_evidence_leaves_a_record(
     cli: Invoke, tracker_file: Path, private_cache: Path
 ) -> None:
-    """condtrack.remembered: "After a write, condtrack records that the exact bytes it wrote
+    """condtrack.storage.remembered: "After a write, condtrack records that the exact bytes it wrote
     form a valid tracker". A fresh tracker is where every log starts."""
     ok(cli(*ASSESS))
     assert recall(tracker_file.read_bytes(), private_cache) is not None, (
@@ -427,7 +427,7 @@ def test_a_record_with_an_id_left_out_cannot_let_a_duplicate_in(
     # The id generator offers the left-out id first, then a free one.
     offered = iter("aaaaaaaaaa" + "2222222222")
     monkeypatch.setattr(
-        condtrack.entries, "secrets", SimpleNamespace(choice=lambda _: next(offered))
+        condtrack.domain.entries, "secrets", SimpleNamespace(choice=lambda _: next(offered))
     )
 
     new = ok(cli(*OBSERVE)).stdout.strip()
@@ -632,7 +632,7 @@ def _fingerprint_of(package_root: Path) -> str:
         [
             sys.executable,
             "-c",
-            "from condtrack.remembered import _rules_fingerprint as f; "
+            "from condtrack.storage.remembered import _rules_fingerprint as f; "
             "d = f(); print(d.hex() if d else None)",
         ],
         env={**os.environ, "PYTHONPATH": str(package_root)},
@@ -659,9 +659,10 @@ def test_records_expire_with_any_change_to_condtrack_even_a_renamed_module(
     first = _fingerprint_of(root)
     assert first != "None" and first == _fingerprint_of(root)
     seen = {first}
-    (copy / "chains.py").rename(copy / "withdrawals.py")  # a module moved or renamed ...
+    # a module moved or renamed ...
+    (copy / "domain" / "chains.py").rename(copy / "domain" / "withdrawals.py")
     seen.add(_fingerprint_of(root))
-    with (copy / "withdrawals.py").open("a", encoding="utf-8") as renamed:
+    with (copy / "domain" / "withdrawals.py").open("a", encoding="utf-8") as renamed:
         renamed.write("\n# a rule changed\n")  # ... still counts under its new name
     seen.add(_fingerprint_of(root))
     (copy / "helpers_new.py").write_text("RULE = 1\n", encoding="utf-8")  # a new module

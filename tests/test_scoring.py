@@ -1,7 +1,7 @@
 """Scoring rules, tested through the CLI (`log`, `retract`, `status`, `explain`, `check`).
 
-Each section pins one rule of ``condtrack.scoring`` / ``condtrack.gate``. Expected figures
-are worked out from the inputs in the test, never copied from the tool's output. The pure
+Each section pins one rule of ``domain.scoring`` / ``domain.gate``. Expected figures are
+worked out from the inputs in the test, never copied from the tool's output. The pure
 ``progress`` function is also tested on its own, with hypothesis, because its inputs are open.
 
 Trackers: SMALL_TRACKER from conftest (``troops``, weight 1, snapback; ``prisoners``,
@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
 
 from condtrack.cli import app
-from condtrack.scoring import progress
+from condtrack.domain.scoring import progress
 from tests.conftest import SMALL_TRACKER, Invoke
 
 Log = Callable[..., str]

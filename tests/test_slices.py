@@ -1,4 +1,4 @@
-"""Reading slice by slice (``condtrack.slices``) gives exactly the plain path's results:
+"""Reading slice by slice (``condtrack.storage.slices``) gives exactly the plain path's results:
 on generated trackers, on hypothesis-generated documents, and on files built to trip the
 slicer. The plain path reads the whole document and checks it at once."""
 
@@ -17,9 +17,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bench.generate import generate
-from condtrack import slices, store
-from condtrack.appending import serialize_entry
-from condtrack.models import Tracker
+from condtrack.schema.models import Tracker
+from condtrack.storage import slices, store
+from condtrack.storage.appending import serialize_entry
 from tests.conftest import SMALL_TRACKER
 from tests.fast_path_helpers import (
     AS_OF,

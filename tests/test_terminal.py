@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
 
 from condtrack.cli import app
-from condtrack.entries import FieldError, check_field
+from condtrack.domain.entries import FieldError, check_field
 from tests.conftest import SMALL_TRACKER
 from tests.test_cli import file_entries
 from tests.test_errors import assert_one_line_error

@@ -23,8 +23,8 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from condtrack import slices, tomlread
-from condtrack.validation import check_document
+from condtrack.schema.validation import check_document
+from condtrack.storage import slices, tomlread
 from tests.reliability.helpers import TRACKER, run
 
 rtoml: Any

@@ -594,7 +594,7 @@ def test_evidence_and_status_agree_on_what_is_retracted_today(log: Log, tracker_
 
 @given(links=st.lists(st.integers(-1, 30), max_size=30))
 def test_chain_roots_follow_every_amendment_to_its_original(links: list[int]) -> None:
-    from condtrack.chains import chain_roots
+    from condtrack.domain.chains import chain_roots
 
     # Entry i amends entry links[i] when that is an earlier entry, as validation requires.
     older = {f"e{i}": f"e{j}" if 0 <= j < i else None for i, j in enumerate(links)}

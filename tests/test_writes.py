@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from condtrack.cli import app
-from condtrack.store import lock_path
+from condtrack.storage.store import lock_path
 from tests.conftest import ECONOMY, SMALL_TRACKER, Invoke, as_unprivileged
 
 LogFn = Callable[..., str]

@@ -1,4 +1,6 @@
-"""The command line: argument parsing, exit codes and the choice of renderer, nothing more."""
+"""Layer 5, the command line: argument parsing, exit codes and the choice of renderer,
+nothing more. The only layer that knows argv, terminals and exit codes; it may import
+every layer below it."""
 
 from condtrack.cli import audit, briefings, reading, team, writing  # noqa: F401  (registers commands)
 from condtrack.cli.app import app, main

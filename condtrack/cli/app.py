@@ -29,7 +29,7 @@ from condtrack.errors import CondtrackError
 from condtrack.textsafe import one_line
 
 if TYPE_CHECKING:
-    from condtrack.store import Loaded
+    from condtrack.storage.store import Loaded
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -49,7 +49,7 @@ class _OneLineUsageErrors(TyperGroup):
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         name = args[0] if args else ""
         if name[:1] not in ("", "-") and name not in self.commands and not ctx.resilient_parsing:
-            from condtrack.validation import did_you_mean
+            from condtrack.schema.validation import did_you_mean
 
             hint = did_you_mean(name, self.commands) or f"; see '{ctx.command_path} -h'"
             fail(f"no such command {name!r}{hint}")
@@ -92,7 +92,7 @@ def _usage_errors_in_one_line() -> Iterator[None]:
             raise
         context = getattr(error, "ctx", None)
         where = f"; see '{context.command_path} -h'" if context is not None else ""
-        from condtrack.validation import usage_message
+        from condtrack.schema.validation import usage_message
 
         message = usage_message(str(error.format_message()).replace("Value error, ", ""))  # type: ignore[attr-defined]
         fail(_with_suggestion(error, message) or message.rstrip(".") + where)
@@ -107,7 +107,7 @@ def _with_suggestion(error: Exception, message: str) -> str:
     """A mistyped option or choice, worded like every other typo; "" when nothing is close."""
     from ast import literal_eval
 
-    from condtrack.validation import did_you_mean
+    from condtrack.schema.validation import did_you_mean
 
     if hasattr(error, "possibilities"):  # an unknown option; Click lists the close ones
         option = str(getattr(error, "option_name", ""))
@@ -145,12 +145,12 @@ class Options:
     file: Path | None
 
     def path(self) -> Path:
-        from condtrack.store import locate
+        from condtrack.storage.store import locate
 
         return locate(self.file)
 
     def load(self) -> Loaded:
-        from condtrack.store import load
+        from condtrack.storage.store import load
 
         return load(self.path())
 
@@ -202,7 +202,7 @@ def emit(text: str, output: str | None, tracker: Path | None = None) -> None:
     if output is None or output == "-":
         typer.echo(text, nl=False)
         return
-    from condtrack.store import check_output, write_atomic
+    from condtrack.storage.store import check_output, write_atomic
 
     target = Path(output)
     check_output(target, tracker, instead="use -o - for standard output")

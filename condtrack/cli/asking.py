@@ -19,7 +19,7 @@ from condtrack.errors import CondtrackError
 from condtrack.textsafe import one_line
 
 if TYPE_CHECKING:
-    from condtrack.models import Condition, Tracker
+    from condtrack.schema.models import Condition, Tracker
 
 R = TypeVar("R")  # what recording the entry returns
 
@@ -60,7 +60,7 @@ def fill_in_and_record(
     tracker: Tracker, given: dict[str, Any], record: Callable[[dict[str, Any]], R]
 ) -> R:
     """Ask for the missing fields, then ``record`` the answers, asking again what it refuses."""
-    from condtrack.entries import FieldError
+    from condtrack.domain.entries import FieldError
 
     questions = Questions(tracker, given)
     questions.ask_missing()
@@ -86,7 +86,7 @@ class Questions:
 
     def _check_given(self) -> None:
         """Refuse a bad option before asking anything, not after every answer is typed."""
-        from condtrack.entries import check_field, parse_number, pick
+        from condtrack.domain.entries import check_field, parse_number, pick
 
         for field, value in self.answers.items():
             if value is None:
@@ -141,7 +141,7 @@ class Questions:
         return self._choose("indicator", indicators, needed=self.answers.get("value") is not None)
 
     def _value(self) -> str:
-        from condtrack.entries import check_field, parse_number
+        from condtrack.domain.entries import check_field, parse_number
 
         indicator = self._chosen().indicator(self.answers["indicator"])
         unit = f" ({one_line(indicator.unit)})" if indicator and indicator.unit else ""
@@ -171,7 +171,7 @@ class Questions:
         return self._text("summary", "Summary (what the evidence says)")
 
     def _tags(self) -> list[str] | None:
-        from condtrack.entries import check_field
+        from condtrack.domain.entries import check_field
 
         tags = _ask("Tags, separated by spaces (Enter for none)").split()
         check_field("tags", tags)
@@ -180,7 +180,7 @@ class Questions:
     def _choose(
         self, field: str, choices: Sequence[tuple[str, str]], *, needed: bool = True
     ) -> str | None:
-        from condtrack.entries import pick
+        from condtrack.domain.entries import pick
 
         width = max(len(value) for value, _ in choices)
         listed = [
@@ -202,7 +202,7 @@ class Questions:
                 _say(line)
 
     def _text(self, field: str, question: str, *, needed: bool = True) -> str | None:
-        from condtrack.entries import check_field
+        from condtrack.domain.entries import check_field
 
         answer = _ask(question)
         if not needed and not answer.strip():

@@ -14,7 +14,7 @@ from condtrack.cli.app import TableOrJson, app, fail, guarded, options, warn
 from condtrack.errors import CondtrackError
 
 if TYPE_CHECKING:
-    from condtrack.appending import Current
+    from condtrack.storage.appending import Current
 
 
 class ImportFormat(StrEnum):
@@ -35,8 +35,8 @@ def history(
     output: Annotated[TableOrJson, typer.Option("--format")] = TableOrJson.table,
 ) -> None:
     """Show an entry's chain: the original, each amendment with its reason, any retraction."""
-    from condtrack.audit import chain
-    from condtrack.validation import did_you_mean
+    from condtrack.domain.history import chain
+    from condtrack.schema.validation import did_you_mean
 
     tracker = options(ctx).load().tracker
     found = chain(tracker, evidence_id)
@@ -77,9 +77,9 @@ def import_(
     read regardless of case and spaces. Prints the new ids, one per line; --dry-run shows
     the same ids.
     """
-    from condtrack.appending import append
-    from condtrack.entries import utc_now
-    from condtrack.importer import Plan, plan, read_rows
+    from condtrack.domain.entries import utc_now
+    from condtrack.domain.importer import Plan, plan, read_rows
+    from condtrack.storage.appending import append
     from condtrack.textsafe import one_line
 
     path = options(ctx).path()
@@ -110,8 +110,8 @@ def import_(
         raise CondtrackError(f"nothing imported: {' and '.join(reasons)}") from None
     result = outcome[-1]
     if dry_run:
-        from condtrack.models import Evidence
         from condtrack.render.terminal import console, evidence_view
+        from condtrack.schema.models import Evidence
 
         entries = [Evidence.model_validate(entry) for entry in result.entries]
         console().print(evidence_view(entries, {}))

@@ -13,7 +13,7 @@ from condtrack.cli.app import Output, app, emit, guarded, options, parse_day
 from condtrack.errors import CondtrackError
 
 if TYPE_CHECKING:
-    from condtrack.briefing import Briefing
+    from condtrack.domain.briefing import Briefing
 
 
 class ReportFormat(StrEnum):
@@ -53,7 +53,7 @@ def report(
     ] = None,
 ) -> None:
     """Write a briefing table: Markdown, CSV (for Excel), self-contained HTML, or JSON."""
-    from condtrack.briefing import build
+    from condtrack.domain.briefing import build
 
     start, end = _span(since, as_of, "--as-of")
     loaded = options(ctx).load()
@@ -88,7 +88,7 @@ def diff(
     output_format: Annotated[DiffFormat, typer.Option("--format")] = DiffFormat.table,
 ) -> None:
     """What changed between two dates, condition by condition."""
-    from condtrack.changes import compare
+    from condtrack.domain.changes import compare
 
     start, end = _span(since, until, "--until")
     assert start is not None

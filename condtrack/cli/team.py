@@ -35,8 +35,8 @@ def merge(
     each conflict in OURS with git's markers, names it on standard error and exits 1.
     `condtrack git-setup` registers it.
     """
-    from condtrack.merge import merge_trackers
-    from condtrack.store import read_bytes, write_atomic
+    from condtrack.git.merge.driver import merge_trackers
+    from condtrack.storage.store import read_bytes, write_atomic
 
     name = path or ours.name
     versions = [read_bytes(version) for version in (base, ours, theirs)]
@@ -77,7 +77,7 @@ def git_setup(
     .gitattributes at the repository's root; prints each change. Running it again
     changes nothing.
     """
-    from condtrack.gitrepo import driver_command, register
+    from condtrack.git.repo import driver_command, register
 
     tracker = file or options(ctx).path()
     if not tracker.is_file():

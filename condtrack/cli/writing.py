@@ -16,7 +16,7 @@ from condtrack.cli.app import app, guarded, options, parse_day, warn
 from condtrack.errors import CondtrackError
 
 if TYPE_CHECKING:
-    from condtrack.appending import Appended
+    from condtrack.storage.appending import Appended
 
 # Option names as the user types them, for errors about a field of a new entry.
 _OPTION_FOR_FIELD = {"tags": "--tag", "condition": "CONDITION", "evidence": "ID"}
@@ -71,7 +71,7 @@ def init(
     """Start a new tracker with the default conditions and no evidence."""
     from importlib.resources import files
 
-    from condtrack.store import DEFAULT_NAME, check_output, locked, read_bytes, write_atomic
+    from condtrack.storage.store import DEFAULT_NAME, check_output, locked, read_bytes, write_atomic
 
     target = path or options(ctx).file or Path(DEFAULT_NAME)
     template = files("condtrack").joinpath("templates/default.toml").read_bytes()
@@ -175,8 +175,8 @@ def log(
 
 def _log_entry(path: Path, given: dict[str, Any], *, allow_duplicate: bool = False) -> Appended:
     """Append what `log` was given, converted and checked the same way however it came."""
-    from condtrack.appending import append
-    from condtrack.entries import NewEntries, parse_number, utc_now
+    from condtrack.domain.entries import NewEntries, parse_number, utc_now
+    from condtrack.storage.appending import append
 
     fields = {
         **given,
@@ -235,8 +235,8 @@ def amend(
     ] = None,
 ) -> None:
     """Correct an entry: a new entry supersedes it, and the original stays on record."""
-    from condtrack.appending import append
-    from condtrack.entries import NewEntries, parse_number, utc_now
+    from condtrack.domain.entries import NewEntries, parse_number, utc_now
+    from condtrack.storage.appending import append
 
     path = options(ctx).path()
     with _option_errors():
@@ -286,9 +286,9 @@ def retract(
     Any version of an amended entry may be named: the original and its amendments are
     one record, withdrawn together.
     """
-    from condtrack.appending import Current, append
-    from condtrack.chains import chain_roots
-    from condtrack.entries import NewEntries, utc_now
+    from condtrack.domain.chains import chain_roots
+    from condtrack.domain.entries import NewEntries, utc_now
+    from condtrack.storage.appending import Current, append
 
     day = parse_day(date, "--date", future_ok=False)
     path = options(ctx).path()
@@ -309,7 +309,7 @@ def retract(
 @contextlib.contextmanager
 def _option_errors() -> Iterator[None]:
     """Name the option the user typed when a field of the new entry is refused."""
-    from condtrack.entries import FieldError
+    from condtrack.domain.entries import FieldError
 
     try:
         yield
@@ -320,7 +320,7 @@ def _option_errors() -> Iterator[None]:
 
 def _confirm(verb: str, appended: Appended, path: Path) -> None:
     """The new id on stdout for scripts; what happened on stderr for people."""
-    from condtrack.models import grade_counts
+    from condtrack.schema.models import grade_counts
 
     entry = appended.evidence[-1]
     typer.echo(entry.id)

@@ -10,9 +10,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
-from condtrack.changes import Changes, compare
-from condtrack.models import Evidence, Tracker
-from condtrack.scoring import (
+from condtrack.domain.changes import Changes, compare
+from condtrack.domain.scoring import (
     Assessment,
     ConditionResult,
     IndicatorResult,
@@ -20,6 +19,7 @@ from condtrack.scoring import (
     assess,
     improving,
 )
+from condtrack.schema.models import Evidence, Tracker
 
 Trend = Literal["up", "down", "flat"]
 

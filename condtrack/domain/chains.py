@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # completion uses chain_roots, and must not pay for pydantic
     import datetime as dt
 
-    from condtrack.models import Evidence, Retraction
+    from condtrack.schema.models import Evidence, Retraction
 
 
 def chain_roots(links: Iterable[tuple[str, str | None]]) -> dict[str, str]:

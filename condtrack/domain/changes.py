@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from condtrack.models import Evidence, Retraction, Tracker
-from condtrack.scoring import Assessment, ConditionResult, IndicatorResult, Warning, assess
+from condtrack.domain.scoring import Assessment, ConditionResult, IndicatorResult, Warning, assess
+from condtrack.schema.models import Evidence, Retraction, Tracker
 
 
 @dataclass(frozen=True)

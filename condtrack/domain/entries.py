@@ -17,10 +17,11 @@ from typing import Any, Protocol, TypeVar
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from condtrack.chains import withdrawn
+from condtrack.domain.chains import withdrawn
 from condtrack.errors import CondtrackError
-from condtrack.models import Evidence, Header, Retraction, Tracker
-from condtrack.validation import cross_check, did_you_mean, message_for, suggest
+from condtrack.schema.models import Evidence, Header, Retraction, Tracker
+from condtrack.schema.reports import report_keys, reports_of
+from condtrack.schema.validation import cross_check, did_you_mean, message_for, suggest
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -37,53 +38,6 @@ CLEARABLE = {
     "url": ("url",),
     "tags": ("tags",),
 }
-
-
-def report_keys(entry: Mapping[str, Any] | Evidence) -> list[str]:
-    """What makes two entries the same report, as short keys: the same condition, date and
-    source, saying the same thing (criterion and status, indicator and value), and the same
-    summary (first key) or the same URL (second key, with a URL).
-
-    One article assessing two criteria on one day is two reports, not a duplicate. The one
-    rule for duplicates, for `log` and `import` alike; records keep these keys so a `log`
-    can check them without reading every entry.
-    """
-    summary: Any
-    url: Any
-    if isinstance(entry, Evidence):
-        said: tuple[Any, ...] = (entry.criterion, entry.status, entry.indicator, entry.value)
-        fields: tuple[Any, ...] = (entry.condition, entry.date, entry.source)
-        summary, url = entry.summary, entry.url
-    else:
-        said = tuple(entry.get(name) for name in ("criterion", "status", "indicator", "value"))
-        fields = (entry.get("condition"), entry.get("date"), entry.get("source"))
-        summary, url = entry.get("summary"), entry.get("url")
-    fields = (*fields, *said[:3], _number(said[3]))
-    base = "\x00".join(str(part) for part in fields)  # no valid text holds a NUL
-    keys = [_digest(f"{base}\x00summary\x00{summary}")]
-    if url:
-        keys.append(_digest(f"{base}\x00url\x00{url}"))
-    return keys
-
-
-def _number(value: Any) -> Any:
-    """52 and 52.0 are the same figure, whichever way the file or the row spells it."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return repr(float(value))
-    return value
-
-
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:24]
-
-
-def reports_of(evidence: Iterable[Evidence]) -> dict[str, str]:
-    """Each report key of these entries, with the id of the first entry that made it."""
-    reports: dict[str, str] = {}
-    for entry in evidence:
-        for key in report_keys(entry):
-            reports.setdefault(key, entry.id)
-    return reports
 
 
 class FieldError(CondtrackError):

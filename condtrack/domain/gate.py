@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from condtrack.scoring import Assessment, format_score
+from condtrack.domain.scoring import Assessment, format_score
 
 PASSED, FAILED, USAGE, SNAPBACK = 0, 1, 2, 3
 

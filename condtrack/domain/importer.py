@@ -12,18 +12,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from condtrack.entries import (
+from condtrack.domain.entries import (
     FieldError,
     NewEntries,
     Whole,
     parse_number,
-    report_keys,
     stable_id,
 )
 from condtrack.errors import CondtrackError
-from condtrack.models import Evidence, Tracker, grade_counts
+from condtrack.schema.models import Evidence, Tracker, grade_counts
+from condtrack.schema.reports import report_keys
+from condtrack.schema.validation import did_you_mean
 from condtrack.textsafe import csv_text
-from condtrack.validation import did_you_mean
 
 # Columns an import reads: the fields of `condtrack log`, plus an optional stable id from
 # the source system. Of the others that `condtrack evidence --format csv` exports, an
@@ -74,7 +74,7 @@ def read_rows(
     Only a regular file is read, and at most as much as a tracker may hold (the rows must
     fit in it); ``into``, the tracker, cannot be its own source.
     """
-    from condtrack.store import check_output, read_regular
+    from condtrack.storage.store import check_output, read_regular
 
     kind = data_format or ("json" if path.suffix.lower() == ".json" else "csv")
     try:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from condtrack.errors import CondtrackError
-from condtrack.models import Evidence, Tracker
+from condtrack.schema.models import Evidence, Tracker
 
 T = TypeVar("T")
 
@@ -59,7 +59,7 @@ class Filters:
 
     def check(self, tracker: Tracker) -> None:
         """Refuse an id the tracker does not define, naming the option and the closest id."""
-        from condtrack.validation import suggest
+        from condtrack.schema.validation import suggest
 
         conditions = [c.id for c in tracker.conditions]
         if self.condition is not None and self.condition not in conditions:

@@ -13,8 +13,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from condtrack.chains import withdrawal_reason, withdrawn
-from condtrack.models import (
+from condtrack.domain.chains import withdrawal_reason, withdrawn
+from condtrack.schema.models import (
     Condition,
     Evidence,
     Indicator,

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from condtrack.errors import CondtrackError
-from condtrack.store import read_regular, write_atomic
+from condtrack.storage.store import read_regular, write_atomic
 from condtrack.textsafe import one_line
 
 DRIVER = "condtrack"

@@ -6,8 +6,8 @@ import csv
 import io
 from collections.abc import Iterable, Mapping
 
-from condtrack.briefing import Briefing
-from condtrack.models import Evidence, Retraction
+from condtrack.domain.briefing import Briefing
+from condtrack.domain.scoring import format_score
 from condtrack.render.figures import (
     balance_text,
     change_summary,
@@ -15,7 +15,7 @@ from condtrack.render.figures import (
     marks_text,
     verdict_text,
 )
-from condtrack.scoring import format_score
+from condtrack.schema.models import Evidence, Retraction
 from condtrack.textsafe import csv_cell, one_line, visible
 
 EVIDENCE_COLUMNS = (*Evidence.model_fields, "retracted", "retraction_reason")

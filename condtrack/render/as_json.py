@@ -8,12 +8,12 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from condtrack import __version__
-from condtrack.audit import Chain
-from condtrack.briefing import Briefing
-from condtrack.changes import Changes
-from condtrack.gate import Outcome
-from condtrack.models import Evidence, Retraction, Tracker
-from condtrack.scoring import Assessment, ConditionResult, IndicatorResult
+from condtrack.domain.briefing import Briefing
+from condtrack.domain.changes import Changes
+from condtrack.domain.gate import Outcome
+from condtrack.domain.history import Chain
+from condtrack.domain.scoring import Assessment, ConditionResult, IndicatorResult
+from condtrack.schema.models import Evidence, Retraction, Tracker
 from condtrack.textsafe import serialized_escapes
 
 SCHEMA = 1

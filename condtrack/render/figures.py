@@ -5,9 +5,15 @@ They hold no user text except ids, which the schema restricts to slugs.
 
 from __future__ import annotations
 
-from condtrack.briefing import Figure, Row
-from condtrack.changes import ConditionChange
-from condtrack.scoring import ConditionResult, OffsetResult, Overall, format_number, format_score
+from condtrack.domain.briefing import Figure, Row
+from condtrack.domain.changes import ConditionChange
+from condtrack.domain.scoring import (
+    ConditionResult,
+    OffsetResult,
+    Overall,
+    format_number,
+    format_score,
+)
 
 ARROWS = {"up": "↑", "down": "↓", "flat": "→"}
 

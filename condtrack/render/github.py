@@ -10,14 +10,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from condtrack.gate import Failure, Outcome
+from condtrack.domain.gate import Failure, Outcome
+from condtrack.domain.scoring import ConditionResult, format_score
 from condtrack.render.figures import criteria_lines, verdict_text
-from condtrack.scoring import ConditionResult, format_score
+from condtrack.schema.validation import header_lines
 from condtrack.textsafe import markdown_text, one_line, workflow_data, workflow_property
-from condtrack.validation import header_lines
 
 if TYPE_CHECKING:
-    from condtrack.models import Tracker
+    from condtrack.schema.models import Tracker
 
 
 @dataclass(frozen=True)

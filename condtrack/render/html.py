@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from condtrack import __version__
-from condtrack.briefing import Briefing, Figure, Row
-from condtrack.changes import Changes
+from condtrack.domain.briefing import Briefing, Figure, Row
+from condtrack.domain.changes import Changes
+from condtrack.domain.scoring import Observation, format_number, format_score
 from condtrack.render.figures import balance_text, change_summary, figure_text, verdict_text
-from condtrack.scoring import Observation, format_number, format_score
 from condtrack.textsafe import one_line, safe_url
 
 STYLE = """

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from condtrack.gate import Failure, Outcome
+from condtrack.domain.gate import Failure, Outcome
+from condtrack.domain.scoring import ConditionResult, format_score
 from condtrack.render.figures import criteria_lines
-from condtrack.scoring import ConditionResult, format_score
 from condtrack.textsafe import xml_text
 
 NOT_CHECKED = "not covered by this gate's requirements"

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from condtrack import __version__
-from condtrack.briefing import Briefing, Row
-from condtrack.changes import Changes
+from condtrack.domain.briefing import Briefing, Row
+from condtrack.domain.changes import Changes
+from condtrack.domain.scoring import format_score
 from condtrack.render.figures import (
     balance_text,
     change_summary,
@@ -12,7 +13,6 @@ from condtrack.render.figures import (
     marks_text,
     verdict_text,
 )
-from condtrack.scoring import format_score
 from condtrack.textsafe import markdown_text, safe_url
 
 

@@ -13,7 +13,7 @@ import typer
 from condtrack.textsafe import visible
 
 if TYPE_CHECKING:
-    from condtrack.gate import Outcome
+    from condtrack.domain.gate import Outcome
 
 Line = tuple[str, str]  # (style, text); style as Rich writes it: "bold red"
 

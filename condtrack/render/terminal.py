@@ -27,21 +27,21 @@ from rich.padding import Padding
 from rich.segment import Segment
 from rich.text import Text
 
-from condtrack.listing import Cut, Listing, per_subject
-from condtrack.models import Evidence, Retraction, Tracker
-from condtrack.render.figures import ARROWS, change_summary, sparkline
-from condtrack.scoring import (
+from condtrack.domain.listing import Cut, Listing, per_subject
+from condtrack.domain.scoring import (
     Assessment,
     ConditionResult,
     IndicatorResult,
     format_number,
     format_score,
 )
+from condtrack.render.figures import ARROWS, change_summary, sparkline
+from condtrack.schema.models import Evidence, Retraction, Tracker
 from condtrack.textsafe import one_line, visible
 
 if TYPE_CHECKING:
-    from condtrack.audit import Chain
-    from condtrack.changes import Changes
+    from condtrack.domain.changes import Changes
+    from condtrack.domain.history import Chain
 
 STATUS_STYLES = {
     "met": "bold green",
@@ -655,7 +655,7 @@ def changes_view(changes: Changes) -> RenderableType:
 
 
 def history_view(found: Chain) -> RenderableType:
-    from condtrack.audit import changed_fields
+    from condtrack.domain.history import changed_fields
 
     items: list[RenderableType] = []
     previous: Evidence | None = None

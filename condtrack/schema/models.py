@@ -1,7 +1,7 @@
 """The tracker file's schema (version 1) as pydantic models.
 
 Models check each entry on its own; checks that need the whole file (ids that must
-exist, ids that must be unique) live in ``condtrack.validation``.
+exist, ids that must be unique) live in ``condtrack.schema.validation``.
 """
 
 from __future__ import annotations
@@ -263,7 +263,7 @@ class Header(Model):
 
 
 class Tracker(BaseModel):
-    """A whole tracker file, checked. Built by ``condtrack.validation``."""
+    """A whole tracker file, checked. Built by ``condtrack.schema.validation``."""
 
     model_config = ConfigDict(frozen=True)
 

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from condtrack.models import Evidence, Header, Retraction, Tracker
+from condtrack.schema.models import Evidence, Header, Retraction, Tracker
 
 M = TypeVar("M", bound=BaseModel)
 KNOWN_TABLES = ("tracker", "scoring", "conditions", "evidence", "retractions")

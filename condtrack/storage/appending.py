@@ -5,9 +5,9 @@ valid tracker. That is proved one of two ways:
 
 - the plain way: read the current file whole, check it, then check the result whole;
 - the short way, for new evidence only: the current bytes are ones condtrack has already
-  checked in full (``condtrack.remembered``), so the result is valid when the new tables,
-  read on their own, are valid entries that fit those checked bytes (see ``condtrack.slices``
-  for why a file of whole entry tables means what its parts mean).
+  checked in full (``storage.remembered``), so the result is valid when the new tables, read
+  on their own, are valid entries that fit those checked bytes (see ``storage.slices`` for
+  why a file of whole entry tables means what its parts mean).
 
 The short way answers only "yes"; any doubt takes the plain way, which also words the error.
 """
@@ -24,12 +24,12 @@ from typing import Any
 
 import tomli_w
 
-from condtrack import remembered, slices, store
-from condtrack.entries import reports_of
 from condtrack.errors import CondtrackError
-from condtrack.models import Evidence, Header, Retraction, Tracker
+from condtrack.schema.models import Evidence, Header, Retraction, Tracker
+from condtrack.schema.reports import reports_of
+from condtrack.schema.validation import cross_check
+from condtrack.storage import remembered, slices, store
 from condtrack.textsafe import serialized_escapes
-from condtrack.validation import cross_check
 
 Entries = Sequence[tuple[str, Mapping[str, Any]]]  # (table, entry) pairs
 

@@ -5,7 +5,7 @@ it cost ``tomllib``'s slow verdict each time. After a write, and after a full ch
 large file, condtrack records that the exact bytes form a valid tracker that can be read
 slice by slice, with the entry ids it holds and the keys of the reports they record (so that
 a `log` can refuse a duplicate). Valid means ``tomllib`` accepted them (TOML 1.0) and every
-check passed; only then may the fast reader read them (``condtrack.tomlread``). The record
+check passed; only then may the fast reader read them (``condtrack.storage.tomlread``). The record
 is keyed by a SHA-256 of those bytes and of condtrack's own checking code and readers, so
 any change to the file (an edit, a ``git pull``) or to the rules (an upgrade) finds no record
 and costs one full check, as before.
@@ -40,7 +40,7 @@ class Known:
     size: int
     head_length: int  # where the first entry table starts
     ids: frozenset[str]  # every evidence id in the file
-    reports: Mapping[str, str]  # each report key (``entries.report_keys``): its first entry
+    reports: Mapping[str, str]  # each report key (``schema.reports.report_keys``): its first entry
     content_hash: Any  # SHA-256 of the content, unfinished: a longer content extends it
 
 
@@ -205,7 +205,7 @@ def _rules_fingerprint() -> bytes | None:
     vouch for code it does not describe.
     """
     import condtrack
-    from condtrack import tomlread
+    from condtrack.storage import tomlread
 
     digest = hashlib.sha256(f"{condtrack.__version__} {tomlread.reader_name()}".encode())
     package = Path(condtrack.__file__).parent

@@ -11,9 +11,9 @@ parse, a slice holding anything but entries, an entry that does not validate, a 
 problem) returns ``None``, and the caller takes the plain path, which reads the file whole
 and reports every problem with its line.
 
-Which reader: ``tomllib`` decides whether text is valid TOML (see ``condtrack.tomlread``);
+Which reader: ``tomllib`` decides whether text is valid TOML (see ``condtrack.storage.tomlread``);
 the fast reader reads only slices of bytes that ``tomllib`` has accepted before, which a
-record says (``condtrack.remembered``) or the caller knows. A file read without such a
+record says (``condtrack.storage.remembered``) or the caller knows. A file read without such a
 record and found valid gets one, so the next command reads it fast.
 """
 
@@ -26,9 +26,9 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from condtrack import tomlread
-from condtrack.models import Evidence, Header, Retraction, Tracker
-from condtrack.validation import cross_check
+from condtrack.schema.models import Evidence, Header, Retraction, Tracker
+from condtrack.schema.validation import cross_check
+from condtrack.storage import tomlread
 
 ENTRY_TABLES = frozenset({"evidence", "retractions"})
 SLICE_BYTES = 1 << 20  # large enough that the parser's per-call cost vanishes
@@ -101,7 +101,7 @@ def read_tracker(data: bytes, *, vouched: int | None = None) -> Tracker | None:
     if vouched is None:
         vouched = 0
         if record:
-            from condtrack import remembered
+            from condtrack.storage import remembered
 
             known = remembered.recall(data)
             if known is not None and known.head_length == start:
@@ -123,8 +123,8 @@ def read_tracker(data: bytes, *, vouched: int | None = None) -> Tracker | None:
     if cross_check(header, numbered_evidence, list(enumerate(retractions, start=1))):
         return None
     if record:
-        from condtrack import remembered
-        from condtrack.entries import reports_of
+        from condtrack.schema.reports import reports_of
+        from condtrack.storage import remembered
 
         remembered.remember(data, start, {e.id for e in evidence}, reports_of(evidence))
     return Tracker(header=header, evidence=evidence, retractions=retractions)

@@ -2,7 +2,7 @@
 
 Guarantees: every write happens under an exclusive lock and lands atomically (a temporary
 file beside the target, fsynced, then renamed over it), so a crash or a failed command
-leaves the file byte-for-byte as it was. Appending lives in ``condtrack.appending``.
+leaves the file byte-for-byte as it was. Appending lives in ``condtrack.storage.appending``.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from condtrack import tomlread
 from condtrack.errors import CondtrackError
-from condtrack.models import Tracker
-from condtrack.validation import Problem, check_document
+from condtrack.schema.models import Tracker
+from condtrack.schema.validation import Problem, check_document
+from condtrack.storage import tomlread
 
 DEFAULT_NAME = "conditions.toml"
 ENV_FILE = "CONDTRACK_FILE"
@@ -215,7 +215,7 @@ def read_tracker(data: bytes, path: Path) -> Tracker:
 
 def read_checked(data: bytes, path: Path) -> tuple[Tracker, bool]:
     """The checked tracker, and whether it could be read slice by slice."""
-    from condtrack.slices import read_tracker as read_in_slices
+    from condtrack.storage.slices import read_tracker as read_in_slices
 
     with _collector_paused():
         tracker = read_in_slices(data)
@@ -542,7 +542,7 @@ def _same_file(info: os.stat_result, other: Path) -> bool:
 
 
 def _not_in_cache(output: Path, real: Path, info: os.stat_result | None) -> None:
-    from condtrack.remembered import cache_folder
+    from condtrack.storage.remembered import cache_folder
 
     folder = cache_folder()
     if folder is None:

@@ -26,7 +26,7 @@ from typer.main import get_command
 from typer.testing import CliRunner, Result
 
 from condtrack.cli import app
-from condtrack.store import lock_path
+from condtrack.storage.store import lock_path
 from tests.conftest import ECONOMY, SMALL_TRACKER
 
 TRACKER = SMALL_TRACKER + ECONOMY

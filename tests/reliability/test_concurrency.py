@@ -22,7 +22,7 @@ from typing import Protocol
 
 import pytest
 
-from condtrack.store import load, lock_path
+from condtrack.storage.store import load, lock_path
 from tests.reliability.helpers import (
     TRACKER,
     child_env,

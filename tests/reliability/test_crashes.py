@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from condtrack.store import load, lock_path
+from condtrack.storage.store import load, lock_path
 from tests.reliability.helpers import (
     TRACKER,
     child_env,

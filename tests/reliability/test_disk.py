@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-import condtrack.store
-from condtrack.store import lock_path
+import condtrack.storage.store
+from condtrack.storage.store import lock_path
 from tests.conftest import as_unprivileged
 from tests.reliability.helpers import (
     LOG_ARGS,
@@ -66,7 +66,7 @@ def fail_with(error: OSError) -> Callable[..., Any]:
 
 
 def inject(monkeypatch: pytest.MonkeyPatch, step: str) -> None:
-    """Make one step of ``condtrack.store.write_atomic`` fail as a full or broken disk would."""
+    """Make one step of ``storage.store.write_atomic`` fail as a full or broken disk would."""
     if step == "create temporary":
         monkeypatch.setattr(tempfile, "mkstemp", fail_with(ENOSPC))
     elif step == "write":
@@ -218,14 +218,14 @@ def test_a_read_only_folder_without_a_lock_file_refuses_cleanly(shared: Path) ->
 
 def swap_after_reading(monkeypatch: pytest.MonkeyPatch, change: Callable[[Path], None]) -> None:
     """Apply ``change`` to the tracker right after a writer has read it, under the lock."""
-    real_read = condtrack.store.read_bytes
+    real_read = condtrack.storage.store.read_bytes
 
     def read_then_change(path: Path) -> Any:
         data = real_read(path)
         change(path)
         return data
 
-    monkeypatch.setattr(condtrack.store, "read_bytes", read_then_change)
+    monkeypatch.setattr(condtrack.storage.store, "read_bytes", read_then_change)
 
 
 def test_a_file_replaced_by_a_folder_mid_write(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-import condtrack.store
+import condtrack.storage.store
 from tests.reliability.helpers import (
     LOG_ARGS,
     TRACKER,
@@ -239,7 +239,7 @@ def test_deeply_nested_toml_is_a_clear_error(tmp_path: Path, tail: str) -> None:
 def test_an_oversized_file_is_refused_naming_the_limit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(condtrack.store, "MAX_FILE_BYTES", 2**20)
+    monkeypatch.setattr(condtrack.storage.store, "MAX_FILE_BYTES", 2**20)
     text = WITH_EVIDENCE + "#" * (2**20 - len(WITH_EVIDENCE.encode()) - 1) + "\n"
     path = file_with(tmp_path, text)
     assert path.stat().st_size == 2**20
@@ -252,7 +252,7 @@ def test_an_oversized_file_is_refused_naming_the_limit(
 def test_a_write_never_makes_the_file_unreadable(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(condtrack.store, "MAX_FILE_BYTES", 2**20)
+    monkeypatch.setattr(condtrack.storage.store, "MAX_FILE_BYTES", 2**20)
     path = file_with(tmp_path, TRACKER + "#" * (2**20 - len(TRACKER) - 100) + "\n")
     before = path.read_bytes()
     refused(path, "log", "troops", "-s", "s" * 300, "--source", "x", expect=("1 MiB",))

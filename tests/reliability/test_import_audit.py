@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-import condtrack.store
+import condtrack.storage.store
 from tests.reliability.helpers import (
     TRACKER,
     document,
@@ -52,7 +52,7 @@ class Writes:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.writes = self.renames = self.locks = 0
         real_write, real_replace, real_flock = (
-            condtrack.store.write_atomic,
+            condtrack.storage.store.write_atomic,
             os.replace,
             fcntl.flock,
         )
@@ -61,7 +61,9 @@ class Writes:
             self.writes += 1
             real_write(*args, **kwargs)
 
-        records = os.environ["CONDTRACK_CACHE_DIR"]  # condtrack.remembered's, not the file's
+        records = os.environ[
+            "CONDTRACK_CACHE_DIR"
+        ]  # condtrack.storage.remembered's, not the file's
 
         def replace(*args: Any, **kwargs: Any) -> None:
             self.renames += not str(args[1]).startswith(records)
@@ -71,7 +73,7 @@ class Writes:
             self.locks += bool(operation & fcntl.LOCK_EX)
             real_flock(fd, operation)
 
-        monkeypatch.setattr(condtrack.store, "write_atomic", write)
+        monkeypatch.setattr(condtrack.storage.store, "write_atomic", write)
         monkeypatch.setattr(os, "replace", replace)
         monkeypatch.setattr(fcntl, "flock", flock)
 

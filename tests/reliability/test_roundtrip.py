@@ -2,7 +2,7 @@
 
 Trackers are generated as plain Python data (header, evidence, amendments, retractions),
 written with tomli_w or with condtrack's own writer, and read back with
-``condtrack.store.load``: the models must hold exactly the data, value types included.
+``condtrack.storage.store.load``: the models must hold exactly the data, value types included.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ import tomli_w
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from condtrack.appending import append
-from condtrack.store import load
+from condtrack.storage.appending import append
+from condtrack.storage.store import load
 from tests.reliability.helpers import (
     TERMINAL_UNSAFE,
     TRACKER,

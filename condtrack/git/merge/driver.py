@@ -28,11 +28,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from condtrack import remembered, tomlread
 from condtrack.errors import CondtrackError
-from condtrack.merge_entries import merge_entries
-from condtrack.merge_keyed import Item, Slot, clash_message, items, merge_keyed, side_text
-from condtrack.merge_layout import (
+from condtrack.git.merge.entries import merge_entries
+from condtrack.git.merge.keyed import Item, Slot, clash_message, items, merge_keyed, side_text
+from condtrack.git.merge.layout import (
     ENTRY_TABLES,
     HEAD_TABLES,
     SUB_TABLES,
@@ -49,9 +48,10 @@ from condtrack.merge_layout import (
     table_text,
     tidy,
 )
-from condtrack.slices import SMALL_BYTES
-from condtrack.store import parse
-from condtrack.validation import check_document
+from condtrack.schema.validation import check_document
+from condtrack.storage import remembered, tomlread
+from condtrack.storage.slices import SMALL_BYTES
+from condtrack.storage.store import parse
 
 _SUB_KEYS = {"criteria": ("id",), "indicators": ("id",), "offsets": ("outflow", "inflow")}
 _SUB_NAMES = {"criteria": "criterion", "indicators": "indicator", "offsets": "offset"}
@@ -118,7 +118,7 @@ def _read(data: bytes, where: str) -> Version:
 
 
 def _vouched(data: bytes) -> tuple[dict[str, Any], str] | None:
-    """A large version whose bytes a record vouches for (``condtrack.remembered``), read by
+    """A large version whose bytes a record vouches for (``condtrack.storage.remembered``), read by
     the fast reader: tomllib has accepted them before. ``None``: ``parse`` decides."""
     if len(data) <= SMALL_BYTES or remembered.recall(data) is None:
         return None

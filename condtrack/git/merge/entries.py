@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from condtrack.merge_keyed import Item, Key, Slot, clash_message, items, merge_keyed, side_text
-from condtrack.merge_layout import ENTRY_TABLES, Marked, Piece, Version, entry_text
+from condtrack.git.merge.keyed import Item, Key, Slot, clash_message, items, merge_keyed, side_text
+from condtrack.git.merge.layout import ENTRY_TABLES, Marked, Piece, Version, entry_text
 
 _IDENTITY = {"evidence": ("id",), "retractions": ("evidence",)}
 _SHOWN = 3  # deleted entries named in the note; the rest are counted
@@ -152,7 +152,7 @@ def _regions(slots: list[Slot]) -> list[Slot | Region]:
 
     Two amendments of one entry fail validation, and a person must choose. An amendment
     on one side and a retraction on the other stand together: a retraction of any version
-    withdraws the whole chain (``condtrack.chains``), amendments included, just as when
+    withdraws the whole chain (``condtrack.domain.chains``), amendments included, just as when
     one analyst amends an entry and then retracts the original.
     """
     acts: dict[str, dict[str, list[int]]] = {}

@@ -17,7 +17,7 @@ from typing import Any
 
 import tomli_w
 
-from condtrack.appending import serialize_entry
+from condtrack.storage.appending import serialize_entry
 from condtrack.textsafe import serialized_escapes
 
 HEAD_TABLES = ("tracker", "scoring")

@@ -1,4 +1,4 @@
-"""The audit trail: an entry's chain of amendments, and edits to entries already committed."""
+"""Edits to entries already committed: the tracker at a git revision, compared by id."""
 
 from __future__ import annotations
 
@@ -6,39 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from condtrack import tomlread
-from condtrack.chains import withdrawn
-from condtrack.models import Evidence, Retraction, Tracker
-from condtrack.validation import Problem
-
-
-@dataclass(frozen=True)
-class Chain:
-    versions: tuple[Evidence, ...]  # oldest first; the last one is current
-    # The retraction that withdrew the chain: of any version, as every version goes with it.
-    retraction: Retraction | None
-
-
-def chain(tracker: Tracker, evidence_id: str) -> Chain | None:
-    """Every version of an entry, from the original to the latest amendment."""
-    by_id = {e.id: e for e in tracker.evidence}
-    if evidence_id not in by_id:
-        return None
-    newer = {e.supersedes: e for e in tracker.evidence if e.supersedes}
-    first = by_id[evidence_id]
-    while first.supersedes is not None and first.supersedes in by_id:
-        first = by_id[first.supersedes]
-    versions = [first]
-    while versions[-1].id in newer:
-        versions.append(newer[versions[-1].id])
-    retraction = withdrawn(versions, tracker.retractions).get(first.id)
-    return Chain(tuple(versions), retraction)
-
-
-def changed_fields(old: Evidence, new: Evidence) -> list[str]:
-    skip = {"id", "logged", "supersedes", "reason"}
-    before, after = old.model_dump(exclude=skip), new.model_dump(exclude=skip)
-    return [name for name in before if before[name] != after[name]]
+from condtrack.schema.validation import Problem
+from condtrack.storage import tomlread
 
 
 @dataclass(frozen=True)
@@ -56,7 +25,7 @@ def committed_version(path: Path, revision: str) -> Committed:
     Outside a repository, or for a revision that names no commit, a ``CondtrackError``;
     a file git does not track there (a new file, or no commit yet) has ``content`` None.
     """
-    from condtrack import gitrepo
+    from condtrack.git import repo as gitrepo
 
     root = gitrepo.repository_root(path)
     relative = gitrepo.relative_path(path, root)

@@ -1,0 +1,6 @@
+"""Layer 1, the schema: what a tracker file is (pydantic models), every whole-file check
+with the place of each problem, and what makes two entries the same report.
+
+May import: ``condtrack.errors`` and ``condtrack.textsafe`` only. Knows nothing of files,
+terminals, git or the command line.
+"""

@@ -1,0 +1,60 @@
+"""What makes two evidence entries the same report: the one rule for duplicates.
+
+`log` and `import` refuse a duplicate by it, and the records of checked bytes keep its keys
+(``condtrack.storage.remembered``), so it sits below both.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from condtrack.schema.models import Evidence
+
+
+def report_keys(entry: Mapping[str, Any] | Evidence) -> list[str]:
+    """What makes two entries the same report, as short keys: the same condition, date and
+    source, saying the same thing (criterion and status, indicator and value), and the same
+    summary (first key) or the same URL (second key, with a URL).
+
+    One article assessing two criteria on one day is two reports, not a duplicate. The one
+    rule for duplicates, for `log` and `import` alike; records keep these keys so a `log`
+    can check them without reading every entry.
+    """
+    summary: Any
+    url: Any
+    if isinstance(entry, Evidence):
+        said: tuple[Any, ...] = (entry.criterion, entry.status, entry.indicator, entry.value)
+        fields: tuple[Any, ...] = (entry.condition, entry.date, entry.source)
+        summary, url = entry.summary, entry.url
+    else:
+        said = tuple(entry.get(name) for name in ("criterion", "status", "indicator", "value"))
+        fields = (entry.get("condition"), entry.get("date"), entry.get("source"))
+        summary, url = entry.get("summary"), entry.get("url")
+    fields = (*fields, *said[:3], _number(said[3]))
+    base = "\x00".join(str(part) for part in fields)  # no valid text holds a NUL
+    keys = [_digest(f"{base}\x00summary\x00{summary}")]
+    if url:
+        keys.append(_digest(f"{base}\x00url\x00{url}"))
+    return keys
+
+
+def _number(value: Any) -> Any:
+    """52 and 52.0 are the same figure, whichever way the file or the row spells it."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return repr(float(value))
+    return value
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+
+
+def reports_of(evidence: Iterable[Evidence]) -> dict[str, str]:
+    """Each report key of these entries, with the id of the first entry that made it."""
+    reports: dict[str, str] = {}
+    for entry in evidence:
+        for key in report_keys(entry):
+            reports.setdefault(key, entry.id)
+    return reports
