@@ -1,7 +1,11 @@
-"""The entry point builds only the command it runs; that must never change what it does."""
+"""The lazy command group: a command's module is imported only when that command runs, and
+help, completion and did-you-mean still know every command."""
 
 from __future__ import annotations
 
+import importlib
+import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,84 +15,83 @@ from typer.testing import CliRunner
 
 from condtrack import __version__
 from condtrack.cli import app
-from condtrack.cli.app import app_for, command_name
+from condtrack.cli.app import COMMANDS, command_name
 
-COMMANDS = sorted(command_name(c) for c in app.registered_commands)
+MODULES = sorted(set(COMMANDS.values()))
 
 
-def both(argv: list[str], tracker: Path) -> tuple[tuple[int, str, str], tuple[int, str, str]]:
-    runner = CliRunner()
-    full = runner.invoke(app, argv, env={"CONDTRACK_FILE": str(tracker)})
-    trimmed = runner.invoke(app_for(argv, {}), argv, env={"CONDTRACK_FILE": str(tracker)})
-    return (
-        (full.exit_code, full.stdout, full.stderr),
-        (trimmed.exit_code, trimmed.stdout, trimmed.stderr),
+def test_every_command_is_defined_where_the_group_looks_for_it() -> None:
+    for module in MODULES:
+        importlib.import_module(f"condtrack.cli.{module}")
+    registered = {command_name(info): info for info in app.registered_commands}
+    assert set(registered) == set(COMMANDS)  # none left out of the list, none listed twice
+    for name, module in COMMANDS.items():
+        assert registered[name].callback is not None
+        assert registered[name].callback.__module__ == f"condtrack.cli.{module}", name
+
+
+def test_help_lists_every_command_but_the_hidden_merge_driver(tracker_file: Path) -> None:
+    shown = CliRunner().invoke(app, ["--help"], env={"COLUMNS": "200"})
+    assert shown.exit_code == 0
+    rows = re.findall(r"^\W*([a-z-]+)\s{2,}\S", shown.stdout, re.M)  # a command, its help
+    listed = [name for name in COMMANDS if name in rows]
+    assert listed == [name for name in COMMANDS if name != "merge"]
+    for panel in ("Setup", "Record", "Inspect", "Briefings", "CI"):
+        assert f" {panel} " in shown.stdout
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_each_command_has_its_own_help(name: str) -> None:
+    shown = CliRunner().invoke(app, [name, "--help"], env={"COLUMNS": "200"})
+    assert shown.exit_code == 0, shown.output
+    assert f"condtrack {name}" in shown.stdout
+
+
+def loaded_by(argv: list[str], tracker: Path) -> set[str]:
+    """The condtrack.cli modules a real process imports to run ``argv``."""
+    probe = (
+        "import sys, json, atexit\n"
+        "atexit.register(lambda: print(json.dumps(sorted(m for m in sys.modules "
+        "if m.startswith('condtrack.cli.'))), file=sys.stderr))\n"
+        "from condtrack import main\n"
+        f"sys.argv = ['condtrack', *{argv!r}]\n"
+        "main()\n"
     )
-
-
-def test_every_command_is_registered_and_found() -> None:
-    assert len(COMMANDS) >= 16
-    for name in COMMANDS:
-        only = app_for([name], {})
-        assert len(only.registered_commands) == 1
-        assert only.registered_commands[0] in app.registered_commands
-        assert command_name(only.registered_commands[0]) == name
-
-
-@pytest.mark.parametrize("name", COMMANDS)
-def test_each_command_helps_alike_alone(name: str, tracker_file: Path) -> None:
-    full, trimmed = both([name, "--help"], tracker_file)
-    assert full == trimmed
-    assert full[0] == 0 and name in full[1]
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        env={"CONDTRACK_FILE": str(tracker), "CONDTRACK_CACHE_DIR": "", "PATH": "/usr/bin"},
+    )
+    return set(json.loads(done.stderr.strip().splitlines()[-1]))
 
 
 @pytest.mark.parametrize(
-    "argv",
+    ("argv", "module"),
     [
-        ["--version"],
-        ["check"],
-        ["status", "--format", "json", "--as-of", "2025-03-01"],
-        ["evidence", "--format", "csv"],
-        ["conditions"],
-        ["explain", "troops"],
-        ["explain", "nonsense"],
-        ["log", "troops"],  # a missing option: the same one-line usage error
-        ["check", "--require", "nosuch"],
-        ["check", "--format", "xml"],
-        ["stauts"],  # a typo: the whole app, for "did you mean"
-        ["--help"],
-        [],
+        (["check"], "ci"),
+        (["status", "--format", "json"], "inspection"),
+        (["report"], "briefings"),
+        (["conditions"], "setup"),
+        (["--file", "elsewhere.toml", "log", "troops"], "record"),
     ],
 )
-def test_the_trimmed_app_behaves_as_the_whole(argv: list[str], tracker_file: Path) -> None:
-    full, trimmed = both(argv, tracker_file)
-    assert full == trimmed
+def test_a_command_imports_its_own_module_and_no_other(
+    argv: list[str], module: str, tracker_file: Path
+) -> None:
+    commands = {f"condtrack.cli.{m}" for m in MODULES}
+    assert loaded_by(argv, tracker_file) & commands == {f"condtrack.cli.{module}"}
 
 
-@pytest.mark.parametrize(
-    ("argv", "whole"),
-    [
-        (["--version"], False),
-        (["-f", "x.toml", "status"], False),
-        (["--file", "x.toml", "--version"], False),
-        (["--file=x.toml", "log", "troops"], False),
-        (["-fx.toml", "check"], False),
-        (["--help"], True),
-        (["-h"], True),
-        ([], True),
-        (["stauts"], True),
-        (["--install-completion"], True),
-    ],
-)
-def test_only_plain_invocations_are_trimmed(argv: list[str], whole: bool) -> None:
-    chosen = app_for(argv, {})
-    assert (chosen is app) == whole
-    if not whole:
-        assert len(chosen.registered_commands) <= 1
+def test_version_imports_no_command(tracker_file: Path) -> None:
+    commands = {f"condtrack.cli.{m}" for m in MODULES}
+    assert loaded_by(["--version"], tracker_file) & commands == set()
 
 
-def test_completion_always_gets_the_whole_app() -> None:
-    assert app_for(["status"], {"_CONDTRACK_COMPLETE": "complete_bash"}) is app
+def test_a_typo_is_told_apart_without_importing_every_command(tracker_file: Path) -> None:
+    done = CliRunner().invoke(app, ["stauts"])
+    assert done.exit_code == 2
+    assert done.stderr == "error: no such command 'stauts'; did you mean 'status'?\n"
 
 
 def test_version_from_a_real_process() -> None:

@@ -2,7 +2,6 @@
 nothing more. The only layer that knows argv, terminals and exit codes; it may import
 every layer below it."""
 
-from condtrack.cli import audit, briefings, reading, team, writing  # noqa: F401  (registers commands)
 from condtrack.cli.app import app, main
 
 __all__ = ["app", "main"]

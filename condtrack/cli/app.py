@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import codecs
 import contextlib
-import copy
 import datetime as dt
 import functools
 import itertools
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -35,8 +34,51 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-class _OneLineUsageErrors(TyperGroup):
-    """Usage errors (a missing option, a bad choice) as one line, like every other error."""
+# Every command, in the order help lists them, with the module under condtrack.cli that
+# defines it. A module is imported only when one of its commands runs (or help lists them):
+# a CI gate that runs `check` pays for nothing else.
+COMMANDS = {
+    "init": "setup",
+    "conditions": "setup",
+    "git-setup": "setup",
+    "log": "record",
+    "amend": "record",
+    "retract": "record",
+    "import": "record",
+    "status": "inspection",
+    "explain": "inspection",
+    "evidence": "inspection",
+    "history": "inspection",
+    "report": "briefings",
+    "diff": "briefings",
+    "check": "ci",
+    "validate": "ci",
+    "merge": "merge",
+}
+
+
+class _LazyCommands(TyperGroup):
+    """The command group: commands built only when asked for (the pattern hatch uses), and
+    usage errors (a missing option, a bad choice) as one line, like every other error."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            import importlib
+
+            from typer.main import get_command_from_info
+
+            importlib.import_module(f"condtrack.cli.{COMMANDS[cmd_name]}")
+            for info in app.registered_commands:
+                if command_name(info) == cmd_name:
+                    self.commands[cmd_name] = get_command_from_info(
+                        info,
+                        pretty_exceptions_short=app.pretty_exceptions_short,
+                        rich_markup_mode=app.rich_markup_mode,
+                    )
+        return self.commands.get(cmd_name)
 
     def make_context(self, *args: Any, **kwargs: Any) -> Any:
         with _usage_errors_in_one_line():
@@ -48,10 +90,11 @@ class _OneLineUsageErrors(TyperGroup):
 
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         name = args[0] if args else ""
-        if name[:1] not in ("", "-") and name not in self.commands and not ctx.resilient_parsing:
+        known = name in COMMANDS
+        if name[:1] not in ("", "-") and not known and not ctx.resilient_parsing:
             from condtrack.schema.validation import did_you_mean
 
-            hint = did_you_mean(name, self.commands) or f"; see '{ctx.command_path} -h'"
+            hint = did_you_mean(name, COMMANDS) or f"; see '{ctx.command_path} -h'"
             fail(f"no such command {name!r}{hint}")
         return super().resolve_command(ctx, args)
 
@@ -65,7 +108,7 @@ class _OneLineUsageErrors(TyperGroup):
         Without this the name is ignored, and a zsh user in a bash session gets bash's script.
         """
         for token, following in itertools.pairwise([*args, None]):  # no args: no pairs
-            if token in self.commands:
+            if token in COMMANDS:
                 return
             option = next((p for p in self.params if token in p.opts), None)
             if (
@@ -126,7 +169,7 @@ def _with_suggestion(error: Exception, message: str) -> str:
 
 
 app = typer.Typer(
-    cls=_OneLineUsageErrors,
+    cls=_LazyCommands,
     name="condtrack",
     help="Track a government's compliance with the conditions for sanctions relief.",
     no_args_is_help=True,
@@ -210,6 +253,11 @@ def emit(text: str, output: str | None, tracker: Path | None = None) -> None:
     typer.echo(f"wrote {output}", err=True)
 
 
+AsOf = Annotated[
+    str | None,
+    typer.Option("--as-of", help="Score as known on this date, YYYY-MM-DD (default: today)."),
+]
+
 # The --output option of commands that write a file: a string, so that "-" (standard
 # output) and "./-" (a file of that name) stay apart.
 Output = Annotated[
@@ -262,7 +310,7 @@ def main() -> None:
     try:
         _fit_streams()
         sys.argv[1:] = [_as_utf8(word) for word in sys.argv[1:]]
-        app_for(sys.argv[1:], os.environ)()
+        app()
     except KeyboardInterrupt:
         sys.exit(130)
     except Exception as error:  # a bug: say so in one line unless asked for the trace
@@ -346,40 +394,6 @@ def _as_utf8(word: str) -> str:
         return os.fsencode(word).decode("utf-8")
     except (UnicodeError, ValueError):
         return word
-
-
-def app_for(argv: Sequence[str], env: Mapping[str, str]) -> typer.Typer:
-    """The app with only the command ``argv`` runs: Typer builds every registered command
-    on each start (a few milliseconds each), and a CI gate runs one. Anything but a plain
-    ``[--file F] COMMAND ...`` or ``--version`` (help, completion, a typo) gets the whole app."""
-    if any(name.startswith("_") and name.endswith("_COMPLETE") for name in env):
-        return app
-    wanted = _invoked_command(argv)
-    if wanted is None:
-        return app
-    commands = [c for c in app.registered_commands if command_name(c) == wanted]
-    if wanted and not commands:
-        return app
-    only = copy.copy(app)
-    only.registered_commands = commands
-    return only
-
-
-def _invoked_command(argv: Sequence[str]) -> str | None:
-    """The command's name; "" for ``--version`` alone; None when it cannot be told."""
-    words = iter(argv)
-    for word in words:
-        if word in ("--file", "-f"):
-            next(words, None)
-        elif word.startswith(("--file=", "-f")):
-            continue
-        elif word == "--version":
-            return ""
-        elif word.startswith("-"):
-            return None
-        else:
-            return word
-    return None
 
 
 def command_name(command: Any) -> str:

@@ -39,7 +39,7 @@ def _span(
     return start, end
 
 
-@app.command()
+@app.command(rich_help_panel="Briefings")
 @guarded
 def report(
     ctx: typer.Context,
@@ -79,7 +79,7 @@ def _renderer(output_format: ReportFormat) -> Callable[[Briefing], str]:
     return lambda briefing: dumps(report_data(briefing))
 
 
-@app.command()
+@app.command(rich_help_panel="Briefings")
 @guarded
 def diff(
     ctx: typer.Context,

@@ -1,8 +1,7 @@
-"""Commands that read: conditions, evidence, status, explain, check, validate."""
+"""Commands for CI: check (the gate) and validate."""
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from enum import StrEnum
 from pathlib import Path
@@ -11,18 +10,12 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from condtrack.cli import complete
-from condtrack.cli.app import TableOrJson, app, emit, fail, guarded, options, parse_day, warn
+from condtrack.cli.app import AsOf, app, emit, fail, guarded, options, parse_day, warn
 from condtrack.errors import CondtrackError
 
 if TYPE_CHECKING:
     from condtrack.domain.gate import Outcome
     from condtrack.storage.store import Loaded
-
-
-class EvidenceFormat(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
 
 
 class CheckFormat(StrEnum):
@@ -32,206 +25,7 @@ class CheckFormat(StrEnum):
     junit = "junit"
 
 
-AsOf = Annotated[
-    str | None,
-    typer.Option("--as-of", help="Score as known on this date, YYYY-MM-DD (default: today)."),
-]
-
-
-Limit = Annotated[
-    int | None,
-    typer.Option(
-        "--limit",
-        min=0,
-        metavar="N",
-        show_default=False,
-        help="Only the first (oldest) N of what passes the filters.",
-    ),
-]
-Last = Annotated[
-    int | None,
-    typer.Option(
-        "--last",
-        min=0,
-        metavar="N",
-        show_default=False,
-        help="Only the N newest of what passes the filters (still listed oldest first).",
-    ),
-]
-
-
-@app.command()
-@guarded
-def conditions(
-    ctx: typer.Context,
-    output: Annotated[TableOrJson, typer.Option("--format")] = TableOrJson.table,
-) -> None:
-    """List the conditions with their criteria and indicators, and their ids."""
-    tracker = options(ctx).load().tracker
-    if output is TableOrJson.json:
-        from condtrack.render.as_json import conditions_data, dumps
-
-        typer.echo(dumps(conditions_data(tracker)), nl=False)
-    else:
-        from condtrack.render.terminal import conditions_view, console
-
-        console().print(conditions_view(tracker))
-
-
-@app.command()
-@guarded
-def evidence(
-    ctx: typer.Context,
-    condition: Annotated[
-        str | None,
-        typer.Option(
-            "--condition", help="Only this condition.", autocompletion=complete.condition_ids
-        ),
-    ] = None,
-    criterion: Annotated[
-        str | None,
-        typer.Option(
-            "--criterion",
-            "-c",
-            help="Only evidence on this criterion.",
-            autocompletion=complete.criterion_ids,
-        ),
-    ] = None,
-    indicator: Annotated[
-        str | None,
-        typer.Option(
-            "--indicator",
-            "-i",
-            help="Only observations of this indicator.",
-            autocompletion=complete.indicator_ids,
-        ),
-    ] = None,
-    source: Annotated[
-        str | None,
-        typer.Option(help="Only evidence whose source contains this, ignoring case."),
-    ] = None,
-    since: Annotated[str | None, typer.Option(help="Only evidence dated on or after.")] = None,
-    until: Annotated[str | None, typer.Option(help="Only evidence dated on or before.")] = None,
-    tag: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--tag", "-t", metavar="TAG", help="Only evidence with this tag; repeated, with all."
-        ),
-    ] = None,
-    limit: Limit = None,
-    last: Last = None,
-    output: Annotated[EvidenceFormat, typer.Option("--format")] = EvidenceFormat.table,
-    everything: Annotated[
-        bool, typer.Option("--all", help="Include entries superseded by an amendment.")
-    ] = False,
-) -> None:
-    """List logged evidence, oldest first; retracted entries are marked.
-
-    Filters combine: an entry is listed when it passes every one. --limit and --last then
-    keep the oldest or newest N of those, in every format.
-    """
-    from condtrack.domain.chains import withdrawn
-    from condtrack.domain.listing import Cut, Filters, select
-
-    cut = Cut(limit=limit, last=last)
-    filters = Filters(
-        condition=condition, criterion=criterion, indicator=indicator, source=source,
-        tags=tuple(tag or ()), since=parse_day(since, "--since") if since else None,
-        until=parse_day(until, "--until") if until else None, everything=everything,
-    )  # fmt: skip
-    tracker = options(ctx).load().tracker
-    listing = select(tracker, filters, cut)
-    # Marked as `status` scores them today: every version of a retracted entry.
-    retractions = withdrawn(tracker.evidence, tracker.retractions, dt.date.today())
-    if output is EvidenceFormat.json:
-        from condtrack.render.as_json import dumps, evidence_data
-
-        typer.echo(dumps(evidence_data(listing.shown, retractions)), nl=False)
-    elif output is EvidenceFormat.csv:
-        from condtrack.render.as_csv import evidence_csv
-
-        typer.echo(evidence_csv(listing.shown, retractions), nl=False)
-    else:
-        from condtrack.render.terminal import console, evidence_view
-
-        console().print(evidence_view(listing, retractions))
-
-
-@app.command()
-@guarded
-def status(
-    ctx: typer.Context,
-    as_of: AsOf = None,
-    output: Annotated[TableOrJson, typer.Option("--format")] = TableOrJson.table,
-) -> None:
-    """Score every condition and show the overall verdict."""
-    from condtrack.domain.scoring import assess
-
-    assessment = assess(options(ctx).load().tracker, parse_day(as_of, "--as-of"))
-    if output is TableOrJson.json:
-        from condtrack.render.as_json import dumps, status_data
-
-        typer.echo(dumps(status_data(assessment)), nl=False)
-    else:
-        from condtrack.render.terminal import console, status_view
-
-        console().print(status_view(assessment))
-
-
-@app.command()
-@guarded
-def explain(
-    ctx: typer.Context,
-    condition: Annotated[
-        str,
-        typer.Argument(
-            metavar="CONDITION", help="Condition id.", autocompletion=complete.condition_ids
-        ),
-    ],
-    as_of: AsOf = None,
-    limit: Annotated[
-        int | None,
-        typer.Option(
-            "--limit",
-            min=0,
-            metavar="N",
-            show_default=False,
-            help="In the evidence, only the first N of each criterion, each indicator and "
-            "the context.",
-        ),
-    ] = None,
-    last: Annotated[
-        int | None,
-        typer.Option(
-            "--last",
-            min=0,
-            metavar="N",
-            show_default=False,
-            help="In the evidence, only the N newest of each criterion, each indicator and "
-            "the context.",
-        ),
-    ] = None,
-) -> None:
-    """Show how a condition's score is reached: criteria, deciding evidence, arithmetic."""
-    from condtrack.domain.listing import Cut
-    from condtrack.domain.scoring import assess
-    from condtrack.render.terminal import console, explain_view
-    from condtrack.schema.validation import suggest
-
-    cut = Cut(limit=limit, last=last)
-    tracker = options(ctx).load().tracker
-    assessment = assess(tracker, parse_day(as_of, "--as-of"))
-    result = assessment.condition(condition)
-    if result is None:
-        fail(
-            f"CONDITION: unknown condition {condition!r} "
-            + suggest(condition, [c.id for c in tracker.conditions])
-        )
-    entries = {e.id: e for e in tracker.evidence}
-    console().print(explain_view(result, assessment, entries, cut))
-
-
-@app.command()
+@app.command(rich_help_panel="CI")
 @guarded
 def check(
     ctx: typer.Context,
@@ -333,7 +127,7 @@ def _workspace_path(path: Path) -> str:
     return str(path)
 
 
-@app.command()
+@app.command(rich_help_panel="CI")
 @guarded
 def validate(
     ctx: typer.Context,

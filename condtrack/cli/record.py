@@ -1,10 +1,10 @@
-"""Commands that write: init, log, retract."""
+"""Commands that record evidence: log, amend, retract, import."""
 
 from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -18,28 +18,45 @@ from condtrack.errors import CondtrackError
 if TYPE_CHECKING:
     from condtrack.storage.appending import Appended
 
+if TYPE_CHECKING:
+    from condtrack.storage.appending import Current
+
+
 # Option names as the user types them, for errors about a field of a new entry.
 _OPTION_FOR_FIELD = {"tags": "--tag", "condition": "CONDITION", "evidence": "ID"}
 
+
 # The fields of an entry, shared by `log` and `amend`.
 Url = Annotated[str | None, typer.Option(help="http(s) link to the source.")]
+
+
 Day = Annotated[str | None, typer.Option("--date", help="Date of the event, YYYY-MM-DD.")]
+
+
 CriterionId = Annotated[
     str | None,
     typer.Option(
         "--criterion", "-c", help="Criterion it bears on.", autocompletion=complete.criterion_ids
     ),
 ]
+
+
 IndicatorId = Annotated[
     str | None,
     typer.Option(
         "--indicator", "-i", help="Indicator observed.", autocompletion=complete.indicator_ids
     ),
 ]
+
+
 Value = Annotated[str | None, typer.Option(help="The observed figure.")]
+
+
 Grade = Annotated[
     str | None, typer.Option("--reliability", "-r", help="Admiralty code, e.g. B2 (default F6).")
 ]
+
+
 Tags = Annotated[list[str] | None, typer.Option("--tag", "-t", help="A tag; repeatable.")]
 
 
@@ -57,53 +74,7 @@ class Clearable(StrEnum):
     tags = "tags"
 
 
-@app.command()
-@guarded
-def init(
-    ctx: typer.Context,
-    path: Annotated[
-        Path | None, typer.Argument(help="Where to write it (default: ./conditions.toml).")
-    ] = None,
-    force: Annotated[
-        bool, typer.Option("--force", help="Overwrite an existing file, keeping a .bak copy.")
-    ] = False,
-) -> None:
-    """Start a new tracker with the default conditions and no evidence."""
-    from importlib.resources import files
-
-    from condtrack.storage.store import DEFAULT_NAME, check_output, locked, read_bytes, write_atomic
-
-    target = path or options(ctx).file or Path(DEFAULT_NAME)
-    template = files("condtrack").joinpath("templates/default.toml").read_bytes()
-    check_output(target)  # a regular file (or none), and not one condtrack keeps for itself
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise CondtrackError(f"cannot create {target.parent}: {error.strerror}") from None
-    with locked(target):
-        if target.exists() or target.is_symlink():
-            if not force:
-                raise CondtrackError(
-                    f"{target} already exists", hint="use --force to replace it (a .bak is kept)"
-                )
-            backup = _free_backup_name(target)
-            write_atomic(backup, read_bytes(target))
-            warn(f"kept the old file as {backup}")
-        write_atomic(target, template)
-    typer.echo(f"created {target}: edit its conditions, then `condtrack log`", err=True)
-
-
-def _free_backup_name(target: Path) -> Path:
-    """conditions.toml.bak, or .bak.1, .bak.2 ...: an earlier backup is never overwritten."""
-    backup = target.with_name(target.name + ".bak")
-    number = 0
-    while backup.exists() or backup.is_symlink():  # a dangling link too: never written through
-        number += 1
-        backup = target.with_name(f"{target.name}.bak.{number}")
-    return backup
-
-
-@app.command()
+@app.command(rich_help_panel="Record")
 @guarded
 def log(
     ctx: typer.Context,
@@ -194,7 +165,7 @@ def _log_entry(path: Path, given: dict[str, Any], *, allow_duplicate: bool = Fal
     )
 
 
-@app.command()
+@app.command(rich_help_panel="Record")
 @guarded
 def amend(
     ctx: typer.Context,
@@ -266,7 +237,7 @@ def amend(
     _confirm(f"amended {evidence_id} with", appended, path)
 
 
-@app.command()
+@app.command(rich_help_panel="Record")
 @guarded
 def retract(
     ctx: typer.Context,
@@ -288,7 +259,7 @@ def retract(
     """
     from condtrack.domain.chains import chain_roots
     from condtrack.domain.entries import NewEntries, utc_now
-    from condtrack.storage.appending import Current, append
+    from condtrack.storage.appending import append
 
     day = parse_day(date, "--date", future_ok=False)
     path = options(ctx).path()
@@ -334,3 +305,111 @@ def _confirm(verb: str, appended: Appended, path: Path) -> None:
             f"graded {entry.reliability}, below this tracker's minimum {minimum}: "
             "recorded, but it will not count in scores"
         )
+
+
+class ImportFormat(StrEnum):
+    csv = "csv"
+    json = "json"
+
+
+@app.command(name="import", rich_help_panel="Record")
+@guarded
+def import_(
+    ctx: typer.Context,
+    source: Annotated[Path, typer.Argument(metavar="FILE", help="CSV or JSON to import.")],
+    data_format: Annotated[
+        ImportFormat | None,
+        typer.Option("--format", help="csv or json (default: from the file's extension)."),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check every row and show what would be added.")
+    ] = False,
+    skip_duplicates: Annotated[
+        bool, typer.Option("--skip-duplicates", help="Leave out rows already recorded.")
+    ] = False,
+) -> None:
+    """Import evidence in bulk: every row is checked first, then all land or none do.
+
+    Columns are the fields of `condtrack log` (condition, summary, source, url, date,
+    criterion, status, indicator, value, reliability, tags separated by ';'), plus an
+    optional id; a CSV may be separated by commas, semicolons or tabs, and its header is
+    read regardless of case and spaces. Prints the new ids, one per line; --dry-run shows
+    the same ids.
+    """
+    from condtrack.domain.entries import utc_now
+    from condtrack.domain.importer import Plan, plan, read_rows
+    from condtrack.storage.appending import append
+    from condtrack.textsafe import one_line
+
+    path = options(ctx).path()
+    rows = read_rows(source, data_format.value if data_format else None, into=path)
+    outcome: list[Plan] = []
+
+    def build(current: Current) -> list[tuple[str, dict[str, Any]]]:
+        result = plan(current.tracker, rows, utc_now())
+        outcome.append(result)
+        if result.problems or (result.duplicates and not skip_duplicates):
+            raise _Refused
+        return [("evidence", entry) for entry in result.entries]
+
+    try:
+        append(path, build, dry_run=dry_run)
+    except _Refused:
+        result = outcome[-1]
+        for problem in result.problems:
+            typer.echo(one_line(f"{source}: {problem}"), err=True)
+        for row, earlier in result.duplicates:
+            typer.echo(f"{source}: row {row}: duplicate of {earlier}", err=True)
+        reasons = []
+        if result.problems:
+            reasons.append(_count(len(result.problems), "bad row"))
+        if result.duplicates:
+            duplicates = _count(len(result.duplicates), "duplicate")
+            reasons.append(f"{duplicates} (--skip-duplicates leaves them out)")
+        raise CondtrackError(f"nothing imported: {' and '.join(reasons)}") from None
+    result = outcome[-1]
+    if dry_run:
+        from condtrack.render.terminal import console, evidence_view
+        from condtrack.schema.models import Evidence
+
+        entries = [Evidence.model_validate(entry) for entry in result.entries]
+        console().print(evidence_view(entries, {}))
+    else:
+        for entry in result.entries:
+            typer.echo(entry["id"])
+    skipped = (
+        f", {_count(len(result.duplicates), 'duplicate')} skipped" if result.duplicates else ""
+    )
+    verb = "would import" if dry_run else "imported"
+    typer.echo(f"{verb} {_count(len(result.entries), 'entry')} into {path}{skipped}", err=True)
+    for column, found in result.left_out:
+        why = (
+            "entries are stamped as logged now"
+            if column == "logged"
+            else "a retraction is not imported: withdraw the entry with `condtrack retract`"
+        )
+        warn(f"column {column!r} is left out ({_rows(found)}): {why}")
+    uncounted = result.uncounted()
+    if uncounted:
+        grades = ", ".join(sorted({grade for _, grade in uncounted}))
+        warn(
+            f"{_count(len(uncounted), 'entry')} ({_rows([row for row, _ in uncounted])}) "
+            f"graded {grades}, below "
+            f"this tracker's minimum {result.minimum} (F6 where a row gives no reliability): "
+            f"{'would be ' if dry_run else ''}recorded, but not counted in scores"
+        )
+
+
+def _rows(numbers: Sequence[int]) -> str:
+    listed = ", ".join(str(row) for row in numbers[:10])
+    more = f" and {len(numbers) - 10} more" if len(numbers) > 10 else ""
+    return f"row {listed}" if len(numbers) == 1 else f"rows {listed}{more}"
+
+
+def _count(number: int, noun: str) -> str:
+    plural = noun[:-1] + "ies" if noun.endswith("y") else noun + "s"
+    return f"{number} {noun if number == 1 else plural}"
+
+
+class _Refused(Exception):
+    """Raised inside the locked write to abandon it; the reasons are in the plan."""

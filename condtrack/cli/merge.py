@@ -1,19 +1,18 @@
-"""Commands for keeping a tracker in git as a team: the merge driver and its setup."""
+"""git's merge driver for tracker files, hidden from help: `condtrack git-setup`
+registers it and git calls it."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from condtrack.cli.app import app, guarded, options
-from condtrack.errors import CondtrackError
+from condtrack.cli.app import app, guarded
 from condtrack.textsafe import one_line
 
 
-@app.command()
+@app.command(hidden=True)
 @guarded
 def merge(
     base: Annotated[Path, typer.Argument(metavar="BASE", help="The common ancestor (git's %O).")],
@@ -60,33 +59,3 @@ def merge(
         err=True,
     )
     raise typer.Exit(1)
-
-
-@app.command(name="git-setup")
-@guarded
-def git_setup(
-    ctx: typer.Context,
-    file: Annotated[
-        Path | None,
-        typer.Option("--file", "-f", help="The tracker (default: as for every command)."),
-    ] = None,
-) -> None:
-    """Make git merge the tracker with `condtrack merge`, so branches never conflict needlessly.
-
-    Sets merge.condtrack.* in the repository's config and marks the file in the
-    .gitattributes at the repository's root; prints each change. Running it again
-    changes nothing.
-    """
-    from condtrack.git.repo import driver_command, register
-
-    tracker = file or options(ctx).path()
-    if not tracker.is_file():
-        raise CondtrackError(f"{tracker} does not exist", hint="create it with `condtrack init`")
-    command, why = driver_command(sys.argv[0], sys.executable)
-    changes = register(tracker, command)
-    if why is not None:
-        typer.echo(one_line(f"registering {command}: {why}"))
-    for change in changes:
-        typer.echo(one_line(change))
-    if not changes:
-        typer.echo(one_line(f"already set up for {tracker}: nothing changed"))
