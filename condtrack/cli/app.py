@@ -64,6 +64,9 @@ class _LazyCommands(TyperGroup):
     def list_commands(self, ctx: Any) -> list[str]:
         return list(COMMANDS)
 
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _without_flag_metavars(super().get_params(ctx))
+
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         if cmd_name not in self.commands and cmd_name in COMMANDS:
             import importlib
@@ -78,7 +81,8 @@ class _LazyCommands(TyperGroup):
                         pretty_exceptions_short=app.pretty_exceptions_short,
                         rich_markup_mode=app.rich_markup_mode,
                     )
-        return self.commands.get(cmd_name)
+        found = self.commands.get(cmd_name)
+        return None if found is None else _flags_shown_plainly(found)
 
     def make_context(self, *args: Any, **kwargs: Any) -> Any:
         with _usage_errors_in_one_line():
@@ -86,7 +90,45 @@ class _LazyCommands(TyperGroup):
 
     def parse_args(self, ctx: Any, args: list[str]) -> Any:
         self._completion_for_named_shell(ctx, args)
-        return super().parse_args(ctx, args)
+        return super().parse_args(ctx, self._file_first(ctx, args))
+
+    def _file_first(self, ctx: Any, args: list[str]) -> list[str]:
+        """``condtrack status -f x.toml`` read as ``condtrack -f x.toml status``: --file (-f)
+        works before or after the command's name, for every command that has no --file of
+        its own. Only a word in an option's place moves; an option's value stays a value."""
+        takes_value = {
+            name for p in self.params if not getattr(p, "is_flag", False) for name in p.opts
+        }
+        at = 0
+        while at < len(args) and args[at].startswith("-") and args[at] != "--":
+            at += 2 if args[at] in takes_value else 1
+        if at >= len(args) or args[at] not in COMMANDS:
+            return args
+        command = self.get_command(ctx, args[at])
+        options = {name: p for p in command.params for name in (*p.opts, *p.secondary_opts)}
+        if "--file" in options or "-f" in options:
+            return args
+        moved: list[str] = []
+        kept: list[str] = []
+        words = iter(args[at + 1 :])
+        for word in words:
+            if word == "--":
+                kept += [word, *words]
+            elif word in ("--file", "-f"):
+                value = next(words, None)
+                if value is None:
+                    fail(f"option {word!r} requires an argument; see '{ctx.command_path} -h'")
+                moved += [word, value]
+            elif word.startswith(("--file=", "-f")):
+                moved.append(word)
+            else:
+                kept.append(word)
+                option = options.get(word)
+                if option is not None and not getattr(option, "is_flag", False):
+                    kept.append(next(words, ""))
+        if not moved:
+            return args
+        return [*args[:at], *moved, args[at], *kept]
 
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         name = args[0] if args else ""
@@ -118,6 +160,59 @@ class _LazyCommands(TyperGroup):
                 and option.callback is not None
             ):
                 option.callback(ctx, option, following)  # prints or installs, then exits
+
+
+# What a value is, as help shows it, for options that do not say so themselves: a name,
+# not Typer's type (`<str>`, `<float range>`).
+_METAVARS = {
+    **dict.fromkeys(("--as-of", "--since", "--until", "--date"), "DATE"),
+    **dict.fromkeys(("--condition", "--criterion", "--indicator", "--require"), "ID"),
+    **dict.fromkeys(("--summary", "--source", "--reason"), "TEXT"),
+    **dict.fromkeys(("--limit", "--last", "--marker-size"), "N"),
+    **dict.fromkeys(("--file", "--cache-dir"), "PATH"),
+    "--tag": "TAG",
+    "--reliability": "GRADE",
+    "--value": "NUMBER",
+    "--url": "URL",
+    "--output": "FILE",
+    "--revision": "REV",
+    "--min-score": "SCORE",
+    "--max-age": "DAYS",
+    "--lock-timeout": "SECONDS",
+    "--clear": "FIELD",
+}
+
+
+def _flags_shown_plainly(command: Any) -> Any:
+    """``command`` with help that names what each value is (see ``_METAVARS``), shows no
+    value for a flag (Typer would write ``<bool>``), and lets an argument's name speak for
+    it, --help included."""
+    if getattr(command, "_flags_shown_plainly", False):
+        return command
+    command._flags_shown_plainly = True
+    _without_flag_metavars(command.params)
+    made = command.get_help_option
+
+    def help_option(ctx: Any) -> Any:
+        option = made(ctx)
+        if option is not None:
+            _without_flag_metavars([option])
+        return option
+
+    command.get_help_option = help_option
+    return command
+
+
+def _without_flag_metavars(params: list[Any]) -> list[Any]:
+    for param in params:
+        if getattr(param, "param_type_name", "") == "argument":
+            param.display_type_rich = lambda ctx: None  # its metavar says it: ID, FILE
+        elif getattr(param, "is_flag", False) and not getattr(param, "count", False):
+            param.metavar = ""
+        elif param.metavar is None:
+            named = next((_METAVARS[o] for o in param.opts if o in _METAVARS), None)
+            param.metavar = named
+    return params
 
 
 _SHELLS = ("bash", "zsh", "fish", "powershell", "pwsh")
@@ -204,6 +299,12 @@ def _show_version(value: bool) -> None:
         raise typer.Exit()
 
 
+class Color(StrEnum):
+    auto = "auto"
+    always = "always"
+    never = "never"
+
+
 @app.callback()
 def _global(
     ctx: typer.Context,
@@ -213,16 +314,90 @@ def _global(
             "--file",
             "-f",
             envvar="CONDTRACK_FILE",
+            metavar="PATH",
             help="Tracker file (default: conditions.toml here or in a parent folder).",
             show_envvar=True,
         ),
     ] = None,
+    color: Annotated[
+        Color,
+        typer.Option(
+            "--color",
+            help="Colour in tables and lines: auto (at a terminal, unless NO_COLOR is set; "
+            "FORCE_COLOR forces it), always or never.",
+        ),
+    ] = Color.auto,
+    cache_dir: Annotated[
+        str | None,
+        typer.Option(
+            "--cache-dir",
+            envvar="CONDTRACK_CACHE_DIR",
+            metavar="PATH",
+            help="Where records of checked files are kept, so large files read fast (default: "
+            "the user's cache folder; empty: keep none).",
+            show_envvar=True,
+            show_default=False,
+        ),
+    ] = None,
+    lock_timeout: Annotated[
+        str | None,
+        typer.Option(
+            "--lock-timeout",
+            envvar="CONDTRACK_LOCK_TIMEOUT",
+            metavar="SECONDS",
+            help="How long a write waits for another condtrack writing the same file "
+            "(default: 30).",
+            show_envvar=True,
+            show_default=False,
+        ),
+    ] = None,
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug",
+            envvar="CONDTRACK_DEBUG",
+            help="Show the traceback of an internal error (a bug in condtrack).",
+            show_envvar=True,
+        ),
+    ] = False,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_show_version, is_eager=True, help="Show the version."),
     ] = False,
 ) -> None:
     ctx.obj = Options(file)
+    # The core reads these settings from the environment, where the options put them for
+    # this run, and take them away when it ends (for callers that run condtrack in their
+    # own process). --debug stays: the last guard in `main` reads it as the process ends.
+    if debug:
+        os.environ["CONDTRACK_DEBUG"] = "1"
+    settings: dict[str, str | None] = {}
+    if cache_dir is not None:
+        settings["CONDTRACK_CACHE_DIR"] = cache_dir
+    if lock_timeout is not None:
+        settings["CONDTRACK_LOCK_TIMEOUT"] = lock_timeout
+    if color is Color.never:
+        settings.update(NO_COLOR="1", FORCE_COLOR=None)
+    elif color is Color.always:
+        settings.update(FORCE_COLOR="1", NO_COLOR=None)
+    for name, value in settings.items():
+        _set_for_this_run(ctx, name, value)
+
+
+def _set_for_this_run(ctx: typer.Context, name: str, value: str | None) -> None:
+    old = os.environ.get(name)
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
+
+    def restore() -> None:
+        if old is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = old
+
+    ctx.call_on_close(restore)
 
 
 def options(ctx: typer.Context) -> Options:
@@ -255,7 +430,11 @@ def emit(text: str, output: str | None, tracker: Path | None = None) -> None:
 
 AsOf = Annotated[
     str | None,
-    typer.Option("--as-of", help="Score as known on this date, YYYY-MM-DD (default: today)."),
+    typer.Option(
+        "--as-of",
+        metavar="DATE",
+        help="Score as known on this date, YYYY-MM-DD (default: today).",
+    ),
 ]
 
 # The --output option of commands that write a file: a string, so that "-" (standard

@@ -31,17 +31,23 @@ def check(
     ctx: typer.Context,
     as_of: AsOf = None,
     require: Annotated[
-        str | None,
+        list[str] | None,
         typer.Option(
-            help="'all' or comma-separated condition ids that must be met.",
+            metavar="ID",
+            help="A condition that must be met; repeatable, or ids separated by commas; 'all' "
+            "for every condition.",
             autocompletion=complete.required_conditions,
         ),
     ] = None,
     min_score: Annotated[
-        float | None, typer.Option(help="Minimum overall score, 0-100.", min=0, max=100)
+        float | None,
+        typer.Option(metavar="SCORE", help="Minimum overall score, 0-100.", min=0, max=100),
     ] = None,
     max_age: Annotated[
-        int | None, typer.Option(help="Fail when a condition's latest evidence is older.", min=0)
+        int | None,
+        typer.Option(
+            metavar="DAYS", help="Fail when a condition's latest evidence is older.", min=0
+        ),
     ] = None,
     output_format: Annotated[
         CheckFormat,
@@ -73,8 +79,9 @@ def check(
     tracker = loaded.tracker
     valid = [c.id for c in tracker.conditions]
     required: list[str] | None = None
-    if require is not None:
-        required = valid if require.strip() == "all" else [r.strip() for r in require.split(",")]
+    if require:
+        named = [part.strip() for value in require for part in value.split(",")]
+        required = valid if "all" in named else list(dict.fromkeys(named))
         for condition_id in required:
             if condition_id not in valid:
                 fail(

@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 def init(
     ctx: typer.Context,
     path: Annotated[
-        Path | None, typer.Argument(help="Where to write it (default: ./conditions.toml).")
+        Path | None,
+        typer.Argument(metavar="PATH", help="Where to write it (default: ./conditions.toml)."),
     ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Overwrite an existing file, keeping a .bak copy.")

@@ -1,0 +1,149 @@
+"""One command-line convention: settings as options shown with their environment variables,
+--file before or after the command, repeatable --require, help that shows what a value is."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from condtrack.cli import app
+from condtrack.cli.app import COMMANDS
+from tests.conftest import Invoke
+
+
+def run(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("CONDTRACK_", "NO_COLOR"))}
+    base.pop("FORCE_COLOR", None)
+    return subprocess.run(
+        [sys.executable, "-m", "condtrack", *args],
+        cwd=cwd,
+        env={**base, "CONDTRACK_CACHE_DIR": "", **env},
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def test_every_environment_variable_is_an_option_shown_in_help() -> None:
+    shown = CliRunner().invoke(app, ["--help"], env={"COLUMNS": "200"}).stdout
+    for option, variable in (
+        ("--file", "CONDTRACK_FILE"),
+        ("--cache-dir", "CONDTRACK_CACHE_DIR"),
+        ("--lock-timeout", "CONDTRACK_LOCK_TIMEOUT"),
+        ("--debug", "CONDTRACK_DEBUG"),
+    ):
+        assert option in shown and f"env var: {variable}" in shown
+    assert "--color" in shown
+
+
+@pytest.mark.parametrize("name", ["", *COMMANDS])
+def test_help_never_shows_a_type_where_a_name_belongs(name: str) -> None:
+    argv = [name, "--help"] if name else ["--help"]
+    shown = CliRunner().invoke(app, argv, env={"COLUMNS": "200"}).stdout
+    assert not re.findall(r"<(bool|str|path|list\[str\]|float range|int range)>", shown), shown
+
+
+def test_color_always_and_never_override_the_environment(tmp_path: Path) -> None:
+    assert run("init", cwd=tmp_path).returncode == 0
+    always = run("--color", "always", "status", cwd=tmp_path, NO_COLOR="1")
+    never = run("--color", "never", "status", cwd=tmp_path, FORCE_COLOR="1")
+    auto = run("status", cwd=tmp_path)  # not a terminal: no colour
+    assert "\x1b[" in always.stdout
+    assert "\x1b[" not in never.stdout and "\x1b[" not in auto.stdout
+    assert never.stdout == auto.stdout
+
+
+def test_the_cache_dir_option_keeps_records_where_it_says(tmp_path: Path) -> None:
+    tracker = tmp_path / "conditions.toml"
+    assert run("init", cwd=tmp_path).returncode == 0
+    cache = tmp_path / "records"
+    logged = run(
+        "--cache-dir", str(cache), "log", "russian-forces", "--summary", "s",
+        "--source", "S", "--date", "2025-01-01", cwd=tmp_path,
+    )  # fmt: skip
+    assert logged.returncode == 0, logged.stderr
+    assert any(cache.rglob("*")), "a write leaves a record in the folder named"
+    assert tracker.exists()
+
+
+def test_a_bad_lock_timeout_option_is_refused_as_the_variable_is(tmp_path: Path) -> None:
+    assert run("init", cwd=tmp_path).returncode == 0
+    before = (tmp_path / "conditions.toml").read_bytes()
+    by_option = run(
+        "--lock-timeout", "soon", "log", "russian-forces", "--summary", "s", "--source", "S",
+        cwd=tmp_path,
+    )  # fmt: skip
+    by_variable = run(
+        "log", "russian-forces", "--summary", "s", "--source", "S", cwd=tmp_path,
+        CONDTRACK_LOCK_TIMEOUT="soon",
+    )  # fmt: skip
+    assert by_option.returncode == by_variable.returncode == 2
+    assert by_option.stderr == by_variable.stderr
+    assert (tmp_path / "conditions.toml").read_bytes() == before
+
+
+def test_the_options_leave_the_callers_environment_as_it_was(cli: Invoke) -> None:
+    before = {k: os.environ.get(k) for k in ("NO_COLOR", "FORCE_COLOR", "CONDTRACK_CACHE_DIR")}
+    assert cli("--color", "never", "--cache-dir", "", "status").exit_code == 0
+    assert cli("--color", "always", "conditions").exit_code == 0
+    assert {k: os.environ.get(k) for k in before} == before
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["-f", "{t}", "status", "--format", "json"],
+        ["status", "-f", "{t}", "--format", "json"],
+        ["status", "--format", "json", "--file", "{t}"],
+        ["status", "--format", "json", "--file={t}"],
+        ["status", "--format", "json", "-f{t}"],
+    ],
+)
+def test_file_before_or_after_the_command(argv: list[str], tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    assert run("init", "t.toml", cwd=elsewhere).returncode == 0
+    words = [word.replace("{t}", str(elsewhere / "t.toml")) for word in argv]
+    done = run(*words, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["title"]
+
+
+def test_an_option_value_that_looks_like_file_stays_a_value(tmp_path: Path) -> None:
+    assert run("init", cwd=tmp_path).returncode == 0
+    done = run(
+        "log", "russian-forces", "--summary", "-f", "--source", "--file", "--date", "2025-01-01",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    shown = json.loads(run("evidence", "--format", "json", cwd=tmp_path).stdout)
+    entries = shown if isinstance(shown, list) else shown["evidence"]
+    assert (entries[0]["summary"], entries[0]["source"]) == ("-f", "--file")
+
+
+def test_file_after_the_command_with_no_path_is_one_line(tmp_path: Path) -> None:
+    done = run("status", "-f", cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: option '-f' requires an argument; see '")
+    assert done.stderr.count("\n") == 1
+
+
+def test_require_is_repeatable_and_takes_commas_too(cli: Invoke) -> None:
+    def required(*argv: str) -> list[str]:
+        result = cli("check", "--format", "json", "--as-of", "2025-01-01", *argv)
+        assert result.exit_code in (0, 1), result.output
+        data = json.loads(result.stdout)
+        return sorted({f["condition"] for f in data["failures"]})
+
+    assert required("--require", "troops", "--require", "prisoners") == ["prisoners", "troops"]
+    assert required("--require", "troops,prisoners") == ["prisoners", "troops"]
+    assert required("--require", "troops", "--require", "all") == required("--require", "all")
+    bad = cli("check", "--require", "troops", "--require", "nosuch")
+    assert bad.exit_code == 2 and "unknown condition 'nosuch'" in bad.stderr
