@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 import tempfile
+from collections.abc import Callable
 from functools import cache
 from html.parser import HTMLParser
 from pathlib import Path
+from types import CodeType, FrameType
+from typing import Any
 
 import pytest
 import tomli_w
@@ -26,7 +30,7 @@ from typer.testing import CliRunner, Result
 from condtrack.cli import app
 from condtrack.render import html as render_html
 from condtrack.textsafe import one_line, safe_url
-from tests.conftest import SMALL_TRACKER
+from tests.conftest import SMALL_TRACKER, Invoke
 
 HTML_SOURCE = Path(render_html.__file__)
 AS_OF = "2025-02-01"
@@ -231,12 +235,14 @@ def test_any_text_in_any_field_is_shown_as_that_text_and_nothing_else(
 # Markup is made from literals only
 
 MARKUP_TYPES = {"Markup", "_Html"}
+TAG = re.compile(r"<[A-Za-z/!]")
 
 
 def unescaped_markup(source: str) -> list[str]:
     """Every place ``source`` could mark text safe without escaping it, with its line.
 
-    Markup may be made only from string literals (``_Html("<td>{}</td>")``); the one
+    Markup may be made only from string literals (``_Html("<td>{}</td>")``), and no other
+    string holds a tag (HTML built by formatting strings escapes nothing); the one
     exception is ``_Html.escape``, which makes it from the text it has just escaped
     (``cls(...)``). No other class may derive from ``Markup`` (it could change ``escape``),
     define ``__html__`` (which markupsafe trusts), or use markupsafe's other helpers.
@@ -264,6 +270,20 @@ def unescaped_markup(source: str) -> list[str]:
         ):
             found.append(f"line {node.lineno}: imports {ast.unparse(node)}")
     inside_escape = {id(n) for e in escapers for n in ast.walk(e)}
+    markup_args = {
+        id(a)
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Call) and getattr(n.func, "id", None) in MARKUP_TYPES
+        for a in n.args
+    }
+    for node in ast.walk(tree):  # a tag in any other string (f-strings too) is HTML built
+        if (  # outside Markup
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and TAG.search(node.value)
+            and id(node) not in markup_args
+        ):
+            found.append(f"line {node.lineno}: {node.value!r} outside _Html")
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
@@ -285,6 +305,9 @@ def test_the_html_module_marks_only_literals_safe() -> None:
     "code",
     [
         "_Html(summary)",
+        'cell = f"<td>{summary}</td>"',
+        'cell = "<td>" + summary',
+        'cells = ["<td>", summary]',
         '_Html(f"<td>{summary}</td>")',
         '_Html("<td>" + summary + "</td>")',
         "Markup(entry.summary)",
@@ -302,7 +325,7 @@ def test_the_html_module_marks_only_literals_safe() -> None:
 )
 def test_the_source_check_finds_text_marked_safe(code: str) -> None:
     """The check above is no formality: each way of marking text safe is found."""
-    assert len(unescaped_markup(code)) == 1
+    assert unescaped_markup(code) != []
 
 
 def test_markup_escapes_whatever_is_added_to_it() -> None:
@@ -318,3 +341,51 @@ def test_markup_escapes_whatever_is_added_to_it() -> None:
     assert html("<td>%s</td>") % text == f"<td>{shown}</td>"
     assert html("<td>{}</td>").format(html("<br>")) == "<td><br></td>"  # markup stays
     assert type(html("<td>{}</td>").format(text)) is html
+
+
+# ---------------------------------------------------------------------------------------
+# The chart: every line runs
+
+
+def lines_run(
+    codes: set[CodeType], action: Callable[[], object]
+) -> tuple[set[tuple[str, int]], set[tuple[str, int]]]:
+    """The lines of ``codes`` that hold code, and those of them ``action`` runs."""
+    ran: set[tuple[str, int]] = set()
+
+    def trace(frame: FrameType, event: str, arg: Any) -> Any:
+        if frame.f_code not in codes:
+            return None
+        ran.add((frame.f_code.co_name, frame.f_lineno))
+        return trace
+
+    before = sys.gettrace()  # a coverage tool's, say: put back afterwards
+    sys.settrace(trace)
+    try:
+        action()
+    finally:
+        sys.settrace(before)
+    lines = {(c.co_name, line) for c in codes for _, _, line in c.co_lines() if line}
+    return lines, ran
+
+
+def test_every_line_of_the_chart_runs(cli: Invoke, log: Callable[..., str]) -> None:
+    """A report meets three kinds of stock: one observation (no chart), several of one value
+    (a flat line) and several values; between them they run every line of the chart code."""
+    chart = render_html._chart.__code__
+    nested = {c for c in chart.co_consts if isinstance(c, CodeType)}
+    args = ("report", "--format", "html", "--as-of", "2025-03-01")
+
+    def reports() -> None:
+        log("prisoners", indicator="held", value=7, date="2025-01-10")
+        ok(cli(*args))  # one observation: no chart
+        log("prisoners", indicator="held", value=7, date="2025-01-20")
+        flat = ok(cli(*args)).stdout  # the same value twice: a flat line
+        log("prisoners", indicator="held", value=3, date="2025-02-01")
+        falling = ok(cli(*args)).stdout
+        assert flat.count("<svg") == falling.count("<svg") == 1
+
+    lines, ran = lines_run({chart, *nested}, reports)
+    never = sorted(lines - ran)
+    source = HTML_SOURCE.read_text(encoding="utf-8").splitlines()
+    assert never == [], [f"{line}: {source[line - 1].strip()}" for _, line in never]

@@ -234,8 +234,6 @@ def _chart(history: Sequence[Observation], label: str) -> _Html:
 
     def point(observation: Observation) -> tuple[float, float]:
         x = pad + (observation.date.toordinal() - first) / span_x * (width - 2 * pad)
-        if len(history) == 1:
-            x = width / 2
         y = height - pad - (observation.value - low) / span_y * (height - 2 * pad)
         if high == low:
             y = height / 2
