@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -255,3 +256,47 @@ def test_a_message_shows_any_name_on_one_safe_line(name: bytes) -> None:
     except UnicodeDecodeError:
         return
     assert shown == one_line(text)
+
+
+@pytest.mark.skipif(
+    shutil.which("git") is None or not hasattr(os, "geteuid") or os.geteuid() != 0,
+    reason="needs git, and root to give the repository to another user",
+)
+def test_gits_advice_reads_as_one_plain_line(tmp_path: Path) -> None:
+    """Git refuses a repository another user owns with advice over three lines, the last
+    indented by a tab: that is layout, shown as a space, not as an escape."""
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True, capture_output=True)
+    (tmp_path / "conditions.toml").write_text(TRACKER, encoding="utf-8")
+    for path in (tmp_path, *tmp_path.rglob("*")):
+        os.lchown(path, 65534, 65534)  # nobody
+    done = subprocess.run(
+        [CONDTRACK, "--file", str(tmp_path / "conditions.toml"), "git-setup"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "HOME": str(tmp_path), "GIT_CONFIG_GLOBAL": str(tmp_path / "none")},
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.endswith(
+        f"git cannot use the repository holding it: git config --global --add safe.directory "
+        f"{tmp_path}\n"
+    )
+
+
+def _names(values: Sequence[str]) -> list[str]:
+    return [one_line(value) for value in values]
+
+
+def test_layout_becomes_one_space_and_controls_stay_escapes() -> None:
+    assert _names(["call:\n\n\tgit config --global", "a\r\nb", "a\tb", "a  b"]) == [
+        "call: git config --global",
+        "a b",
+        "a b",
+        "a  b",
+    ]
+    assert _names(["a\rb", "a\x0bb", "a\x1b[31mb", "\x85"]) == [
+        "a\\x0db",
+        "a\\x0bb",
+        "a\\x1b[31mb",
+        "\\x85",
+    ]
