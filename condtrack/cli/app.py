@@ -400,10 +400,10 @@ def _escaped(error: UnicodeError) -> tuple[str, int]:
     return "".join(escapes), error.end
 
 
-def is_file_name(param: Any) -> bool:
+def _is_file_name(param: Any) -> bool:
     """Whether a parameter names a file: a ``Path`` (or a list of them), or a string shown
     as ``FILE`` (``--output``: a string, so that ``-`` and ``./-`` stay apart)."""
-    annotation = param.type_descriptor.annotation
+    annotation = getattr(getattr(param, "type_descriptor", None), "annotation", None)
     kinds = typing.get_args(annotation) or (annotation,)
     paths = any(isinstance(kind, type) and issubclass(kind, PurePath) for kind in kinds)
     return paths or param.metavar == "FILE"
@@ -419,7 +419,7 @@ def _read_text_as_utf8(params: list[Any]) -> None:
     summary, a condition id, a choice) is read as UTF-8 before it is checked or converted.
     """
     for param in params:
-        if is_file_name(param) or "process_value" in vars(param):
+        if _is_file_name(param) or "process_value" in vars(param):
             continue
         process_value = param.process_value
 
