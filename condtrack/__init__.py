@@ -1,8 +1,11 @@
 """condtrack: track a government's compliance with the conditions set for sanctions relief."""
 
-from __future__ import annotations
-
-from types import FrameType  # loaded with the interpreter; typing is not, and costs 2 ms
+# Nothing is imported here, not even __future__: Ctrl-C while this module is imported
+# (`from condtrack import main`, before main() can handle it) prints Python's traceback,
+# so the less it runs, the shorter that moment. (typing's TYPE_CHECKING costs 2 ms.)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from types import FrameType
 
 __version__ = "0.1.0"
 
@@ -29,7 +32,7 @@ def main() -> None:
         _ignore_interrupts()  # the process is ending: a late Ctrl-C changes nothing
 
 
-def _interrupted(signum: int, frame: FrameType | None) -> None:
+def _interrupted(signum: int, frame: "FrameType | None") -> None:
     """Python's own reaction to Ctrl-C, except during an import: a KeyboardInterrupt raised
     there can land in a callback of the import machinery, which prints it and carries on,
     or in a class being built, which wraps it in another error. Nothing half-imported

@@ -96,9 +96,33 @@ def visible(text: str, *, keep_newlines: bool = True) -> str:
     return pattern.sub(_escape, text)
 
 
+# Line breaks and tabs, with the spaces around them: layout, which one space keeps on a line.
+# A lone carriage return is not here: a terminal acts on it, so it stays an escape.
+_LAYOUT = re.compile(r" *(?:\t|\r?\n)(?: |\t|\r?\n)*")
+# Lone surrogates: each one that ``surrogateescape`` made stands for a byte that the locale
+# could not decode (a file name typed under ``LC_ALL=C``); no stream can write any of them.
+_ESCAPED_BYTES = re.compile("[\udc80-\udcff]+")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def one_line(text: str) -> str:
-    """``visible`` text folded onto one line, for table cells and messages."""
-    return visible(" ".join(text.split("\n")), keep_newlines=False)
+    """``visible`` text folded onto one line, for table cells and messages.
+
+    Line breaks and tabs become one space. Bytes a locale could not decode (a lone
+    surrogate each) are read as UTF-8 where they are that, else shown as ``\\xNN``.
+    """
+    text = _ESCAPED_BYTES.sub(_as_utf8, text)
+    text = _SURROGATE.sub(_surrogate_escape, _LAYOUT.sub(" ", text))
+    return visible(text, keep_newlines=False)
+
+
+def _as_utf8(match: re.Match[str]) -> str:
+    return bytes(ord(char) - 0xDC00 for char in match.group()).decode("utf-8", "surrogateescape")
+
+
+def _surrogate_escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
 
 
 # Characters that GitHub-flavoured Markdown reads as emphasis, code, links or table

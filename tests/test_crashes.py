@@ -375,6 +375,26 @@ def test_ctrl_c_during_start_up_exits_130_silently(entry: str, tmp_path: Path) -
     assert outcomes["exit 130"] > 0, outcomes  # the signals did land in condtrack's start-up
 
 
+def test_the_entry_module_imports_nothing() -> None:
+    """``from condtrack import main`` (the console script's first line of condtrack) runs
+    before main() can handle Ctrl-C, so it imports nothing at all, not even ``__future__``:
+    the moment in which Ctrl-C still gets Python's traceback is as short as it can be."""
+    probe = (
+        "import sys; before = set(sys.modules); import condtrack; "
+        "print(sorted(set(sys.modules) - before - {'condtrack'}))"
+    )
+    # Without site (-S), which in a virtual environment imports modules of its own
+    # (``__future__``, ``types`` ...) that would hide what condtrack imports.
+    done = subprocess.run(
+        [sys.executable, "-S", "-c", probe],
+        capture_output=True,
+        text=True,
+        env=child_env(PYTHONPATH=str(REPO)),
+        cwd=REPO,
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "[]\n", "")
+
+
 def big_tracker(folder: Path, entries: int = 600) -> Path:
     """TRACKER with enough evidence that every listing is far larger than a pipe's buffer."""
     block = EVIDENCE.split("\n\n[[evidence]]")[1].split("\n\n")[0]  # ev-bbbbbbbbbb

@@ -14,10 +14,11 @@ import itertools
 import os
 import re
 import sys
+import typing
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, ParamSpec, TypeVar
 
 import typer
@@ -76,15 +77,17 @@ class _LazyCommands(TyperGroup):
             importlib.import_module(f"condtrack.cli.{COMMANDS[cmd_name]}")
             for info in app.registered_commands:
                 if command_name(info) == cmd_name:
-                    self.commands[cmd_name] = get_command_from_info(
+                    command = get_command_from_info(
                         info,
                         pretty_exceptions_short=app.pretty_exceptions_short,
                         rich_markup_mode=app.rich_markup_mode,
                     )
+                    self.commands[cmd_name] = command
         found = self.commands.get(cmd_name)
-        return None if found is None else _flags_shown_plainly(found)
+        return None if found is None else _prepared(found)
 
     def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        _read_text_as_utf8(self.params)
         with _usage_errors_in_one_line():
             return super().make_context(*args, **kwargs)
 
@@ -131,7 +134,7 @@ class _LazyCommands(TyperGroup):
         return [*args[:at], *moved, args[at], *kept]
 
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
-        name = args[0] if args else ""
+        name = _as_utf8(args[0]) if args else ""
         known = name in COMMANDS
         if name[:1] not in ("", "-") and not known and not ctx.resilient_parsing:
             from condtrack.schema.validation import did_you_mean
@@ -183,13 +186,14 @@ _METAVARS = {
 }
 
 
-def _flags_shown_plainly(command: Any) -> Any:
-    """``command`` with help that names what each value is (see ``_METAVARS``), shows no
-    value for a flag (Typer would write ``<bool>``), and lets an argument's name speak for
-    it, --help included."""
-    if getattr(command, "_flags_shown_plainly", False):
+def _prepared(command: Any) -> Any:
+    """``command`` made ready once: its text values read as UTF-8 whatever the locale, and
+    help that names what each value is (see ``_METAVARS``), shows no value for a flag
+    (Typer would write ``<bool>``) and lets an argument's name speak for it, --help too."""
+    if getattr(command, "_condtrack_prepared", False):
         return command
-    command._flags_shown_plainly = True
+    command._condtrack_prepared = True
+    _read_text_as_utf8(command.params)
     _without_flag_metavars(command.params)
     made = command.get_help_option
 
@@ -425,7 +429,7 @@ def emit(text: str, output: str | None, tracker: Path | None = None) -> None:
     target = Path(output)
     check_output(target, tracker, instead="use -o - for standard output")
     write_atomic(target, text.encode("utf-8"))
-    typer.echo(f"wrote {output}", err=True)
+    typer.echo(one_line(f"wrote {output}"), err=True)
 
 
 AsOf = Annotated[
@@ -488,7 +492,6 @@ def main() -> None:
     script's entry point, calls it once Ctrl-C is handled)."""
     try:
         _fit_streams()
-        sys.argv[1:] = [_as_utf8(word) for word in sys.argv[1:]]
         app()
     except KeyboardInterrupt:
         sys.exit(130)
@@ -527,7 +530,8 @@ def _fit_streams() -> None:
 
     What cannot be encoded is written as a ``\\uXXXX`` escape, which keeps JSON valid and
     exact; the terminal views narrow to ASCII lookalikes instead (``render.terminal``).
-    Typed answers that cannot be decoded reach the checks as text they refuse. A stream
+    Typed answers are read as UTF-8 where the locale says ASCII, as arguments are; those
+    that cannot be decoded reach the checks as text they refuse. A stream
     that was closed (``>&-``) reads and writes nothing, and its descriptor holds
     ``/dev/null``, never a file condtrack opens later.
     """
@@ -539,8 +543,18 @@ def _fit_streams() -> None:
         if reconfigure is not None and getattr(stream, "errors", None) != _ESCAPE:
             codecs.register_error(_ESCAPE, _escaped)
             reconfigure(errors=_ESCAPE)
-    if getattr(sys.stdin, "errors", None) == "strict" and hasattr(sys.stdin, "reconfigure"):
-        sys.stdin.reconfigure(errors="surrogateescape")
+    if hasattr(sys.stdin, "reconfigure"):
+        if _is_ascii(getattr(sys.stdin, "encoding", None)):  # answers typed in UTF-8 are that
+            sys.stdin.reconfigure(encoding="utf-8", errors="surrogateescape")
+        elif getattr(sys.stdin, "errors", None) == "strict":
+            sys.stdin.reconfigure(errors="surrogateescape")
+
+
+def _is_ascii(encoding: str | None) -> bool:
+    try:
+        return encoding is not None and codecs.lookup(encoding).name == "ascii"
+    except LookupError:
+        return False
 
 
 def _reopen_on_devnull(fd: int, name: str) -> None:
@@ -565,12 +579,49 @@ def _escaped(error: UnicodeError) -> tuple[str, int]:
     return "".join(escapes), error.end
 
 
+def _is_file_name(param: Any) -> bool:
+    """Whether a parameter names a file: a ``Path`` (or a list of them), or a string shown
+    as ``FILE`` (``--output``: a string, so that ``-`` and ``./-`` stay apart)."""
+    annotation = getattr(getattr(param, "type_descriptor", None), "annotation", None)
+    kinds = typing.get_args(annotation) or (annotation,)
+    paths = any(isinstance(kind, type) and issubclass(kind, PurePath) for kind in kinds)
+    return paths or param.metavar in ("FILE", "PATH")
+
+
+def _read_text_as_utf8(params: list[Any]) -> None:
+    """Give each parameter that is not a file name its value as the UTF-8 it was typed in.
+
+    Under a locale whose encoding is ASCII (``LC_ALL=C``) Python reads each byte of an
+    argument beyond ASCII as a lone surrogate (``surrogateescape``), which is what a file
+    name must stay: ``os.fsencode`` turns it back into the very bytes typed, where the
+    name decoded would be one the ASCII file system encoding cannot even spell. Text (a
+    summary, a condition id, a choice) is read as UTF-8 before it is checked or converted.
+    """
+    for param in params:
+        if _is_file_name(param) or "process_value" in vars(param):
+            continue
+        process_value = param.process_value
+
+        def process_text(ctx: Any, value: Any, process_value: Any = process_value) -> Any:
+            return process_value(ctx, _text_as_utf8(value))
+
+        param.process_value = process_text
+
+
+def _text_as_utf8(value: Any) -> Any:
+    if isinstance(value, str):
+        return _as_utf8(value)
+    if isinstance(value, list | tuple):
+        return type(value)(_text_as_utf8(item) for item in value)
+    return value
+
+
 def _as_utf8(word: str) -> str:
     """An argument the locale could not decode (``LC_ALL=C``) read as UTF-8 if it is that."""
     if not any("\udc80" <= char <= "\udcff" for char in word):
         return word
     try:
-        return os.fsencode(word).decode("utf-8")
+        return os.fsencode(word).decode("utf-8")  # the bytes typed
     except (UnicodeError, ValueError):
         return word
 

@@ -205,6 +205,8 @@ def _validate_file(path: Path, against_git: bool, revision: str) -> None:
             f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {path}"
         )
     typer.echo(
-        f"{path}: valid ({len(tracker.conditions)} conditions, {len(tracker.evidence)} evidence "
-        f"entries, {len(tracker.retractions)} retractions)"
+        one_line(
+            f"{path}: valid ({len(tracker.conditions)} conditions, {len(tracker.evidence)} "
+            f"evidence entries, {len(tracker.retractions)} retractions)"
+        )
     )

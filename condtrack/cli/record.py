@@ -14,6 +14,7 @@ import typer
 from condtrack.cli import complete
 from condtrack.cli.app import app, guarded, options, parse_day, warn
 from condtrack.errors import CondtrackError
+from condtrack.textsafe import one_line
 
 if TYPE_CHECKING:
     from condtrack.storage.appending import Appended
@@ -274,7 +275,7 @@ def retract(
     with _option_errors():
         append(path, build)
     withdrawn = f": every version is withdrawn ({', '.join(versions)})" if len(versions) > 1 else ""
-    typer.echo(f"retracted {evidence_id} in {path}{withdrawn}", err=True)
+    typer.echo(one_line(f"retracted {evidence_id} in {path}{withdrawn}"), err=True)
 
 
 @contextlib.contextmanager
@@ -298,7 +299,7 @@ def _confirm(verb: str, appended: Appended, path: Path) -> None:
     what = f" ({entry.criterion}: {entry.status})" if entry.status else ""
     if entry.indicator:
         what += f" ({entry.indicator} = {entry.value})"
-    typer.echo(f"{verb} {entry.id} against {entry.condition}{what} in {path}", err=True)
+    typer.echo(one_line(f"{verb} {entry.id} against {entry.condition}{what} in {path}"), err=True)
     minimum = appended.header.scoring.min_reliability
     if not grade_counts(entry.reliability, minimum):
         warn(
@@ -339,7 +340,6 @@ def import_(
     from condtrack.domain.entries import utc_now
     from condtrack.domain.importer import Plan, plan, read_rows
     from condtrack.storage.appending import append
-    from condtrack.textsafe import one_line
 
     path = options(ctx).path()
     rows = read_rows(source, data_format.value if data_format else None, into=path)
@@ -359,7 +359,7 @@ def import_(
         for problem in result.problems:
             typer.echo(one_line(f"{source}: {problem}"), err=True)
         for row, earlier in result.duplicates:
-            typer.echo(f"{source}: row {row}: duplicate of {earlier}", err=True)
+            typer.echo(one_line(f"{source}: row {row}: duplicate of {earlier}"), err=True)
         reasons = []
         if result.problems:
             reasons.append(_count(len(result.problems), "bad row"))
@@ -381,7 +381,9 @@ def import_(
         f", {_count(len(result.duplicates), 'duplicate')} skipped" if result.duplicates else ""
     )
     verb = "would import" if dry_run else "imported"
-    typer.echo(f"{verb} {_count(len(result.entries), 'entry')} into {path}{skipped}", err=True)
+    typer.echo(
+        one_line(f"{verb} {_count(len(result.entries), 'entry')} into {path}{skipped}"), err=True
+    )
     for column, found in result.left_out:
         why = (
             "entries are stamped as logged now"

@@ -53,7 +53,7 @@ def init(
             write_atomic(backup, read_bytes(target))
             warn(f"kept the old file as {backup}")
         write_atomic(target, template)
-    typer.echo(f"created {target}: edit its conditions, then `condtrack log`", err=True)
+    typer.echo(one_line(f"created {target}: edit its conditions, then `condtrack log`"), err=True)
 
 
 def _free_backup_name(target: Path) -> Path:

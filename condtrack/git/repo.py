@@ -253,7 +253,7 @@ def register(tracker: Path, command: str) -> list[str]:
         attributes = root / ".gitattributes"
         old = read_regular(attributes, ".gitattributes file") if attributes.exists() else b""
         separator = b"" if not old or old.endswith(b"\n") else b"\n"
-        write_atomic(attributes, old + separator + line.encode("utf-8") + b"\n")
+        write_atomic(attributes, old + separator + os.fsencode(line) + b"\n")  # the name's bytes
         if _merge_attribute(root, relative) != DRIVER:
             write_atomic(attributes, old)
             raise CondtrackError(

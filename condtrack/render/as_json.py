@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, ParamSpec, cast
 
 from condtrack import __version__
 from condtrack.domain.briefing import Briefing
@@ -17,11 +18,37 @@ from condtrack.schema.models import Evidence, Retraction, Tracker
 from condtrack.textsafe import serialized_escapes
 
 SCHEMA = 1
+P = ParamSpec("P")
 
 
 def dumps(data: Any) -> str:
     text = json.dumps(data, indent=2, ensure_ascii=False, default=_default)
     return serialized_escapes(text, json=True) + "\n"
+
+
+def _whole_figures(build: Callable[P, dict[str, Any]]) -> Callable[P, dict[str, Any]]:
+    """The data ``build`` makes, with its figures that are whole written as integers.
+
+    A total of nothing is ``0.0`` and a total of whole amounts ``416``: JSON has one kind of
+    number, and a figure's spelling should not depend on how it was summed (``0``, ``416``,
+    ``6.25``). Evidence and its history keep their values as recorded.
+    """
+
+    @functools.wraps(build)
+    def run(*args: P.args, **kwargs: P.kwargs) -> dict[str, Any]:
+        return cast(dict[str, Any], _whole_as_integers(build(*args, **kwargs)))
+
+    return run
+
+
+def _whole_as_integers(data: Any) -> Any:
+    if isinstance(data, float) and data.is_integer():
+        return int(data)
+    if isinstance(data, dict):
+        return {key: _whole_as_integers(value) for key, value in data.items()}
+    if isinstance(data, list | tuple):
+        return [_whole_as_integers(value) for value in data]
+    return data
 
 
 def _default(value: object) -> str:
@@ -30,6 +57,7 @@ def _default(value: object) -> str:
     raise TypeError(f"cannot encode {type(value).__name__}")
 
 
+@_whole_figures
 def status_data(assessment: Assessment) -> dict[str, Any]:
     overall = assessment.overall
     return {
@@ -108,6 +136,7 @@ def _indicator(result: IndicatorResult) -> dict[str, Any]:
     }
 
 
+@_whole_figures
 def conditions_data(tracker: Tracker) -> dict[str, Any]:
     """What `conditions` lists, as data: every key always present, null when not set."""
     info = tracker.header.tracker
@@ -167,6 +196,7 @@ def evidence_data(
     return rows
 
 
+@_whole_figures
 def check_data(outcome: Outcome) -> dict[str, Any]:
     overall = outcome.assessment.overall
     return {
@@ -188,6 +218,7 @@ def check_data(outcome: Outcome) -> dict[str, Any]:
     }
 
 
+@_whole_figures
 def report_data(briefing: Briefing) -> dict[str, Any]:
     """The briefing as data; figures are the very ones ``status_data`` gives."""
     status = status_data(briefing.assessment)
@@ -235,6 +266,7 @@ def report_data(briefing: Briefing) -> dict[str, Any]:
     }
 
 
+@_whole_figures
 def changes_data(changes: Changes) -> dict[str, Any]:
     return {
         "since": changes.since,

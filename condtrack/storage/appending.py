@@ -116,8 +116,10 @@ def append(path: Path, build: Callable[[Current], Entries], *, dry_run: bool = F
         header = current.header
         if not entries:
             return Appended(header, [], [])
+        newline = line_ending(old)
         block = b"\n".join(serialize_entry(table, entry) for table, entry in entries)
-        tail = (b"\n" if old.endswith(b"\n") or not old else b"\n\n") + block
+        block = block.replace(b"\n", newline)  # each one ends a line: strings escape theirs
+        tail = (newline if old.endswith(b"\n") or not old else newline * 2) + block
         if len(old) + len(tail) > store.MAX_FILE_BYTES:
             raise CondtrackError(
                 f"{path}: refusing to grow the file past {store.MAX_FILE_BYTES // 2**20} MiB"
@@ -129,6 +131,13 @@ def append(path: Path, build: Callable[[Current], Entries], *, dry_run: bool = F
         store.write_atomic(path, old, tail)
         _remember_after(current, tail, added)
         return added
+
+
+def line_ending(data: bytes) -> bytes:
+    """The file's own line ending, which what is appended keeps: CRLF when its first line
+    ends so (a file saved on Windows), else LF."""
+    first = data.find(b"\n")
+    return b"\r\n" if first > 0 and data[first - 1 : first] == b"\r" else b"\n"
 
 
 def _checked_briefly(current: Current, entries: Entries, block: bytes) -> Appended | None:
