@@ -542,10 +542,10 @@ def _same_file(info: os.stat_result, other: Path) -> bool:
 
 
 def _not_in_cache(output: Path, real: Path, info: os.stat_result | None) -> None:
-    from condtrack.storage.remembered import cache_folder
+    from condtrack.storage.remembered import cache_folder, records_folder
 
-    folder = cache_folder()
-    if folder is None:
+    folder, records = cache_folder(), records_folder()
+    if folder is None or records is None:
         return
     cache = Path(os.path.realpath(folder))
     if real == cache or cache in real.parents:
@@ -553,7 +553,7 @@ def _not_in_cache(output: Path, real: Path, info: os.stat_result | None) -> None
     if info is None:
         return
     try:  # a hard link to a record: look for its inode (the folder holds a few files)
-        with os.scandir(cache) as entries:
+        with os.scandir(records) as entries:
             linked = any(
                 (there.st_dev, there.st_ino) == (info.st_dev, info.st_ino)
                 for there in (entry.stat(follow_symlinks=False) for entry in entries)
