@@ -11,6 +11,7 @@ import contextlib
 import errno
 import fcntl
 import gc
+import math
 import os
 import re
 import stat
@@ -392,10 +393,7 @@ def locked(path: Path) -> Iterator[None]:
     It is never followed if it is a symbolic link, and must be a regular file.
     """
     sidecar = lock_path(path)
-    try:
-        timeout = float(os.environ.get(ENV_LOCK_TIMEOUT, "30"))
-    except ValueError:
-        raise CondtrackError(f"${ENV_LOCK_TIMEOUT} must be a number of seconds") from None
+    timeout = lock_timeout()
     deadline = time.monotonic() + timeout
     while True:
         fd, created = _open_lock(sidecar, path)
@@ -425,6 +423,24 @@ def locked(path: Path) -> Iterator[None]:
             with contextlib.suppress(OSError):
                 os.unlink(sidecar)
         os.close(fd)
+
+
+def lock_timeout(env: Mapping[str, str] = os.environ) -> float:
+    """How long a writer waits for the lock: ``$CONDTRACK_LOCK_TIMEOUT`` seconds, else 30.
+
+    A finite number of seconds, 0 or more: NaN, infinity or a negative number would make
+    the wait endless (no deadline is ever passed) or meaningless, so they are refused.
+    """
+    raw = env.get(ENV_LOCK_TIMEOUT, "30")
+    try:
+        timeout = float(raw)
+    except ValueError:
+        timeout = math.nan
+    if not math.isfinite(timeout) or timeout < 0:
+        raise CondtrackError(
+            f"${ENV_LOCK_TIMEOUT} must be a finite number of seconds >= 0, not {raw!r}"
+        )
+    return timeout
 
 
 def _open_lock(sidecar: Path, path: Path) -> tuple[int, bool]:
