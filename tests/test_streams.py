@@ -139,3 +139,18 @@ def test_init_into_our_stdout_is_refused_not_renamed_over(name: str, tmp_path: P
     assert done.returncode == 2, done.stderr
     assert b"standard output" in done.stderr
     assert (out.read_bytes(), out.stat().st_ino) == (b"kept\n", inode)
+
+
+@pytest.mark.parametrize("name", ["/dev/stdin", "/dev/fd/0"])
+def test_a_tracker_named_by_a_descriptor_is_never_renamed_over(name: str, tracker: Path) -> None:
+    """Every write by rename refuses a descriptor's name: ``--file /dev/stdin`` reads the
+    tracker given on standard input, but a `log` would replace that file behind its back."""
+    before = tracker.read_bytes()
+    inode = tracker.stat().st_ino
+    args = ("log", "troops", "--summary", "seen", "--source", "Monitor", "--date", "2025-01-20")
+    with tracker.open("rb") as handle:
+        done = condtrack(Path(name), *args, stdin=handle)
+    assert done.returncode == 2, done.stderr
+    message = done.stderr.decode()
+    assert message.startswith(f"error: cannot write {name}: it is standard input"), message
+    assert (tracker.read_bytes(), tracker.stat().st_ino) == (before, inode)

@@ -270,8 +270,16 @@ def write_atomic(path: Path, *parts: bytes) -> None:
     survives any failure. (Parts, so a large file plus an append need not be copied.)
 
     Only a regular file is replaced (a device, a FIFO or a folder is refused), and it keeps
-    its owner and group where the user may give them (root always can).
+    its owner and group where the user may give them (root always can). A name of an open
+    descriptor (``/dev/stdout``, ``/dev/fd/3``) is refused: the rename would replace the
+    file behind it, which is not the file named.
     """
+    named = _descriptor_named(path)
+    if named is not None:
+        what = _STREAMS.get(named, "an open file descriptor")
+        raise CondtrackError(
+            f"cannot write {path}: it is {what}, not a file to replace; it is unchanged"
+        )
     target = path.resolve()  # a symlinked tracker keeps its link; the target is replaced
     try:
         info: os.stat_result | None = target.stat()
