@@ -249,13 +249,14 @@ def emit(text: str, output: str | None, tracker: Path | None = None) -> None:
     """
     from condtrack.storage.store import check_output, check_stream, standard_stream, write_atomic
 
-    stream = 1 if output is None or output == "-" else standard_stream(Path(output))
+    instead = "use -o - for standard output"
+    stream = 1 if output is None or output == "-" else standard_stream(Path(output), instead)
     if stream is not None:
         check_stream(stream, "standard output" if output in (None, "-") else str(output), tracker)
         typer.echo(text, nl=False, err=stream == 2)
         return
     target = Path(output or "-")
-    check_output(target, tracker, instead="use -o - for standard output")
+    check_output(target, tracker, instead=instead)
     write_atomic(target, text.encode("utf-8"))
     typer.echo(f"wrote {output}", err=True)
 

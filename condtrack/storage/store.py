@@ -523,7 +523,7 @@ def check_output(
     a rename would replace whatever file it is (``condtrack.cli.app.emit`` writes to the
     stream instead).
     """
-    stream = standard_stream(output)
+    stream = standard_stream(output, instead)
     if stream is not None:
         raise CondtrackError(
             f"refusing to write {output}: it is {_STREAMS[stream]}, which a rename would replace",
@@ -559,7 +559,7 @@ _NAMED_STREAMS = {"stdin": 0, "stdout": 1, "stderr": 2}
 _FD_FOLDER = re.compile(r"/dev/fd|/proc/(?P<pid>self|thread-self|\d+)(?:/task/\d+)?/fd")
 
 
-def standard_stream(output: Path) -> int | None:
+def standard_stream(output: Path, instead: str | None = None) -> int | None:
     """Which of condtrack's own streams ``output`` is: 1 (standard output) or 2 (standard
     error), to be written to as ``-o -`` writes, never replaced by a rename; None for any
     other path.
@@ -567,7 +567,8 @@ def standard_stream(output: Path) -> int | None:
     A stream is recognised by its name (``/dev/stdout``, ``/dev/fd/1``, ``/proc/self/fd/2``,
     or a link to one) or as the same file (device and inode) as descriptor 1 or 2: with
     ``> out.md``, ``-o out.md`` is standard output too. Any other descriptor's name
-    (``/dev/stdin``, ``/dev/fd/5``) is refused: it names no file condtrack may replace.
+    (``/dev/stdin``, ``/dev/fd/5``) is refused (``instead``: the hint), as it names no file
+    condtrack may replace.
     """
     named = _descriptor_named(output)
     if named in (1, 2):
@@ -576,10 +577,7 @@ def standard_stream(output: Path) -> int | None:
         what = _STREAMS.get(
             named, "an open file descriptor" if named < 0 else f"descriptor {named}"
         )
-        raise CondtrackError(
-            f"refusing to write {output}: it is {what}, not a file",
-            hint="use -o - for standard output",
-        )
+        raise CondtrackError(f"refusing to write {output}: it is {what}, not a file", hint=instead)
     try:
         info = os.stat(output)
     except OSError:
