@@ -123,7 +123,8 @@ def deterministic(now: dt.datetime = FIXED_NOW) -> Iterator[None]:
 
 
 def records(folder: Path) -> list[Path]:
-    return sorted(folder.glob("*.ids"))
+    """The records condtrack keeps under the cache folder ``folder``."""
+    return sorted((folder / remembered.RECORDS).glob("*.ids"))
 
 
 def recall(data: bytes, folder: Path) -> remembered.Known | None:

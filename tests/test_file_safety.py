@@ -165,7 +165,7 @@ def test_an_output_that_is_a_temporary_or_a_lock_of_another_file_is_refused(
 
 def test_an_output_in_the_record_folder_is_refused(filled: Path, private_cache: Path) -> None:
     ok(run(filled, *LOG_ARGS))  # leaves a record of the bytes it wrote
-    records = sorted(private_cache.iterdir())
+    records = sorted((private_cache / "records-v2").iterdir())
     assert records, "no record written"
     before = [fingerprint(r) for r in records]
     os.link(records[0], filled.parent / "record.json")

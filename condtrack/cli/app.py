@@ -420,14 +420,22 @@ def warn(message: str) -> None:
 
 def emit(text: str, output: str | None, tracker: Path | None = None) -> None:
     """Text to standard output (no ``--output``, or ``-o -``), or written atomically to
-    ``output``: never over the ``tracker`` read, nor any file condtrack keeps for itself."""
-    if output is None or output == "-":
-        typer.echo(text, nl=False)
-        return
-    from condtrack.storage.store import check_output, write_atomic
+    ``output``: never over the ``tracker`` read, nor any file condtrack keeps for itself.
 
-    target = Path(output)
-    check_output(target, tracker, instead="use -o - for standard output")
+    An output that is our own standard output or error (``/dev/stdout``, ``/dev/fd/2``, the
+    file stdout is redirected to) is written to that stream, as ``-o -`` writes: replacing
+    it by a rename would cut it off from the stream.
+    """
+    from condtrack.storage.store import check_output, check_stream, standard_stream, write_atomic
+
+    instead = "use -o - for standard output"
+    stream = 1 if output is None or output == "-" else standard_stream(Path(output), instead)
+    if stream is not None:
+        check_stream(stream, "standard output" if output in (None, "-") else str(output), tracker)
+        typer.echo(text, nl=False, err=stream == 2)
+        return
+    target = Path(output or "-")
+    check_output(target, tracker, instead=instead)
     write_atomic(target, text.encode("utf-8"))
     typer.echo(one_line(f"wrote {output}"), err=True)
 

@@ -112,7 +112,9 @@ def _github(outcome: Outcome, loaded: Loaded) -> None:
     places = Places.of(_workspace_path(loaded.path), loaded.data.decode("utf-8"), loaded.tracker)
     typer.echo(workflow_commands(outcome, places), nl=False)
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    if summary:
+    if summary in ("", "-"):  # no file named: "-" would create one of that name
+        warn(f"$GITHUB_STEP_SUMMARY is {summary!r}, not a file: no step summary written")
+    elif summary:
         # Appended, as GitHub asks: earlier steps of the job write to the same file.
         from condtrack.storage.store import append_to, check_output
 

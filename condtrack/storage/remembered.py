@@ -10,9 +10,19 @@ is keyed by a SHA-256 of those bytes and of condtrack's own checking code and re
 any change to the file (an edit, a ``git pull``) or to the rules (an upgrade) finds no record
 and costs one full check, as before.
 
-Records live in the user's cache folder ($CONDTRACK_CACHE_DIR, else $XDG_CACHE_HOME/condtrack,
-else ~/.cache/condtrack; an empty $CONDTRACK_CACHE_DIR turns them off). They are a speed-up
-only: an unreadable, damaged or missing record means a full check, never an error.
+Records live in a folder of their own, ``records-v2``, in the user's cache folder
+($CONDTRACK_CACHE_DIR, else $XDG_CACHE_HOME/condtrack, else ~/.cache/condtrack; an empty
+$CONDTRACK_CACHE_DIR turns them off). The cache folder may hold anything of the user's:
+condtrack creates, replaces and deletes files only inside its records folder, and there
+only files named and marked as its records.
+
+A record vouches for bytes, so it is trusted only as git's safe.directory trusts a
+repository: the records folder and the record must belong to the current user and be
+writable by nobody else (condtrack creates them 0700 and 0600 whatever the umask). Anyone
+else who can write there (a shared cache folder, a restored CI cache) could otherwise let
+the fast reader read what ``tomllib`` refuses. A record failing that rule is ignored and
+left alone. Records are a speed-up only: an untrusted, unreadable, damaged or missing
+record means a full check, never an error.
 """
 
 from __future__ import annotations
@@ -20,9 +30,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import stat
-import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -32,6 +42,9 @@ ENV_CACHE = "CONDTRACK_CACHE_DIR"
 KEEP = 16  # records kept; older ones are removed when a new one is written
 MAX_RECORD_BYTES = 64 << 20  # far above the ids of any tracker condtrack will write
 _MAGIC = b"condtrack-checked-v2"
+RECORDS = "records-v2"  # the folder of the records, inside the cache folder
+_RECORD_NAME = re.compile(r"[0-9a-f]{64}\.ids")  # a SHA-256 in hex: every record's name
+_DIRECTORY = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 @dataclass(frozen=True)
@@ -56,30 +69,59 @@ def content_key(content_hash: Any) -> str | None:
 
 def recall(data: bytes, env: Mapping[str, str] = os.environ) -> Known | None:
     """What a record says of exactly these bytes, if one exists and is intact."""
-    folder = cache_folder(env)
+    folder = records_folder(env)
     if folder is None:
         return None
     content_hash = hashlib.sha256(data)
     key = content_key(content_hash)
     if key is None:
         return None
-    raw = _read_record(folder / f"{key}.ids")
+    with _opened_folder(folder) as folder_fd:
+        raw = None if folder_fd is None else _read_record(folder_fd, f"{key}.ids")
     return None if raw is None else _decode(key, raw, len(data), content_hash)
 
 
-def _read_record(path: Path) -> bytes | None:
-    # Non-blocking and regular files only: a FIFO or a device planted there must not hang
-    # or flood a command that only wanted to save time.
+def trusted(info: os.stat_result) -> bool:
+    """Whether a record or the records folder may be believed: the current user's (root's,
+    for root), and writable by nobody else."""
+    return info.st_uid == os.geteuid() and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+@contextlib.contextmanager
+def _opened_folder(folder: Path) -> Iterator[int | None]:
+    """The records folder, opened (not followed if a link) and trusted; else None.
+
+    Everything done in it goes through this descriptor, so nothing can swap the folder
+    for another between the check and the use.
+    """
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        fd = os.open(folder, _DIRECTORY)
+    except OSError:
+        yield None
+        return
+    try:
+        yield fd if trusted(os.fstat(fd)) else None
+    finally:
+        os.close(fd)
+
+
+def _read_record(folder_fd: int, name: str, limit: int = MAX_RECORD_BYTES + 1) -> bytes | None:
+    """Up to ``limit`` bytes of a trusted record in the records folder; None for anything
+    else. Non-blocking and regular files only: a FIFO or a device planted there must not
+    hang or flood a command that only wanted to save time."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        fd = os.open(name, flags, dir_fd=folder_fd)
     except OSError:
         return None
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_RECORD_BYTES:
             return None
+        if not trusted(info):
+            return None
         with os.fdopen(os.dup(fd), "rb") as handle:
-            return handle.read(MAX_RECORD_BYTES + 1)
+            return handle.read(limit)
     except OSError:
         return None
     finally:
@@ -113,7 +155,7 @@ def _record(
     replaces: Known | None = None,
     env: Mapping[str, str] = os.environ,
 ) -> None:
-    folder = cache_folder(env)
+    folder = records_folder(env)
     if folder is None:
         return
     key = content_key(content_hash)
@@ -127,27 +169,74 @@ def _record(
     numbers = b"%d %d %d" % (size, head_length, count)
     first = b"%s %s %s\n" % (_MAGIC, numbers, _seal(numbers, body))
     with contextlib.suppress(OSError):
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, temporary = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(first + body)
-            os.replace(temporary, folder / f"{key}.ids")
-        except OSError:
-            os.unlink(temporary)
-            raise
-        if replaces is not None and replaces.key != key:
-            (folder / f"{replaces.key}.ids").unlink(missing_ok=True)
-        _prune(folder)
+        _create_folder(folder)
+        with _opened_folder(folder) as folder_fd:
+            if folder_fd is None:
+                return  # not ours alone: neither written to nor cleaned
+            _write_record(folder_fd, f"{key}.ids", first + body)
+            if replaces is not None and replaces.key != key:
+                _remove_record(folder_fd, f"{replaces.key}.ids")
+            _prune(folder_fd)
+
+
+def _create_folder(folder: Path) -> None:
+    """The records folder, 0700 whatever the umask, when it does not exist yet.
+
+    The cache folder above it is created if missing, but an existing one is left as it is:
+    it may be a folder of the user's.
+    """
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.mkdir(folder, 0o700)
+    except FileExistsError:
+        return
+    fd = os.open(folder, _DIRECTORY)
+    try:
+        os.fchmod(fd, 0o700)
+    finally:
+        os.close(fd)
+
+
+def _write_record(folder_fd: int, name: str, content: bytes) -> None:
+    """A record, written to a temporary file (0600) and renamed into place."""
+    temporary = f".{os.urandom(8).hex()}.tmp"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    fd = os.open(temporary, flags, 0o600, dir_fd=folder_fd)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), 0o600)
+            handle.write(content)
+        os.replace(temporary, name, src_dir_fd=folder_fd, dst_dir_fd=folder_fd)
+    except OSError:
+        os.unlink(temporary, dir_fd=folder_fd)
+        raise
+
+
+def _remove_record(folder_fd: int, name: str) -> None:
+    """Delete ``name`` only if it is one of condtrack's records: a regular file named as
+    records are, that begins with the record mark. Anything else stays."""
+    if not _RECORD_NAME.fullmatch(name):
+        return
+    head = _read_record(folder_fd, name, limit=len(_MAGIC) + 1)
+    if head == _MAGIC + b" ":
+        with contextlib.suppress(OSError):
+            os.unlink(name, dir_fd=folder_fd)
 
 
 def cache_folder(env: Mapping[str, str] = os.environ) -> Path | None:
+    """The user's cache folder for condtrack; None when records are turned off."""
     if ENV_CACHE in env:
         return Path(env[ENV_CACHE]) if env[ENV_CACHE] else None
     base = env.get("XDG_CACHE_HOME") or (
         str(Path(env["HOME"]) / ".cache") if env.get("HOME") else None
     )
-    return Path(base) / "condtrack" / "checked" if base else None
+    return Path(base) / "condtrack" if base else None
+
+
+def records_folder(env: Mapping[str, str] = os.environ) -> Path | None:
+    """The folder condtrack keeps its records in, and the only one it deletes files from."""
+    folder = cache_folder(env)
+    return None if folder is None else folder / RECORDS
 
 
 def _decode(key: str, raw: bytes, size: int, content_hash: Any) -> Known | None:
@@ -184,15 +273,17 @@ def _seal(numbers: bytes, body: bytes) -> bytes:
     return hashlib.sha256(numbers + b"\n" + body).hexdigest().encode()
 
 
-def _prune(folder: Path) -> None:
+def _prune(folder_fd: int) -> None:
+    """Keep the ``KEEP`` newest records; only files named as records count (and only
+    those marked as records are removed)."""
     records = []
-    for entry in os.scandir(folder):
-        if entry.name.endswith(".ids"):
-            with contextlib.suppress(OSError):
-                records.append((entry.stat().st_mtime_ns, entry.path))
+    with os.scandir(folder_fd) as entries:
+        for entry in entries:
+            if _RECORD_NAME.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
+                with contextlib.suppress(OSError):
+                    records.append((entry.stat(follow_symlinks=False).st_mtime_ns, entry.name))
     for _, stale in sorted(records, reverse=True)[KEEP:]:
-        with contextlib.suppress(OSError):
-            os.unlink(stale)
+        _remove_record(folder_fd, stale)
 
 
 @cache

@@ -11,6 +11,7 @@ import contextlib
 import errno
 import fcntl
 import gc
+import math
 import os
 import re
 import stat
@@ -269,8 +270,16 @@ def write_atomic(path: Path, *parts: bytes) -> None:
     survives any failure. (Parts, so a large file plus an append need not be copied.)
 
     Only a regular file is replaced (a device, a FIFO or a folder is refused), and it keeps
-    its owner and group where the user may give them (root always can).
+    its owner and group where the user may give them (root always can). A name of an open
+    descriptor (``/dev/stdout``, ``/dev/fd/3``) is refused: the rename would replace the
+    file behind it, which is not the file named.
     """
+    named = _descriptor_named(path)
+    if named is not None:
+        what = _STREAMS.get(named, "an open file descriptor")
+        raise CondtrackError(
+            f"cannot write {path}: it is {what}, not a file to replace; it is unchanged"
+        )
     target = path.resolve()  # a symlinked tracker keeps its link; the target is replaced
     try:
         info: os.stat_result | None = target.stat()
@@ -392,10 +401,7 @@ def locked(path: Path) -> Iterator[None]:
     It is never followed if it is a symbolic link, and must be a regular file.
     """
     sidecar = lock_path(path)
-    try:
-        timeout = float(os.environ.get(ENV_LOCK_TIMEOUT, "30"))
-    except ValueError:
-        raise CondtrackError(f"${ENV_LOCK_TIMEOUT} must be a number of seconds") from None
+    timeout = lock_timeout()
     deadline = time.monotonic() + timeout
     while True:
         fd, created = _open_lock(sidecar, path)
@@ -425,6 +431,24 @@ def locked(path: Path) -> Iterator[None]:
             with contextlib.suppress(OSError):
                 os.unlink(sidecar)
         os.close(fd)
+
+
+def lock_timeout(env: Mapping[str, str] = os.environ) -> float:
+    """How long a writer waits for the lock: ``$CONDTRACK_LOCK_TIMEOUT`` seconds, else 30.
+
+    A finite number of seconds, 0 or more: NaN, infinity or a negative number would make
+    the wait endless (no deadline is ever passed) or meaningless, so they are refused.
+    """
+    raw = env.get(ENV_LOCK_TIMEOUT, "30")
+    try:
+        timeout = float(raw)
+    except ValueError:
+        timeout = math.nan
+    if not math.isfinite(timeout) or timeout < 0:
+        raise CondtrackError(
+            f"${ENV_LOCK_TIMEOUT} must be a finite number of seconds >= 0, not {raw!r}"
+        )
+    return timeout
 
 
 def _open_lock(sidecar: Path, path: Path) -> tuple[int, bool]:
@@ -494,8 +518,17 @@ def check_output(
     spelled: relative, with ``..``, through a symbolic link, or as a hard link (the same
     device and inode). Anything but a regular file (a folder, a FIFO, a device) is refused
     too: a rename would replace it, and writing to it could block or go anywhere.
-    ``instead`` is the hint for that case (e.g. how to write to standard output).
+    ``instead`` is the hint for that case (e.g. how to write to standard output). So is a
+    name of one of condtrack's own streams or descriptors (``/dev/stdout``, ``/dev/fd/1``):
+    a rename would replace whatever file it is (``condtrack.cli.app.emit`` writes to the
+    stream instead).
     """
+    stream = standard_stream(output, instead)
+    if stream is not None:
+        raise CondtrackError(
+            f"refusing to write {output}: it is {_STREAMS[stream]}, which a rename would replace",
+            hint=instead,
+        )
     try:
         info: os.stat_result | None = os.stat(output)
     except FileNotFoundError:
@@ -521,6 +554,82 @@ def check_output(
     _not_in_cache(output, real, info)
 
 
+_STREAMS = {0: "standard input", 1: "standard output", 2: "standard error"}
+_NAMED_STREAMS = {"stdin": 0, "stdout": 1, "stderr": 2}
+_FD_FOLDER = re.compile(r"/dev/fd|/proc/(?P<pid>self|thread-self|\d+)(?:/task/\d+)?/fd")
+
+
+def standard_stream(output: Path, instead: str | None = None) -> int | None:
+    """Which of condtrack's own streams ``output`` is: 1 (standard output) or 2 (standard
+    error), to be written to as ``-o -`` writes, never replaced by a rename; None for any
+    other path.
+
+    A stream is recognised by its name (``/dev/stdout``, ``/dev/fd/1``, ``/proc/self/fd/2``,
+    or a link to one) or as the same file (device and inode) as descriptor 1 or 2: with
+    ``> out.md``, ``-o out.md`` is standard output too. Any other descriptor's name
+    (``/dev/stdin``, ``/dev/fd/5``) is refused (``instead``: the hint), as it names no file
+    condtrack may replace.
+    """
+    named = _descriptor_named(output)
+    if named in (1, 2):
+        return named
+    if named is not None:
+        what = _STREAMS.get(
+            named, "an open file descriptor" if named < 0 else f"descriptor {named}"
+        )
+        raise CondtrackError(f"refusing to write {output}: it is {what}, not a file", hint=instead)
+    try:
+        info = os.stat(output)
+    except OSError:
+        return None
+    for fd in (1, 2):
+        try:
+            there = os.fstat(fd)
+        except OSError:
+            continue
+        if (there.st_dev, there.st_ino) == (info.st_dev, info.st_ino):
+            return fd
+    return None
+
+
+def _descriptor_named(output: Path) -> int | None:
+    """The descriptor a path names (following links to it), -1 for another process's; None
+    when it names none."""
+    path = os.path.abspath(output)
+    for _ in range(40):  # the kernel's own limit on links in a row
+        folder, name = os.path.split(path)
+        real_folder = os.path.realpath(folder)
+        if real_folder == "/dev" and name in _NAMED_STREAMS:
+            return _NAMED_STREAMS[name]
+        fd_folder = _FD_FOLDER.fullmatch(real_folder)
+        if fd_folder is not None:
+            pid = fd_folder["pid"]
+            ours = pid in (None, "self", "thread-self", str(os.getpid()))
+            return int(name) if ours and name.isdigit() else -1
+        try:
+            link = os.readlink(path)
+        except OSError:
+            return None
+        path = os.path.normpath(os.path.join(real_folder, link))
+    return None
+
+
+def check_stream(fd: int, shown: str, tracker: Path | None) -> None:
+    """Refuse to write to our own stream ``fd`` when it is the tracker or another file
+    condtrack keeps for itself (``condtrack report -o /dev/stdout >> conditions.toml``)."""
+    try:
+        info = os.fstat(fd)
+    except OSError:
+        return  # closed: nothing is written anywhere
+    if not stat.S_ISREG(info.st_mode):
+        return
+    for spot, what in _owned_by_condtrack(tracker, ()):
+        if _same_file(info, spot):
+            raise CondtrackError(f"refusing to write {shown}: it is {what}")
+    real = Path(os.path.realpath(f"/proc/self/fd/{fd}"))
+    _not_in_cache(Path(shown), real, info)
+
+
 def _owned_by_condtrack(tracker: Path | None, inputs: Sequence[Path]) -> list[tuple[Path, str]]:
     owned = [(source, f"{source}, which this command reads") for source in inputs]
     if tracker is not None:
@@ -542,10 +651,10 @@ def _same_file(info: os.stat_result, other: Path) -> bool:
 
 
 def _not_in_cache(output: Path, real: Path, info: os.stat_result | None) -> None:
-    from condtrack.storage.remembered import cache_folder
+    from condtrack.storage.remembered import cache_folder, records_folder
 
-    folder = cache_folder()
-    if folder is None:
+    folder, records = cache_folder(), records_folder()
+    if folder is None or records is None:
         return
     cache = Path(os.path.realpath(folder))
     if real == cache or cache in real.parents:
@@ -553,7 +662,7 @@ def _not_in_cache(output: Path, real: Path, info: os.stat_result | None) -> None
     if info is None:
         return
     try:  # a hard link to a record: look for its inode (the folder holds a few files)
-        with os.scandir(cache) as entries:
+        with os.scandir(records) as entries:
             linked = any(
                 (there.st_dev, there.st_ino) == (info.st_dev, info.st_ino)
                 for there in (entry.stat(follow_symlinks=False) for entry in entries)

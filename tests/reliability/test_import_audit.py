@@ -66,7 +66,8 @@ class Writes:
         ]  # condtrack.storage.remembered's, not the file's
 
         def replace(*args: Any, **kwargs: Any) -> None:
-            self.renames += not str(args[1]).startswith(records)
+            # Records are renamed inside their folder's descriptor (dst_dir_fd).
+            self.renames += "dst_dir_fd" not in kwargs and not str(args[1]).startswith(records)
             real_replace(*args, **kwargs)
 
         def flock(fd: int, operation: int) -> None:
