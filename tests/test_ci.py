@@ -178,12 +178,16 @@ SYNTAX = (
     )
     .map("".join)
     .filter(lambda text: text.strip() != "" and len(text) <= 300)  # a title's limit
+    # Not what condtrack shows as escapes anyway (unassigned default-ignorables, a stray
+    # variation selector): those are held by test_github_shows_controls_as_visible_escapes.
+    .filter(lambda text: not TERMINAL_UNSAFE.search(text.replace("\r", "").replace("\n", "")))
 )
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=SYNTAX)
 @example(text="100%0A%25::warning::x,y:z")
+@example(text="a\ufe0f b")  # a variation selector after a character is shown as it is
 def test_github_escaping_round_trips_hostile_text(text: str) -> None:
     with tempfile.TemporaryDirectory() as folder:
         evidence = assessed(toml_string(text))
