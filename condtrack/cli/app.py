@@ -41,6 +41,7 @@ COMMANDS = {
     "init": "setup",
     "conditions": "setup",
     "git-setup": "setup",
+    "schema": "setup",
     "log": "record",
     "amend": "record",
     "retract": "record",
