@@ -516,14 +516,16 @@ def listing(folder: Path) -> list[str]:
 def test_writes_leave_no_lock_file_behind(tmp_path: Path) -> None:
     tracker = tmp_path / "conditions.toml"
     ok(run(None, "init", str(tracker)))
-    assert listing(tmp_path) == ["conditions.toml"]
+    # init writes the tracker and, beside it, the JSON Schema its #:schema line names
+    made = ["conditions.toml", "condtrack.schema.json"]
+    assert listing(tmp_path) == made
     ok(run(tracker, *TEMPLATE_LOG))
-    assert listing(tmp_path) == ["conditions.toml"]
+    assert listing(tmp_path) == made
     # A failed init (the file exists) leaves nothing either.
     one_line_error(run(None, "init", str(tracker)), "already exists")
-    assert listing(tmp_path) == ["conditions.toml"]
+    assert listing(tmp_path) == made
     ok(run(None, "init", str(tracker), "--force"))
-    assert listing(tmp_path) == ["conditions.toml", "conditions.toml.bak"]
+    assert listing(tmp_path) == ["conditions.toml", "conditions.toml.bak", "condtrack.schema.json"]
 
 
 def test_a_lock_file_someone_else_left_is_left_alone(filled: Path) -> None:
@@ -535,7 +537,7 @@ def test_a_lock_file_someone_else_left_is_left_alone(filled: Path) -> None:
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
-def test_init_and_log_in_a_git_work_tree_leave_only_the_tracker_untracked(
+def test_init_and_log_in_a_git_work_tree_leave_only_the_tracker_and_schema_untracked(
     tmp_path: Path,
 ) -> None:
     git: Callable[..., subprocess.CompletedProcess[str]] = lambda *a: subprocess.run(  # noqa: E731
@@ -545,7 +547,8 @@ def test_init_and_log_in_a_git_work_tree_leave_only_the_tracker_untracked(
     tracker = tmp_path / "conditions.toml"
     ok(run(None, "init", str(tracker)))
     ok(run(tracker, *TEMPLATE_LOG))
-    assert git("status", "--porcelain", "--untracked-files=all").stdout == "?? conditions.toml\n"
+    untracked = git("status", "--porcelain", "--untracked-files=all").stdout
+    assert untracked == "?? conditions.toml\n?? condtrack.schema.json\n"
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")

@@ -42,6 +42,7 @@ COMMANDS = {
     "init": "setup",
     "conditions": "setup",
     "git-setup": "setup",
+    "schema": "setup",
     "log": "record",
     "amend": "record",
     "retract": "record",

@@ -1,14 +1,15 @@
-"""Commands that set a tracker up: init, conditions, git-setup."""
+"""Commands that set a tracker up: init, conditions, git-setup, schema."""
 
 from __future__ import annotations
 
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from condtrack.cli.app import TableOrJson, app, guarded, options, warn
+from condtrack.cli.app import Output, TableOrJson, app, emit, guarded, options, warn
 from condtrack.errors import CondtrackError
 from condtrack.textsafe import one_line
 
@@ -31,14 +32,26 @@ def init(
         bool, typer.Option("--force", help="Overwrite an existing file, keeping a .bak copy.")
     ] = False,
 ) -> None:
-    """Start a new tracker with the default conditions and no evidence."""
+    """Start a new tracker with the default conditions and no evidence.
+
+    Beside it goes condtrack.schema.json, the JSON Schema its first line names, so editors
+    with Taplo (Even Better TOML) check and complete the file as you type.
+    """
     from importlib.resources import files
 
+    from condtrack.schema.jsonschema import SCHEMA_FILE, dumps, tracker_schema
     from condtrack.storage.store import DEFAULT_NAME, check_output, locked, read_bytes, write_atomic
 
     target = path or options(ctx).file or Path(DEFAULT_NAME)
     template = files("condtrack").joinpath("templates/default.toml").read_bytes()
+    schema_path = target.parent / SCHEMA_FILE
+    schema = dumps(tracker_schema()).encode("utf-8")
     check_output(target)  # a regular file (or none), and not one condtrack keeps for itself
+    check_output(schema_path, target)
+    # Read before anything is written: a file that cannot be read refuses the command.
+    old_schema = (
+        read_bytes(schema_path) if schema_path.exists() or schema_path.is_symlink() else None
+    )
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -53,7 +66,21 @@ def init(
             write_atomic(backup, read_bytes(target))
             warn(f"kept the old file as {backup}")
         write_atomic(target, template)
+        _write_schema(schema_path, schema, old_schema)
     typer.echo(one_line(f"created {target}: edit its conditions, then `condtrack log`"), err=True)
+
+
+def _write_schema(path: Path, schema: bytes, old: bytes | None) -> None:
+    """The schema beside a new tracker; another file of that name is kept, as a .bak."""
+    from condtrack.storage.store import write_atomic
+
+    if old == schema:
+        return
+    if old is not None:
+        backup = _free_backup_name(path)
+        write_atomic(backup, old)
+        warn(f"kept the old {path.name} as {backup}")
+    write_atomic(path, schema)
 
 
 def _free_backup_name(target: Path) -> Path:
@@ -112,3 +139,53 @@ def git_setup(
         typer.echo(one_line(change))
     if not changes:
         typer.echo(one_line(f"already set up for {tracker}: nothing changed"))
+
+
+class SchemaOf(StrEnum):
+    tracker = "tracker"
+    status = "status"
+    report = "report"
+    check = "check"
+    evidence = "evidence"
+    conditions = "conditions"
+    history = "history"
+    diff = "diff"
+
+
+@app.command(rich_help_panel="Setup")
+@guarded
+def schema(
+    ctx: typer.Context,
+    of: Annotated[
+        SchemaOf,
+        typer.Argument(
+            metavar="WHAT",
+            help="tracker (the file; the default), or a command whose JSON output: "
+            "status, report, check, evidence, conditions, history or diff.",
+            show_default=False,
+        ),
+    ] = SchemaOf.tracker,
+    output: Output = None,
+) -> None:
+    """Print the JSON Schema of the tracker file, or of a command's JSON output.
+
+    Editors with Taplo (Even Better TOML) check the tracker against its schema as you
+    type; scripts can check the JSON outputs against theirs.
+    """
+    from condtrack.schema.jsonschema import dumps, tracker_schema
+
+    if of is SchemaOf.tracker:
+        document = tracker_schema()
+    else:
+        from condtrack.render.output_schemas import output_schema
+
+        document = output_schema(of.value)
+    emit(dumps(document), output, _tracker_if_any(ctx))
+
+
+def _tracker_if_any(ctx: typer.Context) -> Path | None:
+    """The tracker a command would read, to refuse writing over it; None when there is none."""
+    try:
+        return options(ctx).path()
+    except CondtrackError:
+        return None

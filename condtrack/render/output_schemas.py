@@ -1,0 +1,277 @@
+"""JSON Schemas of the JSON outputs (``--format json``), published by ``condtrack schema``.
+
+Written from what ``condtrack.render.as_json`` produces. Each object lists every key it
+always has as required, and refuses others, so a renamed key fails the tests that check
+real outputs against these schemas. Enumerations come from the domain's own types.
+"""
+
+from __future__ import annotations
+
+from typing import Any, get_args
+
+from condtrack.domain.briefing import Trend
+from condtrack.domain.gate import FAILED, PASSED, SNAPBACK
+from condtrack.domain.scoring import Status
+from condtrack.schema.jsonschema import DRAFT, entry_schema
+from condtrack.schema.models import Direction, IndicatorKind
+
+OUTPUTS = ("status", "report", "check", "evidence", "conditions", "history", "diff")
+
+_STRING = {"type": "string"}
+_DATE = {"type": "string", "format": "date"}
+_NUMBER = {"type": "number"}
+_INTEGER = {"type": "integer"}
+_BOOLEAN = {"type": "boolean"}
+_STATUS = {"enum": list(get_args(Status))}
+
+
+def _null(schema: dict[str, Any]) -> dict[str, Any]:
+    """The same, or null."""
+    if "enum" in schema:
+        return {"enum": [*schema["enum"], None]}
+    return {**schema, "type": [schema["type"], "null"]}
+
+
+def _object(**properties: Any) -> dict[str, Any]:
+    """An object with exactly these keys, all always present."""
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": list(properties),
+        "properties": properties,
+    }
+
+
+def _array(items: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "array", "items": items}
+
+
+def _ref(name: str) -> dict[str, Any]:
+    return {"$ref": f"#/definitions/{name}"}
+
+
+_DEFINITIONS: dict[str, Any] = {
+    "overall": _object(score=_NUMBER, status=_STATUS, relief_ready=_BOOLEAN, snapback=_BOOLEAN),
+    "settings": _object(
+        min_reliability={"type": "string", "pattern": "^[A-F][1-6]$"},
+        stale_after_days=_INTEGER,
+        window_days=_INTEGER,
+    ),
+    "warning": _object(code=_STRING, message=_STRING),
+    "indicator": _object(
+        id=_STRING,
+        label=_STRING,
+        unit=_STRING,
+        kind={"enum": list(get_args(IndicatorKind))},
+        better={"enum": list(get_args(Direction))},
+        value=_null(_NUMBER),
+        date=_null(_DATE),
+        target=_null(_NUMBER),
+        progress=_null(_NUMBER),
+        window_total=_null(_NUMBER),
+        trend=_null({"enum": list(get_args(Trend))}),
+    ),
+    "offset": _object(
+        label=_STRING,
+        outflow=_STRING,
+        inflow=_STRING,
+        outflow_total=_NUMBER,
+        inflow_total=_NUMBER,
+        net=_NUMBER,
+        inflow_observed=_BOOLEAN,
+        warning=_BOOLEAN,
+    ),
+    "changes": _object(
+        since=_DATE,
+        until=_DATE,
+        overall=_object(
+            before=_object(score=_NUMBER, status=_STATUS),
+            after=_object(score=_NUMBER, status=_STATUS),
+        ),
+        conditions=_array(
+            _object(
+                id=_STRING,
+                changed=_BOOLEAN,
+                status=_object(before=_STATUS, after=_STATUS),
+                score=_object(before=_NUMBER, after=_NUMBER),
+                added=_array(_STRING),
+                retracted=_array(_object(evidence=_STRING, date=_DATE, reason=_STRING)),
+                criteria=_array(_object(id=_STRING, before=_STATUS, after=_STATUS)),
+                indicators=_array(_object(id=_STRING, before=_null(_NUMBER), after=_null(_NUMBER))),
+                new_warnings=_array(_ref("warning")),
+            )
+        ),
+    ),
+}
+
+_CONDITION = _object(
+    id=_STRING,
+    title=_STRING,
+    status=_STATUS,
+    score=_NUMBER,
+    stale=_BOOLEAN,
+    snapback=_BOOLEAN,
+    regressed=_BOOLEAN,
+    last_evidence=_null(_DATE),
+    criteria=_array(
+        _object(
+            id=_STRING,
+            status=_STATUS,
+            score=_NUMBER,
+            decided_by=_null(_STRING),
+            via={"enum": ["assessment", "indicator", None]},
+            date=_null(_DATE),
+            reason=_STRING,
+        )
+    ),
+    indicators=_array(_ref("indicator")),
+    offsets=_array(_ref("offset")),
+    warnings=_array(_ref("warning")),
+)
+
+_FIGURE = _object(
+    **_DEFINITIONS["indicator"]["properties"],
+    reference=_null(_NUMBER),
+    history=_array(_object(date=_DATE, value=_NUMBER)),
+)
+
+_REPORT_CONDITION = _object(
+    **{k: _CONDITION["properties"][k] for k in ("id", "title", "status", "score", "stale")},
+    snapback=_BOOLEAN,
+    regressed=_BOOLEAN,
+    direction=_null({"enum": list(get_args(Trend))}),
+    figures=_array(_FIGURE),
+    balances=_array(_ref("offset")),
+    latest_evidence=_null(
+        _object(id=_STRING, date=_DATE, source=_STRING, summary=_STRING, url=_null(_STRING))
+    ),
+    warnings=_array(_ref("warning")),
+)
+
+_ONE = {"const": 1}
+
+_BODIES: dict[str, tuple[str, dict[str, Any]]] = {
+    "status": (
+        "`condtrack status --format json`: every condition scored as of a date.",
+        _object(
+            schema=_ONE,
+            title=_STRING,
+            as_of=_DATE,
+            overall=_ref("overall"),
+            settings=_ref("settings"),
+            conditions=_array(_CONDITION),
+        ),
+    ),
+    "report": (
+        "`condtrack report --format json`: the briefing as data.",
+        _object(
+            schema=_ONE,
+            kind={"const": "report"},
+            title=_STRING,
+            as_of=_DATE,
+            since=_null(_DATE),
+            generated_by={"type": "string", "pattern": "^condtrack "},
+            overall=_ref("overall"),
+            settings=_ref("settings"),
+            conditions=_array(_REPORT_CONDITION),
+            changes={"anyOf": [_ref("changes"), {"type": "null"}]},
+        ),
+    ),
+    "check": (
+        "`condtrack check --format json`: the CI gate's outcome.",
+        _object(
+            schema=_ONE,
+            as_of=_DATE,
+            passed=_BOOLEAN,
+            exit_code={"enum": [PASSED, FAILED, SNAPBACK]},
+            requirements=_array(_STRING),
+            failures=_array(
+                _object(
+                    requirement={"enum": ["met", "min-score", "max-age", "snapback"]},
+                    condition=_null(_STRING),
+                    message=_STRING,
+                )
+            ),
+            overall=_ref("overall"),
+        ),
+    ),
+    "evidence": (
+        "`condtrack evidence --format json`: the entries listed, oldest first.",
+        _array(_ref("listed")),
+    ),
+    "conditions": (
+        "`condtrack conditions --format json`: the conditions and their ids.",
+        _object(
+            schema=_ONE,
+            title=_STRING,
+            subject=_STRING,
+            settings=_ref("settings"),
+            conditions=_array(
+                _object(
+                    id=_STRING,
+                    title=_STRING,
+                    text=_STRING,
+                    weight=_NUMBER,
+                    snapback=_BOOLEAN,
+                    criteria=_array(_object(id=_STRING, text=_STRING, weight=_NUMBER)),
+                    indicators=_array(
+                        _object(
+                            id=_STRING,
+                            label=_STRING,
+                            unit=_STRING,
+                            kind={"enum": list(get_args(IndicatorKind))},
+                            better={"enum": list(get_args(Direction))},
+                            baseline=_null(_NUMBER),
+                            target=_null(_NUMBER),
+                            minimum=_null(_NUMBER),
+                            criterion=_null(_STRING),
+                        )
+                    ),
+                    offsets=_array(_object(outflow=_STRING, inflow=_STRING, label=_STRING)),
+                )
+            ),
+        ),
+    ),
+    "history": (
+        "`condtrack history ID --format json`: an entry, its amendments, and any retraction.",
+        _object(
+            schema=_ONE,
+            current=_STRING,
+            versions=_array(_ref("entry")),
+            retracted=_null(_object(date=_DATE, reason=_STRING, evidence=_STRING)),
+        ),
+    ),
+    "diff": (
+        "`condtrack diff --format json`: what changed between two dates.",
+        {"allOf": [_ref("changes")]},
+    ),
+}
+
+
+def output_schema(name: str) -> dict[str, Any]:
+    """The JSON Schema of one JSON output (a name in ``OUTPUTS``)."""
+    description, body = _BODIES[name]
+    definitions = dict(_DEFINITIONS)
+    if name == "history":
+        definitions["entry"] = _entry()
+    if name == "evidence":  # an entry, and whether (and why) it was retracted
+        listed = _entry()
+        listed["properties"]["retracted"] = _null(_object(date=_DATE, reason=_STRING))
+        listed["required"].append("retracted")
+        definitions["listed"] = listed
+    return {
+        "$schema": DRAFT,
+        "title": f"condtrack {name} (JSON)",
+        "description": description,
+        **body,
+        "definitions": definitions,
+    }
+
+
+def _entry() -> dict[str, Any]:
+    """An evidence entry as the outputs give it, from the model: a renamed field shows."""
+    entry = entry_schema()
+    entry.pop("$schema")
+    definitions = entry.pop("$defs", {})
+    assert not definitions, "an evidence entry refers to no other model"
+    return entry

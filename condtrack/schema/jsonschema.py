@@ -1,0 +1,305 @@
+"""JSON Schema of the tracker file, generated from the models, for editors and scripts.
+
+Taplo (and the Even Better TOML extension built on it) validates and completes a TOML file
+against a JSON Schema named by a ``#:schema`` directive on its first line. The schema is
+generated from the pydantic models in ``condtrack.schema.models``: unknown keys are refused
+as the models refuse them, and the checks the models make in functions (tags, Admiralty
+codes, URLs, fields that go together) are spelled out as JSON Schema keywords.
+
+It is draft 7, the draft Taplo's validator honours (``dependencies``, not draft 2019's
+``dependentRequired``). A schema may accept a little more than condtrack does (a quoted
+date, which TOML tools turn into a string before checking; ids that must be unique or
+exist), never less: `condtrack validate` has the last word.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel, Field
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
+from pydantic_core import core_schema
+
+from condtrack.schema import models
+from condtrack.schema.models import (
+    MAX_MAGNITUDE,
+    SCHEMA_VERSION,
+    Condition,
+    Criterion,
+    Evidence,
+    Indicator,
+    Model,
+    Offset,
+    Retraction,
+    Scoring,
+    TrackerInfo,
+)
+
+DRAFT = "http://json-schema.org/draft-07/schema#"
+# The file beside a tracker that `condtrack init` writes, and its directive names.
+SCHEMA_FILE = "condtrack.schema.json"
+DIRECTIVE = f"#:schema ./{SCHEMA_FILE}"
+
+
+class TrackerFile(Model):
+    """A whole tracker file as its TOML reads: the tables ``check_document`` knows."""
+
+    tracker: TrackerInfo
+    scoring: Scoring = Scoring()
+    conditions: list[Condition] = Field(min_length=1)
+    evidence: list[Evidence] = Field(default_factory=list)
+    retractions: list[Retraction] = Field(default_factory=list)
+
+
+# What an editor shows on hover: each table and each key. A test holds this table to the
+# models: every field described, nothing described that is not a field.
+DOCS: dict[type[BaseModel], tuple[str, str, dict[str, str]]] = {
+    TrackerFile: (
+        "condtrack tracker",
+        "The conditions for sanctions relief and the evidence log. Edit the conditions by "
+        "hand; add evidence with `condtrack log` (append-only).",
+        {
+            "tracker": "What is tracked: title, subject, source, description.",
+            "scoring": "How evidence is scored (every key optional).",
+            "conditions": "One [[conditions]] block per condition for sanctions relief.",
+            "evidence": "Dated observations, appended by `condtrack log`; never edit or "
+            "delete one: amend or retract it.",
+            "retractions": "Withdrawals of evidence from scoring, appended by `condtrack retract`.",
+        },
+    ),
+    TrackerInfo: (
+        "Tracker",
+        "What the file tracks.",
+        {
+            "schema": f"The file format's version: {SCHEMA_VERSION}.",
+            "title": "The tracker's title, shown atop every report (at most 300 characters).",
+            "subject": "The country or government whose compliance is tracked.",
+            "source": "Where the conditions come from: an http(s) URL.",
+            "description": "Free text about the tracker.",
+        },
+    ),
+    Scoring: (
+        "Scoring",
+        "How evidence counts.",
+        {
+            "min_reliability": "The weakest Admiralty grade that counts in scores, e.g. C3: "
+            "a letter for the source (A reliable .. F cannot be judged), a digit for the "
+            "information (1 confirmed .. 6 cannot be judged).",
+            "stale_after_days": "Evidence older than this many days makes a condition stale.",
+            "window_days": "How many days back flow indicators are added up.",
+        },
+    ),
+    Condition: (
+        "Condition",
+        "A condition for sanctions relief, with the criteria that make it met.",
+        {
+            "id": "A short id: lower-case letters, digits and hyphens, e.g. political-prisoners.",
+            "title": "A one-line title (at most 300 characters).",
+            "text": "The condition as set out, in full.",
+            "weight": "Its weight in the overall score (above 0, at most 1000).",
+            "snapback": "true when a breach should bring sanctions back automatically.",
+            "criteria": "What must be true for the condition to be met (at least one).",
+            "indicators": "Numbers to watch; one may decide a criterion by its target.",
+            "offsets": "Flows netted against each other: releases cancelled out by new "
+            "detentions are a revolving door.",
+        },
+    ),
+    Criterion: (
+        "Criterion",
+        "One thing that must be true for its condition to be met.",
+        {
+            "id": "A short id, unique in its condition: lower-case letters, digits, hyphens.",
+            "text": "What must be true.",
+            "weight": "Its weight within the condition (above 0, at most 1000).",
+        },
+    ),
+    Indicator: (
+        "Indicator",
+        "A number to watch, observed by evidence entries.",
+        {
+            "id": "A short id, unique in its condition: lower-case letters, digits, hyphens.",
+            "label": "What is counted (at most 300 characters).",
+            "unit": "The unit, e.g. people.",
+            "kind": '"stock": a level, the latest value counts; "flow": a count of events, '
+            "added up over window_days.",
+            "better": "Which way is better: lower or higher.",
+            "baseline": "The value at the start.",
+            "target": "The value that meets the criterion it decides.",
+            "minimum": "The lowest plausible value; observations below it are refused.",
+            "criterion": "The criterion (of this condition) its target decides; needs a target.",
+        },
+    ),
+    Offset: (
+        "Offset",
+        "One flow netted against another.",
+        {
+            "outflow": "The flow indicator that counts as progress (e.g. releases).",
+            "inflow": "The flow indicator that cancels it out (e.g. new detentions).",
+            "label": "What the balance is called.",
+        },
+    ),
+    Evidence: (
+        "Evidence entry",
+        "A dated observation: an assessment of a criterion, an observation of an "
+        "indicator, both, or just context. Log it with `condtrack log`.",
+        {
+            "id": "The entry's id (letters, digits, . _ -), unique in the file.",
+            "condition": "The id of the condition it is about.",
+            "criterion": "The criterion it assesses (with status).",
+            "status": "Its assessment of the criterion: met, partial or not-met.",
+            "indicator": "The indicator it observes (with value).",
+            "value": "The value observed (with indicator).",
+            "date": "The day it happened, YYYY-MM-DD (a TOML date, not a string).",
+            "source": "Who reported it.",
+            "url": "A link to the source: an http(s) URL.",
+            "reliability": "The Admiralty grade, e.g. B2 (F6 when unknown).",
+            "summary": "What the evidence says.",
+            "tags": "Up to 20 tags: 1-40 letters, digits or . : / - _ each.",
+            "supersedes": "The id of the entry this one amends (with reason).",
+            "reason": "Why the entry it supersedes was amended.",
+            "logged": "When it was logged: a TOML date-time with an offset.",
+        },
+    ),
+    Retraction: (
+        "Retraction",
+        "Withdraws an entry (and its amendments) from scoring; the entry itself stays. "
+        "Add one with `condtrack retract`.",
+        {
+            "evidence": "The id of the entry withdrawn.",
+            "reason": "Why it is withdrawn.",
+            "date": "The day it takes effect, YYYY-MM-DD.",
+            "logged": "When it was logged: a TOML date-time with an offset.",
+        },
+    ),
+}
+
+# Keywords for what the models check in functions (``AfterValidator``s and model validators).
+_NOT_BLANK = {"minLength": 1, "pattern": r"\S"}
+# A tag: a word character, then word characters or . : / - (Python's \w is Unicode, Taplo's
+# is ASCII, so the ASCII characters that are not allowed are listed instead).
+_TAG = {
+    "pattern": r"^[^\s\x00-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]"
+    r"[^\s\x00-\x2c\x3b-\x40\x5b-\x5e\x60\x7b-\x7f]{0,39}$"
+}
+_ADMIRALTY = {"pattern": r"^\s*[A-Fa-f][1-6]\s*$", "examples": ["B2", "C3", "F6"]}
+_URL = {"pattern": r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s\x00-\x1f\x7f/?#]+[^\s\x00-\x1f\x7f]*$"}
+_NUMBER = {"type": "number", "minimum": -int(MAX_MAGNITUDE), "maximum": int(MAX_MAGNITUDE)}
+_CHECKS: dict[Callable[..., Any], dict[str, Any]] = {
+    models._not_blank: _NOT_BLANK,
+    models._tag: _TAG,
+    models._admiralty: _ADMIRALTY,
+    models._http_url: _URL,
+    models._finite_number: _NUMBER,
+}
+_FIELD_RULES: dict[tuple[type[BaseModel], str], dict[str, Any]] = {
+    (TrackerInfo, "schema"): {"const": SCHEMA_VERSION},
+}
+_MODEL_RULES: dict[type[BaseModel], dict[str, Any]] = {
+    Indicator: {"dependencies": {"criterion": ["target"]}},
+    Evidence: {
+        "dependencies": {
+            "status": ["criterion"],
+            "indicator": ["value"],
+            "value": ["indicator"],
+            "supersedes": ["reason"],
+            "reason": ["supersedes"],
+        }
+    },
+}
+
+
+class _Generator(GenerateJsonSchema):
+    """Pydantic's generator, plus the checks made in functions; for TOML (``toml``), an
+    optional key is simply left out: TOML has no null."""
+
+    toml = True
+
+    def nullable_schema(self, schema: core_schema.NullableSchema) -> JsonSchemaValue:
+        if self.toml:
+            return self.generate_inner(schema["schema"])
+        return super().nullable_schema(schema)
+
+    def function_after_schema(
+        self, schema: core_schema.AfterValidatorFunctionSchema
+    ) -> JsonSchemaValue:
+        return self._checked(super().function_after_schema(schema), schema)
+
+    def function_before_schema(
+        self, schema: core_schema.BeforeValidatorFunctionSchema
+    ) -> JsonSchemaValue:
+        if schema["function"]["function"] is models._finite_number:
+            return dict(_NUMBER)
+        return super().function_before_schema(schema)
+
+    def _checked(self, value: JsonSchemaValue, schema: Any) -> JsonSchemaValue:
+        extra = _CHECKS.get(schema["function"]["function"])
+        return {**value, **extra} if extra else value
+
+
+class _JsonGenerator(_Generator):
+    toml = False
+
+
+def tracker_schema() -> dict[str, Any]:
+    """The JSON Schema of a tracker file (``condtrack schema``; the shipped file)."""
+    schema = TrackerFile.model_json_schema(schema_generator=_Generator)
+    return _finish(schema, toml=True)
+
+
+def entry_schema() -> dict[str, Any]:
+    """The JSON Schema of an evidence entry as the JSON outputs give it (``model_dump``):
+    every key present, ``null`` when not set."""
+    schema = Evidence.model_json_schema(mode="serialization", schema_generator=_JsonGenerator)
+    schema["required"] = list(schema["properties"])
+    return _finish(schema, toml=False)
+
+
+def _finish(schema: dict[str, Any], *, toml: bool) -> dict[str, Any]:
+    definitions = schema.get("$defs", {})
+    for model in DOCS:
+        node = schema if model.__name__ == schema.get("title") else definitions.get(model.__name__)
+        if node is not None:
+            _describe(node, model, toml=toml)
+    finished: dict[str, Any] = _ordered({"$schema": DRAFT, **schema})
+    return finished
+
+
+def _describe(node: dict[str, Any], model: type[BaseModel], *, toml: bool) -> None:
+    title, description, fields = DOCS[model]
+    node["title"], node["description"] = title, description
+    for name, prop in node.get("properties", {}).items():
+        prop.pop("title", None)
+        if toml and prop.get("default", 0) is None:
+            del prop["default"]
+        prop["description"] = fields[name]
+        prop.update(_FIELD_RULES.get((model, name), {}))
+        if "$ref" in prop:  # draft 7 ignores a $ref's siblings: keep them by wrapping it
+            node["properties"][name] = {"allOf": [{"$ref": prop.pop("$ref")}], **prop}
+    node.update(_MODEL_RULES.get(model, {}))
+
+
+_FIRST = ("$schema", "title", "description", "type")
+
+
+def _ordered(value: Any, names: bool = False) -> Any:
+    """Keys that orient a reader first, the rest as generated: a stable, readable file.
+
+    ``names``: a map of names (properties, definitions), kept in its own order."""
+    if isinstance(value, dict):
+        keys = list(value)
+        if not names:
+            keys = [k for k in _FIRST if k in value] + [k for k in value if k not in _FIRST]
+        return {k: _ordered(value[k], not names and k in _NAMED) for k in keys}
+    if isinstance(value, list):
+        return [_ordered(item) for item in value]
+    return value
+
+
+_NAMED = ("properties", "$defs", "definitions", "dependencies")
+
+
+def dumps(schema: dict[str, Any]) -> str:
+    """A schema as the shipped files hold it."""
+    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
