@@ -5,7 +5,11 @@ BIN    := $(VENV)/bin
 STAMP_RUN  := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: run test lint pytest bench browser clean
+LOCK   := requirements.lock
+# pip's own notices (a newer pip, the index's settings) are not for a condtrack user.
+PIP    := $(BIN)/python -m pip install --quiet --quiet --disable-pip-version-check
+
+.PHONY: run test lint pytest bench browser clean lock
 
 run: $(STAMP_RUN)
 	$(BIN)/condtrack --file conditions.toml status
@@ -34,15 +38,26 @@ bench: $(STAMP_TEST)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(PIP) --upgrade pip  # pip 25.1 or newer reads dependency groups
 
-$(STAMP_RUN): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e .
+# Installs take the versions in requirements.lock (pip constraints), so every machine runs
+# what the tests ran; `make lock` brings them up to date.
+$(STAMP_RUN): $(BIN)/python pyproject.toml $(LOCK)
+	$(PIP) -c $(LOCK) -e .
 	touch $@
 
-$(STAMP_TEST): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+$(STAMP_TEST): $(BIN)/python pyproject.toml $(LOCK)
+	$(PIP) -c $(LOCK) -e . --group dev
 	touch $@ $(STAMP_RUN)
+
+# The newest versions pyproject.toml allows, resolved in a scratch environment, pinned.
+lock:
+	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install --quiet --quiet --upgrade pip
+	.venv-lock/bin/python -m pip install --quiet --quiet -e . --group dev
+	{ echo "# pip constraints for make run and make test: make lock writes this file"; \
+	  .venv-lock/bin/python -m pip freeze --exclude-editable | sort -f; } > $(LOCK)
+	rm -rf .venv-lock
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
