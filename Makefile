@@ -12,7 +12,7 @@ PIP    := $(BIN)/python -m pip install --quiet --quiet --disable-pip-version-che
 .PHONY: run test lint pytest bench browser clean lock
 
 run: $(STAMP_RUN)
-	$(BIN)/condtrack --file conditions.toml status
+	@$(BIN)/condtrack --file conditions.toml status
 
 test: $(STAMP_TEST) lint browser pytest
 
@@ -37,18 +37,21 @@ bench: $(STAMP_TEST)
 	$(BIN)/python bench/bench.py
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(PIP) --upgrade pip  # pip 25.1 or newer reads dependency groups
+	@echo "creating $(VENV) (once)"
+	@$(PYTHON) -m venv $(VENV)
+	@$(PIP) --upgrade pip  # pip 25.1 or newer reads dependency groups
 
 # Installs take the versions in requirements.lock (pip constraints), so every machine runs
 # what the tests ran; `make lock` brings them up to date.
 $(STAMP_RUN): $(BIN)/python pyproject.toml $(LOCK)
-	$(PIP) -c $(LOCK) -e .
-	touch $@
+	@echo "installing condtrack and what it needs into $(VENV)"
+	@$(PIP) -c $(LOCK) -e .
+	@touch $@
 
 $(STAMP_TEST): $(BIN)/python pyproject.toml $(LOCK)
-	$(PIP) -c $(LOCK) -e . --group dev
-	touch $@ $(STAMP_RUN)
+	@echo "installing condtrack and the test tools into $(VENV)"
+	@$(PIP) -c $(LOCK) -e . --group dev
+	@touch $@ $(STAMP_RUN)
 
 # The newest versions pyproject.toml allows, resolved in a scratch environment, pinned.
 lock:
