@@ -1,0 +1,69 @@
+"""Defects a clean-clone attacker trial found after issue 10, through the real CLI.
+
+- V1: an export imports back without bringing withdrawn evidence back to life.
+- V2: `log` and `import` agree on duplicates, on text normalised the same way.
+- V3: scores round half up on their decimal value, shown and gated alike.
+- Dates, hand edits, text and the CSV round trip.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+
+from typer.testing import CliRunner, Result
+
+from condtrack.cli import app
+
+
+def run(runner: CliRunner, path: Path, *args: str, env: dict[str, str] | None = None) -> Result:
+    return runner.invoke(app, ["--file", str(path), *args], env=env)
+
+
+def started(runner: CliRunner, folder: Path, name: str = "a.toml") -> Path:
+    """A tracker from the shipped template (the Belarus conditions, no evidence)."""
+    path = folder / name
+    result = runner.invoke(app, ["init", str(path)])
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def logged(runner: CliRunner, path: Path, condition: str, *args: str) -> str:
+    result = run(runner, path, "log", condition, *args)
+    assert result.exit_code == 0, result.output
+    return result.stdout.strip()
+
+
+def status_data(runner: CliRunner, path: Path, as_of: str) -> dict[str, Any]:
+    result = run(runner, path, "status", "--format", "json", "--as-of", as_of)
+    assert result.exit_code == 0, result.output
+    data: dict[str, Any] = json.loads(result.stdout)
+    return data
+
+
+# --- V3. scores round half up on their decimal value ---------------------------------------
+
+
+def test_a_score_ending_in_five_rounds_up_and_passes_its_own_gate(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    path = started(runner, tmp_path)
+    # One of political-prisoners' four criteria partial: 12.5; the overall mean of the four
+    # equally weighted conditions is 12.5 / 4 = 3.125, which round() makes 3.12.
+    logged(
+        runner, path, "political-prisoners", "-c", "all-released", "--status", "partial",
+        "--date", "2026-01-01", "--source", "S", "-r", "A1", "--summary", "s",
+    )  # fmt: skip
+    data = status_data(runner, path, "2026-02-01")
+    conditions = [c["score"] for c in data["conditions"]]
+    mean = Decimal(sum(conditions)) / len(conditions)
+    expected = float(mean.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    assert expected == 3.13
+    assert data["overall"]["score"] == expected
+    gate = run(runner, path, "check", "--min-score", "3.125", "--as-of", "2026-02-01")
+    assert gate.exit_code == 0, gate.output
+    refused = run(runner, path, "check", "--min-score", "3.14", "--as-of", "2026-02-01")
+    assert refused.exit_code == 1
+    assert "overall score 3.13 is below 3.14" in refused.stdout
