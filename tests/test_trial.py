@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
 from typer.testing import CliRunner, Result
 
 from condtrack.cli import app
@@ -67,3 +68,52 @@ def test_a_score_ending_in_five_rounds_up_and_passes_its_own_gate(
     refused = run(runner, path, "check", "--min-score", "3.14", "--as-of", "2026-02-01")
     assert refused.exit_code == 1
     assert "overall score 3.13 is below 3.14" in refused.stdout
+
+
+# --- V1. an export imports back without bringing withdrawn evidence back to life ----------
+
+
+def nuclear_removed(runner: CliRunner, path: Path) -> str:
+    result = run(runner, path, "status", "--format", "json")  # today, after the retraction
+    assert result.exit_code == 0, result.output
+    forces = next(c for c in json.loads(result.stdout)["conditions"] if c["id"] == "russian-forces")
+    status: str = next(c for c in forces["criteria"] if c["id"] == "nuclear-removed")["status"]
+    return status
+
+
+@pytest.mark.parametrize("data_format", ["csv", "json"])
+def test_an_export_with_a_retracted_entry_is_refused_or_left_out_on_import(
+    runner: CliRunner, tmp_path: Path, data_format: str
+) -> None:
+    a = started(runner, tmp_path, "a.toml")
+    gone = logged(
+        runner, a, "russian-forces", "-c", "nuclear-removed", "--status", "met",
+        "--date", "2026-10-01", "--source", "S", "-r", "A1", "--summary", "s",
+    )  # fmt: skip
+    logged(
+        runner, a, "russian-forces", "-c", "personnel-removed", "--status", "met",
+        "--date", "2026-10-01", "--source", "S", "-r", "A1", "--summary", "t",
+    )  # fmt: skip
+    assert run(runner, a, "retract", gone, "--reason", "wrong").exit_code == 0
+    assert nuclear_removed(runner, a) == "unknown"
+    exported = run(runner, a, "evidence", "--format", data_format)
+    assert exported.exit_code == 0, exported.output
+    export = tmp_path / f"e.{data_format}"
+    export.write_text(exported.stdout, "utf-8", newline="")
+
+    b = started(runner, tmp_path, "b.toml")
+    before = b.read_bytes()
+    refused = run(runner, b, "import", str(export))
+    assert refused.exit_code == 2, refused.output
+    assert b.read_bytes() == before  # all or nothing: the good row did not land either
+    first = "row 2" if data_format == "csv" else "row 1"
+    assert f"{first}, field 'retracted'" in refused.stderr, refused.stderr
+    assert "--skip-retracted" in refused.stderr
+    assert "Traceback" not in refused.output
+
+    skipped = run(runner, b, "import", str(export), "--skip-retracted")
+    assert skipped.exit_code == 0, skipped.output
+    assert "1 row of retracted entries left out" in skipped.stderr
+    assert nuclear_removed(runner, b) == "unknown"  # what a had withdrawn stays withdrawn
+    evidence = json.loads(run(runner, b, "evidence", "--all", "--format", "json").stdout)
+    assert [e["summary"] for e in evidence] == ["t"]
