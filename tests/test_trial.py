@@ -9,11 +9,14 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
 
 from condtrack.cli import app
@@ -117,3 +120,124 @@ def test_an_export_with_a_retracted_entry_is_refused_or_left_out_on_import(
     assert nuclear_removed(runner, b) == "unknown"  # what a had withdrawn stays withdrawn
     evidence = json.loads(run(runner, b, "evidence", "--all", "--format", "json").stdout)
     assert [e["summary"] for e in evidence] == ["t"]
+
+
+# --- V2. `log` and `import` agree on duplicates, on text normalised the same way ------------
+
+SAID = ("--date", "2026-03-01", "-i", "prisoners-released", "--value", "52", "-r", "A1")
+
+
+def log_released(runner: CliRunner, path: Path, summary: str, source: str) -> Result:
+    return run(
+        runner, path, "log", "political-prisoners", "--summary", summary, "--source", source,
+        *SAID,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("summary", "source"),
+    [
+        ("52 released. ", "Reuters"),  # a trailing space
+        ("52  released.", "Reuters"),  # a doubled space
+        ("52 released.", "reuters"),  # case
+        ("52 released.", "Reuters "),
+        ("52 released.\u200b", "Reuters"),  # an appended zero-width space
+        ("52 RELEASED.", "\u200bReuters"),
+    ],
+)
+def test_the_same_report_typed_differently_is_a_duplicate(
+    runner: CliRunner, tmp_path: Path, summary: str, source: str
+) -> None:
+    path = started(runner, tmp_path)
+    first = log_released(runner, path, "52 released.", "Reuters")
+    assert first.exit_code == 0, first.output
+    before = path.read_bytes()
+    again = log_released(runner, path, summary, source)
+    assert again.exit_code == 2, again.output
+    assert f"duplicate of {first.stdout.strip()}" in again.stderr
+    assert path.read_bytes() == before
+
+
+def test_log_stores_text_stripped_and_an_export_imports_back_as_it_was(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    a = started(runner, tmp_path, "a.toml")
+    entry = log_released(runner, a, "  52 released. ", " Reuters ")
+    assert entry.exit_code == 0, entry.output
+    stored = json.loads(run(runner, a, "evidence", "--format", "json").stdout)
+    assert (stored[0]["summary"], stored[0]["source"]) == ("52 released.", "Reuters")
+    exported = run(runner, a, "evidence", "--format", "csv").stdout
+    export = tmp_path / "e.csv"
+    export.write_text(exported, "utf-8", newline="")
+    b = started(runner, tmp_path, "b.toml")
+    imported = run(runner, b, "import", str(export))
+    assert imported.exit_code == 0, imported.output
+    again = json.loads(run(runner, b, "evidence", "--format", "json").stdout)
+    assert (again[0]["summary"], again[0]["source"]) == ("52 released.", "Reuters")
+
+
+def normal(text: str) -> str:
+    """The issue's normalisation, written out apart from condtrack's: Cf characters
+    removed, NFC, case-folded, whitespace runs collapsed and stripped."""
+    kept = "".join(c for c in text if unicodedata.category(c) != "Cf")
+    folded = unicodedata.normalize("NFC", unicodedata.normalize("NFC", kept).casefold())
+    return " ".join(folded.split())
+
+
+# Ways of typing the same text that nobody reading it can tell apart.
+_INVISIBLE = st.sampled_from(["\u200b", "\u2060", "\ufeff", "\u200d", "\u00ad"])
+_SPACE = st.sampled_from([" ", "  ", "\t", " \u00a0"])
+
+
+@st.composite
+def retyped(draw: st.DrawFn, text: str) -> str:
+    """``text`` as another hand or tool might type it: spacing, case, invisibles, NFD."""
+    words = text.split(" ")
+    parts = []
+    for word in words:
+        if draw(st.booleans()):
+            word = word.upper() if draw(st.booleans()) else word.lower()
+        if draw(st.booleans()):
+            word = word + draw(_INVISIBLE)
+        parts.append(word)
+    joined = draw(_SPACE).join(parts) if draw(st.booleans()) else " ".join(parts)
+    if draw(st.booleans()):
+        joined = unicodedata.normalize("NFD", joined)
+    return draw(_SPACE) * draw(st.integers(0, 1)) + joined + draw(_SPACE) * draw(st.integers(0, 1))
+
+
+_WORDS = st.lists(
+    st.text(st.characters(codec="utf-8", categories=["L", "N", "P"]), min_size=1, max_size=6),
+    min_size=1,
+    max_size=4,
+).map(" ".join)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), summary=_WORDS, source=_WORDS)
+def test_texts_equal_after_normalisation_are_one_report_for_log_and_import(
+    data: st.DataObject, summary: str, source: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    other_summary = data.draw(retyped(summary))
+    other_source = data.draw(retyped(source))
+    assume(normal(other_summary) == normal(summary))
+    assume(normal(other_source) == normal(source))
+    assume(other_summary.strip() and other_source.strip())
+    runner = CliRunner()
+    folder = tmp_path_factory.mktemp("same")
+    path = started(runner, folder)
+    first = log_released(runner, path, summary, source)
+    assume(first.exit_code == 0)  # e.g. a source over 300 characters
+    before = path.read_bytes()
+    second = log_released(runner, path, other_summary, other_source)
+    assert second.exit_code == 2, second.output
+    assert "duplicate of" in second.stderr
+    rows = folder / "rows.json"
+    row = {"condition": "political-prisoners", "date": "2026-03-01", "summary": other_summary,
+           "source": other_source, "indicator": "prisoners-released", "value": 52,
+           "reliability": "A1"}  # fmt: skip
+    rows.write_text(json.dumps([row]), "utf-8")
+    imported = run(runner, path, "import", str(rows))
+    assert imported.exit_code == 2, imported.output
+    assert "row 1: duplicate of" in imported.stderr
+    assert path.read_bytes() == before

@@ -118,6 +118,20 @@ def stable_id(fields: Mapping[str, Any], taken: AbstractSet[str]) -> str:
     raise AssertionError("unreachable")
 
 
+def stripped(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Fields as every new entry stores them, however they came (`log`, `amend`, `import`):
+    text without leading or trailing whitespace, which no reader sees and which would make
+    the same report look new."""
+    return {
+        name: value.strip()
+        if isinstance(value, str)
+        else [v.strip() if isinstance(v, str) else v for v in value]
+        if isinstance(value, list)
+        else value
+        for name, value in fields.items()
+    }
+
+
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
@@ -230,7 +244,7 @@ class NewEntries:
         """A complete, checked evidence entry, as a dict in the file's key order."""
         entry = {
             k: v
-            for k, v in fields.items()
+            for k, v in stripped(fields).items()
             if v is not None and v != [] and k in Evidence.model_fields
         }
         entry.setdefault("id", self.new_id())
@@ -291,10 +305,12 @@ class NewEntries:
         for name in clear:
             for field in CLEARABLE[name]:
                 fields.pop(field, None)
-        fields.update({k: v for k, v in changes.items() if v is not None})
+        fields.update({k: v for k, v in stripped(changes).items() if v is not None})
         if fields == original.model_dump(exclude={"id", "logged", "supersedes", "reason"}):
             raise CondtrackError("the amendment changes nothing; give the fields to correct")
-        return self.evidence({**fields, "supersedes": evidence_id, "reason": reason}, logged)
+        return self.evidence(
+            {**fields, "supersedes": evidence_id, "reason": reason.strip()}, logged
+        )
 
     def retraction(
         self, evidence_id: str, reason: str, day: dt.date, logged: dt.datetime
@@ -304,7 +320,7 @@ class NewEntries:
             raise FieldError(
                 "evidence", f"{evidence_id} {_withdrawn(evidence_id, self.retracted, 'already ')}"
             )
-        entry = {"evidence": evidence_id, "reason": reason, "date": day, "logged": logged}
+        entry = {"evidence": evidence_id, "reason": reason.strip(), "date": day, "logged": logged}
         _checked(Retraction, entry)
         return entry
 

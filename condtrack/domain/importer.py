@@ -18,6 +18,7 @@ from condtrack.domain.entries import (
     Whole,
     parse_number,
     stable_id,
+    stripped,
 )
 from condtrack.errors import CondtrackError
 from condtrack.schema.models import Evidence, Tracker, grade_counts
@@ -245,10 +246,7 @@ def _withdrawn(row: Mapping[str, Any]) -> tuple[str, str] | None:
 
 def _typed(raw: Mapping[str, Any]) -> dict[str, Any]:
     """Text cells become the types `log` would produce; JSON values keep theirs."""
-    fields = dict(raw)
-    for name in ("id", "condition", "criterion", "status", "indicator", "source", "url"):
-        if isinstance(fields.get(name), str):
-            fields[name] = fields[name].strip()
+    fields = stripped(raw)  # as `log` stores text
     value = fields.get("value")
     if isinstance(value, str):
         fields["value"] = parse_number(value)
