@@ -176,15 +176,9 @@ def plan(
     retracted: list[int] = []
     for number, row in rows:
         withdrawn = _withdrawn(row)
-        if withdrawn is not None:
-            if skip_retracted:
-                retracted.append(number)
-            else:
-                problems.append(RowProblem(number, *withdrawn))
+        if withdrawn is not None and skip_retracted:
+            retracted.append(number)
             continue
-        for column in LEFT_OUT:
-            if column in row:
-                left_out.setdefault(column, []).append(number)
         raw = {k: v for k, v in row.items() if k not in LEFT_OUT and k not in RETRACTION}
         try:
             typed = _typed(raw)
@@ -192,6 +186,11 @@ def plan(
             if recorded is not None:  # e.g. a row of an exported CSV, imported back
                 duplicates.append((number, recorded))
                 continue
+            if withdrawn is not None:  # into another tracker, it would count again
+                raise FieldError(*withdrawn)
+            for column in LEFT_OUT:
+                if column in row:
+                    left_out.setdefault(column, []).append(number)
             amends = next((c for c in AMENDING if c in typed), None)
             if amends is not None:
                 raise FieldError(
