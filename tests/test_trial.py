@@ -8,7 +8,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
+import subprocess
 import unicodedata
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -20,6 +23,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
 
 from condtrack.cli import app
+from tests.reliability.helpers import child_env, condtrack_argv
 
 
 def run(runner: CliRunner, path: Path, *args: str, env: dict[str, str] | None = None) -> Result:
@@ -241,3 +245,113 @@ def test_texts_equal_after_normalisation_are_one_report_for_log_and_import(
     assert imported.exit_code == 2, imported.output
     assert "row 1: duplicate of" in imported.stderr
     assert path.read_bytes() == before
+
+
+# --- dates: the latest time zone on Earth, and logged stamps in the future ------------------
+
+
+def test_retract_works_with_a_clock_set_east_of_every_zone(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """A local date past the latest date on Earth (UTC+14): the retraction is dated no later,
+    in a real process whose time zone is UTC+24 (the furthest a TZ string reaches)."""
+    path = started(runner, tmp_path)
+    entry = logged(
+        runner, path, "russian-forces", "-c", "nuclear-removed", "--status", "met",
+        "--date", "2026-10-01", "--source", "S", "-r", "A1", "--summary", "s",
+    )  # fmt: skip
+    for zone in ("AAA-24", "AAA-20"):
+        copy = tmp_path / f"{zone}.toml"
+        copy.write_bytes(path.read_bytes())
+        done = subprocess.run(
+            condtrack_argv(copy, "retract", entry, "--reason", "r"),
+            capture_output=True, text=True, env=child_env(TZ=zone),
+        )  # fmt: skip
+        assert done.returncode == 0, (zone, done.stderr)
+        assert f"retracted {entry}" in done.stderr
+        checked = subprocess.run(condtrack_argv(copy, "validate"), capture_output=True,
+                                 text=True, env=child_env(TZ=zone))  # fmt: skip
+        assert checked.returncode == 0, (zone, checked.stderr)
+
+
+def latest_date() -> dt.date:
+    return (dt.datetime.now(dt.UTC) + dt.timedelta(hours=14)).date()
+
+
+def test_a_future_retraction_is_refused_in_words_that_agree_with_themselves(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    path = started(runner, tmp_path)
+    entry = logged(
+        runner, path, "russian-forces", "-c", "nuclear-removed", "--status", "met",
+        "--date", "2026-10-01", "--source", "S", "-r", "A1", "--summary", "s",
+    )  # fmt: skip
+    day = latest_date() + dt.timedelta(days=1)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(f'\n[[retractions]]\nevidence = "{entry}"\nreason = "r"\ndate = {day}\n')
+    result = run(runner, path, "validate")
+    assert result.exit_code == 2
+    (line,) = [line for line in result.stderr.splitlines() if "field 'date'" in line]
+    shown = re.search(r"latest date anywhere on Earth is (\d{4}-\d{2}-\d{2})", line)
+    assert shown is not None, line
+    assert dt.date.fromisoformat(shown.group(1)) < day  # the date it names is earlier
+
+
+@pytest.mark.parametrize(
+    ("date", "logged", "valid"),
+    [
+        # 23:00 at UTC-12 is 11:00 UTC the next day, and 01:00 the day after at UTC+14.
+        ("2025-03-03", "2025-03-01T23:00:00-12:00", True),
+        ("2025-03-04", "2025-03-01T23:00:00-12:00", False),
+        ("2025-03-02", "2025-03-01T10:00:00Z", True),  # midnight at UTC+14
+        ("2025-03-02", "2025-03-01T09:59:59Z", False),  # nowhere 2025-03-02 yet
+        ("2025-03-03", "2025-03-01T23:59:59Z", False),
+    ],
+)
+@pytest.mark.parametrize("table", ["evidence", "retractions"])
+def test_an_entry_dated_after_it_was_logged_counts_the_day_at_utc_plus_14(
+    runner: CliRunner, tmp_path: Path, date: str, logged: str, valid: bool, table: str
+) -> None:
+    path = started(runner, tmp_path)
+    block = (
+        f'\n[[evidence]]\nid = "ev-hand"\ncondition = "russian-forces"\ndate = {date}\n'
+        f'source = "S"\nsummary = "s"\nlogged = {logged}\n'
+    )
+    if table == "retractions":
+        block = (
+            '\n[[evidence]]\nid = "ev-hand"\ncondition = "russian-forces"\ndate = 2025-01-01\n'
+            'source = "S"\nsummary = "s"\nlogged = 2025-01-01T00:00:00Z\n'
+            f'\n[[retractions]]\nevidence = "ev-hand"\nreason = "r"\ndate = {date}\n'
+            f"logged = {logged}\n"
+        )
+    path.write_text(path.read_text("utf-8") + block, "utf-8")
+    result = run(runner, path, "validate")
+    assert result.exit_code == (0 if valid else 2), result.output
+    if not valid:
+        assert f"{table} #1" in result.stderr and "field 'date'" in result.stderr
+        assert f"dated {date} but logged on" in result.stderr
+
+
+@pytest.mark.parametrize("table", ["evidence", "retractions"])
+def test_a_logged_stamp_in_the_future_is_refused_by_every_load(
+    runner: CliRunner, tmp_path: Path, table: str
+) -> None:
+    path = started(runner, tmp_path)
+    ahead = (dt.datetime.now(dt.UTC) + dt.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    evidence_stamp = ahead if table == "evidence" else "2025-01-01T00:00:00Z"
+    block = (
+        '\n[[evidence]]\nid = "ev-hand"\ncondition = "russian-forces"\ndate = 2025-01-01\n'
+        f'source = "S"\nsummary = "s"\nlogged = {evidence_stamp}\n'
+    )
+    if table == "retractions":
+        block += (
+            '\n[[retractions]]\nevidence = "ev-hand"\nreason = "r"\ndate = 2025-02-01\n'
+            f"logged = {ahead}\n"
+        )
+    path.write_text(path.read_text("utf-8") + block, "utf-8")
+    place = f"{table} #1"
+    for command in (("validate",), ("status",), ("evidence",), ("check",)):
+        result = run(runner, path, *command)
+        assert result.exit_code == 2, (command, result.output)
+        assert place in result.stderr and "field 'logged'" in result.stderr, result.stderr
+        assert f"logged at {ahead}, in the future" in result.stderr

@@ -83,6 +83,7 @@ def cross_check(
     new_ids: set[str] = set()
     seen = _Either(known_ids, new_ids)
     superseded: dict[str, str] = {}
+    now = dt.datetime.now(dt.UTC)
     for number, entry in evidence:
         place = _LazyPlace(lines, "evidence", number, entry.id)
         if entry.id in seen:
@@ -135,12 +136,7 @@ def cross_check(
                         "value",
                     )
                 )
-        if (entry.date - entry.logged.date()).days > 1:
-            problems.append(
-                Problem(
-                    str(place), f"dated {entry.date} but logged on {entry.logged.date()}", "date"
-                )
-            )
+        problems.extend(_logged_problems(place, entry.date, entry.logged, now))
     latest = latest_today()
     for number, retraction in retractions:
         place = _LazyPlace(lines, "retractions", number, None)
@@ -156,22 +152,57 @@ def cross_check(
             problems.append(
                 Problem(
                     str(place),
-                    f"dated {retraction.date}, in the future (today is {dt.date.today()}); "
-                    "a retraction takes effect on the day it is made",
+                    f"dated {retraction.date}, in the future (the latest date anywhere on "
+                    f"Earth is {latest}); a retraction takes effect on the day it is made",
                     "date",
                 )
             )
-        elif retraction.logged is not None and (
-            (retraction.date - retraction.logged.date()).days > 1
-        ):
-            problems.append(
-                Problem(
-                    str(place),
-                    f"dated {retraction.date} but logged on {retraction.logged.date()}",
-                    "date",
-                )
-            )
+        elif retraction.logged is not None:
+            problems.extend(_logged_problems(place, retraction.date, retraction.logged, now))
     return problems
+
+
+def _logged_problems(
+    place: object, date: dt.date, logged: dt.datetime, now: dt.datetime
+) -> list[Problem]:
+    """An entry stamped as logged in the future, or dated after the day it was logged.
+
+    Both allow for time zones as ``latest_today`` does: the day an entry was logged is
+    its date in the latest time zone on Earth (UTC+14) at that instant.
+    """
+    try:
+        ahead = logged - now > _LATEST_ZONE
+        latest = (logged.astimezone(dt.UTC) + _LATEST_ZONE).date()
+    except OverflowError:  # past the year 9999 in UTC
+        ahead, latest = True, dt.date.max
+    if ahead:
+        return [
+            Problem(
+                str(place),
+                f"logged at {_instant(logged)}, in the future (it is now {_instant(now)})",
+                "logged",
+            )
+        ]
+    if date > latest:
+        return [
+            Problem(
+                str(place),
+                f"dated {date} but logged on {logged.date()} ({_instant(logged)}), when the "
+                f"latest date anywhere on Earth was {latest}",
+                "date",
+            )
+        ]
+    return []
+
+
+_LATEST_ZONE = dt.timedelta(hours=14)
+
+
+def _instant(moment: dt.datetime) -> str:
+    try:
+        return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except OverflowError:
+        return moment.isoformat()
 
 
 def latest_today() -> dt.date:
@@ -180,7 +211,7 @@ def latest_today() -> dt.date:
     Checks against the clock allow for time zones: an analyst's today may be a day ahead
     of the reader's.
     """
-    return (dt.datetime.now(dt.UTC) + dt.timedelta(hours=14)).date()
+    return (dt.datetime.now(dt.UTC) + _LATEST_ZONE).date()
 
 
 class _Either:
