@@ -355,3 +355,69 @@ def test_a_logged_stamp_in_the_future_is_refused_by_every_load(
         assert result.exit_code == 2, (command, result.output)
         assert place in result.stderr and "field 'logged'" in result.stderr, result.stderr
         assert f"logged at {ahead}, in the future" in result.stderr
+
+
+# --- text: noncharacters and URLs with user info ---------------------------------------------
+
+NONCHARACTERS = ["\ufffe", "\uffff", "\ufdd0", "\ufdef", "\U0001fffe", "\U0010ffff"]
+
+
+def every_output(runner: CliRunner, path: Path) -> dict[str, str]:
+    outputs = {}
+    for fmt in ("markdown", "csv", "html", "json"):
+        result = run(runner, path, "report", "--format", fmt, env={"COLUMNS": "200"})
+        assert result.exit_code == 0, result.output
+        outputs[f"report {fmt}"] = result.stdout
+    for fmt in ("table", "csv", "json"):
+        result = run(runner, path, "evidence", "--format", fmt, env={"COLUMNS": "200"})
+        assert result.exit_code == 0, result.output
+        outputs[f"evidence {fmt}"] = result.stdout
+    explained = run(runner, path, "explain", "russian-forces", env={"COLUMNS": "200"})
+    outputs["explain"] = explained.stdout
+    return outputs
+
+
+def test_noncharacters_are_escaped_in_every_output(runner: CliRunner, tmp_path: Path) -> None:
+    path = started(runner, tmp_path)
+    text = "x".join(NONCHARACTERS)
+    logged(
+        runner, path, "russian-forces", "-c", "nuclear-removed", "--status", "met",
+        "--date", "2026-10-01", "--source", f"S{text}", "-r", "A1", "--summary", f"s{text}",
+    )  # fmt: skip
+    for name, output in every_output(runner, path).items():
+        for char in NONCHARACTERS:
+            assert char not in output, (name, hex(ord(char)))
+    stored = path.read_text("utf-8")
+    assert not any(char in stored for char in NONCHARACTERS)  # the TOML holds escapes
+    assert "\\uFFFE" in stored
+
+
+@pytest.mark.parametrize(
+    "url", ["https://user:pw@e.example/", "https://trusted.example@evil.example", "http://a@b/c"]
+)
+def test_a_url_with_user_info_is_refused_at_entry_and_never_a_link(
+    runner: CliRunner, tmp_path: Path, url: str
+) -> None:
+    path = started(runner, tmp_path)
+    said = ("--date", "2026-10-01", "--source", "S", "-r", "A1", "--summary", "s")
+    refused = run(runner, path, "log", "russian-forces", "--url", url, *said)
+    assert refused.exit_code == 2, refused.output
+    message = "a URL with a user name or password (user@host) is not allowed"
+    assert refused.stderr.count("\n") == 1 and f"--url: {message}" in refused.stderr
+    entry = logged(runner, path, "russian-forces", "--url", "https://e.example/a@b", *said)
+    amended = run(runner, path, "amend", entry, "--url", url, "--reason", "r")
+    assert amended.exit_code == 2 and message in amended.stderr, amended.output
+    rows = tmp_path / "rows.csv"
+    rows.write_text(f"condition,date,source,summary,url\nrussian-forces,2026-10-02,S,t,{url}\n")
+    imported = run(runner, path, "import", str(rows))
+    assert imported.exit_code == 2 and f"row 2, field 'url': {message}" in imported.stderr
+    # A hand edit that holds one: shown as text, never made a link.
+    control = every_output(runner, path)["report html"]
+    assert 'href="https://e.example/a@b"' in control  # a plain URL is a link
+    text = path.read_text("utf-8").replace("https://e.example/a@b", url)
+    path.write_text(text, "utf-8")
+    outputs = every_output(runner, path)
+    host = url.split("@")[1]
+    for name in ("report markdown", "report html"):
+        assert f"]({url}" not in outputs[name] and f'href="{url}' not in outputs[name], name
+        assert f'href="https://{host}' not in outputs[name]

@@ -22,6 +22,7 @@ from condtrack.errors import CondtrackError
 from condtrack.schema.models import Evidence, Header, Retraction, Tracker
 from condtrack.schema.reports import report_keys, reports_of
 from condtrack.schema.validation import cross_check, did_you_mean, message_for, suggest
+from condtrack.textsafe import has_user_info
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -68,6 +69,8 @@ _NOT_IN_URLS = re.compile(r"[\\|<>\"`{}^]")
 
 def check_url(url: str) -> None:
     """Refuse a new entry's URL that holds a character no URL may hold unencoded."""
+    if has_user_info(url):
+        raise FieldError("url", "a URL with a user name or password (user@host) is not allowed")
     found = _NOT_IN_URLS.search(url)
     if found is not None:
         char = found.group()
