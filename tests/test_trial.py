@@ -421,3 +421,55 @@ def test_a_url_with_user_info_is_refused_at_entry_and_never_a_link(
     for name in ("report markdown", "report html"):
         assert f"]({url}" not in outputs[name] and f'href="{url}' not in outputs[name], name
         assert f'href="https://{host}' not in outputs[name]
+
+
+# --- hand edits: every problem names its entry and field, with a did-you-mean ----------------
+
+HAND_ENTRY = (
+    '\n[[evidence]]\nid = "ev-hand"\ncondition = {condition}\nindicator = "prisoners-held"\n'
+    'value = {value}\ndate = 2025-01-01\nsource = "S"\n{summary} = "s"\n'
+    "logged = 2025-01-01T00:00:00Z\n"
+)
+
+
+def hand_edited(runner: CliRunner, tmp_path: Path, **fields: str) -> Path:
+    path = started(runner, tmp_path)
+    values = {"condition": '"political-prisoners"', "value": "5", "summary": "summary", **fields}
+    path.write_text(path.read_text("utf-8") + HAND_ENTRY.format(**values), "utf-8")
+    return path
+
+
+@pytest.mark.parametrize("command", [("validate",), ("status",), ("log", "reconstruction",
+                                     "-s", "x", "--source", "y")])  # fmt: skip
+def test_a_huge_integer_in_a_hand_edit_names_its_entry_and_field(
+    runner: CliRunner, tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    path = hand_edited(runner, tmp_path, value="9" * 5000)
+    before = path.read_bytes()
+    result = run(runner, path, *command)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "evidence #1 (id 'ev-hand'" in result.stderr and "field 'value'" in result.stderr
+    assert "5000 digits" in result.stderr and "4300" not in result.stderr
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"summary": "sumary"}, "'sumary'"),
+        ({"condition": '"Russian-Forces"'}, "did you mean 'russian-forces'?"),
+        ({"condition": '"russian-force"'}, "did you mean 'russian-forces'?"),
+    ],
+)
+def test_a_typo_in_a_hand_edit_gets_a_did_you_mean(
+    runner: CliRunner, tmp_path: Path, fields: dict[str, str], expected: str
+) -> None:
+    path = hand_edited(runner, tmp_path, **fields)
+    for command in (("validate",), ("status",)):
+        result = run(runner, path, *command)
+        assert result.exit_code == 2, result.output
+        assert "evidence #1 (id 'ev-hand'" in result.stderr and expected in result.stderr
+        if "summary" in fields:  # validate lists both; status names the first, with the typo
+            said = "did you mean 'summary'?" if command == ("validate",) else "a misspelling"
+            assert said in result.stderr, result.stderr

@@ -263,7 +263,7 @@ def _validate(
         return model.model_validate(raw)
     except ValidationError as error:
         where = place() if callable(place) else place  # named only when needed: it costs
-        problems.extend(_problems_from(error, where, raw, hints))
+        problems.extend(_problems_from(error, where, raw, hints, model))
         return None
 
 
@@ -438,7 +438,11 @@ _USAGE_PHRASES = {
 
 
 def _problems_from(
-    error: ValidationError, place: str, raw: Any, hints: _IdHints | None = None
+    error: ValidationError,
+    place: str,
+    raw: Any,
+    hints: _IdHints | None = None,
+    model: type[BaseModel] | None = None,
 ) -> list[Problem]:
     problems: list[Problem] = []
     for detail in error.errors(include_url=False):
@@ -446,10 +450,57 @@ def _problems_from(
         where, field = _describe(detail["loc"], raw, place)
         if hints is not None and detail["type"] == "string_pattern_mismatch":
             message += hints(field, raw)
+        if detail["type"] == "extra_forbidden" and model is not None and field is not None:
+            message += did_you_mean(field, _field_names(model, detail["loc"][:-1]))
+        if detail["type"] == "missing" and model is not None and field is not None:
+            message += _misspelt(field, raw, detail["loc"][:-1], model)
         problem = Problem(where, message, field)
         if problem not in problems:  # a union reports once per branch
             problems.append(problem)
     return problems
+
+
+def _misspelt(field: str, raw: Any, loc: tuple[int | str, ...], model: type[BaseModel]) -> str:
+    """For a missing field, the unknown key beside it that looks like its misspelling."""
+    import difflib
+
+    node = raw
+    for part in loc:
+        if isinstance(node, dict) and isinstance(part, str):
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+        else:
+            return ""
+    if not isinstance(node, dict):
+        return ""
+    known = set(_field_names(model, loc))
+    unknown = [str(key) for key in node if key not in known]
+    close = difflib.get_close_matches(field, unknown, n=1)
+    return f" (is {close[0]!r} a misspelling of it?)" if close else ""
+
+
+def _field_names(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:
+    """The fields (by the names a file uses) of the table at ``loc`` inside ``model``."""
+    import typing
+
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part)
+        inner = (
+            [
+                arg
+                for arg in typing.get_args(field.annotation) or (field.annotation,)
+                if isinstance(arg, type) and issubclass(arg, BaseModel)
+            ]
+            if field is not None
+            else []
+        )
+        if not inner:
+            return []
+        model = inner[0]
+    return [info.alias or name for name, info in model.model_fields.items()]
 
 
 def _describe(loc: tuple[int | str, ...], raw: Any, place: str) -> tuple[str, str | None]:
