@@ -473,3 +473,27 @@ def test_a_typo_in_a_hand_edit_gets_a_did_you_mean(
         if "summary" in fields:  # validate lists both; status names the first, with the typo
             said = "did you mean 'summary'?" if command == ("validate",) else "a misspelling"
             assert said in result.stderr, result.stderr
+
+
+# --- the CSV round trip: formula guards exact, controls escaped; JSON exact ------------------
+
+ROUND_TRIP = ["'=already", "=x", "''=y", "'plain", "'-1", "-1", "'", "@at", "a\ttab"]
+
+
+@pytest.mark.parametrize("data_format", ["csv", "json"])
+def test_an_export_imports_back_as_the_readme_says(
+    runner: CliRunner, tmp_path: Path, data_format: str
+) -> None:
+    a = started(runner, tmp_path, "a.toml")
+    for summary in ROUND_TRIP:
+        logged(runner, a, "reconstruction", "--summary", summary, "--source", "S",
+               "--date", "2026-01-01")  # fmt: skip
+    exported = run(runner, a, "evidence", "--format", data_format)
+    export = tmp_path / f"e.{data_format}"
+    export.write_text(exported.stdout, "utf-8", newline="")
+    b = started(runner, tmp_path, "b.toml")
+    assert run(runner, b, "import", str(export)).exit_code == 0
+    back = json.loads(run(runner, b, "evidence", "--format", "json").stdout)
+    # JSON is exact; CSV keeps every formula guard and shows the tab as an escape.
+    expected = ROUND_TRIP if data_format == "json" else [*ROUND_TRIP[:-1], "a\\x09tab"]
+    assert sorted(e["summary"] for e in back) == sorted(expected)
