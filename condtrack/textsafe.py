@@ -23,7 +23,10 @@ _HIDDEN = (
     "\u2060-\u206f"  # word joiner, invisible operators, bidi isolates, deprecated formats
     "\ufeff"  # zero-width no-break space (byte order mark)
     "\ufff0-\ufffb"  # unassigned, and interlinear annotations (hide the annotated text)
-    "\U00013430-\U0001343f"  # Egyptian hieroglyph format controls
+    # Noncharacters: never text, and U+FFFE is a byte-swapped byte order mark.
+    "\ufdd0-\ufdef\ufffe\uffff"
+    + "".join(f"{chr(plane << 16 | 0xFFFE)}{chr(plane << 16 | 0xFFFF)}" for plane in range(1, 17))
+    + "\U00013430-\U0001343f"  # Egyptian hieroglyph format controls
     "\U0001bca0-\U0001bca3"  # shorthand format controls
     "\U0001d173-\U0001d17a"  # musical symbol format controls
     "\U000e0000-\U000e00ff\U000e01f0-\U000e0fff"  # tags; unassigned default-ignorables
@@ -144,9 +147,16 @@ def safe_url(url: str | None) -> str | None:
     attribute, is percent-encoded, whatever the file holds: a hand-edited or imported URL
     never passed `condtrack log`'s checks.
     """
-    if url is None or not re.match(r"https?://", url, re.IGNORECASE):
+    if url is None or not re.match(r"https?://", url, re.IGNORECASE) or has_user_info(url):
         return None
     return _URL_UNSAFE.sub(_percent_encoded, url)
+
+
+def has_user_info(url: str) -> bool:
+    """Whether an http(s) URL names a user or password before its host (``user:pw@host``):
+    ``https://trusted.example@evil.example`` leads to evil.example while it reads as trusted."""
+    authority = re.split(r"[/?#\\]", url.partition("://")[2], maxsplit=1)[0]
+    return "@" in authority
 
 
 # Characters that would end a Markdown link destination, split a table row, start an

@@ -1088,7 +1088,8 @@ def test_any_text_keeps_every_format_intact(summary: str, source: str) -> None:
     latest_csv = dict(zip(rows[0], rows[2], strict=True))
     latest_html = page.tables[0][2][page.tables[0][0].index("Latest evidence")]
     if plain(summary) and plain(source):
-        flat_summary, flat_source = (" ".join(t.split("\n")) for t in (summary, source))
+        # `log` stores text without leading or trailing whitespace.
+        flat_summary, flat_source = (" ".join(t.strip().split("\n")) for t in (summary, source))
         expected = f"2025-01-10, {flat_source}: {flat_summary}"
         assert latest_md == expected.strip()
         assert re.sub(r"\s+", " ", expected).strip() == latest_html

@@ -479,8 +479,12 @@ def guarded(command: Callable[P, R]) -> Callable[P, R]:
 
 
 def parse_day(text: str | None, option: str, *, future_ok: bool = True) -> dt.date:
-    """A YYYY-MM-DD date from an option; today when not given."""
-    today = dt.date.today()
+    """A YYYY-MM-DD date from an option; today when not given.
+
+    Today is the local date, but never past the latest date on Earth (UTC+14), which every
+    load checks against: a clock set further east would date entries in the future.
+    """
+    today = min(dt.date.today(), (dt.datetime.now(dt.UTC) + dt.timedelta(hours=14)).date())
     if text is None:
         return today
     try:

@@ -328,6 +328,14 @@ def import_(
     skip_duplicates: Annotated[
         bool, typer.Option("--skip-duplicates", help="Leave out rows already recorded.")
     ] = False,
+    skip_retracted: Annotated[
+        bool,
+        typer.Option(
+            "--skip-retracted",
+            help="Leave out rows of retracted entries (an export's `retracted` column); "
+            "refused otherwise.",
+        ),
+    ] = False,
 ) -> None:
     """Import evidence in bulk: every row is checked first, then all land or none do.
 
@@ -346,7 +354,7 @@ def import_(
     outcome: list[Plan] = []
 
     def build(current: Current) -> list[tuple[str, dict[str, Any]]]:
-        result = plan(current.tracker, rows, utc_now())
+        result = plan(current.tracker, rows, utc_now(), skip_retracted=skip_retracted)
         outcome.append(result)
         if result.problems or (result.duplicates and not skip_duplicates):
             raise _Refused
@@ -384,13 +392,13 @@ def import_(
     typer.echo(
         one_line(f"{verb} {_count(len(result.entries), 'entry')} into {path}{skipped}"), err=True
     )
-    for column, found in result.left_out:
-        why = (
-            "entries are stamped as logged now"
-            if column == "logged"
-            else "a retraction is not imported: withdraw the entry with `condtrack retract`"
+    if result.retracted:
+        left_out = _count(len(result.retracted), "row")
+        typer.echo(
+            f"{left_out} of retracted entries left out ({_rows(result.retracted)})", err=True
         )
-        warn(f"column {column!r} is left out ({_rows(found)}): {why}")
+    for column, found in result.left_out:
+        warn(f"column {column!r} is left out ({_rows(found)}): entries are stamped as logged now")
     uncounted = result.uncounted()
     if uncounted:
         grades = ", ".join(sorted({grade for _, grade in uncounted}))

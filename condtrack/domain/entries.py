@@ -22,6 +22,7 @@ from condtrack.errors import CondtrackError
 from condtrack.schema.models import Evidence, Header, Retraction, Tracker
 from condtrack.schema.reports import report_keys, reports_of
 from condtrack.schema.validation import cross_check, did_you_mean, message_for, suggest
+from condtrack.textsafe import has_user_info
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -68,6 +69,8 @@ _NOT_IN_URLS = re.compile(r"[\\|<>\"`{}^]")
 
 def check_url(url: str) -> None:
     """Refuse a new entry's URL that holds a character no URL may hold unencoded."""
+    if has_user_info(url):
+        raise FieldError("url", "a URL with a user name or password (user@host) is not allowed")
     found = _NOT_IN_URLS.search(url)
     if found is not None:
         char = found.group()
@@ -116,6 +119,20 @@ def stable_id(fields: Mapping[str, Any], taken: AbstractSet[str]) -> str:
         if candidate not in taken:
             return candidate
     raise AssertionError("unreachable")
+
+
+def stripped(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Fields as every new entry stores them, however they came (`log`, `amend`, `import`):
+    text without leading or trailing whitespace, which no reader sees and which would make
+    the same report look new."""
+    return {
+        name: value.strip()
+        if isinstance(value, str)
+        else [v.strip() if isinstance(v, str) else v for v in value]
+        if isinstance(value, list)
+        else value
+        for name, value in fields.items()
+    }
 
 
 def utc_now() -> dt.datetime:
@@ -230,7 +247,7 @@ class NewEntries:
         """A complete, checked evidence entry, as a dict in the file's key order."""
         entry = {
             k: v
-            for k, v in fields.items()
+            for k, v in stripped(fields).items()
             if v is not None and v != [] and k in Evidence.model_fields
         }
         entry.setdefault("id", self.new_id())
@@ -291,10 +308,12 @@ class NewEntries:
         for name in clear:
             for field in CLEARABLE[name]:
                 fields.pop(field, None)
-        fields.update({k: v for k, v in changes.items() if v is not None})
+        fields.update({k: v for k, v in stripped(changes).items() if v is not None})
         if fields == original.model_dump(exclude={"id", "logged", "supersedes", "reason"}):
             raise CondtrackError("the amendment changes nothing; give the fields to correct")
-        return self.evidence({**fields, "supersedes": evidence_id, "reason": reason}, logged)
+        return self.evidence(
+            {**fields, "supersedes": evidence_id, "reason": reason.strip()}, logged
+        )
 
     def retraction(
         self, evidence_id: str, reason: str, day: dt.date, logged: dt.datetime
@@ -304,7 +323,7 @@ class NewEntries:
             raise FieldError(
                 "evidence", f"{evidence_id} {_withdrawn(evidence_id, self.retracted, 'already ')}"
             )
-        entry = {"evidence": evidence_id, "reason": reason, "date": day, "logged": logged}
+        entry = {"evidence": evidence_id, "reason": reason.strip(), "date": day, "logged": logged}
         _checked(Retraction, entry)
         return entry
 

@@ -18,6 +18,7 @@ from condtrack.domain.entries import (
     Whole,
     parse_number,
     stable_id,
+    stripped,
 )
 from condtrack.errors import CondtrackError
 from condtrack.schema.models import Evidence, Tracker, grade_counts
@@ -27,11 +28,15 @@ from condtrack.textsafe import csv_text
 
 # Columns an import reads: the fields of `condtrack log`, plus an optional stable id from
 # the source system. Of the others that `condtrack evidence --format csv` exports, an
-# import refuses a row that amends (`condtrack amend` does that, with its checks) and
-# warns of the columns it leaves out (`logged` is set to now; a retraction is not copied).
+# import refuses a row that amends (`condtrack amend` does that, with its checks) and a row
+# of a withdrawn entry (imported, it would count again), and warns of the column it leaves
+# out (`logged` is set to now).
 AMENDING = ("supersedes", "reason")
-LEFT_OUT = ("logged", "retracted", "retraction_reason")
-IGNORED = (*LEFT_OUT, *AMENDING)
+RETRACTION = ("retracted", "retraction_reason")
+LEFT_OUT = ("logged",)
+IGNORED = (*LEFT_OUT, *RETRACTION, *AMENDING)
+# What a `retracted` cell holds for an entry that stands: nothing, or a plain no.
+_NOT_RETRACTED = ("", "false", "no")
 FIELDS = tuple(name for name in Evidence.model_fields if name not in IGNORED)
 _DELIMITERS = (",", ";", "\t")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -56,6 +61,7 @@ class Plan:
     rows: tuple[int, ...] = ()  # the row each entry comes from
     minimum: str = "C3"  # the tracker's weakest grade that counts
     left_out: tuple[tuple[str, tuple[int, ...]], ...] = ()  # (column, rows with a value)
+    retracted: tuple[int, ...] = ()  # rows of withdrawn entries left out (skip_retracted)
 
     def uncounted(self) -> list[tuple[int, str]]:
         """(row, grade) of each entry graded below the minimum: recorded, never counted."""
@@ -151,26 +157,40 @@ def _check_columns(names: Iterable[str], path: Path, row: int | None = None) -> 
 
 
 def plan(
-    tracker: Tracker, rows: Iterable[tuple[int, Mapping[str, Any]]], logged: dt.datetime
+    tracker: Tracker,
+    rows: Iterable[tuple[int, Mapping[str, Any]]],
+    logged: dt.datetime,
+    *,
+    skip_retracted: bool = False,
 ) -> Plan:
-    """Check every row against the tracker and each other; nothing is written here."""
+    """Check every row against the tracker and each other; nothing is written here.
+
+    A row of a withdrawn entry is a problem, or left out with ``skip_retracted``.
+    """
     builder = NewEntries(Whole(tracker))
     entries: list[dict[str, Any]] = []
     numbers: list[int] = []
     duplicates: list[tuple[int, str]] = []
     problems: list[RowProblem] = []
     left_out: dict[str, list[int]] = {}
+    retracted: list[int] = []
     for number, row in rows:
-        for column in LEFT_OUT:
-            if column in row:
-                left_out.setdefault(column, []).append(number)
-        raw = {k: v for k, v in row.items() if k not in LEFT_OUT}
+        withdrawn = _withdrawn(row)
+        if withdrawn is not None and skip_retracted:
+            retracted.append(number)
+            continue
+        raw = {k: v for k, v in row.items() if k not in LEFT_OUT and k not in RETRACTION}
         try:
             typed = _typed(raw)
             recorded = _already_recorded(builder, typed)
             if recorded is not None:  # e.g. a row of an exported CSV, imported back
                 duplicates.append((number, recorded))
                 continue
+            if withdrawn is not None:  # into another tracker, it would count again
+                raise FieldError(*withdrawn)
+            for column in LEFT_OUT:
+                if column in row:
+                    left_out.setdefault(column, []).append(number)
             amends = next((c for c in AMENDING if c in typed), None)
             if amends is not None:
                 raise FieldError(
@@ -201,15 +221,31 @@ def plan(
         tuple(numbers),
         minimum,
         tuple((column, tuple(found)) for column, found in left_out.items()),
+        tuple(retracted),
     )
+
+
+def _withdrawn(row: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(field, message) when a row says its entry was withdrawn: `evidence` exports a
+    retracted entry with its retraction (a date in CSV, ``{date, reason}`` in JSON)."""
+    for column in RETRACTION:
+        value = row.get(column)
+        if value is None or value is False:
+            continue
+        if isinstance(value, str) and value.strip().lower() in _NOT_RETRACTED:
+            continue
+        if isinstance(value, dict) and not value:
+            continue
+        return column, (
+            "the entry was retracted, and imported it would count again: leave the row "
+            "out, or --skip-retracted leaves out every such row"
+        )
+    return None
 
 
 def _typed(raw: Mapping[str, Any]) -> dict[str, Any]:
     """Text cells become the types `log` would produce; JSON values keep theirs."""
-    fields = dict(raw)
-    for name in ("id", "condition", "criterion", "status", "indicator", "source", "url"):
-        if isinstance(fields.get(name), str):
-            fields[name] = fields[name].strip()
+    fields = stripped(raw)  # as `log` stores text
     value = fields.get("value")
     if isinstance(value, str):
         fields["value"] = parse_number(value)

@@ -11,6 +11,7 @@ import datetime as dt
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
 from condtrack.domain.chains import withdrawal_reason, withdrawn
@@ -269,8 +270,8 @@ def assess_condition(
         history.append(
             (
                 day,
-                round(
-                    _weighted(list(zip(weights, (v.score for v in verdicts), strict=True))) * 100, 2
+                rounded(
+                    _weighted(list(zip(weights, (v.score for v in verdicts), strict=True))) * 100
                 ),
             )
         )
@@ -286,7 +287,7 @@ def assess_condition(
         for c in condition.criteria
     )
     # Round before deciding the status, so a status never contradicts the score shown.
-    score = round(_weighted([(c.weight, c.verdict.score) for c in criteria]) * 100, 2)
+    score = rounded(_weighted([(c.weight, c.verdict.score) for c in criteria]) * 100)
     statuses = {c.verdict.status for c in criteria}
     status: Status
     if statuses == {"met"}:
@@ -571,7 +572,7 @@ def _warnings(
 
 
 def _overall(results: Sequence[ConditionResult]) -> Overall:
-    score = round(_weighted([(r.condition.weight, r.score) for r in results]), 2)
+    score = rounded(_weighted([(r.condition.weight, r.score) for r in results]))
     statuses = {r.status for r in results}
     status: Status
     if statuses == {"met"}:
@@ -588,6 +589,17 @@ def _overall(results: Sequence[ConditionResult]) -> Overall:
         relief_ready=status == "met",
         snapback=any(r.snapback for r in results),
     )
+
+
+def rounded(score: float) -> float:
+    """A score to two decimals, half up on the decimal the score is written as (3.125 is
+    3.13): the one place scores are rounded, so the score shown is the score gated.
+
+    ``round`` rounds half to even on the binary value (3.125 becomes 3.12), below a mean
+    that a ``--min-score 3.125`` should pass.
+    """
+    quantized = Decimal(repr(float(score))).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return float(quantized)
 
 
 def _weighted(pairs: Sequence[tuple[float, float]]) -> float:

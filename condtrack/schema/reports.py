@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -16,7 +17,8 @@ from condtrack.schema.models import Evidence
 def report_keys(entry: Mapping[str, Any] | Evidence) -> list[str]:
     """What makes two entries the same report, as short keys: the same condition, date and
     source, saying the same thing (criterion and status, indicator and value), and the same
-    summary (first key) or the same URL (second key, with a URL).
+    summary (first key) or the same URL (second key, with a URL), text compared as
+    ``comparable`` makes it.
 
     One article assessing two criteria on one day is two reports, not a duplicate. The one
     rule for duplicates, for `log` and `import` alike; records keep these keys so a `log`
@@ -32,12 +34,29 @@ def report_keys(entry: Mapping[str, Any] | Evidence) -> list[str]:
         said = tuple(entry.get(name) for name in ("criterion", "status", "indicator", "value"))
         fields = (entry.get("condition"), entry.get("date"), entry.get("source"))
         summary, url = entry.get("summary"), entry.get("url")
-    fields = (*fields, *said[:3], _number(said[3]))
+    # Ids, dates and figures as they are; the source as text is compared.
+    fields = (fields[0], fields[1], comparable(fields[2]), *said[:3], _number(said[3]))
     base = "\x00".join(str(part) for part in fields)  # no valid text holds a NUL
-    keys = [_digest(f"{base}\x00summary\x00{summary}")]
+    keys = [_digest(f"{base}\x00summary\x00{comparable(summary)}")]
     if url:
-        keys.append(_digest(f"{base}\x00url\x00{url}"))
+        keys.append(_digest(f"{base}\x00url\x00{comparable(url)}"))
     return keys
+
+
+def comparable(value: Any) -> str:
+    """Text as the duplicate rule compares it: what a reader sees, not how it was typed.
+
+    Invisible and format characters (Unicode category Cf: zero-width spaces, joiners, bidi
+    controls) go, the rest is composed (NFC) and case-folded, and every run of whitespace
+    is one space, none at either end: "Reuters " and "reuters", "52  released." and
+    "52 released." are the same text.
+    """
+    text = str(value)
+    if text.isascii():  # no format characters, nothing to compose: most text, fast
+        return " ".join(text.lower().split())
+    visible = "".join(c for c in text if unicodedata.category(c) != "Cf")
+    folded = unicodedata.normalize("NFC", unicodedata.normalize("NFC", visible).casefold())
+    return " ".join(folded.split())
 
 
 def _number(value: Any) -> Any:

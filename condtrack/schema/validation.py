@@ -83,6 +83,7 @@ def cross_check(
     new_ids: set[str] = set()
     seen = _Either(known_ids, new_ids)
     superseded: dict[str, str] = {}
+    now = dt.datetime.now(dt.UTC)
     for number, entry in evidence:
         place = _LazyPlace(lines, "evidence", number, entry.id)
         if entry.id in seen:
@@ -135,12 +136,7 @@ def cross_check(
                         "value",
                     )
                 )
-        if (entry.date - entry.logged.date()).days > 1:
-            problems.append(
-                Problem(
-                    str(place), f"dated {entry.date} but logged on {entry.logged.date()}", "date"
-                )
-            )
+        problems.extend(_logged_problems(place, entry.date, entry.logged, now))
     latest = latest_today()
     for number, retraction in retractions:
         place = _LazyPlace(lines, "retractions", number, None)
@@ -156,22 +152,57 @@ def cross_check(
             problems.append(
                 Problem(
                     str(place),
-                    f"dated {retraction.date}, in the future (today is {dt.date.today()}); "
-                    "a retraction takes effect on the day it is made",
+                    f"dated {retraction.date}, in the future (the latest date anywhere on "
+                    f"Earth is {latest}); a retraction takes effect on the day it is made",
                     "date",
                 )
             )
-        elif retraction.logged is not None and (
-            (retraction.date - retraction.logged.date()).days > 1
-        ):
-            problems.append(
-                Problem(
-                    str(place),
-                    f"dated {retraction.date} but logged on {retraction.logged.date()}",
-                    "date",
-                )
-            )
+        elif retraction.logged is not None:
+            problems.extend(_logged_problems(place, retraction.date, retraction.logged, now))
     return problems
+
+
+def _logged_problems(
+    place: object, date: dt.date, logged: dt.datetime, now: dt.datetime
+) -> list[Problem]:
+    """An entry stamped as logged in the future, or dated after the day it was logged.
+
+    Both allow for time zones as ``latest_today`` does: the day an entry was logged is
+    its date in the latest time zone on Earth (UTC+14) at that instant.
+    """
+    try:
+        ahead = logged - now > _LATEST_ZONE
+        latest = (logged.astimezone(dt.UTC) + _LATEST_ZONE).date()
+    except OverflowError:  # past the year 9999 in UTC
+        ahead, latest = True, dt.date.max
+    if ahead:
+        return [
+            Problem(
+                str(place),
+                f"logged at {_instant(logged)}, in the future (it is now {_instant(now)})",
+                "logged",
+            )
+        ]
+    if date > latest:
+        return [
+            Problem(
+                str(place),
+                f"dated {date} but logged on {logged.date()} ({_instant(logged)}), when the "
+                f"latest date anywhere on Earth was {latest}",
+                "date",
+            )
+        ]
+    return []
+
+
+_LATEST_ZONE = dt.timedelta(hours=14)
+
+
+def _instant(moment: dt.datetime) -> str:
+    try:
+        return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except OverflowError:
+        return moment.isoformat()
 
 
 def latest_today() -> dt.date:
@@ -180,7 +211,7 @@ def latest_today() -> dt.date:
     Checks against the clock allow for time zones: an analyst's today may be a day ahead
     of the reader's.
     """
-    return (dt.datetime.now(dt.UTC) + dt.timedelta(hours=14)).date()
+    return (dt.datetime.now(dt.UTC) + _LATEST_ZONE).date()
 
 
 class _Either:
@@ -232,7 +263,7 @@ def _validate(
         return model.model_validate(raw)
     except ValidationError as error:
         where = place() if callable(place) else place  # named only when needed: it costs
-        problems.extend(_problems_from(error, where, raw, hints))
+        problems.extend(_problems_from(error, where, raw, hints, model))
         return None
 
 
@@ -407,7 +438,11 @@ _USAGE_PHRASES = {
 
 
 def _problems_from(
-    error: ValidationError, place: str, raw: Any, hints: _IdHints | None = None
+    error: ValidationError,
+    place: str,
+    raw: Any,
+    hints: _IdHints | None = None,
+    model: type[BaseModel] | None = None,
 ) -> list[Problem]:
     problems: list[Problem] = []
     for detail in error.errors(include_url=False):
@@ -415,10 +450,57 @@ def _problems_from(
         where, field = _describe(detail["loc"], raw, place)
         if hints is not None and detail["type"] == "string_pattern_mismatch":
             message += hints(field, raw)
+        if detail["type"] == "extra_forbidden" and model is not None and field is not None:
+            message += did_you_mean(field, _field_names(model, detail["loc"][:-1]))
+        if detail["type"] == "missing" and model is not None and field is not None:
+            message += _misspelt(field, raw, detail["loc"][:-1], model)
         problem = Problem(where, message, field)
         if problem not in problems:  # a union reports once per branch
             problems.append(problem)
     return problems
+
+
+def _misspelt(field: str, raw: Any, loc: tuple[int | str, ...], model: type[BaseModel]) -> str:
+    """For a missing field, the unknown key beside it that looks like its misspelling."""
+    import difflib
+
+    node = raw
+    for part in loc:
+        if isinstance(node, dict) and isinstance(part, str):
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+        else:
+            return ""
+    if not isinstance(node, dict):
+        return ""
+    known = set(_field_names(model, loc))
+    unknown = [str(key) for key in node if key not in known]
+    close = difflib.get_close_matches(field, unknown, n=1)
+    return f" (is {close[0]!r} a misspelling of it?)" if close else ""
+
+
+def _field_names(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:
+    """The fields (by the names a file uses) of the table at ``loc`` inside ``model``."""
+    import typing
+
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part)
+        inner = (
+            [
+                arg
+                for arg in typing.get_args(field.annotation) or (field.annotation,)
+                if isinstance(arg, type) and issubclass(arg, BaseModel)
+            ]
+            if field is not None
+            else []
+        )
+        if not inner:
+            return []
+        model = inner[0]
+    return [info.alias or name for name, info in model.model_fields.items()]
 
 
 def _describe(loc: tuple[int | str, ...], raw: Any, place: str) -> tuple[str, str | None]:
