@@ -548,10 +548,10 @@ def test_any_logged_entry_reads_back_identical(entry: dict[str, Any]) -> None:
         "indicator": entry["indicator"],
         "value": entry["value"],
         "date": entry["date"].isoformat(),
-        "source": entry["source"],
+        "source": entry["source"].strip(),  # `log` strips every text field
         "url": entry["url"],
         "reliability": (entry["reliability"] or "F6").strip().upper(),
-        "summary": entry["summary"],
+        "summary": entry["summary"].strip(),
         "tags": entry["tags"],
         "supersedes": None,
         "reason": None,

@@ -84,6 +84,7 @@ def check_field(field: str, value: Any) -> None:
 
     For answers checked as they are typed; rules between fields wait for the whole entry.
     """
+    value = stripped({field: value})[field]  # as the whole entry will store it
     try:
         Evidence.model_validate({field: value})
     except ValidationError as error:
