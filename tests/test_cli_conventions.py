@@ -147,3 +147,54 @@ def test_require_is_repeatable_and_takes_commas_too(cli: Invoke) -> None:
     assert required("--require", "troops", "--require", "all") == required("--require", "all")
     bad = cli("check", "--require", "troops", "--require", "nosuch")
     assert bad.exit_code == 2 and "unknown condition 'nosuch'" in bad.stderr
+
+
+def test_every_setting_works_after_the_command_too(tmp_path: Path) -> None:
+    assert run("init", cwd=tmp_path).returncode == 0
+    before = run("--color", "never", "--cache-dir", "", "status", cwd=tmp_path, FORCE_COLOR="1")
+    after = run("status", "--color=never", "--cache-dir", "", cwd=tmp_path, FORCE_COLOR="1")
+    assert before.returncode == after.returncode == 0
+    assert after.stdout == before.stdout and "\x1b[" not in after.stdout
+    logged = run(
+        "log", "russian-forces", "--summary", "--color", "--source", "S", "--debug",
+        "--date", "2025-01-01", cwd=tmp_path,
+    )  # fmt: skip
+    assert logged.returncode == 0, logged.stderr
+    shown = json.loads(run("evidence", "--format", "json", cwd=tmp_path).stdout)
+    entries = shown if isinstance(shown, list) else shown["evidence"]
+    assert entries[0]["summary"] == "--color"  # a value, not the setting
+
+
+def test_a_bad_lock_timeout_is_refused_by_every_command(tmp_path: Path) -> None:
+    assert run("init", cwd=tmp_path).returncode == 0
+    for argv in (["status"], ["--lock-timeout", "nan", "conditions"], ["report"]):
+        done = run(*argv, cwd=tmp_path, CONDTRACK_LOCK_TIMEOUT="-1")
+        assert done.returncode == 2
+        assert done.stderr.startswith("error: $CONDTRACK_LOCK_TIMEOUT must be a finite number")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to make a link owned by another user")
+def test_an_output_that_is_another_users_link_is_not_followed(tmp_path: Path) -> None:
+    assert run("init", cwd=tmp_path).returncode == 0
+    secret = tmp_path / "private" / "key"
+    secret.parent.mkdir()
+    secret.write_text("SECRET", encoding="utf-8")
+    planted = tmp_path / "out.md"
+    planted.symlink_to(secret)
+    os.lchown(planted, 65534, 65534)  # nobody's link in a shared folder
+    done = run("report", "-o", "out.md", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "symbolic link that belongs to another user" in done.stderr
+    assert secret.read_text(encoding="utf-8") == "SECRET"
+
+
+def test_init_never_writes_its_schema_through_a_link(tmp_path: Path) -> None:
+    assert run("init", cwd=tmp_path).returncode == 0
+    tracker = tmp_path / "conditions.toml"
+    before = tracker.read_bytes()
+    (tmp_path / "condtrack.schema.json").unlink()
+    (tmp_path / "condtrack.schema.json").symlink_to("conditions.toml")
+    done = run("init", "other.toml", cwd=tmp_path)
+    assert done.returncode == 2 and "is a symbolic link" in done.stderr
+    assert tracker.read_bytes() == before
+    assert not (tmp_path / "other.toml").exists()

@@ -97,9 +97,16 @@ class _LazyCommands(TyperGroup):
         return super().parse_args(ctx, self._file_first(ctx, args))
 
     def _file_first(self, ctx: Any, args: list[str]) -> list[str]:
-        """``condtrack status -f x.toml`` read as ``condtrack -f x.toml status``: --file (-f)
-        works before or after the command's name, for every command that has no --file of
-        its own. Only a word in an option's place moves; an option's value stays a value."""
+        """``condtrack status -f x.toml`` read as ``condtrack -f x.toml status``: the global
+        settings (--file/-f, --color, --cache-dir, --lock-timeout, --debug) work before or
+        after the command's name, unless the command has an option of that name itself.
+        Only a word in an option's place moves; an option's value stays a value."""
+        settings = {
+            name: p
+            for p in self.params
+            if p.name in ("file", "color", "cache_dir", "lock_timeout", "debug")
+            for name in p.opts
+        }
         takes_value = {
             name for p in self.params if not getattr(p, "is_flag", False) for name in p.opts
         }
@@ -110,21 +117,24 @@ class _LazyCommands(TyperGroup):
             return args
         command = self.get_command(ctx, args[at])
         options = {name: p for p in command.params for name in (*p.opts, *p.secondary_opts)}
-        if "--file" in options or "-f" in options:
-            return args
+        movable = {name: p for name, p in settings.items() if name not in options}
         moved: list[str] = []
         kept: list[str] = []
         words = iter(args[at + 1 :])
         for word in words:
+            name, equals, _ = word.partition("=")
+            setting = movable.get(word if not equals else name)
             if word == "--":
                 kept += [word, *words]
-            elif word in ("--file", "-f"):
+            elif setting is not None and getattr(setting, "is_flag", False) and not equals:
+                moved.append(word)
+            elif setting is not None and not equals:
                 value = next(words, None)
                 if value is None:
                     fail(f"option {word!r} requires an argument; see '{ctx.command_path} -h'")
                 moved += [word, value]
-            elif word.startswith(("--file=", "-f")):
-                moved.append(word)
+            elif setting is not None or (word.startswith("-f") and "-f" in movable):
+                moved.append(word)  # --file=x.toml, --color=never, -fx.toml
             else:
                 kept.append(word)
                 option = options.get(word)
@@ -387,6 +397,13 @@ def _global(
         settings.update(FORCE_COLOR="1", NO_COLOR=None)
     for name, value in settings.items():
         _set_for_this_run(ctx, name, value)
+    if "CONDTRACK_LOCK_TIMEOUT" in os.environ:  # a bad value is an error for every command
+        from condtrack.storage.store import lock_timeout as checked_lock_timeout
+
+        try:
+            checked_lock_timeout()
+        except CondtrackError as error:
+            fail(str(error))
 
 
 def _set_for_this_run(ctx: typer.Context, name: str, value: str | None) -> None:

@@ -48,6 +48,11 @@ def init(
     schema = dumps(tracker_schema()).encode("utf-8")
     check_output(target)  # a regular file (or none), and not one condtrack keeps for itself
     check_output(schema_path, target)
+    if schema_path.is_symlink():  # condtrack writes that file itself: a link would be followed
+        raise CondtrackError(
+            f"{schema_path} is a symbolic link; condtrack writes that file beside the tracker "
+            "itself: remove the link, or start the tracker in another folder"
+        )
     # Read before anything is written: a file that cannot be read refuses the command.
     old_schema = (
         read_bytes(schema_path) if schema_path.exists() or schema_path.is_symlink() else None

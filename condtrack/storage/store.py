@@ -503,6 +503,22 @@ def _is_at(fd: int, sidecar: Path) -> bool:
 _SIDECAR = re.compile(r"\.(?P<of>.+)\.(?:lock|[A-Za-z0-9_]+\.tmp)")
 
 
+def _not_a_strangers_link(output: Path) -> None:
+    """An output that is a symbolic link someone else made is not followed: in a shared
+    folder (``/tmp``) it could point at any file the user can write, which the write would
+    replace (and an ``init`` keep a readable copy of). Links the user made are theirs to
+    follow, as git does with a work tree's links."""
+    try:
+        link = os.lstat(output)
+    except OSError:
+        return  # nothing there, or nothing to tell: the checks below report it
+    if stat.S_ISLNK(link.st_mode) and link.st_uid != os.geteuid():
+        raise CondtrackError(
+            f"refusing to write {output}: it is a symbolic link that belongs to another user "
+            f"(uid {link.st_uid}), not followed"
+        )
+
+
 def check_output(
     output: Path,
     tracker: Path | None = None,
@@ -529,6 +545,7 @@ def check_output(
             f"refusing to write {output}: it is {_STREAMS[stream]}, which a rename would replace",
             hint=instead,
         )
+    _not_a_strangers_link(output)
     try:
         info: os.stat_result | None = os.stat(output)
     except FileNotFoundError:
