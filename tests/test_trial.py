@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
 
 from condtrack.cli import app
+from condtrack.textsafe import safe_url
 from tests.reliability.helpers import child_env, condtrack_argv
 
 
@@ -411,16 +412,25 @@ def test_a_url_with_user_info_is_refused_at_entry_and_never_a_link(
     rows.write_text(f"condition,date,source,summary,url\nrussian-forces,2026-10-02,S,t,{url}\n")
     imported = run(runner, path, "import", str(rows))
     assert imported.exit_code == 2 and f"row 2, field 'url': {message}" in imported.stderr
-    # A hand edit that holds one: shown as text, never made a link.
-    control = every_output(runner, path)["report html"]
-    assert 'href="https://e.example/a@b"' in control  # a plain URL is a link
+    # A hand edit that holds one is refused by every load, naming the entry and field ...
     text = path.read_text("utf-8").replace("https://e.example/a@b", url)
     path.write_text(text, "utf-8")
-    outputs = every_output(runner, path)
-    host = url.split("@")[1]
-    for name in ("report markdown", "report html"):
-        assert f"]({url}" not in outputs[name] and f'href="{url}' not in outputs[name], name
-        assert f'href="https://{host}' not in outputs[name]
+    for command in (["validate"], ["status"], ["report", "--format", "csv"]):
+        result = run(runner, path, *command)
+        assert result.exit_code == 2, (command, result.output)
+        assert f"field 'url': {message}" in result.stderr
+    # ... and the renderers would never make it a link anyway.
+    assert safe_url(url) is None and safe_url("https://e.example/a@b") is not None
+
+
+def test_a_url_whose_port_is_no_port_is_refused(runner: CliRunner, tmp_path: Path) -> None:
+    path = started(runner, tmp_path)
+    said = ("--date", "2026-10-01", "--source", "S", "-r", "A1", "--summary", "s")
+    for url in ("https://e.example:99999/", "https://e.example:x/"):
+        refused = run(runner, path, "log", "russian-forces", "--url", url, *said)
+        assert refused.exit_code == 2 and "port" in refused.stderr, refused.output
+    fine = run(runner, path, "log", "russian-forces", "--url", "https://e.example:8443/", *said)
+    assert fine.exit_code == 0, fine.output
 
 
 # --- hand edits: every problem names its entry and field, with a did-you-mean ----------------

@@ -66,6 +66,16 @@ def _http_url(value: str) -> str:
         raise ValueError(f"{value!r} is not an http(s) URL")
     if _SPACE_OR_CONTROL.search(value):
         raise ValueError("a URL must not contain spaces or control characters")
+    from condtrack.textsafe import has_user_info
+
+    if has_user_info(value):  # a password in the file, or trusted.example@evil.example
+        raise ValueError("a URL with a user name or password (user@host) is not allowed")
+    from urllib.parse import urlsplit
+
+    try:
+        urlsplit(value).port  # noqa: B018  (reading it checks it)
+    except ValueError:
+        raise ValueError(f"{value!r} has a port that is not a number from 0 to 65535") from None
     return value
 
 

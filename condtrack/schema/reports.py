@@ -47,15 +47,16 @@ def comparable(value: Any) -> str:
     """Text as the duplicate rule compares it: what a reader sees, not how it was typed.
 
     Invisible and format characters (Unicode category Cf: zero-width spaces, joiners, bidi
-    controls) go, the rest is composed (NFC) and case-folded, and every run of whitespace
-    is one space, none at either end: "Reuters " and "reuters", "52  released." and
+    controls) go, the rest is folded to its compatibility form (NFKC: a full-width letter
+    is the letter) and case-folded, and every run of whitespace is one space, none at
+    either end: "Reuters " and "reuters", "52  released." and
     "52 released." are the same text.
     """
     text = str(value)
     if text.isascii():  # no format characters, nothing to compose: most text, fast
         return " ".join(text.lower().split())
     visible = "".join(c for c in text if unicodedata.category(c) != "Cf")
-    folded = unicodedata.normalize("NFC", unicodedata.normalize("NFC", visible).casefold())
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", visible).casefold())
     return " ".join(folded.split())
 
 
