@@ -284,6 +284,8 @@ app = typer.Typer(
     help="Track a government's compliance with the conditions for sanctions relief.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    # Help text is written as Markdown paragraphs: lines joined, `code` shown as code.
+    rich_markup_mode="markdown",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
