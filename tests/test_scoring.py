@@ -1272,8 +1272,17 @@ def test_any_mixed_evidence_gives_a_condition_consistent_with_its_criteria(
         # Entries are in file order; the latest by date (file order breaking ties) decides.
         latest_assessment = max(assessed, key=lambda e: e[3], default=None)
         latest_observation = max(observed, key=lambda e: e[3], default=None)
+        ever_observed = [e for e in logged if e[1] == "observe" and e[2] == indicator_id]
+        newest_observation = max(ever_observed, key=lambda e: e[3], default=None)
         verdict = criteria[criterion_id]
-        if latest_assessment is None and latest_observation is None:
+        overruled = (  # a newer observation overruled it, even once out of the window
+            latest_assessment is not None
+            and newest_observation is not None
+            and newest_observation[3] > latest_assessment[3]
+        )
+        if overruled and latest_observation is None:
+            assert (verdict["status"], verdict["via"]) == ("unknown", None)
+        elif latest_assessment is None and latest_observation is None:
             assert (verdict["status"], verdict["decided_by"]) == ("unknown", None)
         elif latest_observation is None or (
             latest_assessment is not None and latest_assessment[3] >= latest_observation[3]

@@ -56,6 +56,7 @@ def _plausible_date(value: dt.date) -> dt.date:
 
 
 _HTTP_URL = re.compile(r"https?://[^\s/?#]+", re.IGNORECASE)
+_AUTHORITY = re.compile(r"https?://([^/?#\\]*)", re.IGNORECASE)  # as textsafe.has_user_info
 _SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f]")
 _TAG = re.compile(r"[\w][\w.:/-]{0,39}")
 _ADMIRALTY = re.compile(r"[A-F][1-6]")
@@ -66,16 +67,19 @@ def _http_url(value: str) -> str:
         raise ValueError(f"{value!r} is not an http(s) URL")
     if _SPACE_OR_CONTROL.search(value):
         raise ValueError("a URL must not contain spaces or control characters")
-    from condtrack.textsafe import has_user_info
+    authority = _AUTHORITY.match(value)
+    if authority is not None and ("@" in authority[1] or ":" in authority[1]):
+        # Rare, so the full look is taken only here: 100,000 entries read in full each time.
+        from urllib.parse import urlsplit
 
-    if has_user_info(value):  # a password in the file, or trusted.example@evil.example
-        raise ValueError("a URL with a user name or password (user@host) is not allowed")
-    from urllib.parse import urlsplit
+        from condtrack.textsafe import has_user_info
 
-    try:
-        urlsplit(value).port  # noqa: B018  (reading it checks it)
-    except ValueError:
-        raise ValueError(f"{value!r} has a port that is not a number from 0 to 65535") from None
+        if has_user_info(value):  # a password in the file, or trusted.example@evil.example
+            raise ValueError("a URL with a user name or password (user@host) is not allowed")
+        try:
+            urlsplit(value).port  # noqa: B018  (reading it checks it)
+        except ValueError:
+            raise ValueError(f"{value!r} has a port that is not a number from 0 to 65535") from None
     return value
 
 
