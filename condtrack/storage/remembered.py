@@ -11,10 +11,11 @@ any change to the file (an edit, a ``git pull``) or to the rules (an upgrade) fi
 and costs one full check, as before.
 
 Records live in a folder of their own, ``records-v2``, in the user's cache folder
-($CONDTRACK_CACHE_DIR, else $XDG_CACHE_HOME/condtrack, else ~/.cache/condtrack; an empty
-$CONDTRACK_CACHE_DIR turns them off). The cache folder may hold anything of the user's:
-condtrack creates, replaces and deletes files only inside its records folder, and there
-only files named and marked as its records.
+($CONDTRACK_CACHE_DIR, else the platform's, from ``platformdirs``: on Linux
+$XDG_CACHE_HOME/condtrack, else ~/.cache/condtrack; an empty $CONDTRACK_CACHE_DIR turns
+them off). The cache folder may hold anything of the user's: condtrack creates, replaces
+and deletes files only inside its records folder, and there only files named and marked as
+its records.
 
 A record vouches for bytes, so it is trusted only as git's safe.directory trusts a
 repository: the records folder and the record must belong to the current user and be
@@ -38,13 +39,16 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from condtrack.storage.portable import CLOEXEC, DIRECTORY, NOFOLLOW, NONBLOCK, current_user
+from condtrack.storage.portable import chmod_descriptor as fchmod
+
 ENV_CACHE = "CONDTRACK_CACHE_DIR"
 KEEP = 16  # records kept; older ones are removed when a new one is written
 MAX_RECORD_BYTES = 64 << 20  # far above the ids of any tracker condtrack will write
 _MAGIC = b"condtrack-checked-v2"
 RECORDS = "records-v2"  # the folder of the records, inside the cache folder
 _RECORD_NAME = re.compile(r"[0-9a-f]{64}\.ids")  # a SHA-256 in hex: every record's name
-_DIRECTORY = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_DIRECTORY = os.O_RDONLY | DIRECTORY | NOFOLLOW | CLOEXEC
 
 
 @dataclass(frozen=True)
@@ -84,7 +88,12 @@ def recall(data: bytes, env: Mapping[str, str] = os.environ) -> Known | None:
 def trusted(info: os.stat_result) -> bool:
     """Whether a record or the records folder may be believed: the current user's (root's,
     for root), and writable by nobody else."""
-    return info.st_uid == os.geteuid() and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+    me = current_user()
+    # Where there are no user ids (Windows) the owner is not compared: there is none to
+    # compare (st_uid is always 0). The mode Python makes up there gives every writable file
+    # to everyone, so records are not trusted there all the same: a full check, as before.
+    mine = me is None or info.st_uid == me
+    return mine and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
 
 
 @contextlib.contextmanager
@@ -95,6 +104,8 @@ def _opened_folder(folder: Path) -> Iterator[int | None]:
     for another between the check and the use.
     """
     try:
+        if not NOFOLLOW and stat.S_ISLNK(os.lstat(folder).st_mode):
+            raise OSError("a symbolic link")  # no O_NOFOLLOW (Windows): looked at first
         fd = os.open(folder, _DIRECTORY)
     except OSError:
         yield None
@@ -109,7 +120,7 @@ def _read_record(folder_fd: int, name: str, limit: int = MAX_RECORD_BYTES + 1) -
     """Up to ``limit`` bytes of a trusted record in the records folder; None for anything
     else. Non-blocking and regular files only: a FIFO or a device planted there must not
     hang or flood a command that only wanted to save time."""
-    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC
+    flags = os.O_RDONLY | NONBLOCK | NOFOLLOW | CLOEXEC
     try:
         fd = os.open(name, flags, dir_fd=folder_fd)
     except OSError:
@@ -192,7 +203,7 @@ def _create_folder(folder: Path) -> None:
         return
     fd = os.open(folder, _DIRECTORY)
     try:
-        os.fchmod(fd, 0o700)
+        fchmod(fd, 0o700)
     finally:
         os.close(fd)
 
@@ -200,11 +211,11 @@ def _create_folder(folder: Path) -> None:
 def _write_record(folder_fd: int, name: str, content: bytes) -> None:
     """A record, written to a temporary file (0600) and renamed into place."""
     temporary = f".{os.urandom(8).hex()}.tmp"
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW | CLOEXEC
     fd = os.open(temporary, flags, 0o600, dir_fd=folder_fd)
     try:
         with os.fdopen(fd, "wb") as handle:
-            os.fchmod(handle.fileno(), 0o600)
+            fchmod(handle.fileno(), 0o600)
             handle.write(content)
         os.replace(temporary, name, src_dir_fd=folder_fd, dst_dir_fd=folder_fd)
     except OSError:
@@ -224,13 +235,22 @@ def _remove_record(folder_fd: int, name: str) -> None:
 
 
 def cache_folder(env: Mapping[str, str] = os.environ) -> Path | None:
-    """The user's cache folder for condtrack; None when records are turned off."""
+    """The user's cache folder for condtrack; None when records are turned off.
+
+    ``$CONDTRACK_CACHE_DIR`` (from ``env``) when set, empty meaning off; else the platform's
+    from ``platformdirs`` (which reads the process environment): ``$XDG_CACHE_HOME/condtrack``
+    (an absolute one), else ``~/.cache/condtrack`` on Linux and other Unixes;
+    ``~/Library/Caches/condtrack`` on macOS; ``%LOCALAPPDATA%\\condtrack\\Cache`` on
+    Windows. None (off) when there is no home folder to put it in.
+    """
     if ENV_CACHE in env:
         return Path(env[ENV_CACHE]) if env[ENV_CACHE] else None
-    base = env.get("XDG_CACHE_HOME") or (
-        str(Path(env["HOME"]) / ".cache") if env.get("HOME") else None
-    )
-    return Path(base) / "condtrack" if base else None
+    import platformdirs  # here: only commands that look for records pay for it
+
+    try:
+        return Path(platformdirs.user_cache_dir("condtrack", appauthor=False))
+    except (RuntimeError, OSError, KeyError):  # no home folder to be found
+        return None
 
 
 def records_folder(env: Mapping[str, str] = os.environ) -> Path | None:

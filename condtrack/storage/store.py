@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import gc
 import math
 import os
 import re
 import stat
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,14 @@ from condtrack.errors import CondtrackError
 from condtrack.schema.models import Tracker
 from condtrack.schema.validation import Problem, check_document
 from condtrack.storage import tomlread
+from condtrack.storage.portable import (
+    BINARY,
+    CLOEXEC,
+    NOFOLLOW,
+    NONBLOCK,
+    current_user,
+    user_name,
+)
 
 DEFAULT_NAME = "conditions.toml"
 ENV_FILE = "CONDTRACK_FILE"
@@ -45,25 +52,26 @@ def locate(explicit: Path | None, env: Mapping[str, str] = os.environ) -> Path:
 
     The search trusts only what the current user owns, as git's safe.directory does: it
     stops at a folder or a conditions.toml that belongs to another user (root included),
-    whom it would otherwise let choose the file that is read and rewritten.
+    whom it would otherwise let choose the file that is read and rewritten. (Where the
+    system has no user ids, Windows, there is no owner to compare and the search does not.)
     """
     if explicit is not None:
         return explicit
     if env.get(ENV_FILE):
         return Path(env[ENV_FILE])
     here = Path.cwd()
-    me = os.geteuid()
+    me = current_user()
     searched: Path | None = None
     for folder in (here, *here.parents):
         owner = _owner(folder)
-        if owner is not None and owner != me:
-            raise _nothing_found(here, searched, f"{folder}, which belongs to {_user(owner)}")
+        if owner is not None and me is not None and owner != me:
+            raise _nothing_found(here, searched, f"{folder}, which belongs to {user_name(owner)}")
         candidate = folder / DEFAULT_NAME
-        found = _owner_of_candidate(candidate)
+        found = _owner_of_candidate(candidate, me)
         if found is not None:
-            if found != me:
+            if me is not None and found != me:
                 raise CondtrackError(
-                    f"not using {candidate}: it belongs to {_user(found)}, not to you, "
+                    f"not using {candidate}: it belongs to {user_name(found)}, not to you, "
                     "and condtrack looks no further up",
                     hint="name it with --file if you trust it, or create your own with "
                     "`condtrack init`",
@@ -88,15 +96,6 @@ def _nothing_found(here: Path, searched: Path | None, stop: str | None) -> Condt
     )
 
 
-def _user(uid: int) -> str:
-    import pwd
-
-    try:
-        return f"user {pwd.getpwuid(uid).pw_name}"
-    except (KeyError, OSError):
-        return f"user id {uid}"
-
-
 def _owner(path: Path) -> int | None:
     try:
         return os.stat(path).st_uid
@@ -104,7 +103,7 @@ def _owner(path: Path) -> int | None:
         return None
 
 
-def _owner_of_candidate(candidate: Path) -> int | None:
+def _owner_of_candidate(candidate: Path, me: int | None) -> int | None:
     """Who owns the conditions.toml found here (a link and its target must both be the
     same user's, else the other owner); None when there is no regular file."""
     try:
@@ -114,7 +113,7 @@ def _owner_of_candidate(candidate: Path) -> int | None:
         return None
     if not stat.S_ISREG(target.st_mode):
         return None
-    return link.st_uid if link.st_uid != os.geteuid() else target.st_uid
+    return link.st_uid if link.st_uid != me else target.st_uid
 
 
 _KINDS = {
@@ -153,7 +152,7 @@ def read_regular(path: Path, what: str) -> bytes:
     limit = MAX_FILE_BYTES
     try:
         _must_be_readable(path, os.stat(path), what, limit)
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        fd = os.open(path, os.O_RDONLY | NONBLOCK | CLOEXEC | BINARY)
         with open(fd, "rb") as handle:
             _must_be_readable(path, os.fstat(fd), what, limit)
             data = handle.read(limit + 1)
@@ -330,7 +329,7 @@ def append_to(path: Path, data: bytes) -> None:
     Not a write of condtrack's own, so neither atomic nor locked; but nothing else than a
     regular file is written to, and opening never blocks (a FIFO without a reader).
     """
-    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK | os.O_CLOEXEC
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | NONBLOCK | CLOEXEC | BINARY
     try:
         info = os.stat(path)
     except FileNotFoundError:
@@ -352,15 +351,17 @@ def append_to(path: Path, data: bytes) -> None:
 
 
 def _keep_owner(fd: int, old: os.stat_result) -> None:
-    """Give the new file the old one's owner and group, as far as this user may."""
+    """Give the new file the old one's owner and group, as far as this user may (where
+    files have owners: not on Windows, which has no ``fchown``)."""
+    fchown = getattr(os, "fchown", None)
     new = os.fstat(fd)
-    if (new.st_uid, new.st_gid) == (old.st_uid, old.st_gid):
+    if fchown is None or (new.st_uid, new.st_gid) == (old.st_uid, old.st_gid):
         return
     try:
-        os.fchown(fd, old.st_uid, old.st_gid)
+        fchown(fd, old.st_uid, old.st_gid)
     except OSError:  # not root: the group alone, when the user is in it
         with contextlib.suppress(OSError):
-            os.fchown(fd, -1, old.st_gid)
+            fchown(fd, -1, old.st_gid)
 
 
 def _write_error(path: Path, error: OSError) -> CondtrackError:
@@ -394,30 +395,29 @@ def lock_path(path: Path) -> Path:
 def locked(path: Path) -> Iterator[None]:
     """Hold an exclusive lock for the tracker while a write is prepared and made.
 
-    The lock lives on a sidecar file because the tracker itself is replaced by rename.
-    An flock dies with its process, so a killed writer never leaves a lock behind. The
-    sidecar exists only while a write is made: the writer that created it removes it
-    (still holding the lock), and a writer that waited on a removed one takes a new one.
-    It is never followed if it is a symbolic link, and must be a regular file.
+    The lock lives on a sidecar file because the tracker itself is replaced by rename. It
+    is the operating system's own lock, taken through ``filelock`` (``flock`` on Linux and
+    macOS, ``LockFileEx`` on Windows): it dies with its process, so a killed writer never
+    leaves a lock behind. The sidecar exists only while a write is made: the writer that
+    created it removes it (still holding the lock), and a writer that waited on a removed
+    one takes a new one. It is never followed if it is a symbolic link, and must be a
+    regular file.
     """
     sidecar = lock_path(path)
     timeout = lock_timeout()
+    lock, unlock = _lock_primitives(path)
     deadline = time.monotonic() + timeout
     while True:
         fd, created = _open_lock(sidecar, path)
         try:
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        raise CondtrackError(
-                            f"{path} is locked by another condtrack process",
-                            hint=f"waited {timeout:g}s for it to finish; try again, or wait "
-                            f"longer with ${ENV_LOCK_TIMEOUT}",
-                        ) from None
-                    time.sleep(0.01)
+            while not _take(lock, fd, sidecar, path):
+                if time.monotonic() >= deadline:
+                    raise CondtrackError(
+                        f"{path} is locked by another condtrack process",
+                        hint=f"waited {timeout:g}s for it to finish; try again, or wait "
+                        f"longer with ${ENV_LOCK_TIMEOUT}",
+                    )
+                time.sleep(0.01)
         except BaseException:
             os.close(fd)
             raise
@@ -429,8 +429,39 @@ def locked(path: Path) -> Iterator[None]:
     finally:
         if created and _is_at(fd, sidecar):
             with contextlib.suppress(OSError):
-                os.unlink(sidecar)
+                os.unlink(sidecar)  # first, still locked: a waiter then sees it is gone
+        with contextlib.suppress(OSError):
+            unlock(fd)  # closing would release it too; Windows may take its time
         os.close(fd)
+
+
+def _lock_primitives(path: Path) -> tuple[Callable[..., bool], Callable[[int], None]]:
+    """filelock's lock and unlock of an open descriptor (the lock its ``FileLock`` takes,
+    which dies with its process); refused before any file is touched where this Python
+    has none (a Unix without ``fcntl``: filelock would offer only a lock file whose holder
+    must remove it, which a killed writer never does)."""
+    import sys
+    import warnings
+
+    with warnings.catch_warnings():  # "only soft file lock is available", where it is so
+        warnings.simplefilter("ignore")
+        import filelock
+    if sys.platform != "win32" and not filelock.has_fcntl:
+        raise CondtrackError(
+            f"cannot lock {path}: this Python has no fcntl.flock, the operating system's "
+            "file lock; the file is unchanged"
+        )
+    return filelock.lock_descriptor, filelock.unlock_descriptor
+
+
+def _take(lock: Callable[..., bool], fd: int, sidecar: Path, path: Path) -> bool:
+    """Whether the lock was free and is now ours; an error when it cannot be taken at all."""
+    try:
+        return bool(lock(fd, blocking=False))
+    except OSError as error:
+        raise CondtrackError(
+            f"cannot lock {path}: {error.strerror or error} ({sidecar}); the file is unchanged"
+        ) from None
 
 
 def lock_timeout(env: Mapping[str, str] = os.environ) -> float:
@@ -453,9 +484,11 @@ def lock_timeout(env: Mapping[str, str] = os.environ) -> float:
 
 def _open_lock(sidecar: Path, path: Path) -> tuple[int, bool]:
     """The lock file, opened without following a link; whether this call created it."""
-    flags = os.O_RDWR | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    flags = os.O_RDWR | NOFOLLOW | NONBLOCK | CLOEXEC
     try:
         for _ in range(100):
+            if not NOFOLLOW and _is_link(sidecar):  # no O_NOFOLLOW (Windows): look first
+                raise OSError(errno.ELOOP, "a symbolic link")
             try:
                 fd = os.open(sidecar, flags | os.O_CREAT | os.O_EXCL, 0o666)
                 return _regular_lock(fd, sidecar, path), True
@@ -478,6 +511,9 @@ def _open_lock(sidecar: Path, path: Path) -> tuple[int, bool]:
 
 
 def _regular_lock(fd: int, sidecar: Path, path: Path) -> int:
+    if not NOFOLLOW and _is_link(sidecar):  # a link made since: opened, never used
+        os.close(fd)
+        raise OSError(errno.ELOOP, "a symbolic link")
     mode = os.fstat(fd).st_mode
     if not stat.S_ISREG(mode):
         os.close(fd)
@@ -486,6 +522,13 @@ def _regular_lock(fd: int, sidecar: Path, path: Path) -> int:
             "the file is unchanged"
         )
     return fd
+
+
+def _is_link(path: Path) -> bool:
+    try:
+        return stat.S_ISLNK(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 def _is_at(fd: int, sidecar: Path) -> bool:
@@ -512,7 +555,8 @@ def _not_a_strangers_link(output: Path) -> None:
         link = os.lstat(output)
     except OSError:
         return  # nothing there, or nothing to tell: the checks below report it
-    if stat.S_ISLNK(link.st_mode) and link.st_uid != os.geteuid():
+    me = current_user()  # None (Windows): links have no owner to tell apart
+    if stat.S_ISLNK(link.st_mode) and me is not None and link.st_uid != me:
         raise CondtrackError(
             f"refusing to write {output}: it is a symbolic link that belongs to another user "
             f"(uid {link.st_uid}), not followed"
