@@ -610,19 +610,44 @@ def test_variable_beats_the_current_folder(
 # --- the shipped tracker and the template -------------------------------------------------
 
 
-def test_shipped_file_starts_with_the_template() -> None:
-    template = TEMPLATE.read_bytes()
-    shipped = SHIPPED.read_bytes()
-    assert len(shipped) > len(template)
-    assert shipped[: len(template)] == template
+def test_shipped_file_carries_the_templates_comments() -> None:
+    # The shipped file opens with its own note (what it is, when it was brought up to
+    # date), then the template's explanation of the layout, word for word.
+    template = TEMPLATE.read_text("utf-8")
+    shipped = SHIPPED.read_text("utf-8")
+    first, _, rest = template.partition("\n")
+    assert shipped.startswith(first + "\n")
+    layout = rest[rest.index("# Layout, top to bottom:") : rest.index("\n[tracker]")]
+    assert layout in shipped
+    assert "Last brought up to date:" in shipped.partition("[tracker]")[0]
 
 
-def test_shipped_conditions_section_equals_the_template() -> None:
+def test_shipped_conditions_section_is_the_template_plus_what_the_record_needs() -> None:
+    # The record needed two changes to the template's conditions (issue 14): Viasna's
+    # monthly count of new political prisoners as a flow with its own revolving-door
+    # offset, and prisoners-held no longer deciding all-released (an all-or-nothing
+    # criterion that dated assessments decide). Everything else is the template's.
     template = tomllib.loads(TEMPLATE.read_text("utf-8"))
     shipped = tomllib.loads(SHIPPED.read_text("utf-8"))
     assert set(template) == {"tracker", "scoring", "conditions"}
-    for key in ("tracker", "scoring", "conditions"):
-        assert shipped[key] == template[key], key
+    assert shipped["scoring"] == template["scoring"]
+    for key in ("schema", "title", "subject", "source"):
+        assert shipped["tracker"][key] == template["tracker"][key], key
+    assert shipped["tracker"]["description"].startswith(template["tracker"]["description"][:-1])
+    assert len(shipped["conditions"]) == len(template["conditions"])
+    for mine, theirs in zip(shipped["conditions"], template["conditions"], strict=True):
+        for key in set(theirs) - {"indicators", "offsets"}:
+            assert mine[key] == theirs[key], (theirs["id"], key)
+        indicators = {i["id"]: i for i in mine.get("indicators", [])}
+        for indicator in theirs.get("indicators", []):
+            expected = dict(indicator)
+            if indicator["id"] == "prisoners-held":
+                expected.pop("criterion")
+            assert indicators.pop(indicator["id"]) == expected, indicator["id"]
+        added_offsets = [o for o in mine.get("offsets", []) if o not in theirs.get("offsets", [])]
+        assert len(mine.get("offsets", [])) - len(added_offsets) == len(theirs.get("offsets", []))
+        assert set(indicators) <= {"newly-recognised"}
+        assert all(o["inflow"] in indicators for o in added_offsets)
     # All the shipped file adds is the log.
     assert set(shipped) - set(template) <= {"evidence", "retractions"}
     assert shipped.get("evidence"), "the shipped tracker should carry its sourced evidence"

@@ -136,6 +136,7 @@ class ConditionResult:
     last_met: dt.date | None  # the latest earlier date on which it was met
     history: tuple[tuple[dt.date, float], ...] = ()  # score on each earlier day it could change
     warnings: tuple[Warning, ...] = ()
+    stale_since: dt.date | None = None  # the first day it was stale, when it is
 
     @property
     def id(self) -> str:
@@ -307,9 +308,16 @@ def assess_condition(
             status = "regressed"
     last_evidence = evidence[-1].date if evidence else None
     stale = last_evidence is not None and (as_of - last_evidence).days > stale_after_days
+    stale_since = (
+        last_evidence + dt.timedelta(days=stale_after_days + 1)
+        if stale and last_evidence is not None
+        else None
+    )
     indicators = tuple(_indicator_result(i, evidence, as_of, window) for i in condition.indicators)
     offsets = tuple(_offset_result(o, indicators) for o in condition.offsets)
-    warnings = _warnings(condition, status, stale, last_evidence, last_met, offsets, window_days)
+    warnings = _warnings(
+        condition, status, stale_since, last_evidence, last_met, offsets, window_days
+    )
     return ConditionResult(
         condition=condition,
         status=status,
@@ -325,6 +333,7 @@ def assess_condition(
         last_met=last_met,
         history=tuple(history),
         warnings=warnings,
+        stale_since=stale_since,
     )
 
 
@@ -546,7 +555,7 @@ def _offset_result(offset: Offset, indicators: Sequence[IndicatorResult]) -> Off
 def _warnings(
     condition: Condition,
     status: Status,
-    stale: bool,
+    stale_since: dt.date | None,
     last_evidence: dt.date | None,
     last_met: dt.date | None,
     offsets: Sequence[OffsetResult],
@@ -556,8 +565,13 @@ def _warnings(
     if status == "regressed":
         code = "snapback" if condition.snapback else "regressed"
         found.append(Warning(code, f"met on {last_met}, no longer met"))
-    if stale:
-        found.append(Warning("stale", f"latest counting evidence is from {last_evidence}"))
+    if stale_since is not None:
+        found.append(
+            Warning(
+                "stale",
+                f"stale since {stale_since}: latest counting evidence is from {last_evidence}",
+            )
+        )
     for offset in offsets:
         if offset.warning:
             found.append(

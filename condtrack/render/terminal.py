@@ -346,8 +346,8 @@ def status_view(assessment: Assessment) -> RenderableType:
         if result.snapback:
             status.append("\nSNAPBACK", style="bold white on red")
         last = Text(str(result.last_evidence) if result.last_evidence else "none")
-        if result.stale:
-            last.append("\nstale", style="yellow")
+        if result.stale_since is not None:
+            last.append(f"\nstale since\n{result.stale_since}", style="yellow")
         score = Text(format_score(result.score))
         if result.direction is not None:
             style = {"up": "green", "down": "red"}.get(result.direction, "dim")
