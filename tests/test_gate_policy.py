@@ -500,3 +500,54 @@ def test_a_gate_added_on_one_branch_merges_with_evidence_from_the_other(tmp_path
     assert "ev-eeeeeeeeee" in [e["id"] for e in document["evidence"]]
     assert run(ours, "validate").exit_code == 0
     assert check_json(ours)[1]["policy"]["from"]["min_score"] == "gate"
+
+
+# --- any value in [gate]: accepted and applied, or refused in one line naming the field --------
+
+
+toml_values = st.one_of(
+    st.integers(-(2**63), 2**63 - 1),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.booleans(),
+    st.text(max_size=20),
+    st.sampled_from(["all", "troops", "prisoners", "economy", "Troops", "troops,economy"]),
+    st.lists(st.sampled_from(["all", "troops", "prisoners", "economy", "x", "", "a b"])),
+    st.lists(st.integers(0, 3), max_size=2),
+)
+
+
+def toml_literal(value: Any) -> str:
+    import tomli_w
+
+    return tomli_w.dumps({"v": value}).removeprefix("v = ").strip()
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    field=st.sampled_from(["require", "min_score", "max_age_days", "maxage", "gate"]),
+    value=toml_values,
+)
+def test_any_gate_value_is_applied_or_refused_naming_its_field(
+    field: str, value: Any, tmp_path: Path
+) -> None:
+    path = tracker(tmp_path, with_gate(WITH_EVIDENCE, f"{field} = {toml_literal(value)}"))
+    before = path.read_bytes()
+    result = run(path, "check", "--format", "json", "--as-of", AS_OF)
+    if result.exit_code == 2:
+        one_line_error(result, f"[gate], field '{field}'")
+    else:
+        assert result.exit_code in (0, 1, 3), result.output
+        policy = json.loads(result.stdout)["policy"]
+        assert policy["from"][field] == "gate"
+        applied = policy[field]
+        if field == "require":
+            named = [value] if isinstance(value, str) else value
+            ids = ["troops", "prisoners", "economy"]
+            assert applied == (ids if "all" in named else list(dict.fromkeys(named)))
+        else:
+            assert applied == value and not isinstance(value, bool)
+    assert path.read_bytes() == before
