@@ -139,6 +139,16 @@ def test_a_flag_overrides_its_field_and_only_that(overridden: str, tmp_path: Pat
     assert verdict(document) != verdict(check_json(gated)[1])  # the flag changed something
 
 
+def test_no_gate_ignores_the_table(tmp_path: Path) -> None:
+    body = "\n".join(line for line, _, _ in FIELDS.values())
+    gated = tracker(tmp_path, with_gate(SHIPPED, body), "gated.toml")
+    plain = tracker(tmp_path, SHIPPED, "plain.toml")
+    for flags in ((), ("--min-score", "5")):
+        code, document = check_json(gated, "--no-gate", *flags)
+        assert (code, document) == check_json(plain, *flags)
+    assert check_json(gated)[1] != check_json(gated, "--no-gate")[1]
+
+
 # --- invalid [gate]: one line naming [gate] and the field; validate lists them --------------
 
 

@@ -49,6 +49,12 @@ def check(
             metavar="DAYS", help="Fail when a condition's latest evidence is older.", min=0
         ),
     ] = None,
+    no_gate: Annotated[
+        bool,
+        typer.Option(
+            "--no-gate", help="Ignore the tracker's [gate] table: only the flags given count."
+        ),
+    ] = False,
     output_format: Annotated[
         CheckFormat,
         typer.Option(
@@ -90,7 +96,11 @@ def check(
                 )
     # Flags override the file's [gate] field by field (condtrack.domain.gate).
     policy = Policy.merged(
-        tracker.header.gate, valid, require=named, min_score=min_score, max_age_days=max_age
+        None if no_gate else tracker.header.gate,
+        valid,
+        require=named,
+        min_score=min_score,
+        max_age_days=max_age,
     )
     assessment = assess(tracker, parse_day(as_of, "--as-of"))
     outcome = evaluate_policy(assessment, policy)
