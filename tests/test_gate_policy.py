@@ -94,6 +94,26 @@ def test_gate_alone_is_the_policy_check_applies(tmp_path: Path) -> None:
     assert "from [gate]" not in flagged.stdout  # flags and defaults print as before
 
 
+def test_a_real_process_gates_by_the_file(tmp_path: Path) -> None:
+    """As CI runs it: the exit code of a process of its own follows [gate]."""
+    passing = tracker(tmp_path, with_gate(SHIPPED, "min_score = 0"), "pass.toml")
+    failing = tracker(tmp_path, with_gate(SHIPPED, "min_score = 100"), "fail.toml")
+    env = {**os.environ, "CONDTRACK_CACHE_DIR": str(tmp_path / "cache")}
+    codes = []
+    for path in (passing, failing):
+        done = subprocess.run(
+            [sys.executable, "-m", "condtrack", "--file", str(path), "check", "--as-of", AS_OF],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=False,
+        )
+        assert "(from [gate])" in done.stdout, done.stdout + done.stderr
+        codes.append(done.returncode)
+    assert codes == [0, 1]
+
+
 def test_an_empty_gate_table_leaves_the_default(tmp_path: Path) -> None:
     gated = tracker(tmp_path, with_gate(SHIPPED, ""), "gated.toml")
     plain = tracker(tmp_path, SHIPPED, "plain.toml")
@@ -419,10 +439,12 @@ URLS = {
     "https://example.org:99999/": False,
     "https://example.org:65536": False,
     "https://example.org:8o/": False,
-    "https://example.org:+80/": False,  # Python 3.11's urlsplit took these
+    "https://example.org:+80/": False,  # ASCII digits only, whatever urlsplit takes
     "https://example.org:8_0/": False,
     "https://example.org:-1/": False,
     "https://example.org:80:81/": False,
+    "https://example.org:80\\@evil.example/": True,  # the authority ends at a backslash
+    "https://example.org:xy\\@evil.example/": False,  # ... with its bad port
     "https://example.org:65535/x": True,
     "https://example.org:0080/x": True,
     "https://example.org:/x": True,

@@ -87,8 +87,9 @@ def _http_url(value: str) -> str:
 
 def _valid_port(authority: str) -> bool:
     """Whether the authority (as ``has_user_info`` cuts it: up to / ? # or a backslash) has
-    no port, an empty one or a number 0-65535 in ASCII digits, whatever Python's version
-    (3.11's ``urlsplit`` took ``+80`` and ``8_0``); bracketed hosts as ``urlsplit`` reads them.
+    no port, an empty one or a number 0-65535 in ASCII digits, checked here rather than
+    left to ``urlsplit``, whose rule has varied between Python releases; bracketed hosts as
+    ``urlsplit`` reads them.
 
     The JSON Schema spells the same rule as a pattern (``condtrack.schema.jsonschema``)."""
     from urllib.parse import urlsplit
