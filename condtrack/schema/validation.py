@@ -56,7 +56,9 @@ def check_document(
     )
 
     if header is not None:
-        problems.extend(cross_check(header, evidence, retractions, lines))
+        # The tables the whole file holds decide the schema number it needs.
+        problems.extend(head_problems(header, [key for key in doc if doc[key] != []]))
+        problems.extend(cross_check(header, evidence, retractions, lines, head=False))
     if problems or header is None:
         return None, problems
     tracker = Tracker(
@@ -73,13 +75,16 @@ def cross_check(
     retractions: Sequence[tuple[int, Retraction]],
     lines: _HeaderLines | None = None,
     known_ids: AbstractSet[str] = frozenset(),
+    *,
+    head: bool = True,
 ) -> list[Problem]:
     """Checks that need the whole file: references resolve, ids are unique, values fit.
 
     ``known_ids`` are ids already recorded elsewhere (entries checked before these).
+    ``head``: the head's own checks too (``head_problems``, from the head's tables alone).
     """
     lines = lines or _HeaderLines(None)
-    problems: list[Problem] = head_problems(header)
+    problems: list[Problem] = head_problems(header) if head else []
     conditions = {c.id: c for c in header.conditions}
     new_ids: set[str] = set()
     seen = _Either(known_ids, new_ids)
@@ -215,10 +220,13 @@ def latest_today() -> dt.date:
     return (dt.datetime.now(dt.UTC) + _LATEST_ZONE).date()
 
 
-def head_problems(header: Header) -> list[Problem]:
-    """The head's own cross-checks: the schema number it needs, the ids [gate] names."""
+def head_problems(header: Header, tables: Iterable[str] | None = None) -> list[Problem]:
+    """The head's own cross-checks: the schema number the file's ``tables`` need (by
+    default, the head's own), the ids [gate] names."""
     problems: list[Problem] = []
-    tables = [name for name in ("gate",) if getattr(header, name) is not None]
+    if tables is None:
+        tables = [name for name in Header.model_fields if getattr(header, name) is not None]
+    tables = [table for table in tables if lowest_schema([table]) > 1]
     needed = lowest_schema(tables)
     if header.tracker.schema_version < needed:
         newer = ", ".join(f"[{t}]" for t in tables if lowest_schema([t]) == needed)
