@@ -861,6 +861,9 @@ def test_check_require_all_is_the_default(cli: Invoke, log: Log) -> None:
     troops_met(log, "2025-01-10")
     default = check_json(cli, "--as-of", "2025-02-01")
     explicit = check_json(cli, "--as-of", "2025-02-01", "--require", "all")
+    # the same gate; only where the requirement came from differs (issue 11)
+    assert default[1]["policy"].pop("from")["require"] == "default"
+    assert explicit[1]["policy"].pop("from")["require"] == "flag"
     assert default == explicit
     assert default[0] == 1
     assert [f["condition"] for f in default[1]["failures"]] == ["prisoners"]

@@ -49,6 +49,12 @@ def check(
             metavar="DAYS", help="Fail when a condition's latest evidence is older.", min=0
         ),
     ] = None,
+    no_gate: Annotated[
+        bool,
+        typer.Option(
+            "--no-gate", help="Ignore the tracker's [gate] table: only the flags given count."
+        ),
+    ] = False,
     output_format: Annotated[
         CheckFormat,
         typer.Option(
@@ -67,28 +73,37 @@ def check(
 ) -> None:
     """Gate CI: exit 0 when the gate holds, 1 when not, 3 on snapback, 2 on bad input.
 
-    With no requirement given, the gate is relief-readiness: every condition met.
+    The requirements come from the tracker's [gate] table (require, min_score, max_age_days),
+    so CI and a laptop give the same answer; a flag given overrides its field. With no
+    requirement in either, the gate is relief-readiness: every condition met.
     """
     if output is not None and output_format not in (CheckFormat.junit, CheckFormat.json):
         fail(f"--output: not with --format {output_format}; use junit or json")
-    from condtrack.domain.gate import evaluate
+    from condtrack.domain.gate import Policy, evaluate_policy, required_ids
     from condtrack.domain.scoring import assess
     from condtrack.schema.validation import suggest
 
     loaded = options(ctx).load()
     tracker = loaded.tracker
     valid = [c.id for c in tracker.conditions]
-    required: list[str] | None = None
+    named: list[str] | None = None
     if require:
         named = [part.strip() for value in require for part in value.split(",")]
-        required = valid if "all" in named else list(dict.fromkeys(named))
-        for condition_id in required:
+        for condition_id in required_ids(named, valid):
             if condition_id not in valid:
                 fail(
                     f"--require: unknown condition {condition_id!r} {suggest(condition_id, valid)}"
                 )
+    # Flags override the file's [gate] field by field (condtrack.domain.gate).
+    policy = Policy.merged(
+        None if no_gate else tracker.header.gate,
+        valid,
+        require=named,
+        min_score=min_score,
+        max_age_days=max_age,
+    )
     assessment = assess(tracker, parse_day(as_of, "--as-of"))
-    outcome = evaluate(assessment, require=required, min_score=min_score, max_age=max_age)
+    outcome = evaluate_policy(assessment, policy)
     if output_format is CheckFormat.json:
         from condtrack.render.as_json import check_data, dumps
 

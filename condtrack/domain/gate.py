@@ -1,13 +1,83 @@
-"""The CI gate: which requirements an assessment fails, and the exit code that follows."""
+"""The CI gate: which requirements an assessment fails, and the exit code that follows.
+
+The policy comes from ``check``'s flags and the tracker's ``[gate]`` table: a flag given
+overrides its field, a field not given by flag comes from ``[gate]``, and with neither the
+gate is relief-readiness (every condition met).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
 
 from condtrack.domain.scoring import Assessment, format_score
 
+if TYPE_CHECKING:
+    from condtrack.schema.models import Gate
+
 PASSED, FAILED, USAGE, SNAPBACK = 0, 1, 2, 3
+
+Source = Literal["flag", "gate", "default"]
+# Each policy field: its name in [gate], and the flag that overrides it.
+FIELDS = {"require": "--require", "min_score": "--min-score", "max_age_days": "--max-age"}
+
+
+def required_ids(named: Sequence[str], valid: Sequence[str]) -> list[str]:
+    """Condition ids as ``--require`` and ``[gate].require`` take them: "all" is every
+    condition, in the file's order; otherwise as named, each once."""
+    return list(valid) if "all" in named else list(dict.fromkeys(named))
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What the gate requires, merged from flags and ``[gate]``, and where each part came from."""
+
+    require: tuple[str, ...] | None = None
+    min_score: float | None = None
+    max_age_days: int | None = None
+    sources: Mapping[str, Source] = field(default_factory=lambda: dict.fromkeys(FIELDS, "default"))
+
+    @classmethod
+    def merged(
+        cls,
+        gate: Gate | None,
+        valid: Sequence[str],
+        *,
+        require: Sequence[str] | None = None,
+        min_score: float | None = None,
+        max_age_days: int | None = None,
+    ) -> Policy:
+        """Flags (``None``: not given) over the file's ``[gate]`` over the defaults.
+
+        ``require`` holds ids or "all", as ``required_ids`` reads them."""
+        given = {"require": require, "min_score": min_score, "max_age_days": max_age_days}
+        in_file = {
+            "require": gate.require if gate else None,
+            "min_score": gate.min_score if gate else None,
+            "max_age_days": gate.max_age_days if gate else None,
+        }
+        values: dict[str, object] = {}
+        sources: dict[str, Source] = {}
+        for name in FIELDS:
+            if given[name] is not None:
+                values[name], sources[name] = given[name], "flag"
+            elif in_file[name] is not None:
+                values[name], sources[name] = in_file[name], "gate"
+            else:
+                values[name], sources[name] = None, "default"
+        named = values["require"]
+        ids = tuple(required_ids(named, valid)) if isinstance(named, list | tuple) else None
+        score, age = values["min_score"], values["max_age_days"]
+        return cls(
+            require=ids,
+            min_score=float(score) if isinstance(score, int | float) else None,
+            max_age_days=age if isinstance(age, int) else None,
+            sources=sources,
+        )
+
+    def from_gate(self, name: str) -> bool:
+        return self.sources.get(name) == "gate"
 
 
 @dataclass(frozen=True)
@@ -26,6 +96,7 @@ class Outcome:
     # what a per-requirement report (JUnit) lists as tested rather than skipped.
     checked: tuple[str, ...] = ()
     min_score: float | None = None
+    policy: Policy = Policy()
 
     @property
     def verdict(self) -> str:
@@ -40,20 +111,47 @@ class Outcome:
         return FAILED if self.failures else PASSED
 
 
+def evaluate_policy(assessment: Assessment, policy: Policy) -> Outcome:
+    """Check an assessment against a merged policy; its requirements say which came from
+    the file's ``[gate]``."""
+    return evaluate(
+        assessment,
+        require=policy.require,
+        min_score=policy.min_score,
+        max_age=policy.max_age_days,
+        policy=policy,
+    )
+
+
 def evaluate(
     assessment: Assessment,
     *,
     require: Sequence[str] | None,
     min_score: float | None,
     max_age: int | None,
+    policy: Policy | None = None,
 ) -> Outcome:
     """Check an assessment against the gate; with no requirement given, relief-readiness."""
+    policy = policy or Policy(
+        tuple(require) if require is not None else None,
+        min_score,
+        max_age,
+        {
+            name: "default" if value is None else "flag"
+            for name, value in zip(FIELDS, (require, min_score, max_age), strict=True)
+        },
+    )
     if require is None and min_score is None and max_age is None:
         require = [c.id for c in assessment.conditions]
+        policy = Policy(tuple(require), None, None, policy.sources)
+
+    def noted(text: str, name: str) -> str:
+        return f"{text} (from [gate])" if policy.from_gate(name) else text
+
     described: list[str] = []
     failures: list[Failure] = []
     if require is not None:
-        described.append("met: " + ", ".join(require))
+        described.append(noted("met: " + ", ".join(require), "require"))
         for condition_id in require:
             result = assessment.condition(condition_id)
             if result is not None and result.status != "met":
@@ -61,7 +159,7 @@ def evaluate(
                     Failure("met", condition_id, f"{condition_id}: {result.status} (required: met)")
                 )
     if min_score is not None:
-        described.append(f"overall score >= {format_score(min_score)}")
+        described.append(noted(f"overall score >= {format_score(min_score)}", "min_score"))
         if assessment.overall.score < min_score:
             failures.append(
                 Failure(
@@ -72,7 +170,7 @@ def evaluate(
                 )
             )
     if max_age is not None:
-        described.append(f"evidence no older than {max_age} days")
+        described.append(noted(f"evidence no older than {max_age} days", "max_age_days"))
         scope = require if require is not None else [c.id for c in assessment.conditions]
         for condition_id in scope:
             result = assessment.condition(condition_id)
@@ -103,4 +201,4 @@ def evaluate(
         checked = require
     elif max_age is not None:
         checked = [c.id for c in assessment.conditions]
-    return Outcome(assessment, tuple(described), tuple(failures), tuple(checked), min_score)
+    return Outcome(assessment, tuple(described), tuple(failures), tuple(checked), min_score, policy)

@@ -11,7 +11,7 @@ from typing import Any, ParamSpec, cast
 from condtrack import __version__
 from condtrack.domain.briefing import Briefing
 from condtrack.domain.changes import Changes
-from condtrack.domain.gate import Outcome
+from condtrack.domain.gate import Outcome, Policy
 from condtrack.domain.history import Chain
 from condtrack.domain.scoring import Assessment, ConditionResult, IndicatorResult
 from condtrack.schema.models import Evidence, Retraction, Tracker
@@ -215,6 +215,17 @@ def check_data(outcome: Outcome) -> dict[str, Any]:
             "relief_ready": overall.relief_ready,
             "snapback": overall.snapback,
         },
+        "policy": _policy(outcome.policy),
+    }
+
+
+def _policy(policy: Policy) -> dict[str, Any]:
+    """The gate applied, and where each part came from: flag, gate (the file) or default."""
+    return {
+        "require": list(policy.require) if policy.require is not None else None,
+        "min_score": policy.min_score,
+        "max_age_days": policy.max_age_days,
+        "from": dict(policy.sources),
     }
 
 

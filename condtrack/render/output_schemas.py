@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, get_args
 
 from condtrack.domain.briefing import Trend
-from condtrack.domain.gate import FAILED, PASSED, SNAPBACK
+from condtrack.domain.gate import FAILED, FIELDS, PASSED, SNAPBACK, Source
 from condtrack.domain.scoring import Status
 from condtrack.schema.jsonschema import DRAFT, entry_schema
 from condtrack.schema.models import Direction, IndicatorKind
@@ -193,6 +193,12 @@ _BODIES: dict[str, tuple[str, dict[str, Any]]] = {
                 )
             ),
             overall=_ref("overall"),
+            policy=_object(
+                require=_null(_array(_STRING)),
+                min_score=_null(_NUMBER),
+                max_age_days=_null(_INTEGER),
+                **{"from": _object(**{key: {"enum": list(get_args(Source))} for key in FIELDS})},
+            ),
         ),
     ),
     "evidence": (

@@ -25,10 +25,12 @@ from pydantic_core import core_schema
 from condtrack.schema import models
 from condtrack.schema.models import (
     MAX_MAGNITUDE,
-    SCHEMA_VERSION,
+    READABLE_SCHEMAS,
+    TABLE_SINCE,
     Condition,
     Criterion,
     Evidence,
+    Gate,
     Indicator,
     Model,
     Offset,
@@ -48,6 +50,7 @@ class TrackerFile(Model):
 
     tracker: TrackerInfo
     scoring: Scoring = Scoring()
+    gate: Gate | None = None
     conditions: list[Condition] = Field(min_length=1)
     evidence: list[Evidence] = Field(default_factory=list)
     retractions: list[Retraction] = Field(default_factory=list)
@@ -63,6 +66,8 @@ DOCS: dict[type[BaseModel], tuple[str, str, dict[str, str]]] = {
         {
             "tracker": "What is tracked: title, subject, source, description.",
             "scoring": "How evidence is scored (every key optional).",
+            "gate": "The CI gate's policy for `condtrack check` (every key optional; a flag "
+            "given overrides its key). Needs schema = 2 in [tracker].",
             "conditions": "One [[conditions]] block per condition for sanctions relief.",
             "evidence": "Dated observations, appended by `condtrack log`; never edit or "
             "delete one: amend or retract it.",
@@ -73,7 +78,8 @@ DOCS: dict[type[BaseModel], tuple[str, str, dict[str, str]]] = {
         "Tracker",
         "What the file tracks.",
         {
-            "schema": f"The file format's version: {SCHEMA_VERSION}.",
+            "schema": "The file format's version: 1, or 2 for a file with a [gate] table "
+            "(older condtrack releases read only 1).",
             "title": "The tracker's title, shown atop every report (at most 300 characters).",
             "subject": "The country or government whose compliance is tracked.",
             "source": "Where the conditions come from: an http(s) URL.",
@@ -89,6 +95,19 @@ DOCS: dict[type[BaseModel], tuple[str, str, dict[str, str]]] = {
             "information (1 confirmed .. 6 cannot be judged).",
             "stale_after_days": "Evidence older than this many days makes a condition stale.",
             "window_days": "How many days back flow indicators are added up.",
+        },
+    ),
+    Gate: (
+        "Gate",
+        "What `condtrack check` requires, so CI and a laptop give the same answer. A flag "
+        "given overrides its key; with no requirement here or in flags, every condition "
+        "must be met.",
+        {
+            "require": 'Conditions that must be met: a list of condition ids, or "all" '
+            "(as --require).",
+            "min_score": "The minimum overall score, 0-100 (as --min-score).",
+            "max_age_days": "Fail when a required condition's latest evidence is older than "
+            "this many days (as --max-age).",
         },
     ),
     Condition: (
@@ -184,7 +203,22 @@ _TAG = {
     r"[^\s\x00-\x2c\x3b-\x40\x5b-\x5e\x60\x7b-\x7f]{0,39}$"
 }
 _ADMIRALTY = {"pattern": r"^\s*[A-Fa-f][1-6]\s*$", "examples": ["B2", "C3", "F6"]}
-_URL = {"pattern": r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s\x00-\x1f\x7f/?#]+[^\s\x00-\x1f\x7f]*$"}
+# A URL: the shape, and (as ``models._http_url`` and ``models._valid_port``) an authority, up
+# to / ? # or a backslash, with no user info (no @) and a port, if any, of 0-65535 in ASCII
+# digits (a bracketed host's port follows its "]"). Only a valid IPv6 host in brackets is
+# beyond a pattern: condtrack checks that one.
+_PORT = r"(?::0*(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5]?[0-9]{1,4})?)?"
+_AUTHORITY_CHAR = r"[^\s\x00-\x1f\x7f/?#\\@"
+_URL_AUTHORITY = (
+    rf"^[Hh][Tt][Tt][Pp][Ss]?://(?:{_AUTHORITY_CHAR}:]*"  # no port
+    rf"|{_AUTHORITY_CHAR}:\[\]]*{_PORT}"  # host:port
+    rf"|{_AUTHORITY_CHAR}\[]*\[{_AUTHORITY_CHAR}\]]*(?:\]{_AUTHORITY_CHAR}:]*{_PORT})?)"  # [host]
+    r"(?:[/?#\\][^\s\x00-\x1f\x7f]*)?$"
+)
+_URL = {
+    "pattern": r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s\x00-\x1f\x7f/?#]+[^\s\x00-\x1f\x7f]*$",
+    "allOf": [{"pattern": _URL_AUTHORITY}],
+}
 _NUMBER = {"type": "number", "minimum": -int(MAX_MAGNITUDE), "maximum": int(MAX_MAGNITUDE)}
 _CHECKS: dict[Callable[..., Any], dict[str, Any]] = {
     models._not_blank: _NOT_BLANK,
@@ -194,9 +228,21 @@ _CHECKS: dict[Callable[..., Any], dict[str, Any]] = {
     models._finite_number: _NUMBER,
 }
 _FIELD_RULES: dict[tuple[type[BaseModel], str], dict[str, Any]] = {
-    (TrackerInfo, "schema"): {"const": SCHEMA_VERSION},
+    (TrackerInfo, "schema"): {"enum": list(READABLE_SCHEMAS)},
 }
+# Lists that the model also takes as one item (``models._required_ids``).
+_ONE_OR_LIST = {(Gate, "require")}
 _MODEL_RULES: dict[type[BaseModel], dict[str, Any]] = {
+    # A table that a later schema introduced needs that schema number (models.lowest_schema).
+    TrackerFile: {
+        "allOf": [
+            {
+                "if": {"required": [table]},
+                "then": {"properties": {"tracker": {"properties": {"schema": {"minimum": since}}}}},
+            }
+            for table, since in TABLE_SINCE.items()
+        ]
+    },
     Indicator: {"dependencies": {"criterion": ["target"]}},
     Evidence: {
         "dependencies": {
@@ -275,6 +321,9 @@ def _describe(node: dict[str, Any], model: type[BaseModel], *, toml: bool) -> No
             del prop["default"]
         prop["description"] = fields[name]
         prop.update(_FIELD_RULES.get((model, name), {}))
+        if (model, name) in _ONE_OR_LIST:  # one item alone, or a list of them
+            listed = {k: prop.pop(k) for k in ("type", "items", "minItems")}
+            prop["anyOf"] = [listed["items"], listed]
         if "$ref" in prop:  # draft 7 ignores a $ref's siblings: keep them by wrapping it
             node["properties"][name] = {"allOf": [{"$ref": prop.pop("$ref")}], **prop}
     node.update(_MODEL_RULES.get(model, {}))

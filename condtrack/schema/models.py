@@ -1,4 +1,4 @@
-"""The tracker file's schema (version 1) as pydantic models.
+"""The tracker file's schema (versions 1 and 2) as pydantic models.
 
 Models check each entry on its own; checks that need the whole file (ids that must
 exist, ids that must be unique) live in ``condtrack.schema.validation``.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Iterable
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -21,7 +22,12 @@ from pydantic import (
     model_validator,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # the newest schema number this condtrack reads
+READABLE_SCHEMAS = (1, 2)
+# The top-level tables a schema number introduced. A file that holds one declares (at least)
+# that number, so an older condtrack refuses it with "schema N is not supported" instead of
+# a puzzling "unknown table" (see ``lowest_schema``).
+TABLE_SINCE: dict[str, int] = {"gate": 2}
 EARLIEST_DATE = dt.date(1900, 1, 1)
 MAX_SUMMARY = 4000
 MAX_SHORT_TEXT = 300
@@ -70,17 +76,33 @@ def _http_url(value: str) -> str:
     authority = _AUTHORITY.match(value)
     if authority is not None and ("@" in authority[1] or ":" in authority[1]):
         # Rare, so the full look is taken only here: 100,000 entries read in full each time.
-        from urllib.parse import urlsplit
-
         from condtrack.textsafe import has_user_info
 
         if has_user_info(value):  # a password in the file, or trusted.example@evil.example
             raise ValueError("a URL with a user name or password (user@host) is not allowed")
-        try:
-            urlsplit(value).port  # noqa: B018  (reading it checks it)
-        except ValueError:
-            raise ValueError(f"{value!r} has a port that is not a number from 0 to 65535") from None
+        if not _valid_port(authority[1]):
+            raise ValueError(f"{value!r} has a port that is not a number from 0 to 65535")
     return value
+
+
+def _valid_port(authority: str) -> bool:
+    """Whether the authority (as ``has_user_info`` cuts it: up to / ? # or a backslash) has
+    no port, an empty one or a number 0-65535 in ASCII digits, checked here rather than
+    left to ``urlsplit``, whose rule has varied between Python releases; bracketed hosts as
+    ``urlsplit`` reads them.
+
+    The JSON Schema spells the same rule as a pattern (``condtrack.schema.jsonschema``)."""
+    from urllib.parse import urlsplit
+
+    try:
+        urlsplit(f"http://{authority}").port  # noqa: B018  (brackets: a valid IPv6 host)
+    except ValueError:
+        return False
+    if "[" in authority:
+        port = authority.partition("[")[2].partition("]")[2].partition(":")[2]
+    else:
+        port = authority.partition(":")[2]
+    return not port or (port.isascii() and port.isdigit() and int(port) <= 65535)
 
 
 def _finite_number(value: object) -> object:
@@ -140,18 +162,48 @@ class TrackerInfo(Model):
 
     @model_validator(mode="after")
     def _known_schema(self) -> TrackerInfo:
-        if self.schema_version != SCHEMA_VERSION:
+        if self.schema_version not in READABLE_SCHEMAS:
+            readable = " or ".join(map(str, READABLE_SCHEMAS))
             raise ValueError(
                 f"schema {self.schema_version} is not supported by this condtrack "
-                f"(it reads schema {SCHEMA_VERSION})"
+                f"(it reads schema {readable})"
             )
         return self
+
+
+def lowest_schema(tables: Iterable[str]) -> int:
+    """The lowest schema number that can express a file with these top-level tables.
+
+    The one rule for the schema number: a file is written with this number (a file without
+    the newer tables stays readable by older releases), and a file that declares less is
+    refused (an older condtrack would refuse it without saying why).
+    """
+    return max((TABLE_SINCE.get(table, 1) for table in tables), default=1)
 
 
 class Scoring(Model):
     min_reliability: Reliability = "C3"
     stale_after_days: int = Field(default=180, ge=1, le=36500)
     window_days: int = Field(default=90, ge=1, le=36500)
+
+
+def _required_ids(value: object) -> object:
+    # `check --require` takes one id or "all" per value: so does the file, as one string
+    # or a list of them. Commas are for the command line; in TOML a list says it.
+    return [value] if isinstance(value, str) else value
+
+
+GateId = Annotated[str, Field(pattern=r"^(?:all|[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?)$")]
+
+
+class Gate(Model):
+    """The CI gate's policy, as `check`'s flags set it; a flag given overrides its field."""
+
+    require: Annotated[list[GateId], Field(min_length=1), BeforeValidator(_required_ids)] | None = (
+        None
+    )
+    min_score: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)] | None = None
+    max_age_days: Annotated[int, Field(ge=0, le=36500)] | None = None
 
 
 class Criterion(Model):
@@ -268,6 +320,7 @@ class Header(Model):
 
     tracker: TrackerInfo
     scoring: Scoring = Scoring()
+    gate: Gate | None = None
     conditions: list[Condition] = Field(min_length=1)
 
     @model_validator(mode="after")

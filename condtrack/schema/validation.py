@@ -17,10 +17,11 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from condtrack.schema.models import Evidence, Header, Retraction, Tracker
+from condtrack.schema.models import Evidence, Header, Retraction, Tracker, lowest_schema
 
 M = TypeVar("M", bound=BaseModel)
-KNOWN_TABLES = ("tracker", "scoring", "conditions", "evidence", "retractions")
+KNOWN_TABLES = ("tracker", "scoring", "gate", "conditions", "evidence", "retractions")
+HEAD_TABLES = ("tracker", "scoring", "gate", "conditions")
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ def check_document(
         if key not in KNOWN_TABLES:
             problems.append(Problem("top level", f"unknown table or key {key!r}"))
 
-    header_raw = {k: doc[k] for k in ("tracker", "scoring", "conditions") if k in doc}
+    header_raw = {k: doc[k] for k in HEAD_TABLES if k in doc}
     header = _validate(Header, header_raw, problems, "")
 
     evidence = _validate_list(
@@ -55,7 +56,9 @@ def check_document(
     )
 
     if header is not None:
-        problems.extend(cross_check(header, evidence, retractions, lines))
+        # The tables the whole file holds decide the schema number it needs.
+        problems.extend(head_problems(header, [key for key in doc if doc[key] != []]))
+        problems.extend(cross_check(header, evidence, retractions, lines, head=False))
     if problems or header is None:
         return None, problems
     tracker = Tracker(
@@ -72,13 +75,16 @@ def cross_check(
     retractions: Sequence[tuple[int, Retraction]],
     lines: _HeaderLines | None = None,
     known_ids: AbstractSet[str] = frozenset(),
+    *,
+    head: bool = True,
 ) -> list[Problem]:
     """Checks that need the whole file: references resolve, ids are unique, values fit.
 
     ``known_ids`` are ids already recorded elsewhere (entries checked before these).
+    ``head``: the head's own checks too (``head_problems``, from the head's tables alone).
     """
     lines = lines or _HeaderLines(None)
-    problems: list[Problem] = []
+    problems: list[Problem] = head_problems(header) if head else []
     conditions = {c.id: c for c in header.conditions}
     new_ids: set[str] = set()
     seen = _Either(known_ids, new_ids)
@@ -214,6 +220,35 @@ def latest_today() -> dt.date:
     return (dt.datetime.now(dt.UTC) + _LATEST_ZONE).date()
 
 
+def head_problems(header: Header, tables: Iterable[str] | None = None) -> list[Problem]:
+    """The head's own cross-checks: the schema number the file's ``tables`` need (by
+    default, the head's own), the ids [gate] names."""
+    problems: list[Problem] = []
+    if tables is None:
+        tables = [name for name in Header.model_fields if getattr(header, name) is not None]
+    tables = [table for table in tables if lowest_schema([table]) > 1]
+    needed = lowest_schema(tables)
+    if header.tracker.schema_version < needed:
+        newer = ", ".join(f"[{t}]" for t in tables if lowest_schema([t]) == needed)
+        problems.append(
+            Problem(
+                "[tracker]",
+                f"is {header.tracker.schema_version}, but {newer} needs schema {needed} "
+                f"(write schema = {needed}, so that an older condtrack refuses the file "
+                "by saying so)",
+                "schema",
+            )
+        )
+    if header.gate is not None and header.gate.require is not None:
+        valid = [c.id for c in header.conditions]
+        for condition_id in header.gate.require:
+            if condition_id != "all" and condition_id not in valid:
+                problems.append(
+                    Problem("[gate]", _unknown("condition", condition_id, valid), "require")
+                )
+    return problems
+
+
 class _Either:
     """Membership in either of two sets, without copying the large one."""
 
@@ -325,6 +360,10 @@ _PATTERNS = {
     ),
     r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$": (
         "letters, digits and . _ -, 1-64 characters, starting with a letter or digit"
+    ),
+    r"^(?:all|[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?)$": (
+        'a condition id, or "all" for every condition; several ids go in a list: '
+        'require = ["a", "b"]'
     ),
 }
 # What each type of the schema expects, and what a value of another type is, in words.

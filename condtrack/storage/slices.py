@@ -27,7 +27,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from condtrack.schema.models import Evidence, Header, Retraction, Tracker
-from condtrack.schema.validation import cross_check
+from condtrack.schema.validation import HEAD_TABLES, cross_check
 from condtrack.storage import tomlread
 
 ENTRY_TABLES = frozenset({"evidence", "retractions"})
@@ -62,7 +62,7 @@ def read_header(head: bytes, *, vouched: bool = False) -> Header | None:
     ``vouched``: ``tomllib`` is known to accept these bytes, so the fast reader may read them.
     """
     document = _document(head.removeprefix(b"\xef\xbb\xbf"), vouched)
-    if document is None or not set(document) <= {"tracker", "scoring", "conditions"}:
+    if document is None or not set(document) <= set(HEAD_TABLES):
         return None  # entries in the head, or unknown tables: the plain path explains
     try:
         return Header.model_validate(document)

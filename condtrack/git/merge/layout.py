@@ -20,7 +20,7 @@ import tomli_w
 from condtrack.storage.appending import serialize_entry
 from condtrack.textsafe import serialized_escapes
 
-HEAD_TABLES = ("tracker", "scoring")
+HEAD_TABLES = ("tracker", "scoring", "gate")
 SUB_TABLES = ("criteria", "indicators", "offsets")
 ENTRY_TABLES = ("evidence", "retractions")
 
