@@ -200,6 +200,39 @@ def test_a_late_retraction_removes_the_forgery_from_earlier_as_of_dates(cli: Inv
     assert troops["status"] == {"before": "partial", "after": "unknown"}
 
 
+def test_diff_until_an_earlier_date_counts_what_was_learned_dated_by_then(cli: Invoke) -> None:
+    dated_in = log_at(
+        cli,
+        at("2025-03-10T09:00"),
+        "troops",
+        "--criterion",
+        "bases-closed",
+        "--status",
+        "met",
+        "--date",
+        "2025-01-20",
+        "--summary",
+        "in the span",
+    )
+    log_at(
+        cli,
+        at("2025-03-10T10:00"),
+        "troops",
+        "--criterion",
+        "troops-gone",
+        "--status",
+        "met",
+        "--date",
+        "2025-03-01",
+        "--summary",
+        "after --until",
+    )
+    args = ["diff", "--since", "2025-02-01", "--until", "2025-02-15", "--format", "json"]
+    troops = next(c for c in json_of(cli(*args))["conditions"] if c["id"] == "troops")
+    assert troops["added"] == [dated_in]  # the other one does not count as of --until
+    assert troops["status"] == {"before": "unknown", "after": "partial"}
+
+
 # --- amendments, order, the options ------------------------------------------------------
 
 

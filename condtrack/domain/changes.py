@@ -94,7 +94,8 @@ def compare(
     if by == "logged":
         then = end_of(since)
         before, after = assess(tracker, since, then), assess(tracker, until, known)
-        new_evidence = learned_between(now.evidence, then, None)
+        # Learned since, and dated by the later date: what may move its verdicts.
+        new_evidence = [e for e in learned_between(now.evidence, then, None) if e.date <= until]
         new_retractions = learned_between(now.retractions, then, None)
     else:
         before, after = assess(tracker, since, known), assess(tracker, until, known)
