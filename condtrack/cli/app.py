@@ -466,7 +466,7 @@ AsOf = Annotated[
     typer.Option(
         "--as-of",
         metavar="DATE",
-        help="Score as known on this date, YYYY-MM-DD (default: today).",
+        help="Score as of this date, YYYY-MM-DD, with what is known now (default: today).",
     ),
 ]
 

@@ -60,7 +60,7 @@ def report(
     output_format: Annotated[ReportFormat, typer.Option("--format")] = ReportFormat.markdown,
     output: Output = None,
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Report as known on this date (default: today).")
+        str | None, typer.Option("--as-of", help="Report as of this date (default: today).")
     ] = None,
     since: Annotated[
         str | None, typer.Option(help="Add what changed since this date, and trends from it.")
