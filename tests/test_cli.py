@@ -282,14 +282,18 @@ def test_retract_withdraws_evidence_from_scoring(
 
     criteria = status_json("2025-02-01")["conditions"][0]["criteria"]
     assert criteria[0]["status"] == "unknown"
-    # Known on an earlier day, the retraction had not yet happened.
-    assert status_json("2025-01-10")["conditions"][0]["criteria"][0]["status"] == "met"
+    # Issue 13: a retraction applies at every as-of date, even one before it.
+    assert status_json("2025-01-10")["conditions"][0]["criteria"][0]["status"] == "unknown"
     # The entry itself stays in the log, marked.
     [row] = evidence_json(cli)
     assert row["id"] == new_id
-    assert row["retracted"] == {"date": "2025-01-15", "reason": "source withdrew it"}
     [retraction] = file_entries(tracker_file, "retractions")
     assert retraction["evidence"] == new_id
+    assert row["retracted"] == {
+        "date": "2025-01-15",
+        "logged": retraction["logged"].isoformat().replace("+00:00", "Z"),
+        "reason": "source withdrew it",
+    }
 
 
 def test_retract_defaults_to_today(cli: Invoke, log: LogFn) -> None:

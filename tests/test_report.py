@@ -349,9 +349,10 @@ class Scenario:
         return {i for i, day in self.retractions if i in mine and start < day <= end}
 
     def observations(self, indicator: str, as_of: str) -> list[Entry]:
-        """Counting observations of an indicator: dated by then, not retracted by then."""
+        """Counting observations of an indicator: dated by then, never retracted (a
+        retraction applies at every as-of date, issue 13)."""
         end = dt.date.fromisoformat(as_of)
-        gone = {i for i, day in self.retractions if day <= end}
+        gone = {i for i, _ in self.retractions}
         return sorted(
             (
                 e
@@ -581,7 +582,9 @@ def test_report_since_counts_changes_in_every_format(
     added = {c: scenario.added(c, since, until) for c in ids}
     retracted = {c: scenario.retracted(c, since, until) for c in ids}
     old = {c["id"]: c for c in before["conditions"]}
-    args = ["--as-of", until, "--since", since, "--format"]
+    # By event date (`--by event`): the comparison this test pins; the default compares
+    # what the tracker said then with what it says now (issue 13, test_time_axes.py).
+    args = ["--as-of", until, "--since", since, "--by", "event", "--format"]
 
     report = json.loads(ok(cli("report", *args, "json", file=scenario.path)).stdout)
     changes = {c["id"]: c for c in report["changes"]["conditions"]}
@@ -640,7 +643,18 @@ def test_diff_json_matches_two_status_snapshots(
     before, after = status_of(cli, since, scenario.path), status_of(cli, until, scenario.path)
     data = json.loads(
         ok(
-            cli("diff", "--since", since, "--until", until, "--format", "json", file=scenario.path)
+            cli(
+                "diff",
+                "--since",
+                since,
+                "--until",
+                until,
+                "--by",
+                "event",
+                "--format",
+                "json",
+                file=scenario.path,
+            )
         ).stdout
     )
     assert data["overall"]["before"]["score"] == before["overall"]["score"]
@@ -668,20 +682,22 @@ def test_diff_span_boundaries_and_retractions(cli: Invoke, log: LogFn) -> None:
     ok(cli("retract", on_since, "--reason", "wrong country", "--date", "2025-02-20"))
     ok(cli("retract", later, "--reason", "duplicate", "--date", "2025-03-05"))
     ok(cli("retract", early, "--reason", "hearsay", "--date", "2025-02-01"))  # on --since
-    args = ["diff", "--since", "2025-02-01", "--until", "2025-03-01", "--format", "json"]
+    args = ["diff", "--since", "2025-02-01", "--until", "2025-03-01", "--by", "event"]
+    args += ["--format", "json"]
     data = json.loads(ok(cli(*args)).stdout)
     by_id = {c["id"]: c for c in data["conditions"]}
     # Evidence dated on --since was already known then; on --until it is new.
     assert by_id["troops"]["added"] == [inside]
     assert by_id["prisoners"]["added"] == [on_until]
-    assert by_id["troops"]["retracted"] == [
-        {"evidence": on_since, "date": "2025-02-20", "reason": "wrong country"}
-    ]
+    [retraction] = by_id["troops"]["retracted"]
+    assert retraction.pop("logged") is not None
+    assert retraction == {"evidence": on_since, "date": "2025-02-20", "reason": "wrong country"}
     assert by_id["prisoners"]["retracted"] == []  # retracted on --since and after --until
-    assert by_id["troops"]["status"] == {"before": "partial", "after": "partial"}
-    assert by_id["troops"]["score"] == {"before": 50.0, "after": 25.0}
+    # A retraction applies at every as-of date (issue 13): bases-closed never counted, so
+    # it does not move (before, it went from met on --since to unknown).
+    assert by_id["troops"]["status"] == {"before": "unknown", "after": "partial"}
+    assert by_id["troops"]["score"] == {"before": 0.0, "after": 25.0}
     assert {m["id"]: (m["before"], m["after"]) for m in by_id["troops"]["criteria"]} == {
-        "bases-closed": ("met", "unknown"),
         "troops-gone": ("unknown", "partial"),
     }
 
@@ -695,7 +711,10 @@ def test_diff_table_and_markdown_show_before_after_and_evidence(
     old = {c["id"]: c for c in before["conditions"]}
     assert any(scenario.retracted(c, since, until) for c in old)  # the span has a retraction
 
-    table = ok(cli("diff", "--since", since, "--until", until, file=scenario.path, env=WIDE)).stdout
+    by_event = ["--by", "event"]  # the comparison pinned here; the default is issue 13's
+    table = ok(
+        cli("diff", "--since", since, "--until", until, *by_event, file=scenario.path, env=WIDE)
+    ).stdout
     assert f"Changes from {since} to {until}" in table
     assert "\x1b" not in table
     for now in after["conditions"]:
@@ -718,6 +737,7 @@ def test_diff_table_and_markdown_show_before_after_and_evidence(
             since,
             "--until",
             until,
+            *by_event,
             "--format",
             "markdown",
             file=scenario.path,

@@ -283,13 +283,16 @@ def test_the_minimum_comes_from_the_tracker(
     assert criterion(data, "troops", "troops-gone")["status"] == "met"
 
 
-def test_retraction_applies_from_its_own_date(
+def test_retraction_applies_at_every_as_of_date(
     cli: Invoke, log: Log, status_json: StatusJson
 ) -> None:
+    # Issue 13 changed this rule: a retraction once counted from its own date on. What the
+    # tracker said before the retraction was logged is `--known-at`'s (test_time_axes.py).
     entry = log("troops", criterion="bases-closed", status="met", date="2025-01-10")
     result = cli("retract", entry, "--reason", "source recanted", "--date", "2025-03-01")
     assert result.exit_code == 0, result.output
-    assert criterion(status_json("2025-02-28"), "troops", "bases-closed")["status"] == "met"
+    assert criterion(status_json("2025-01-10"), "troops", "bases-closed")["status"] == "unknown"
+    assert criterion(status_json("2025-02-28"), "troops", "bases-closed")["status"] == "unknown"
     assert criterion(status_json("2025-03-01"), "troops", "bases-closed")["status"] == "unknown"
     assert criterion(status_json("2025-06-01"), "troops", "bases-closed")["status"] == "unknown"
 
@@ -750,11 +753,13 @@ def test_retracting_what_made_it_met_undoes_the_regression(
 ) -> None:
     made_it, _ = troops_met(log, "2025-01-10")
     log("troops", criterion="bases-closed", status="not-met", date="2025-02-10")
-    cli("retract", made_it, "--reason", "fabricated", "--date", "2025-03-01")
     assert condition(status_json("2025-02-20"), "troops")["snapback"] is True
-    troops = condition(status_json("2025-03-01"), "troops")
-    # Never met as known now: bases-closed not-met (0), troops-gone met (1).
-    assert (troops["status"], troops["score"], troops["snapback"]) == ("partial", 50.0, False)
+    cli("retract", made_it, "--reason", "fabricated", "--date", "2025-03-01")
+    # Never met as known now, as of any date (issue 13: a retraction applies at every
+    # date): bases-closed not-met (0), troops-gone met (1).
+    for day in ("2025-02-20", "2025-03-01"):
+        troops = condition(status_json(day), "troops")
+        assert (troops["status"], troops["score"], troops["snapback"]) == ("partial", 50.0, False)
 
 
 # --- staleness -----------------------------------------------------------------------------

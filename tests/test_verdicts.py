@@ -6,7 +6,7 @@
   `amend`, `history`, `evidence`, scoring, `validate` and the merge driver alike.
 - The score shown is the score the gate compares, in every output.
 - A retraction dated in the future is refused by every load; `evidence` and `status`
-  agree on what is retracted on a date.
+  agree on what is retracted (since issue 13: at every date).
 """
 
 from __future__ import annotations
@@ -377,8 +377,9 @@ def test_retracting_the_original_after_an_amendment_withdraws_both(
     result = cli("retract", original, "--reason", "figure was for 2024", "--date", "2025-03-20")
     assert result.exit_code == 0, result.output
     assert f"every version is withdrawn ({original}, {amendment})" in result.stderr
-    # Scoring: the amendment counts until the retraction's date, and not from then on.
-    assert counted_ids(cli, "2025-03-19") == {amendment}
+    # Scoring: neither counts, as of any date (issue 13; it counted until the retraction's
+    # date before).
+    assert counted_ids(cli, "2025-03-19") == set()
     assert counted_ids(cli, "2025-03-20") == set()
     text = cli("explain", "prisoners", "--as-of", "2025-04-01", env={"COLUMNS": "250"}).stdout
     assert f"retracted on 2025-03-20 via {original}, another version" in text
@@ -387,14 +388,20 @@ def test_retracting_the_original_after_an_amendment_withdraws_both(
         shown = json_of(cli("history", asked, "--format", "json"))
         assert shown["retracted"] == {
             "date": "2025-03-20",
+            "logged": shown["retracted"]["logged"],
             "reason": "figure was for 2024",
             "evidence": original,
         }
+        assert shown["retracted"]["logged"] is not None
         table = cli("history", asked, env={"COLUMNS": "250"}).stdout
         assert "retracted 2025-03-20" in table and "withdraws every version" in table
     # evidence marks every version retracted, as status counts them.
     rows = {r["id"]: r for r in json_of(cli("evidence", "--all", "--format", "json"))}
-    assert rows[amendment]["retracted"] == {"date": "2025-03-20", "reason": "figure was for 2024"}
+    assert rows[amendment]["retracted"] == {
+        "date": "2025-03-20",
+        "logged": shown["retracted"]["logged"],
+        "reason": "figure was for 2024",
+    }
     assert rows[original]["retracted"] == rows[amendment]["retracted"]
     assert cli("validate").exit_code == 0
 
@@ -458,7 +465,8 @@ def test_the_merge_of_a_split_history_scores_as_the_history_on_one_branch(
     assert cli(*retract, file=single).exit_code == 0
     for path in (ours, single):
         assert cli("validate", file=path).exit_code == 0
-        assert counted_ids(cli, "2025-03-19", file=path) != set()
+        # Issue 13: withdrawn at every date (it counted until 2025-03-20 before).
+        assert counted_ids(cli, "2025-03-19", file=path) == set()
         assert counted_ids(cli, "2025-03-20", file=path) == set()
         rows = json_of(cli("evidence", "--all", "--format", "json", file=path))
         assert all(r["retracted"] is not None for r in rows)
@@ -559,7 +567,8 @@ def test_evidence_and_status_agree_on_what_is_retracted_today(log: Log, tracker_
     """In real processes, far west (UTC-12), where another analyst's today is tomorrow here.
 
     A retraction dated tomorrow here is valid (somewhere it is already that day), and
-    neither `evidence` nor `status` may apply it before its date.
+    `evidence` and `status` both apply it (issue 13: a retraction applies at every date;
+    before, neither applied it before its date).
     """
     import subprocess
 
@@ -588,8 +597,9 @@ def test_evidence_and_status_agree_on_what_is_retracted_today(log: Log, tracker_
     assert status["as_of"] == today.isoformat()
     prisoners = next(c for c in status["conditions"] if c["id"] == "prisoners")
     counted = {c["decided_by"] for c in prisoners["criteria"] if c["decided_by"]}
-    assert marked == {gone}
-    assert counted == {kept, later}
+    # Issue 13: a retraction applies at every date, its own date or not.
+    assert marked == {gone, later}
+    assert counted == {kept}
 
 
 @given(links=st.lists(st.integers(-1, 30), max_size=30))

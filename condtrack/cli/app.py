@@ -29,6 +29,7 @@ from condtrack.errors import CondtrackError
 from condtrack.textsafe import one_line
 
 if TYPE_CHECKING:
+    from condtrack.domain.knowledge import KnownAt as Moment
     from condtrack.storage.store import Loaded
 
 P = ParamSpec("P")
@@ -465,9 +466,32 @@ AsOf = Annotated[
     typer.Option(
         "--as-of",
         metavar="DATE",
-        help="Score as known on this date, YYYY-MM-DD (default: today).",
+        help="Score as of this date, YYYY-MM-DD, with what is known now (default: today).",
     ),
 ]
+
+KnownAt = Annotated[
+    str | None,
+    typer.Option(
+        "--known-at",
+        metavar="WHEN",
+        help="Only what had been logged by then: YYYY-MM-DD (to the end of that day, UTC) "
+        "or a timestamp (UTC unless it has an offset); the as-of date defaults to its date.",
+    ),
+]
+
+
+def two_times(as_of: str | dt.date | None, known_at: str | None) -> tuple[dt.date, Moment | None]:
+    """The as-of date and the ``KnownAt`` (or None) of a read command's two options."""
+    from condtrack.domain.knowledge import parse_known_at
+
+    known = parse_known_at(known_at) if known_at is not None else None
+    if isinstance(as_of, dt.date):
+        return as_of, known
+    if as_of is None and known is not None:
+        return known.day, known
+    return parse_day(as_of, "--as-of"), known
+
 
 # The --output option of commands that write a file: a string, so that "-" (standard
 # output) and "./-" (a file of that name) stay apart.

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from condtrack.cli import complete
-from condtrack.cli.app import AsOf, app, emit, fail, guarded, options, parse_day, warn
+from condtrack.cli.app import AsOf, KnownAt, app, emit, fail, guarded, options, two_times, warn
 from condtrack.errors import CondtrackError
 
 if TYPE_CHECKING:
@@ -70,6 +70,7 @@ def check(
             help="Write to this file (atomically), or - for standard output; junit or json only.",
         ),
     ] = None,
+    known_at: KnownAt = None,
 ) -> None:
     """Gate CI: exit 0 when the gate holds, 1 when not, 3 on snapback, 2 on bad input.
 
@@ -102,7 +103,8 @@ def check(
         min_score=min_score,
         max_age_days=max_age,
     )
-    assessment = assess(tracker, parse_day(as_of, "--as-of"))
+    day, known = two_times(as_of, known_at)
+    assessment = assess(tracker, day, known)
     outcome = evaluate_policy(assessment, policy)
     if output_format is CheckFormat.json:
         from condtrack.render.as_json import check_data, dumps
@@ -221,6 +223,10 @@ def _validate_file(path: Path, against_git: bool, revision: str) -> None:
         raise CondtrackError(
             f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {path}"
         )
+    from condtrack.domain.knowledge import unstamped
+
+    for message in unstamped(tracker):  # a warning: the file is valid, the exit code stays
+        typer.echo(one_line(f"warning: {path}: {message}"), err=True)
     typer.echo(
         one_line(
             f"{path}: valid ({len(tracker.conditions)} conditions, {len(tracker.evidence)} "

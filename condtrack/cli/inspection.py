@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from condtrack.cli import complete
-from condtrack.cli.app import AsOf, TableOrJson, app, fail, guarded, options, parse_day
+from condtrack.cli.app import (
+    AsOf,
+    KnownAt,
+    TableOrJson,
+    app,
+    fail,
+    guarded,
+    options,
+    parse_day,
+    two_times,
+)
 
 if TYPE_CHECKING:
     pass
@@ -94,6 +103,16 @@ def evidence(
     everything: Annotated[
         bool, typer.Option("--all", help="Include entries superseded by an amendment.")
     ] = False,
+    known_at: KnownAt = None,
+    logged_since: Annotated[
+        str | None,
+        typer.Option(
+            "--logged-since",
+            metavar="WHEN",
+            help="Only what was logged after this: YYYY-MM-DD (after the end of that day, "
+            "UTC) or a timestamp; what was learned since a briefing.",
+        ),
+    ] = None,
 ) -> None:
     """List logged evidence, oldest first; retracted entries are marked.
 
@@ -101,18 +120,23 @@ def evidence(
     keep the oldest or newest N of those, in every format.
     """
     from condtrack.domain.chains import withdrawn
+    from condtrack.domain.knowledge import known_at as as_known
+    from condtrack.domain.knowledge import parse_known_at
     from condtrack.domain.listing import Cut, Filters, select
 
     cut = Cut(limit=limit, last=last)
+    _, known = two_times(None, known_at)
+    learned = parse_known_at(logged_since, "--logged-since") if logged_since else None
     filters = Filters(
         condition=condition, criterion=criterion, indicator=indicator, source=source,
         tags=tuple(tag or ()), since=parse_day(since, "--since") if since else None,
         until=parse_day(until, "--until") if until else None, everything=everything,
+        logged_after=learned,
     )  # fmt: skip
-    tracker = options(ctx).load().tracker
+    tracker = as_known(options(ctx).load().tracker, known)
     listing = select(tracker, filters, cut)
-    # Marked as `status` scores them today: every version of a retracted entry.
-    retractions = withdrawn(tracker.evidence, tracker.retractions, dt.date.today())
+    # Marked as `status` scores them: every version of a retracted entry, at every date.
+    retractions = withdrawn(tracker.evidence, tracker.retractions)
     if output is EvidenceFormat.json:
         from condtrack.render.as_json import dumps, evidence_data
 
@@ -133,11 +157,13 @@ def status(
     ctx: typer.Context,
     as_of: AsOf = None,
     output: Annotated[TableOrJson, typer.Option("--format")] = TableOrJson.table,
+    known_at: KnownAt = None,
 ) -> None:
     """Score every condition and show the overall verdict."""
     from condtrack.domain.scoring import assess
 
-    assessment = assess(options(ctx).load().tracker, parse_day(as_of, "--as-of"))
+    day, known = two_times(as_of, known_at)
+    assessment = assess(options(ctx).load().tracker, day, known)
     if output is TableOrJson.json:
         from condtrack.render.as_json import dumps, status_data
 
@@ -181,6 +207,7 @@ def explain(
             "the context.",
         ),
     ] = None,
+    known_at: KnownAt = None,
 ) -> None:
     """Show how a condition's score is reached: criteria, deciding evidence, arithmetic."""
     from condtrack.domain.listing import Cut
@@ -190,7 +217,8 @@ def explain(
 
     cut = Cut(limit=limit, last=last)
     tracker = options(ctx).load().tracker
-    assessment = assess(tracker, parse_day(as_of, "--as-of"))
+    day, known = two_times(as_of, known_at)
+    assessment = assess(tracker, day, known)
     result = assessment.condition(condition)
     if result is None:
         fail(
@@ -212,12 +240,15 @@ def history(
         ),
     ],
     output: Annotated[TableOrJson, typer.Option("--format")] = TableOrJson.table,
+    known_at: KnownAt = None,
 ) -> None:
     """Show an entry's chain: the original, each amendment with its reason, any retraction."""
     from condtrack.domain.history import chain
+    from condtrack.domain.knowledge import known_at as as_known
     from condtrack.schema.validation import did_you_mean
 
-    tracker = options(ctx).load().tracker
+    _, known = two_times(None, known_at)
+    tracker = as_known(options(ctx).load().tracker, known)
     found = chain(tracker, evidence_id)
     if found is None:
         hint = did_you_mean(evidence_id, (e.id for e in tracker.evidence))
@@ -225,7 +256,7 @@ def history(
     if output is TableOrJson.json:
         from condtrack.render.as_json import dumps, history_data
 
-        typer.echo(dumps(history_data(found)), nl=False)
+        typer.echo(dumps(history_data(found, known)), nl=False)
     else:
         from condtrack.render.terminal import console, history_view
 

@@ -10,7 +10,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
-from condtrack.domain.changes import Changes, compare
+from condtrack.domain.changes import By, Changes, compare
+from condtrack.domain.knowledge import KnownAt
 from condtrack.domain.scoring import (
     Assessment,
     ConditionResult,
@@ -71,9 +72,17 @@ class Briefing:
         return self.changes.since if self.changes else None
 
 
-def build(tracker: Tracker, as_of: dt.date, since: dt.date | None = None) -> Briefing:
-    changes = compare(tracker, since, as_of) if since is not None else None
-    assessment = changes.after if changes else assess(tracker, as_of)
+def build(
+    tracker: Tracker,
+    as_of: dt.date,
+    since: dt.date | None = None,
+    known: KnownAt | None = None,
+    by: By = "logged",
+) -> Briefing:
+    """The briefing as of ``as_of`` with what was known at ``known`` (None: everything);
+    with ``since``, what changed since then (see ``changes.compare``)."""
+    changes = compare(tracker, since, as_of, known, by) if since is not None else None
+    assessment = changes.after if changes else assess(tracker, as_of, known)
     before = {c.id: c for c in changes.before.conditions} if changes else {}
     rows = tuple(_row(result, before.get(result.id)) for result in assessment.conditions)
     return Briefing(tracker, assessment, rows, changes)

@@ -2,9 +2,12 @@
 
 An amendment supersedes its original at every date, so an entry and its amendments form
 a chain of versions of one record. A retraction of any version withdraws the whole chain,
-from the retraction's date on: retracting the original after amending it (the README's
-tour) withdraws the amendment too. Scoring, ``evidence``, ``history``, ``amend``,
-``retract`` and the merge driver all ask this module, so they agree.
+at every as-of date (what was retracted never counts, even as of a date before the
+retraction): retracting the original after amending it (the README's tour) withdraws the
+amendment too. What the tracker knew before a retraction was logged is asked of
+``condtrack.domain.knowledge`` (``--known-at``), which leaves later entries out first.
+Scoring, ``evidence``, ``history``, ``amend``, ``retract`` and the merge driver all ask
+this module, so they agree.
 """
 
 from __future__ import annotations
@@ -13,8 +16,6 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # completion uses chain_roots, and must not pay for pydantic
-    import datetime as dt
-
     from condtrack.schema.models import Evidence, Retraction
 
 
@@ -48,14 +49,14 @@ def chain_roots(links: Iterable[tuple[str, str | None]]) -> dict[str, str]:
 
 
 def withdrawn(
-    evidence: Iterable[Evidence], retractions: Iterable[Retraction], as_of: dt.date | None = None
+    evidence: Iterable[Evidence], retractions: Iterable[Retraction]
 ) -> dict[str, Retraction]:
     """Every withdrawn entry's id, with the retraction that withdrew its chain.
 
-    With ``as_of``, only retractions dated on or before it count. When several versions
-    of one chain were retracted (say, on two branches), the earliest retraction applies.
+    Every retraction counts, whatever its date. When several versions of one chain were
+    retracted (say, on two branches), the earliest retraction is the one named.
     """
-    applied = [r for r in retractions if as_of is None or r.date <= as_of]
+    applied = list(retractions)
     if not applied:
         return {}
     roots = chain_roots((e.id, e.supersedes) for e in evidence)

@@ -1,12 +1,30 @@
-"""What changed between two dates: the same scoring run twice, compared condition by condition."""
+"""What changed since a briefing: the same scoring run twice, compared condition by condition.
+
+By default (``by="logged"``) the comparison is of what the tracker said then with what it
+says now: known at the end of ``since`` and as of ``since``, against known at ``known``
+(everything, when None) and as of ``until``. Backdated evidence, late retractions and
+amendments are then changes, as they are news. ``by="event"`` compares two as-of dates
+with the same knowledge, and counts evidence and retractions by their dates.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Literal
 
+from condtrack.domain.knowledge import (
+    KnownAt,
+    both_dates,
+    end_of,
+    known_at,
+    learned_between,
+    utc_day,
+)
 from condtrack.domain.scoring import Assessment, ConditionResult, IndicatorResult, Warning, assess
 from condtrack.schema.models import Evidence, Retraction, Tracker
+
+By = Literal["logged", "event"]
 
 
 @dataclass(frozen=True)
@@ -22,11 +40,15 @@ class Moved:
 class ConditionChange:
     before: ConditionResult
     after: ConditionResult
-    added: tuple[Evidence, ...]  # dated after ``since``, up to ``until``
-    retracted: tuple[Retraction, ...]  # retractions dated in the same span
+    # by logged: learned after ``since``, known by ``known``; by event: dated in the span
+    added: tuple[Evidence, ...]
+    retracted: tuple[Retraction, ...]
     criteria: tuple[Moved, ...]  # status changes
     indicators: tuple[Moved, ...]  # stock: latest value; flow: window total
     new_warnings: tuple[Warning, ...]
+    # By logged: the news an event-date comparison misses (backdated evidence, amendments,
+    # retractions), each with both its dates: "ev-x logged 2026-11-30, dated 2024-01-01".
+    marks: tuple[str, ...] = ()
 
     @property
     def id(self) -> str:
@@ -52,21 +74,40 @@ class Changes:
     before: Assessment
     after: Assessment
     conditions: tuple[ConditionChange, ...]
+    by: By = "logged"
+
+    @property
+    def known_at(self) -> KnownAt | None:
+        return self.after.known_at
 
 
-def compare(tracker: Tracker, since: dt.date, until: dt.date) -> Changes:
-    """Compare the tracker as known on ``since`` with the tracker as known on ``until``."""
-    before, after = assess(tracker, since), assess(tracker, until)
-    evidence_condition = {e.id: e.condition for e in tracker.evidence}
+def compare(
+    tracker: Tracker,
+    since: dt.date,
+    until: dt.date,
+    known: KnownAt | None = None,
+    by: By = "logged",
+) -> Changes:
+    """What the tracker said at ``since`` against what it says as of ``until``, known at
+    ``known`` (None: everything in the file). See the module's docstring for ``by``."""
+    now = known_at(tracker, known)
+    if by == "logged":
+        then = end_of(since)
+        before, after = assess(tracker, since, then), assess(tracker, until, known)
+        # Learned since, and dated by the later date: what may move its verdicts.
+        new_evidence = [e for e in learned_between(now.evidence, then, None) if e.date <= until]
+        new_retractions = learned_between(now.retractions, then, None)
+    else:
+        before, after = assess(tracker, since, known), assess(tracker, until, known)
+        new_evidence = [e for e in now.evidence if since < e.date <= until]
+        new_retractions = [r for r in now.retractions if since < r.date <= until]
+    dated = {e.id: e for e in now.evidence}
+    evidence_condition = {e.id: e.condition for e in now.evidence}
     changes = []
     for old, new in zip(before.conditions, after.conditions, strict=True):
-        added = tuple(
-            e for e in tracker.evidence if e.condition == new.id and since < e.date <= until
-        )
+        added = tuple(e for e in new_evidence if e.condition == new.id)
         retracted = tuple(
-            r
-            for r in tracker.retractions
-            if evidence_condition.get(r.evidence) == new.id and since < r.date <= until
+            r for r in new_retractions if evidence_condition.get(r.evidence) == new.id
         )
         criteria = tuple(
             Moved(a.id, b.verdict.status, a.verdict.status)
@@ -78,10 +119,34 @@ def compare(tracker: Tracker, since: dt.date, until: dt.date) -> Changes:
             for b, a in zip(old.indicators, new.indicators, strict=True)
             if _figure(b) != _figure(a)
         )
-        known = {(w.code, w.message) for w in old.warnings}
-        fresh = tuple(w for w in new.warnings if (w.code, w.message) not in known)
-        changes.append(ConditionChange(old, new, added, retracted, criteria, indicators, fresh))
-    return Changes(since, until, before, after, tuple(changes))
+        seen = {(w.code, w.message) for w in old.warnings}
+        fresh = tuple(w for w in new.warnings if (w.code, w.message) not in seen)
+        marks = _marks(added, retracted, since, dated) if by == "logged" else ()
+        changes.append(
+            ConditionChange(old, new, added, retracted, criteria, indicators, fresh, marks)
+        )
+    return Changes(since, until, before, after, tuple(changes), by)
+
+
+def _marks(
+    added: tuple[Evidence, ...],
+    retracted: tuple[Retraction, ...],
+    since: dt.date,
+    entries: dict[str, Evidence],
+) -> tuple[str, ...]:
+    marks = [
+        f"{e.id} amends {e.supersedes}: {both_dates(e)}"
+        if e.supersedes is not None
+        else f"{e.id} new: {both_dates(e)}"
+        for e in added
+        if e.supersedes is not None or e.date <= since
+    ]
+    for r in retracted:
+        logged = "logged unknown" if r.logged is None else f"logged {utc_day(r.logged)}"
+        entry = entries.get(r.evidence)
+        dated = "" if entry is None else f", dated {entry.date}"
+        marks.append(f"{r.evidence} retracted: {logged}{dated}")
+    return tuple(marks)
 
 
 def _figure(result: IndicatorResult) -> float | None:

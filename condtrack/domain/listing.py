@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from condtrack.domain.knowledge import KnownAt
 from condtrack.errors import CondtrackError
 from condtrack.schema.models import Evidence, Tracker
 
@@ -56,6 +57,7 @@ class Filters:
     since: dt.date | None = None
     until: dt.date | None = None
     everything: bool = False  # superseded entries too
+    logged_after: KnownAt | None = None  # only what was learned after this (--logged-since)
 
     def check(self, tracker: Tracker) -> None:
         """Refuse an id the tracker does not define, naming the option and the closest id."""
@@ -88,6 +90,7 @@ class Filters:
             and all(tag in entry.tags for tag in self.tags)
             and (self.since is None or entry.date >= self.since)
             and (self.until is None or entry.date <= self.until)
+            and (self.logged_after is None or not self.logged_after.knows(entry.logged))
         )
 
 

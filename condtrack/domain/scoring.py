@@ -15,6 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
 from condtrack.domain.chains import withdrawal_reason, withdrawn
+from condtrack.domain.knowledge import KnownAt, known_at
 from condtrack.schema.models import (
     Condition,
     Evidence,
@@ -185,16 +186,20 @@ class Assessment:
     window_days: int
     stale_after_days: int
     min_reliability: str
+    known_at: KnownAt | None = None  # None: everything in the file, known now
 
     def condition(self, condition_id: str) -> ConditionResult | None:
         return next((c for c in self.conditions if c.id == condition_id), None)
 
 
-def assess(tracker: Tracker, as_of: dt.date) -> Assessment:
-    """Score every condition of the tracker as known on ``as_of``."""
+def assess(tracker: Tracker, as_of: dt.date, known: KnownAt | None = None) -> Assessment:
+    """Score every condition of the tracker as of ``as_of`` (valid time), with what was
+    known at ``known`` (knowledge time; None: everything in the file)."""
+    tracker = known_at(tracker, known)
     scoring = tracker.scoring
-    # A retraction of any version withdraws the whole chain, from its date on.
-    retracted = withdrawn(tracker.evidence, tracker.retractions, as_of)
+    # A retraction of any version withdraws the whole chain, at every date (what the
+    # tracker knew before it was logged is ``knowledge.known_at``'s to cut).
+    retracted = withdrawn(tracker.evidence, tracker.retractions)
     # An amendment replaces its original at every date: the record was corrected.
     superseded = {e.supersedes: e.id for e in tracker.evidence if e.supersedes}
     by_condition: dict[str, list[Evidence]] = {c.id: [] for c in tracker.conditions}
@@ -226,6 +231,7 @@ def assess(tracker: Tracker, as_of: dt.date) -> Assessment:
         window_days=scoring.window_days,
         stale_after_days=scoring.stale_after_days,
         min_reliability=scoring.min_reliability,
+        known_at=known,
     )
 
 

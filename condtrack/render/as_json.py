@@ -13,6 +13,7 @@ from condtrack.domain.briefing import Briefing
 from condtrack.domain.changes import Changes
 from condtrack.domain.gate import Outcome, Policy
 from condtrack.domain.history import Chain
+from condtrack.domain.knowledge import KnownAt
 from condtrack.domain.scoring import Assessment, ConditionResult, IndicatorResult
 from condtrack.schema.models import Evidence, Retraction, Tracker
 from condtrack.textsafe import serialized_escapes
@@ -51,6 +52,13 @@ def _whole_as_integers(data: Any) -> Any:
     return data
 
 
+def _logged(moment: dt.datetime | None) -> str | None:
+    """A ``logged`` time as entries give it (``model_dump``): ISO 8601, ``Z`` for UTC."""
+    if moment is None:
+        return None
+    return moment.isoformat().replace("+00:00", "Z")
+
+
 def _default(value: object) -> str:
     if isinstance(value, dt.date | dt.datetime):
         return value.isoformat()
@@ -64,6 +72,7 @@ def status_data(assessment: Assessment) -> dict[str, Any]:
         "schema": SCHEMA,
         "title": assessment.title,
         "as_of": assessment.as_of,
+        "known_at": _known(assessment.known_at),
         "overall": {
             "score": overall.score,
             "status": overall.status,
@@ -77,6 +86,12 @@ def status_data(assessment: Assessment) -> dict[str, Any]:
         },
         "conditions": [_condition(result) for result in assessment.conditions],
     }
+
+
+def _known(known: KnownAt | None) -> str | None:
+    """``--known-at`` as given (a date, or a timestamp with its offset); null: not given,
+    everything in the file counts."""
+    return None if known is None else known.text
 
 
 def _condition(result: ConditionResult) -> dict[str, Any]:
@@ -190,7 +205,11 @@ def evidence_data(
         row["retracted"] = (
             None
             if retraction is None
-            else {"date": retraction.date.isoformat(), "reason": retraction.reason}
+            else {
+                "date": retraction.date.isoformat(),
+                "logged": _logged(retraction.logged),
+                "reason": retraction.reason,
+            }
         )
         rows.append(row)
     return rows
@@ -202,6 +221,7 @@ def check_data(outcome: Outcome) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
         "as_of": outcome.assessment.as_of,
+        "known_at": _known(outcome.assessment.known_at),
         "passed": not outcome.failures,
         "exit_code": outcome.exit_code,
         "requirements": list(outcome.requirements),
@@ -256,6 +276,7 @@ def report_data(briefing: Briefing) -> dict[str, Any]:
                 else {
                     "id": latest.id,
                     "date": latest.date,
+                    "logged": _logged(latest.logged),
                     "source": latest.source,
                     "summary": latest.summary,
                     "url": latest.url,
@@ -268,6 +289,7 @@ def report_data(briefing: Briefing) -> dict[str, Any]:
         "kind": "report",
         "title": status["title"],
         "as_of": status["as_of"],
+        "known_at": status["known_at"],
         "since": briefing.since,
         "generated_by": f"condtrack {__version__}",
         "overall": status["overall"],
@@ -280,6 +302,9 @@ def report_data(briefing: Briefing) -> dict[str, Any]:
 @_whole_figures
 def changes_data(changes: Changes) -> dict[str, Any]:
     return {
+        "as_of": changes.until,
+        "known_at": _known(changes.known_at),
+        "by": changes.by,
         "since": changes.since,
         "until": changes.until,
         "overall": {
@@ -296,10 +321,19 @@ def changes_data(changes: Changes) -> dict[str, Any]:
                 "status": {"before": c.before.status, "after": c.after.status},
                 "score": {"before": c.before.score, "after": c.after.score},
                 "added": [e.id for e in c.added],
+                "added_entries": [
+                    {"id": e.id, "date": e.date, "logged": _logged(e.logged)} for e in c.added
+                ],
                 "retracted": [
-                    {"evidence": r.evidence, "date": r.date, "reason": r.reason}
+                    {
+                        "evidence": r.evidence,
+                        "date": r.date,
+                        "logged": _logged(r.logged),
+                        "reason": r.reason,
+                    }
                     for r in c.retracted
                 ],
+                "marks": list(c.marks),
                 "criteria": [
                     {"id": m.id, "before": m.before, "after": m.after} for m in c.criteria
                 ],
@@ -313,16 +347,18 @@ def changes_data(changes: Changes) -> dict[str, Any]:
     }
 
 
-def history_data(found: Chain) -> dict[str, Any]:
+def history_data(found: Chain, known: KnownAt | None = None) -> dict[str, Any]:
     retraction = found.retraction
     return {
         "schema": SCHEMA,
+        "known_at": _known(known),
         "current": found.versions[-1].id,
         "versions": [v.model_dump(mode="json") for v in found.versions],
         "retracted": None
         if retraction is None
         else {
             "date": retraction.date.isoformat(),
+            "logged": _logged(retraction.logged),
             "reason": retraction.reason,
             "evidence": retraction.evidence,  # the version named; every version is withdrawn
         },

@@ -59,7 +59,7 @@ def change_summary(change: ConditionChange) -> list[str]:
         f"{m.id}: {format_number(_num(m.before))} → {format_number(_num(m.after))}"
         for m in change.indicators
     ]
-    return parts
+    return parts + list(change.marks)
 
 
 def _num(value: str | float | None) -> float | None:

@@ -23,6 +23,9 @@ _NUMBER = {"type": "number"}
 _INTEGER = {"type": "integer"}
 _BOOLEAN = {"type": "boolean"}
 _STATUS = {"enum": list(get_args(Status))}
+_LOGGED = {"type": ["string", "null"], "format": "date-time"}
+# --known-at as given: a date or a timestamp; null when not given (everything counts).
+_KNOWN_AT = {"anyOf": [_DATE, {"type": "string", "format": "date-time"}, {"type": "null"}]}
 
 
 def _null(schema: dict[str, Any]) -> dict[str, Any]:
@@ -82,6 +85,9 @@ _DEFINITIONS: dict[str, Any] = {
         warning=_BOOLEAN,
     ),
     "changes": _object(
+        as_of=_DATE,
+        known_at=_KNOWN_AT,
+        by={"enum": ["logged", "event"]},
         since=_DATE,
         until=_DATE,
         overall=_object(
@@ -95,7 +101,11 @@ _DEFINITIONS: dict[str, Any] = {
                 status=_object(before=_STATUS, after=_STATUS),
                 score=_object(before=_NUMBER, after=_NUMBER),
                 added=_array(_STRING),
-                retracted=_array(_object(evidence=_STRING, date=_DATE, reason=_STRING)),
+                added_entries=_array(_object(id=_STRING, date=_DATE, logged=_LOGGED)),
+                retracted=_array(
+                    _object(evidence=_STRING, date=_DATE, logged=_LOGGED, reason=_STRING)
+                ),
+                marks=_array(_STRING),
                 criteria=_array(_object(id=_STRING, before=_STATUS, after=_STATUS)),
                 indicators=_array(_object(id=_STRING, before=_null(_NUMBER), after=_null(_NUMBER))),
                 new_warnings=_array(_ref("warning")),
@@ -143,7 +153,14 @@ _REPORT_CONDITION = _object(
     figures=_array(_FIGURE),
     balances=_array(_ref("offset")),
     latest_evidence=_null(
-        _object(id=_STRING, date=_DATE, source=_STRING, summary=_STRING, url=_null(_STRING))
+        _object(
+            id=_STRING,
+            date=_DATE,
+            logged=_LOGGED,
+            source=_STRING,
+            summary=_STRING,
+            url=_null(_STRING),
+        )
     ),
     warnings=_array(_ref("warning")),
 )
@@ -157,6 +174,7 @@ _BODIES: dict[str, tuple[str, dict[str, Any]]] = {
             schema=_ONE,
             title=_STRING,
             as_of=_DATE,
+            known_at=_KNOWN_AT,
             overall=_ref("overall"),
             settings=_ref("settings"),
             conditions=_array(_CONDITION),
@@ -169,6 +187,7 @@ _BODIES: dict[str, tuple[str, dict[str, Any]]] = {
             kind={"const": "report"},
             title=_STRING,
             as_of=_DATE,
+            known_at=_KNOWN_AT,
             since=_null(_DATE),
             generated_by={"type": "string", "pattern": "^condtrack "},
             overall=_ref("overall"),
@@ -182,6 +201,7 @@ _BODIES: dict[str, tuple[str, dict[str, Any]]] = {
         _object(
             schema=_ONE,
             as_of=_DATE,
+            known_at=_KNOWN_AT,
             passed=_BOOLEAN,
             exit_code={"enum": [PASSED, FAILED, SNAPBACK]},
             requirements=_array(_STRING),
@@ -242,9 +262,10 @@ _BODIES: dict[str, tuple[str, dict[str, Any]]] = {
         "`condtrack history ID --format json`: an entry, its amendments, and any retraction.",
         _object(
             schema=_ONE,
+            known_at=_KNOWN_AT,
             current=_STRING,
             versions=_array(_ref("entry")),
-            retracted=_null(_object(date=_DATE, reason=_STRING, evidence=_STRING)),
+            retracted=_null(_object(date=_DATE, logged=_LOGGED, reason=_STRING, evidence=_STRING)),
         ),
     ),
     "diff": (
@@ -262,7 +283,9 @@ def output_schema(name: str) -> dict[str, Any]:
         definitions["entry"] = _entry()
     if name == "evidence":  # an entry, and whether (and why) it was retracted
         listed = _entry()
-        listed["properties"]["retracted"] = _null(_object(date=_DATE, reason=_STRING))
+        listed["properties"]["retracted"] = _null(
+            _object(date=_DATE, logged=_LOGGED, reason=_STRING)
+        )
         listed["required"].append("retracted")
         definitions["listed"] = listed
     return {

@@ -27,6 +27,7 @@ from rich.padding import Padding
 from rich.segment import Segment
 from rich.text import Text
 
+from condtrack.domain.knowledge import utc_day
 from condtrack.domain.listing import Cut, Listing, per_subject
 from condtrack.domain.scoring import (
     Assessment,
@@ -328,7 +329,9 @@ def _wrapped(console: Console, cell: Text, width: int) -> list[Text]:
 
 
 def status_view(assessment: Assessment) -> RenderableType:
-    heading = Text.assemble(user(assessment.title, "bold"), f" — as of {assessment.as_of}")
+    heading = Text.assemble(
+        user(assessment.title, "bold"), f" — as of {assessment.as_of}{_known(assessment)}"
+    )
     table = Grid(
         Column("Condition", wraps=True, head=True),
         Column("Status", head=True),
@@ -366,6 +369,12 @@ def status_view(assessment: Assessment) -> RenderableType:
                     whole(Text.assemble((f"! {result.id}: ", style), user(warning.message, style)))
                 )
     return Group(table, *notes, verdict_line(assessment))
+
+
+def _known(assessment: Assessment) -> str:
+    """ ", as known at T" when the assessment is of what was known then (--known-at)."""
+    known = assessment.known_at
+    return "" if known is None else f", as known at {known.text}"
 
 
 def _tracker_ids(conditions: Iterable[Any]) -> set[str]:
@@ -443,7 +452,7 @@ def explain_view(
         user(condition.title, "bold"),
         f" ({condition.id}) — ",
         status_label(result.status),
-        f", score {format_score(result.score)}/100 as of {assessment.as_of}",
+        f", score {format_score(result.score)}/100 as of {assessment.as_of}{_known(assessment)}",
     )
     parts: list[RenderableType] = [whole(head)]
     if condition.text:
@@ -522,6 +531,7 @@ def _timeline(result: ConditionResult, entries: Mapping[str, Evidence], cut: Cut
             (str(entry.date), "bold"),
             "  ",
             (entry.id, "" if entry.id in counted else "dim strike"),
+            (f"  logged {utc_day(entry.logged)}", "dim"),
             "  ",
             _what(entry),
             "  ",
@@ -588,6 +598,7 @@ def evidence_view(
     shown = listing.shown
     table = Grid(
         Column("date", head=True),
+        Column("logged", head=True),
         Column("id", head=True),
         Column("condition: what", wraps=True),
         Column("grade", head=True),
@@ -606,6 +617,7 @@ def evidence_view(
             )
         table.add_row(
             str(entry.date),
+            str(utc_day(entry.logged)),
             Text(entry.id, style="dim strike" if retraction else ""),
             Text.assemble(entry.condition, ": ", _what(entry)),
             entry.reliability,
@@ -622,7 +634,7 @@ def changes_view(changes: Changes) -> RenderableType:
         Column("Evidence", justify="right", head=True, label="evidence"),
         Column("Moves", wraps=True),
         ids={w for c in changes.conditions for m in (*c.criteria, *c.indicators) for w in (m.id,)},
-        title=Text(f"Changes from {changes.since} to {changes.until}"),
+        title=Text(_span(changes)),
         lines=True,
     )
     for change in changes.conditions:
@@ -652,6 +664,18 @@ def changes_view(changes: Changes) -> RenderableType:
         line.append(" → ")
         line.append_text(status_label(new.status))
     return Group(table, line)
+
+
+def _span(changes: Changes) -> str:
+    """The title of a comparison: of what was said then and now, or of event dates."""
+    if changes.by == "event":
+        known = "" if changes.known_at is None else f", as known at {changes.known_at.text}"
+        return f"Changes from {changes.since} to {changes.until} (by event date{known})"
+    now = "now" if changes.known_at is None else f"at {changes.known_at.text}"
+    return (
+        f"Changes from {changes.since} to {changes.until}: what the tracker said on "
+        f"{changes.since} against what it says {now}"
+    )
 
 
 def history_view(found: Chain) -> RenderableType:

@@ -188,7 +188,7 @@ DOCS: dict[type[BaseModel], tuple[str, str, dict[str, str]]] = {
         {
             "evidence": "The id of the entry withdrawn.",
             "reason": "Why it is withdrawn.",
-            "date": "The day it takes effect, YYYY-MM-DD.",
+            "date": "The day it was made, YYYY-MM-DD; it withdraws the entry at every as-of date.",
             "logged": "When it was logged: a TOML date-time with an offset.",
         },
     ),

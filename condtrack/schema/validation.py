@@ -152,14 +152,14 @@ def cross_check(
                     str(place), f"retracts unknown evidence {retraction.evidence!r}", "evidence"
                 )
             )
-        # A retraction takes effect on its date: one dated after it was made would withdraw
-        # evidence on a day still to come, which no as-of date before it can show.
+        # A retraction is dated the day it is made (it then applies at every as-of date;
+        # --known-at shows what was known before it): a later date would be made up.
         if retraction.date > latest:
             problems.append(
                 Problem(
                     str(place),
                     f"dated {retraction.date}, in the future (the latest date anywhere on "
-                    f"Earth is {latest}); a retraction takes effect on the day it is made",
+                    f"Earth is {latest}); a retraction is dated the day it is made",
                     "date",
                 )
             )

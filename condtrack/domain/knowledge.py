@@ -1,0 +1,132 @@
+"""Two time axes: what was true on a date, and what the tracker knew at a moment.
+
+Every entry carries two times: its ``date`` (valid time: when it happened) and its
+``logged`` time (knowledge time: when condtrack learned it). ``--as-of D`` scores the
+world on D with everything known now; ``--known-at T`` first cuts the tracker back to
+what had been logged by T, so amendments and retractions apply only from their logged
+time and the output is the one the tracker gave at T.
+
+A date given as T means "up to the end of that day" in UTC, the zone ``logged`` is
+written in; a timestamp is taken as written (one without an offset is UTC). An entry
+without a ``logged`` time (a hand-written retraction may lack one) is known from the
+start of its date, in UTC.
+
+Pure functions: no clock, no I/O.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from condtrack.errors import CondtrackError
+from condtrack.schema.models import Evidence, Retraction, Tracker
+
+E = TypeVar("E", Evidence, Retraction)
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_TIMESTAMP = re.compile(
+    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?"
+)
+
+
+@dataclass(frozen=True)
+class KnownAt:
+    """A knowledge time: everything logged up to and including ``end`` is known."""
+
+    end: dt.datetime  # timezone-aware, inclusive
+    day: dt.date  # the date it names: the as-of date when none is given
+    text: str  # as outputs show it: 2026-11-30, or 2026-11-30T09:00:00+00:00
+
+    def knows(self, moment: dt.datetime) -> bool:
+        return moment <= self.end
+
+
+def end_of(day: dt.date) -> KnownAt:
+    """Everything logged up to the end of ``day`` (UTC)."""
+    end = dt.datetime.combine(day, dt.time.max, tzinfo=dt.UTC)
+    return KnownAt(end, day, day.isoformat())
+
+
+def parse_known_at(text: str, option: str = "--known-at") -> KnownAt:
+    """``--known-at`` as typed: YYYY-MM-DD, or an ISO 8601 timestamp (UTC unless it says)."""
+    typed = text.strip()
+    try:
+        if _DATE.fullmatch(typed):
+            day = dt.date.fromisoformat(typed)
+            if day.year < 1900:
+                raise CondtrackError(f"{option}: {typed} is implausibly old (before 1900)")
+            return end_of(day)
+        if not _TIMESTAMP.fullmatch(typed):
+            raise ValueError
+        moment = dt.datetime.fromisoformat(typed.replace(" ", "T"))
+    except ValueError:
+        raise CondtrackError(
+            f"{option}: {text!r} is not a date or a timestamp "
+            "(use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS, with Z or an offset such as +01:00)"
+        ) from None
+    if moment.year < 1900:
+        raise CondtrackError(f"{option}: {typed} is implausibly old (before 1900)")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return KnownAt(moment, moment.date(), moment.isoformat())
+
+
+def known_from(entry: Evidence | Retraction) -> dt.datetime:
+    """When the tracker learned of an entry: its ``logged`` time, else the start of its date."""
+    if entry.logged is not None:
+        return entry.logged
+    return dt.datetime.combine(entry.date, dt.time.min, tzinfo=dt.UTC)
+
+
+def known_at(tracker: Tracker, moment: KnownAt | None) -> Tracker:
+    """The tracker as it was known at ``moment``: later entries left out, in file order.
+
+    Amendments and retractions are entries too, so one logged later does not apply. With
+    no moment, the tracker as it is (everything known now).
+    """
+    if moment is None:
+        return tracker
+    evidence = [e for e in tracker.evidence if moment.knows(known_from(e))]
+    retractions = [r for r in tracker.retractions if moment.knows(known_from(r))]
+    if len(evidence) == len(tracker.evidence) and len(retractions) == len(tracker.retractions):
+        return tracker
+    # Every entry was checked when the file was read: no need to check them again.
+    return Tracker.model_construct(
+        header=tracker.header, evidence=evidence, retractions=retractions
+    )
+
+
+def learned_between(entries: Iterable[E], after: KnownAt | None, until: KnownAt | None) -> list[E]:
+    """The entries learned after ``after`` (all, when None) and known by ``until``
+    (everything, when None), in file order."""
+    return [
+        e
+        for e in entries
+        if (after is None or not after.knows(known_from(e)))
+        and (until is None or until.knows(known_from(e)))
+    ]
+
+
+def both_dates(entry: Evidence | Retraction) -> str:
+    """An entry's two times, as briefings mark them: "logged 2026-11-30, dated 2024-01-01"."""
+    logged = "logged unknown" if entry.logged is None else f"logged {utc_day(entry.logged)}"
+    return f"{logged}, dated {entry.date}"
+
+
+def utc_day(moment: dt.datetime) -> dt.date:
+    """The day a moment falls on in UTC, as ``logged`` times are written."""
+    return moment.astimezone(dt.UTC).date()
+
+
+def unstamped(tracker: Tracker) -> list[str]:
+    """A warning for each entry without a ``logged`` time (only retractions may lack one)."""
+    return [
+        f"retraction {number} (of {r.evidence}) has no logged time: --known-at counts it "
+        f"as known from its date, {r.date}"
+        for number, r in enumerate(tracker.retractions, start=1)
+        if r.logged is None
+    ]
