@@ -198,3 +198,83 @@ def test_init_never_writes_its_schema_through_a_link(tmp_path: Path) -> None:
     assert done.returncode == 2 and "is a symbolic link" in done.stderr
     assert tracker.read_bytes() == before
     assert not (tmp_path / "other.toml").exists()
+
+
+# --- one DATE type -------------------------------------------------------------------------
+
+# Arguments each command needs besides the option under test, so that only the date is wrong.
+NEEDS = {
+    "explain": ["troops"],
+    "history": ["ev-x"],
+    "amend": ["ev-x", "--reason", "r"],
+    "retract": ["ev-x", "--reason", "r"],
+    "log": ["troops", "-s", "s", "--source", "S"],
+    "diff": ["--since", "2025-01-01"],
+}
+
+
+def command_params() -> list[tuple[str, object]]:
+    """Every (command name, parameter) of every command, as Click sees them."""
+    import typer.main
+
+    group = typer.main.get_command(app)
+    context = group.make_context("condtrack", ["status"], resilient_parsing=True)
+    found = []
+    for name in COMMANDS:
+        command = group.get_command(context, name)  # type: ignore[attr-defined]
+        found += [(name, param) for param in command.params]
+    return found
+
+
+def date_options() -> list[tuple[str, str]]:
+    named = [
+        (name, param.opts[0])  # type: ignore[attr-defined]
+        for name, param in command_params()
+        if param.metavar == "DATE"  # type: ignore[attr-defined]
+    ]
+    return sorted(set(named))
+
+
+def test_every_date_option_is_the_date_type() -> None:
+    """Each option whose value is a day shows DATE, and is one of those tested below."""
+    options = date_options()
+    dated = {
+        (name, param.opts[0])  # type: ignore[attr-defined]
+        for name, param in command_params()
+        if {"--as-of", "--since", "--until", "--date"} & set(param.opts)  # type: ignore[attr-defined]
+    }
+    assert dated == set(options)
+    assert {option for _, option in options} == {"--as-of", "--since", "--until", "--date"}
+
+
+@pytest.mark.parametrize(("command", "option"), date_options())
+@pytest.mark.parametrize(
+    ("bad", "why"),
+    [
+        ("2025-02-30", "'2025-02-30' is not a valid date (use YYYY-MM-DD)"),
+        ("yesterday", "'yesterday' is not a valid date (use YYYY-MM-DD)"),
+        ("1899-12-31", "1899-12-31 is implausibly old (before 1900)"),
+    ],
+)
+def test_a_bad_date_has_one_wording_naming_the_option_as_click_does(
+    cli: Invoke, tracker_file: Path, command: str, option: str, bad: str, why: str
+) -> None:
+    before = tracker_file.read_bytes()
+    result = cli(command, *NEEDS.get(command, []), option, bad)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: Invalid value for '{option}': {why}; see 'condtrack {command} -h'\n"
+    )
+    assert tracker_file.read_bytes() == before
+
+
+@pytest.mark.parametrize("command", ["log", "amend", "retract"])
+def test_the_day_of_an_event_is_never_in_the_future(cli: Invoke, command: str) -> None:
+    import datetime as dt
+
+    tomorrow = (dt.date.today() + dt.timedelta(days=2)).isoformat()
+    result = cli(command, *NEEDS[command], "--date", tomorrow)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        f"error: Invalid value for '--date': {tomorrow} is in the future (today is "
+    )

@@ -179,7 +179,6 @@ class _LazyCommands(TyperGroup):
 # What a value is, as help shows it, for options that do not say so themselves: a name,
 # not Typer's type (`<str>`, `<float range>`).
 _METAVARS = {
-    **dict.fromkeys(("--as-of", "--since", "--until", "--date"), "DATE"),
     **dict.fromkeys(("--condition", "--criterion", "--indicator", "--require"), "ID"),
     **dict.fromkeys(("--summary", "--source", "--reason"), "TEXT"),
     **dict.fromkeys(("--limit", "--last", "--marker-size"), "N"),
@@ -460,15 +459,6 @@ def emit(text: str, output: str | None, tracker: Path | None = None) -> None:
     typer.echo(one_line(f"wrote {output}"), err=True)
 
 
-AsOf = Annotated[
-    str | None,
-    typer.Option(
-        "--as-of",
-        metavar="DATE",
-        help="Score as known on this date, YYYY-MM-DD (default: today).",
-    ),
-]
-
 # The --output option of commands that write a file: a string, so that "-" (standard
 # output) and "./-" (a file of that name) stay apart.
 Output = Annotated[
@@ -497,26 +487,60 @@ def guarded(command: Callable[P, R]) -> Callable[P, R]:
     return run
 
 
-def parse_day(text: str | None, option: str, *, future_ok: bool = True) -> dt.date:
-    """A YYYY-MM-DD date from an option; today when not given.
+def today() -> dt.date:
+    """Today's local date, but never past the latest date on Earth (UTC+14), which every
+    load checks against: a clock set further east would date entries in the future."""
+    return min(dt.date.today(), (dt.datetime.now(dt.UTC) + dt.timedelta(hours=14)).date())
 
-    Today is the local date, but never past the latest date on Earth (UTC+14), which every
-    load checks against: a clock set further east would date entries in the future.
-    """
-    today = min(dt.date.today(), (dt.datetime.now(dt.UTC) + dt.timedelta(hours=14)).date())
-    if text is None:
-        return today
+
+def parse_date(text: str, *, future_ok: bool = True) -> dt.date:
+    """A date as typed (an option's value, an answer at the prompt): YYYY-MM-DD, from 1900
+    on and, unless ``future_ok``, not after today. The error says what is wrong with the
+    value; where it came from is the caller's to say (Click names the option)."""
     try:
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
             raise ValueError
         day = dt.date.fromisoformat(text)
     except ValueError:
-        raise CondtrackError(f"{option}: {text!r} is not a valid date (use YYYY-MM-DD)") from None
+        raise CondtrackError(f"{text!r} is not a valid date (use YYYY-MM-DD)") from None
     if day.year < 1900:
-        raise CondtrackError(f"{option}: {text} is implausibly old (before 1900)")
-    if not future_ok and day > today:
-        raise CondtrackError(f"{option}: {text} is in the future (today is {today})")
+        raise CondtrackError(f"{text} is implausibly old (before 1900)")
+    if not future_ok and day > today():
+        raise CondtrackError(f"{text} is in the future (today is {today()})")
     return day
+
+
+class DateType:
+    """The type of every date option (``--as-of``, ``--since``, ``--until``, ``--date``):
+    Typer calls it with the text typed, and a bad date is Click's usage error, which names
+    the option as Click names every option (``Invalid value for '--as-of': ...``)."""
+
+    metavar = "DATE"
+
+    def __init__(self, *, future_ok: bool = True) -> None:
+        self.future_ok = future_ok
+
+    def __call__(self, value: object) -> dt.date:
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return parse_date(str(value), future_ok=self.future_ok)
+        except CondtrackError as error:
+            raise typer.BadParameter(str(error)) from None
+
+
+def date_option(*names: str, help: str, future_ok: bool = True) -> Any:
+    """A date option: ``DATE`` in help, its value a ``datetime.date`` (None when not given:
+    the command decides what that means, e.g. today, computed when it runs)."""
+    return typer.Option(
+        *names, metavar=DateType.metavar, parser=DateType(future_ok=future_ok), help=help
+    )
+
+
+AsOf = Annotated[
+    dt.date | None,
+    date_option("--as-of", help="Score as known on this date, YYYY-MM-DD (default: today)."),
+]
 
 
 def main() -> None:

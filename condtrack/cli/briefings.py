@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from condtrack.cli.app import Output, app, emit, guarded, options, parse_day
+from condtrack.cli.app import Output, app, date_option, emit, guarded, options, today
 from condtrack.errors import CondtrackError
 
 if TYPE_CHECKING:
@@ -30,10 +30,9 @@ class DiffFormat(StrEnum):
 
 
 def _span(
-    since: str | None, until: str | None, until_option: str
+    start: dt.date | None, until: dt.date | None, until_option: str
 ) -> tuple[dt.date | None, dt.date]:
-    end = parse_day(until, until_option)
-    start = parse_day(since, "--since") if since is not None else None
+    end = until or today()
     if start is not None and start >= end:
         raise CondtrackError(f"--since {start} must be before {until_option} {end}")
     return start, end
@@ -46,10 +45,12 @@ def report(
     output_format: Annotated[ReportFormat, typer.Option("--format")] = ReportFormat.markdown,
     output: Output = None,
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Report as known on this date (default: today).")
+        dt.date | None,
+        date_option("--as-of", help="Report as known on this date (default: today)."),
     ] = None,
     since: Annotated[
-        str | None, typer.Option(help="Add what changed since this date, and trends from it.")
+        dt.date | None,
+        date_option("--since", help="Add what changed since this date, and trends from it."),
     ] = None,
 ) -> None:
     """Write a briefing table: Markdown, CSV (for Excel), self-contained HTML, or JSON."""
@@ -83,8 +84,10 @@ def _renderer(output_format: ReportFormat) -> Callable[[Briefing], str]:
 @guarded
 def diff(
     ctx: typer.Context,
-    since: Annotated[str, typer.Option(help="The earlier date, YYYY-MM-DD.")],
-    until: Annotated[str | None, typer.Option(help="The later date (default: today).")] = None,
+    since: Annotated[dt.date, date_option("--since", help="The earlier date, YYYY-MM-DD.")],
+    until: Annotated[
+        dt.date | None, date_option("--until", help="The later date (default: today).")
+    ] = None,
     output_format: Annotated[DiffFormat, typer.Option("--format")] = DiffFormat.table,
 ) -> None:
     """What changed between two dates, condition by condition."""

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from condtrack.cli import complete
-from condtrack.cli.app import AsOf, app, emit, fail, guarded, options, parse_day, warn
+from condtrack.cli.app import AsOf, app, emit, fail, guarded, options, today, warn
 from condtrack.errors import CondtrackError
 
 if TYPE_CHECKING:
@@ -87,7 +87,7 @@ def check(
                 fail(
                     f"--require: unknown condition {condition_id!r} {suggest(condition_id, valid)}"
                 )
-    assessment = assess(tracker, parse_day(as_of, "--as-of"))
+    assessment = assess(tracker, as_of or today())
     outcome = evaluate(assessment, require=required, min_score=min_score, max_age=max_age)
     if output_format is CheckFormat.json:
         from condtrack.render.as_json import check_data, dumps

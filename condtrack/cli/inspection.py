@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from condtrack.cli import complete
-from condtrack.cli.app import AsOf, TableOrJson, app, fail, guarded, options, parse_day
+from condtrack.cli.app import AsOf, TableOrJson, app, date_option, fail, guarded, options, today
 
 if TYPE_CHECKING:
     pass
@@ -80,8 +80,12 @@ def evidence(
         str | None,
         typer.Option(help="Only evidence whose source contains this, ignoring case."),
     ] = None,
-    since: Annotated[str | None, typer.Option(help="Only evidence dated on or after.")] = None,
-    until: Annotated[str | None, typer.Option(help="Only evidence dated on or before.")] = None,
+    since: Annotated[
+        dt.date | None, date_option("--since", help="Only evidence dated on or after.")
+    ] = None,
+    until: Annotated[
+        dt.date | None, date_option("--until", help="Only evidence dated on or before.")
+    ] = None,
     tag: Annotated[
         list[str] | None,
         typer.Option(
@@ -106,8 +110,7 @@ def evidence(
     cut = Cut(limit=limit, last=last)
     filters = Filters(
         condition=condition, criterion=criterion, indicator=indicator, source=source,
-        tags=tuple(tag or ()), since=parse_day(since, "--since") if since else None,
-        until=parse_day(until, "--until") if until else None, everything=everything,
+        tags=tuple(tag or ()), since=since, until=until, everything=everything,
     )  # fmt: skip
     tracker = options(ctx).load().tracker
     listing = select(tracker, filters, cut)
@@ -137,7 +140,7 @@ def status(
     """Score every condition and show the overall verdict."""
     from condtrack.domain.scoring import assess
 
-    assessment = assess(options(ctx).load().tracker, parse_day(as_of, "--as-of"))
+    assessment = assess(options(ctx).load().tracker, as_of or today())
     if output is TableOrJson.json:
         from condtrack.render.as_json import dumps, status_data
 
@@ -190,7 +193,7 @@ def explain(
 
     cut = Cut(limit=limit, last=last)
     tracker = options(ctx).load().tracker
-    assessment = assess(tracker, parse_day(as_of, "--as-of"))
+    assessment = assess(tracker, as_of or today())
     result = assessment.condition(condition)
     if result is None:
         fail(

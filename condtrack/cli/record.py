@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import functools
 from collections.abc import Iterator, Sequence
 from enum import StrEnum
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from condtrack.cli import complete
-from condtrack.cli.app import app, guarded, options, parse_day, warn
+from condtrack.cli.app import app, date_option, guarded, options, today, warn
 from condtrack.errors import CondtrackError
 from condtrack.textsafe import one_line
 
@@ -31,7 +32,11 @@ _OPTION_FOR_FIELD = {"tags": "--tag", "condition": "CONDITION", "evidence": "ID"
 Url = Annotated[str | None, typer.Option(help="http(s) link to the source.")]
 
 
-Day = Annotated[str | None, typer.Option("--date", help="Date of the event, YYYY-MM-DD.")]
+# A day something happened: never after today.
+Day = Annotated[
+    dt.date | None,
+    date_option("--date", help="Date of the event, YYYY-MM-DD.", future_ok=False),
+]
 
 
 CriterionId = Annotated[
@@ -152,7 +157,7 @@ def _log_entry(path: Path, given: dict[str, Any], *, allow_duplicate: bool = Fal
 
     fields = {
         **given,
-        "date": parse_day(given["date"], "--date", future_ok=False),
+        "date": given["date"] or today(),
         "value": parse_number(given["value"]) if given["value"] is not None else None,
     }
     return append(
@@ -217,7 +222,7 @@ def amend(
             "summary": summary,
             "source": source,
             "url": url,
-            "date": parse_day(date, "--date", future_ok=False) if date else None,
+            "date": date,
             "criterion": criterion,
             "status": status.value if status else None,
             "indicator": indicator,
@@ -250,7 +255,8 @@ def retract(
     ],
     reason: Annotated[str, typer.Option("--reason", help="Why it no longer counts.")],
     date: Annotated[
-        str | None, typer.Option(help="Date of the retraction (default: today).")
+        dt.date | None,
+        date_option("--date", help="Date of the retraction (default: today).", future_ok=False),
     ] = None,
 ) -> None:
     """Withdraw evidence from scoring, with every version of it; the entries stay in the file.
@@ -262,7 +268,7 @@ def retract(
     from condtrack.domain.entries import NewEntries, utc_now
     from condtrack.storage.appending import append
 
-    day = parse_day(date, "--date", future_ok=False)
+    day = date or today()
     path = options(ctx).path()
     versions: list[str] = []
 
