@@ -278,3 +278,54 @@ def test_the_day_of_an_event_is_never_in_the_future(cli: Invoke, command: str) -
     assert result.stderr.startswith(
         f"error: Invalid value for '--date': {tomorrow} is in the future (today is "
     )
+
+
+# --- choices: Click's usage error with a did-you-mean, not a parsed message ----------------
+
+
+def choice_params() -> list[tuple[str, object]]:
+    return [
+        (name, param)
+        for name, param in [("", p) for p in global_params()] + command_params()
+        if param.type_descriptor.is_choice  # type: ignore[attr-defined]
+    ]
+
+
+def global_params() -> list[object]:
+    import typer.main
+
+    return list(typer.main.get_command(app).params)
+
+
+def test_every_choice_is_the_choice_type() -> None:
+    """A choice without it would get Typer's own message ("Value error, ..."), unsuggested."""
+    from condtrack.cli.app import Choice
+
+    found = choice_params()
+    assert len(found) >= 12  # every --format, --color, --status, --clear, schema's WHAT
+    for name, param in found:
+        parser = param.type_descriptor.parameter_info.parser  # type: ignore[attr-defined]
+        assert isinstance(parser, Choice), (name, param.opts)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("command", "param"),
+    choice_params(),
+    ids=lambda v: v if isinstance(v, str) else "-".join(v.opts),  # type: ignore[attr-defined]
+)
+def test_a_mistyped_choice_gets_a_did_you_mean(cli: Invoke, command: str, param: object) -> None:
+    choices = [str(c.value) for c in param.type_descriptor.choices]  # type: ignore[attr-defined]
+    wanted = choices[-1]
+    typo = wanted + "x"
+    option = param.opts[0]  # type: ignore[attr-defined]
+    place = [typo] if option == param.name else [option, typo]  # type: ignore[attr-defined]
+    argv = [*place, "status"] if not command else [command, *NEEDS.get(command, []), *place]
+    result = cli(*argv)
+    assert result.exit_code == 2
+    shown = ", ".join(repr(c) for c in choices)
+    hint = param.metavar if option == param.name else option  # type: ignore[attr-defined]
+    assert result.stderr == (
+        f"error: Invalid value for '{hint}': {typo!r} is not one of {shown}; "
+        f"did you mean {wanted!r}?\n"
+    )
+    assert "Value error" not in result.stderr

@@ -17,9 +17,9 @@ import sys
 import typing
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from enum import StrEnum
+from enum import Enum, StrEnum
 from pathlib import Path, PurePath
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Generic, NoReturn, ParamSpec, TypeVar
 
 import typer
 from typer.core import TyperGroup
@@ -242,39 +242,59 @@ def _usage_errors_in_one_line() -> Iterator[None]:
         # Typer's usage errors carry exit code 2 and a message; "no arguments" shows help.
         if getattr(error, "exit_code", None) != 2 or type(error).__name__ == "NoArgsIsHelpError":
             raise
-        context = getattr(error, "ctx", None)
-        where = f"; see '{context.command_path} -h'" if context is not None else ""
-        from condtrack.schema.validation import usage_message
-
-        message = usage_message(str(error.format_message()).replace("Value error, ", ""))  # type: ignore[attr-defined]
-        fail(_with_suggestion(error, message) or message.rstrip(".") + where)
+        fail(_one_line_usage(error))
 
 
-# Click's wording of a bad choice: "Invalid value for '--format': 'jsn' is not one of ...".
-_BAD_CHOICE = re.compile(r": (?P<value>'.*'|\".*\") is not one of (?P<choices>.*?)\.?$")
-_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+def _one_line_usage(error: Any) -> str:
+    """A usage error as condtrack words every error: what is wrong, then a did-you-mean
+    when something is close, else where to read about the command."""
+    from typer._click.exceptions import NoSuchOption
+
+    from condtrack.schema.validation import did_you_mean, usage_message
+
+    if isinstance(error, NoSuchOption):  # Click lists the options close to the one typed
+        hint = did_you_mean(error.option_name, error.possibilities or ())
+        if hint:
+            return f"no such option {error.option_name!r}{hint}"
+    message = usage_message(str(error.format_message())).rstrip(".")
+    if isinstance(error, _Suggested):
+        return message
+    context = getattr(error, "ctx", None)
+    return message + (f"; see '{context.command_path} -h'" if context is not None else "")
 
 
-def _with_suggestion(error: Exception, message: str) -> str:
-    """A mistyped option or choice, worded like every other typo; "" when nothing is close."""
-    from ast import literal_eval
+class _Suggested(typer.BadParameter):
+    """A bad value whose message ends with a did-you-mean: no pointer to help needed."""
 
-    from condtrack.schema.validation import did_you_mean
 
-    if hasattr(error, "possibilities"):  # an unknown option; Click lists the close ones
-        option = str(getattr(error, "option_name", ""))
-        hint = did_you_mean(option, getattr(error, "possibilities", None) or ())
-        return f"no such option {option!r}{hint}" if hint else ""
-    choice = _BAD_CHOICE.search(message)
-    if choice is None:
-        return ""
-    try:
-        value = literal_eval(choice["value"])
-        valid = [literal_eval(quoted) for quoted in _QUOTED.findall(choice["choices"])]
-    except (ValueError, SyntaxError):
-        return ""
-    hint = did_you_mean(value, valid) if isinstance(value, str) else ""
-    return message.rstrip(".") + hint if hint else ""
+E = TypeVar("E", bound=Enum)
+
+
+class Choice(Generic[E]):
+    """The type of every option (and argument) whose value is one of an Enum's members:
+    ``parser=Choice(Format)``. A value that is none of them is Click's usage error, with a
+    did-you-mean when one is close. An alias in the Enum (``table = "text"``) is accepted
+    by its name but listed nowhere: help, completion and this message show the members."""
+
+    def __init__(self, enum: type[E]) -> None:
+        self.enum = enum
+
+    def __call__(self, value: object) -> E:
+        if isinstance(value, self.enum):
+            return value
+        text = str(value)
+        for member in self.enum:
+            if member.value == text:
+                return member
+        alias = self.enum.__members__.get(text)
+        if alias is not None and alias.name != text:  # `table = "text"`: a hidden old name
+            return alias
+        from condtrack.schema.validation import did_you_mean
+
+        valid = [str(member.value) for member in self.enum]
+        listed = ", ".join(repr(choice) for choice in valid)
+        hint = did_you_mean(text, valid)
+        raise (_Suggested if hint else typer.BadParameter)(f"{text!r} is not one of {listed}{hint}")
 
 
 app = typer.Typer(
@@ -339,6 +359,7 @@ def _global(
         Color,
         typer.Option(
             "--color",
+            parser=Choice(Color),
             help="Colour in tables and lines: auto (at a terminal, unless NO_COLOR is set; "
             "FORCE_COLOR forces it), always or never.",
         ),

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from condtrack.cli.app import Output, app, date_option, emit, guarded, options, today
+from condtrack.cli.app import Choice, Output, app, date_option, emit, guarded, options, today
 from condtrack.errors import CondtrackError
 
 if TYPE_CHECKING:
@@ -42,7 +42,9 @@ def _span(
 @guarded
 def report(
     ctx: typer.Context,
-    output_format: Annotated[ReportFormat, typer.Option("--format")] = ReportFormat.markdown,
+    output_format: Annotated[
+        ReportFormat, typer.Option("--format", parser=Choice(ReportFormat))
+    ] = ReportFormat.markdown,
     output: Output = None,
     as_of: Annotated[
         dt.date | None,
@@ -88,7 +90,9 @@ def diff(
     until: Annotated[
         dt.date | None, date_option("--until", help="The later date (default: today).")
     ] = None,
-    output_format: Annotated[DiffFormat, typer.Option("--format")] = DiffFormat.table,
+    output_format: Annotated[
+        DiffFormat, typer.Option("--format", parser=Choice(DiffFormat))
+    ] = DiffFormat.table,
 ) -> None:
     """What changed between two dates, condition by condition."""
     from condtrack.domain.changes import compare

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from condtrack.cli import complete
-from condtrack.cli.app import AsOf, app, emit, fail, guarded, options, today, warn
+from condtrack.cli.app import AsOf, Choice, app, emit, fail, guarded, options, today, warn
 from condtrack.errors import CondtrackError
 
 if TYPE_CHECKING:
@@ -52,7 +52,9 @@ def check(
     output_format: Annotated[
         CheckFormat,
         typer.Option(
-            "--format", help="github: workflow-command annotations; junit: JUnit XML report."
+            "--format",
+            parser=Choice(CheckFormat),
+            help="github: workflow-command annotations; junit: JUnit XML report.",
         ),
     ] = CheckFormat.text,
     output: Annotated[

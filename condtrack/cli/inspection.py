@@ -9,7 +9,17 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from condtrack.cli import complete
-from condtrack.cli.app import AsOf, TableOrJson, app, date_option, fail, guarded, options, today
+from condtrack.cli.app import (
+    AsOf,
+    Choice,
+    TableOrJson,
+    app,
+    date_option,
+    fail,
+    guarded,
+    options,
+    today,
+)
 
 if TYPE_CHECKING:
     pass
@@ -94,7 +104,9 @@ def evidence(
     ] = None,
     limit: Limit = None,
     last: Last = None,
-    output: Annotated[EvidenceFormat, typer.Option("--format")] = EvidenceFormat.table,
+    output: Annotated[
+        EvidenceFormat, typer.Option("--format", parser=Choice(EvidenceFormat))
+    ] = EvidenceFormat.table,
     everything: Annotated[
         bool, typer.Option("--all", help="Include entries superseded by an amendment.")
     ] = False,
@@ -135,7 +147,9 @@ def evidence(
 def status(
     ctx: typer.Context,
     as_of: AsOf = None,
-    output: Annotated[TableOrJson, typer.Option("--format")] = TableOrJson.table,
+    output: Annotated[
+        TableOrJson, typer.Option("--format", parser=Choice(TableOrJson))
+    ] = TableOrJson.table,
 ) -> None:
     """Score every condition and show the overall verdict."""
     from condtrack.domain.scoring import assess
@@ -214,7 +228,9 @@ def history(
             metavar="ID", help="Any version's id.", autocompletion=complete.evidence_ids
         ),
     ],
-    output: Annotated[TableOrJson, typer.Option("--format")] = TableOrJson.table,
+    output: Annotated[
+        TableOrJson, typer.Option("--format", parser=Choice(TableOrJson))
+    ] = TableOrJson.table,
 ) -> None:
     """Show an entry's chain: the original, each amendment with its reason, any retraction."""
     from condtrack.domain.history import chain

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from condtrack.cli import complete
-from condtrack.cli.app import app, date_option, guarded, options, today, warn
+from condtrack.cli.app import Choice, app, date_option, guarded, options, today, warn
 from condtrack.errors import CondtrackError
 from condtrack.textsafe import one_line
 
@@ -103,7 +103,8 @@ def log(
     date: Day = None,
     criterion: CriterionId = None,
     status: Annotated[
-        AssessedStatus | None, typer.Option(help="Your assessment of the criterion.")
+        AssessedStatus | None,
+        typer.Option(parser=Choice(AssessedStatus), help="Your assessment of the criterion."),
     ] = None,
     indicator: IndicatorId = None,
     value: Value = None,
@@ -191,7 +192,7 @@ def amend(
     url: Url = None,
     date: Day = None,
     criterion: CriterionId = None,
-    status: Annotated[AssessedStatus | None, typer.Option()] = None,
+    status: Annotated[AssessedStatus | None, typer.Option(parser=Choice(AssessedStatus))] = None,
     indicator: IndicatorId = None,
     value: Value = None,
     reliability: Annotated[
@@ -208,7 +209,10 @@ def amend(
         ),
     ] = None,
     clear: Annotated[
-        list[Clearable] | None, typer.Option(help="Remove this field from the entry; repeatable.")
+        list[Clearable] | None,
+        typer.Option(
+            parser=Choice(Clearable), help="Remove this field from the entry; repeatable."
+        ),
     ] = None,
 ) -> None:
     """Correct an entry: a new entry supersedes it, and the original stays on record."""
@@ -326,7 +330,11 @@ def import_(
     source: Annotated[Path, typer.Argument(metavar="FILE", help="CSV or JSON to import.")],
     data_format: Annotated[
         ImportFormat | None,
-        typer.Option("--format", help="csv or json (default: from the file's extension)."),
+        typer.Option(
+            "--format",
+            parser=Choice(ImportFormat),
+            help="csv or json (default: from the file's extension).",
+        ),
     ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Check every row and show what would be added.")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from condtrack.cli.app import Output, TableOrJson, app, emit, guarded, options, warn
+from condtrack.cli.app import Choice, Output, TableOrJson, app, emit, guarded, options, warn
 from condtrack.errors import CondtrackError
 from condtrack.textsafe import one_line
 
@@ -102,7 +102,9 @@ def _free_backup_name(target: Path) -> Path:
 @guarded
 def conditions(
     ctx: typer.Context,
-    output: Annotated[TableOrJson, typer.Option("--format")] = TableOrJson.table,
+    output: Annotated[
+        TableOrJson, typer.Option("--format", parser=Choice(TableOrJson))
+    ] = TableOrJson.table,
 ) -> None:
     """List the conditions with their criteria and indicators, and their ids."""
     tracker = options(ctx).load().tracker
@@ -165,6 +167,7 @@ def schema(
         SchemaOf,
         typer.Argument(
             metavar="WHAT",
+            parser=Choice(SchemaOf),
             help="tracker (the file; the default), or a command whose JSON output: "
             "status, report, check, evidence, conditions, history or diff.",
             show_default=False,
