@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -213,7 +214,7 @@ NEEDS = {
 }
 
 
-def command_params() -> list[tuple[str, object]]:
+def command_params() -> list[tuple[str, Any]]:
     """Every (command name, parameter) of every command, as Click sees them."""
     import typer.main
 
@@ -227,11 +228,7 @@ def command_params() -> list[tuple[str, object]]:
 
 
 def date_options() -> list[tuple[str, str]]:
-    named = [
-        (name, param.opts[0])  # type: ignore[attr-defined]
-        for name, param in command_params()
-        if param.metavar == "DATE"  # type: ignore[attr-defined]
-    ]
+    named = [(name, param.opts[0]) for name, param in command_params() if param.metavar == "DATE"]
     return sorted(set(named))
 
 
@@ -239,9 +236,9 @@ def test_every_date_option_is_the_date_type() -> None:
     """Each option whose value is a day shows DATE, and is one of those tested below."""
     options = date_options()
     dated = {
-        (name, param.opts[0])  # type: ignore[attr-defined]
+        (name, param.opts[0])
         for name, param in command_params()
-        if {"--as-of", "--since", "--until", "--date"} & set(param.opts)  # type: ignore[attr-defined]
+        if {"--as-of", "--since", "--until", "--date"} & set(param.opts)
     }
     assert dated == set(options)
     assert {option for _, option in options} == {"--as-of", "--since", "--until", "--date"}
@@ -283,15 +280,15 @@ def test_the_day_of_an_event_is_never_in_the_future(cli: Invoke, command: str) -
 # --- choices: Click's usage error with a did-you-mean, not a parsed message ----------------
 
 
-def choice_params() -> list[tuple[str, object]]:
+def choice_params() -> list[tuple[str, Any]]:
     return [
         (name, param)
         for name, param in [("", p) for p in global_params()] + command_params()
-        if param.type_descriptor.is_choice  # type: ignore[attr-defined]
+        if param.type_descriptor.is_choice
     ]
 
 
-def global_params() -> list[object]:
+def global_params() -> list[Any]:
     import typer.main
 
     return list(typer.main.get_command(app).params)
@@ -304,26 +301,26 @@ def test_every_choice_is_the_choice_type() -> None:
     found = choice_params()
     assert len(found) >= 12  # every --format, --color, --status, --clear, schema's WHAT
     for name, param in found:
-        parser = param.type_descriptor.parameter_info.parser  # type: ignore[attr-defined]
-        assert isinstance(parser, Choice), (name, param.opts)  # type: ignore[attr-defined]
+        parser = param.type_descriptor.parameter_info.parser
+        assert isinstance(parser, Choice), (name, param.opts)
 
 
 @pytest.mark.parametrize(
     ("command", "param"),
     choice_params(),
-    ids=lambda v: v if isinstance(v, str) else "-".join(v.opts),  # type: ignore[attr-defined]
+    ids=lambda v: v if isinstance(v, str) else "-".join(v.opts),
 )
-def test_a_mistyped_choice_gets_a_did_you_mean(cli: Invoke, command: str, param: object) -> None:
-    choices = [str(c.value) for c in param.type_descriptor.choices]  # type: ignore[attr-defined]
+def test_a_mistyped_choice_gets_a_did_you_mean(cli: Invoke, command: str, param: Any) -> None:
+    choices = [str(c.value) for c in param.type_descriptor.choices]
     wanted = choices[-1]
     typo = wanted + "x"
-    option = param.opts[0]  # type: ignore[attr-defined]
-    place = [typo] if option == param.name else [option, typo]  # type: ignore[attr-defined]
+    option = param.opts[0]
+    place = [typo] if option == param.name else [option, typo]
     argv = [*place, "status"] if not command else [command, *NEEDS.get(command, []), *place]
     result = cli(*argv)
     assert result.exit_code == 2
     shown = ", ".join(repr(c) for c in choices)
-    hint = param.metavar if option == param.name else option  # type: ignore[attr-defined]
+    hint = param.metavar if option == param.name else option
     assert result.stderr == (
         f"error: Invalid value for '{hint}': {typo!r} is not one of {shown}; "
         f"did you mean {wanted!r}?\n"
