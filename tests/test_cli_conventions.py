@@ -326,3 +326,26 @@ def test_a_mistyped_choice_gets_a_did_you_mean(cli: Invoke, command: str, param:
         f"did you mean {wanted!r}?\n"
     )
     assert "Value error" not in result.stderr
+
+
+# --- Typer's classes, not patched instances ------------------------------------------------
+
+
+def test_help_and_parsing_come_from_classes_not_patched_instances(cli: Invoke) -> None:
+    """Help names (no <bool>, an argument without its type) and text read as UTF-8 are the
+    work of condtrack's command classes; no command or parameter has a method of its own."""
+    import typer.main
+
+    for name in ("", *COMMANDS):
+        assert CliRunner().invoke(app, [name, "-h"] if name else ["-h"]).exit_code == 0
+    assert cli("explain", "troops").exit_code == 0
+    patched = {"process_value", "display_type_rich", "get_help_option", "get_params"}
+    group = typer.main.get_command(app)
+    context = group.make_context("condtrack", ["status"], resilient_parsing=True)
+    objects: list[Any] = [group, *global_params(), group.get_help_option(context)]
+    commands = [group.get_command(context, name) for name in COMMANDS]  # type: ignore[attr-defined]
+    for command in commands:
+        objects += [command, *command.get_params(context)]
+    for thing in objects:
+        assert not patched & set(vars(thing)), (thing, patched & set(vars(thing)))
+    assert {type(command).__name__ for command in commands} == {"_Command"}

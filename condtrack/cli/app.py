@@ -22,7 +22,8 @@ from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Annotated, Any, Generic, NoReturn, ParamSpec, TypeVar
 
 import typer
-from typer.core import TyperGroup
+from typer._click.parser import _OptionParser
+from typer.core import TyperArgument, TyperCommand, TyperGroup
 
 from condtrack import __version__
 from condtrack.errors import CondtrackError
@@ -63,14 +64,23 @@ class _LazyCommands(TyperGroup):
     """The command group: commands built only when asked for (the pattern hatch uses), and
     usage errors (a missing option, a bad choice) as one line, like every other error."""
 
+    def __init__(self, *args: Any, commands: Any = None, **settings: Any) -> None:
+        # Typer builds the commands already registered (their modules imported) when it
+        # builds the group; left out here, every command is built by `get_command`, alike.
+        super().__init__(*args, **settings)
+
     def list_commands(self, ctx: Any) -> list[str]:
         return list(COMMANDS)
 
     def get_params(self, ctx: Any) -> list[Any]:
-        return _without_flag_metavars(super().get_params(ctx))
+        return _named(super().get_params(ctx))
+
+    def make_parser(self, ctx: Any) -> Any:
+        return _parser_reading_text_as_utf8(self, ctx)
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         if cmd_name not in self.commands and cmd_name in COMMANDS:
+            import copy
             import importlib
 
             from typer.main import get_command_from_info
@@ -78,17 +88,18 @@ class _LazyCommands(TyperGroup):
             importlib.import_module(f"condtrack.cli.{COMMANDS[cmd_name]}")
             for info in app.registered_commands:
                 if command_name(info) == cmd_name:
+                    if info.cls in (None, TyperCommand):  # Typer's default: condtrack's
+                        info = copy.copy(info)
+                        info.cls = _Command
                     command = get_command_from_info(
                         info,
                         pretty_exceptions_short=app.pretty_exceptions_short,
                         rich_markup_mode=app.rich_markup_mode,
                     )
                     self.commands[cmd_name] = command
-        found = self.commands.get(cmd_name)
-        return None if found is None else _prepared(found)
+        return self.commands.get(cmd_name)
 
     def make_context(self, *args: Any, **kwargs: Any) -> Any:
-        _read_text_as_utf8(self.params)
         with _usage_errors_in_one_line():
             return super().make_context(*args, **kwargs)
 
@@ -196,36 +207,38 @@ _METAVARS = {
 }
 
 
-def _prepared(command: Any) -> Any:
-    """``command`` made ready once: its text values read as UTF-8 whatever the locale, and
-    help that names what each value is (see ``_METAVARS``), shows no value for a flag
-    (Typer would write ``<bool>``) and lets an argument's name speak for it, --help too."""
-    if getattr(command, "_condtrack_prepared", False):
-        return command
-    command._condtrack_prepared = True
-    _read_text_as_utf8(command.params)
-    _without_flag_metavars(command.params)
-    made = command.get_help_option
+class _Command(TyperCommand):
+    """Every command's class: help that names what each value is, and text values read as
+    UTF-8 whatever the locale (see ``_named`` and ``_TextAsUtf8``)."""
 
-    def help_option(ctx: Any) -> Any:
-        option = made(ctx)
-        if option is not None:
-            _without_flag_metavars([option])
-        return option
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _named(super().get_params(ctx))
 
-    command.get_help_option = help_option
-    return command
+    def make_parser(self, ctx: Any) -> Any:
+        return _parser_reading_text_as_utf8(self, ctx)
 
 
-def _without_flag_metavars(params: list[Any]) -> list[Any]:
+class _NamedArgument(TyperArgument):
+    """An argument whose name (its metavar: ID, FILE) says what it is: help shows no type
+    beside it (Typer would add ``<str>``, ``<path>``)."""
+
+    def display_type_rich(self, ctx: Any) -> str | None:
+        return None
+
+
+def _named(params: list[Any]) -> list[Any]:
+    """Help that names what each value is (see ``_METAVARS``), shows no value for a flag
+    (Typer would write ``<bool>``), and lets an argument's name speak for it."""
     for param in params:
-        if getattr(param, "param_type_name", "") == "argument":
-            param.display_type_rich = lambda ctx: None  # its metavar says it: ID, FILE
+        if isinstance(param, TyperArgument):
+            # Typer 0.29 makes every argument itself (typer.main._get_param), with no way
+            # to choose its class, nor a setting that leaves the type out of help: the
+            # argument becomes the subclass that does (same fields, one method differs).
+            param.__class__ = _NamedArgument
         elif getattr(param, "is_flag", False) and not getattr(param, "count", False):
             param.metavar = ""
         elif param.metavar is None:
-            named = next((_METAVARS[o] for o in param.opts if o in _METAVARS), None)
-            param.metavar = named
+            param.metavar = next((_METAVARS[o] for o in param.opts if o in _METAVARS), None)
     return params
 
 
@@ -665,8 +678,9 @@ def _is_file_name(param: Any) -> bool:
     return paths or param.metavar in ("FILE", "PATH")
 
 
-def _read_text_as_utf8(params: list[Any]) -> None:
-    """Give each parameter that is not a file name its value as the UTF-8 it was typed in.
+class _TextAsUtf8(_OptionParser):
+    """The command line's parser, giving each parameter that is not a file name its value
+    as the UTF-8 it was typed in.
 
     Under a locale whose encoding is ASCII (``LC_ALL=C``) Python reads each byte of an
     argument beyond ASCII as a lone surrogate (``surrogateescape``), which is what a file
@@ -674,15 +688,21 @@ def _read_text_as_utf8(params: list[Any]) -> None:
     name decoded would be one the ASCII file system encoding cannot even spell. Text (a
     summary, a condition id, a choice) is read as UTF-8 before it is checked or converted.
     """
-    for param in params:
-        if _is_file_name(param) or "process_value" in vars(param):
-            continue
-        process_value = param.process_value
 
-        def process_text(ctx: Any, value: Any, process_value: Any = process_value) -> Any:
-            return process_value(ctx, _text_as_utf8(value))
+    def parse_args(self, args: list[str]) -> tuple[dict[str, Any], list[str], list[Any]]:
+        opts, rest, order = super().parse_args(args)
+        command = self.ctx.command if self.ctx is not None else None
+        for param in command.params if command is not None else ():
+            if param.name in opts and not _is_file_name(param):
+                opts[param.name] = _text_as_utf8(opts[param.name])
+        return opts, rest, order
 
-        param.process_value = process_text
+
+def _parser_reading_text_as_utf8(command: Any, ctx: Any) -> _TextAsUtf8:
+    parser = _TextAsUtf8(ctx)  # as Click's Command.make_parser, with the parser above
+    for param in command.get_params(ctx):
+        param.add_to_parser(parser, ctx)
+    return parser
 
 
 def _text_as_utf8(value: Any) -> Any:
