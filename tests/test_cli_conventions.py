@@ -349,3 +349,139 @@ def test_help_and_parsing_come_from_classes_not_patched_instances(cli: Invoke) -
     for thing in objects:
         assert not patched & set(vars(thing)), (thing, patched & set(vars(thing)))
     assert {type(command).__name__ for command in commands} == {"_Command"}
+
+
+# --- one output convention ------------------------------------------------------------------
+
+# Every command that prints data, with what it needs to print some.
+PRINTS = {
+    "status": [],
+    "explain": ["troops"],
+    "evidence": [],
+    "history": ["{id}"],
+    "conditions": [],
+    "diff": ["--since", "2025-01-01"],
+    "report": [],
+    "check": [],
+    "validate": [],
+    "schema": [],
+}
+
+
+def formats_of(name: str) -> list[str]:
+    params = dict(command_params_of(name))
+    return [str(c.value) for c in params["--format"].type_descriptor.choices]
+
+
+def command_params_of(name: str) -> list[tuple[str, Any]]:
+    return [(p.opts[0], p) for command, p in command_params() if command == name]
+
+
+@pytest.mark.parametrize("name", PRINTS)
+def test_every_command_that_prints_data_takes_format_and_output(name: str) -> None:
+    params = command_params_of(name)
+    names = {option for _, p in params for option in p.opts}
+    assert {"--format", "--output", "-o"} <= names
+    assert "table" not in formats_of(name)  # the old name is not offered
+    if name not in ("report", "schema"):  # report's own is markdown; a schema is JSON
+        assert formats_of(name)[0] == "text", "the human format is text, and the default"
+        assert "json" in formats_of(name)
+
+
+def filled(cli: Invoke, log: Any) -> dict[str, str]:
+    entry = log("troops", criterion="bases-closed", status="met", date="2025-03-01")
+    log("prisoners", indicator="held", value="12", date="2025-02-01")
+    return {"{id}": entry}
+
+
+@pytest.mark.parametrize("name", PRINTS)
+def test_output_writes_what_standard_output_shows_in_every_format(
+    cli: Invoke, log: Any, tracker_file: Path, tmp_path: Path, name: str
+) -> None:
+    ids = filled(cli, log)
+    args = [ids.get(word, word) for word in PRINTS[name]]
+    for fmt in formats_of(name):
+        if (name, fmt) == ("check", "github"):
+            continue  # GitHub reads its annotations from standard output
+        shown = cli(name, *args, "--format", fmt, env={"COLUMNS": "100"})
+        assert shown.exit_code in (0, 1), (fmt, shown.output)
+        target = tmp_path / f"{name}.{fmt}.out"
+        written = cli(name, *args, "--format", fmt, "-o", str(target), env={"COLUMNS": "100"})
+        assert written.exit_code == shown.exit_code, (fmt, written.output)
+        assert written.stdout == "" and written.stderr == f"wrote {target}\n"
+        assert target.read_text(encoding="utf-8") == shown.stdout, fmt
+        dash = cli(name, *args, "--format", fmt, "-o", "-", env={"COLUMNS": "100"})
+        assert dash.stdout == shown.stdout, fmt
+
+
+@pytest.mark.parametrize("name", PRINTS)
+def test_output_never_replaces_the_tracker(
+    cli: Invoke, log: Any, tracker_file: Path, name: str
+) -> None:
+    ids = filled(cli, log)
+    before = tracker_file.read_bytes()
+    args = [ids.get(word, word) for word in PRINTS[name]]
+    fmt = "json" if name != "report" else "markdown"
+    result = cli(name, *args, "--format", fmt, "-o", str(tracker_file))
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
+    assert "tracker" in result.stderr
+    assert tracker_file.read_bytes() == before
+
+
+@pytest.mark.parametrize("name", ["status", "evidence", "history", "conditions", "diff"])
+def test_table_is_still_accepted_as_text_but_not_offered(cli: Invoke, log: Any, name: str) -> None:
+    ids = filled(cli, log)
+    args = [ids.get(word, word) for word in PRINTS[name]]
+    text = cli(name, *args, "--format", "text")
+    table = cli(name, *args, "--format", "table")
+    assert text.exit_code == table.exit_code == 0
+    assert table.stdout == text.stdout and table.stderr == ""
+    shown = CliRunner().invoke(app, [name, "-h"], env={"COLUMNS": "200"}).stdout
+    assert "table" not in shown.replace("tables", "") and "text" in shown
+    typo = cli(name, *args, "--format", "tabel")
+    assert typo.stderr.startswith("error: Invalid value for '--format': 'tabel' is not one of '")
+    assert "'table'" not in typo.stderr
+
+
+def test_explain_as_json_gives_criteria_evidence_and_arithmetic(cli: Invoke, log: Any) -> None:
+    filled(cli, log)
+    result = cli("explain", "troops", "--format", "json", "--as-of", "2025-06-01")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    status = json.loads(cli("status", "--format", "json", "--as-of", "2025-06-01").stdout)
+    scored = next(c for c in status["conditions"] if c["id"] == "troops")
+    assert {k: data["condition"][k] for k in scored} == scored  # what status says of it
+    terms = data["arithmetic"]["terms"]
+    assert [t["criterion"] for t in terms] == [c["id"] for c in scored["criteria"]]
+    weighted = sum(t["weight"] * t["score"] for t in terms) / data["arithmetic"]["total_weight"]
+    assert data["arithmetic"]["score"] == scored["score"] == pytest.approx(100 * weighted)
+    assert data["arithmetic"]["formula"].endswith(f"= {scored['score']:g}")
+    deciding = {c["decided_by"] for c in scored["criteria"]} - {None}
+    assert deciding and deciding <= {e["id"] for e in data["evidence"] if e["counted"]}
+
+
+def test_validate_as_json_lists_each_problem_with_its_place(
+    cli: Invoke, tracker_file: Path, tmp_path: Path
+) -> None:
+    good = json.loads(cli("validate", "--format", "json").stdout)
+    assert good["ok"] is True and good["files"][0]["problems"] == []
+    broken = tmp_path / "broken.toml"
+    broken.write_text(
+        tracker_file.read_text(encoding="utf-8")
+        + '\n[[evidence]]\nid = "ev-bad"\ncondition = "troops"\nsummary = "s"\n'
+        'source = "S"\ndate = 2025-01-01\nreliability = "Z9"\n'
+        "logged = 2025-01-02T00:00:00Z\n",
+        encoding="utf-8",
+    )
+    result = cli("validate", "--format", "json", str(broken))
+    assert result.exit_code == 2
+    data = json.loads(result.stdout)
+    assert data["ok"] is False
+    (problem,) = data["files"][0]["problems"]
+    assert (problem["entry"], problem["field"]) == ("ev-bad", "reliability")
+    assert problem["place"].startswith("evidence #1 (id 'ev-bad', line ")
+    text = cli("validate", str(broken))
+    assert f"{broken}: {problem['place']}, field 'reliability': {problem['message']}" in (
+        text.stderr
+    )

@@ -322,9 +322,12 @@ app = typer.Typer(
 )
 
 
-class TableOrJson(StrEnum):
-    table = "table"
+class TextOrJson(StrEnum):
+    """The formats of a command that prints for people (text) or for scripts (json)."""
+
+    text = "text"
     json = "json"
+    table = "text"  # the human format's old name: still accepted, shown nowhere
 
 
 @dataclass
@@ -491,6 +494,21 @@ def emit(text: str, output: str | None, tracker: Path | None = None) -> None:
     check_output(target, tracker, instead=instead)
     write_atomic(target, text.encode("utf-8"))
     typer.echo(one_line(f"wrote {output}"), err=True)
+
+
+def emit_view(view: Any, output: str | None, tracker: Path | None = None) -> None:
+    """A view for people (a Rich renderable): printed to standard output as a terminal
+    shows it (colour where it is one), or written to ``output`` as plain text, as ``emit``
+    writes (atomically; never over the tracker)."""
+    from condtrack.render.terminal import as_text, console
+
+    if output is not None and output != "-":
+        emit(as_text(view), output, tracker)
+        return
+    from condtrack.storage.store import check_stream
+
+    check_stream(1, "standard output", tracker)
+    console().print(view)
 
 
 # The --output option of commands that write a file: a string, so that "-" (standard

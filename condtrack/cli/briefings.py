@@ -9,7 +9,17 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from condtrack.cli.app import Choice, Output, app, date_option, emit, guarded, options, today
+from condtrack.cli.app import (
+    Choice,
+    Output,
+    app,
+    date_option,
+    emit,
+    emit_view,
+    guarded,
+    options,
+    today,
+)
 from condtrack.errors import CondtrackError
 
 if TYPE_CHECKING:
@@ -24,9 +34,10 @@ class ReportFormat(StrEnum):
 
 
 class DiffFormat(StrEnum):
-    table = "table"
+    text = "text"
     json = "json"
     markdown = "markdown"
+    table = "text"  # the old name of text: accepted, shown nowhere
 
 
 def _span(
@@ -92,23 +103,25 @@ def diff(
     ] = None,
     output_format: Annotated[
         DiffFormat, typer.Option("--format", parser=Choice(DiffFormat))
-    ] = DiffFormat.table,
+    ] = DiffFormat.text,
+    output: Output = None,
 ) -> None:
     """What changed between two dates, condition by condition."""
     from condtrack.domain.changes import compare
 
     start, end = _span(since, until, "--until")
     assert start is not None
-    changes = compare(options(ctx).load().tracker, start, end)
+    loaded = options(ctx).load()
+    changes = compare(loaded.tracker, start, end)
     if output_format is DiffFormat.json:
         from condtrack.render.as_json import changes_data, dumps
 
-        typer.echo(dumps(changes_data(changes)), nl=False)
+        emit(dumps(changes_data(changes)), output, loaded.path)
     elif output_format is DiffFormat.markdown:
         from condtrack.render.markdown import changes_table
 
-        typer.echo("\n".join(changes_table(changes)))
+        emit("\n".join(changes_table(changes)) + "\n", output, loaded.path)
     else:
-        from condtrack.render.terminal import changes_view, console
+        from condtrack.render.terminal import changes_view
 
-        console().print(changes_view(changes))
+        emit_view(changes_view(changes), output, loaded.path)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
@@ -12,26 +12,24 @@ from condtrack.cli import complete
 from condtrack.cli.app import (
     AsOf,
     Choice,
-    TableOrJson,
+    Output,
+    TextOrJson,
     app,
     date_option,
+    emit,
+    emit_view,
     fail,
     guarded,
     options,
     today,
 )
 
-if TYPE_CHECKING:
-    pass
-
-if TYPE_CHECKING:
-    pass
-
 
 class EvidenceFormat(StrEnum):
-    table = "table"
+    text = "text"
     json = "json"
     csv = "csv"
+    table = "text"  # the old name of text: accepted, shown nowhere
 
 
 Limit = Annotated[
@@ -104,9 +102,10 @@ def evidence(
     ] = None,
     limit: Limit = None,
     last: Last = None,
-    output: Annotated[
+    output_format: Annotated[
         EvidenceFormat, typer.Option("--format", parser=Choice(EvidenceFormat))
-    ] = EvidenceFormat.table,
+    ] = EvidenceFormat.text,
+    output: Output = None,
     everything: Annotated[
         bool, typer.Option("--all", help="Include entries superseded by an amendment.")
     ] = False,
@@ -124,22 +123,23 @@ def evidence(
         condition=condition, criterion=criterion, indicator=indicator, source=source,
         tags=tuple(tag or ()), since=since, until=until, everything=everything,
     )  # fmt: skip
-    tracker = options(ctx).load().tracker
+    loaded = options(ctx).load()
+    tracker = loaded.tracker
     listing = select(tracker, filters, cut)
     # Marked as `status` scores them today: every version of a retracted entry.
     retractions = withdrawn(tracker.evidence, tracker.retractions, dt.date.today())
-    if output is EvidenceFormat.json:
+    if output_format is EvidenceFormat.json:
         from condtrack.render.as_json import dumps, evidence_data
 
-        typer.echo(dumps(evidence_data(listing.shown, retractions)), nl=False)
-    elif output is EvidenceFormat.csv:
+        emit(dumps(evidence_data(listing.shown, retractions)), output, loaded.path)
+    elif output_format is EvidenceFormat.csv:
         from condtrack.render.as_csv import evidence_csv
 
-        typer.echo(evidence_csv(listing.shown, retractions), nl=False)
+        emit(evidence_csv(listing.shown, retractions), output, loaded.path)
     else:
-        from condtrack.render.terminal import console, evidence_view
+        from condtrack.render.terminal import evidence_view
 
-        console().print(evidence_view(listing, retractions))
+        emit_view(evidence_view(listing, retractions), output, loaded.path)
 
 
 @app.command(rich_help_panel="Inspect")
@@ -147,22 +147,24 @@ def evidence(
 def status(
     ctx: typer.Context,
     as_of: AsOf = None,
-    output: Annotated[
-        TableOrJson, typer.Option("--format", parser=Choice(TableOrJson))
-    ] = TableOrJson.table,
+    output_format: Annotated[
+        TextOrJson, typer.Option("--format", parser=Choice(TextOrJson))
+    ] = TextOrJson.text,
+    output: Output = None,
 ) -> None:
     """Score every condition and show the overall verdict."""
     from condtrack.domain.scoring import assess
 
-    assessment = assess(options(ctx).load().tracker, as_of or today())
-    if output is TableOrJson.json:
+    loaded = options(ctx).load()
+    assessment = assess(loaded.tracker, as_of or today())
+    if output_format is TextOrJson.json:
         from condtrack.render.as_json import dumps, status_data
 
-        typer.echo(dumps(status_data(assessment)), nl=False)
+        emit(dumps(status_data(assessment)), output, loaded.path)
     else:
-        from condtrack.render.terminal import console, status_view
+        from condtrack.render.terminal import status_view
 
-        console().print(status_view(assessment))
+        emit_view(status_view(assessment), output, loaded.path)
 
 
 @app.command(rich_help_panel="Inspect")
@@ -198,15 +200,19 @@ def explain(
             "the context.",
         ),
     ] = None,
+    output_format: Annotated[
+        TextOrJson, typer.Option("--format", parser=Choice(TextOrJson))
+    ] = TextOrJson.text,
+    output: Output = None,
 ) -> None:
     """Show how a condition's score is reached: criteria, deciding evidence, arithmetic."""
     from condtrack.domain.listing import Cut
     from condtrack.domain.scoring import assess
-    from condtrack.render.terminal import console, explain_view
     from condtrack.schema.validation import suggest
 
     cut = Cut(limit=limit, last=last)
-    tracker = options(ctx).load().tracker
+    loaded = options(ctx).load()
+    tracker = loaded.tracker
     assessment = assess(tracker, as_of or today())
     result = assessment.condition(condition)
     if result is None:
@@ -215,7 +221,14 @@ def explain(
             + suggest(condition, [c.id for c in tracker.conditions])
         )
     entries = {e.id: e for e in tracker.evidence}
-    console().print(explain_view(result, assessment, entries, cut))
+    if output_format is TextOrJson.json:
+        from condtrack.render.as_json import dumps, explain_data
+
+        emit(dumps(explain_data(result, assessment, entries, cut)), output, loaded.path)
+    else:
+        from condtrack.render.terminal import explain_view
+
+        emit_view(explain_view(result, assessment, entries, cut), output, loaded.path)
 
 
 @app.command(rich_help_panel="Inspect")
@@ -228,24 +241,26 @@ def history(
             metavar="ID", help="Any version's id.", autocompletion=complete.evidence_ids
         ),
     ],
-    output: Annotated[
-        TableOrJson, typer.Option("--format", parser=Choice(TableOrJson))
-    ] = TableOrJson.table,
+    output_format: Annotated[
+        TextOrJson, typer.Option("--format", parser=Choice(TextOrJson))
+    ] = TextOrJson.text,
+    output: Output = None,
 ) -> None:
     """Show an entry's chain: the original, each amendment with its reason, any retraction."""
     from condtrack.domain.history import chain
     from condtrack.schema.validation import did_you_mean
 
-    tracker = options(ctx).load().tracker
+    loaded = options(ctx).load()
+    tracker = loaded.tracker
     found = chain(tracker, evidence_id)
     if found is None:
         hint = did_you_mean(evidence_id, (e.id for e in tracker.evidence))
         fail(f"ID: no evidence with id {evidence_id!r}{hint}")
-    if output is TableOrJson.json:
+    if output_format is TextOrJson.json:
         from condtrack.render.as_json import dumps, history_data
 
-        typer.echo(dumps(history_data(found)), nl=False)
+        emit(dumps(history_data(found)), output, loaded.path)
     else:
-        from condtrack.render.terminal import console, history_view
+        from condtrack.render.terminal import history_view
 
-        console().print(history_view(found))
+        emit_view(history_view(found), output, loaded.path)
