@@ -485,3 +485,88 @@ def test_validate_as_json_lists_each_problem_with_its_place(
     assert f"{broken}: {problem['place']}, field 'reliability': {problem['message']}" in (
         text.stderr
     )
+
+
+# --- examples in every command's help -------------------------------------------------------
+
+
+def examples_of(name: str) -> list[str]:
+    """The example command lines in a command's help, continued lines joined, no comments."""
+    epilog = dict(help_commands())[name].epilog or ""
+    block = epilog.partition("```\n")[2].partition("\n```")[0]
+    joined = block.replace("\\\n", " ")
+    return [line.strip() for line in joined.splitlines() if not line.startswith("#")]
+
+
+def help_commands() -> list[tuple[str, Any]]:
+    import typer.main
+
+    group = typer.main.get_command(app)
+    context = group.make_context("condtrack", ["status"], resilient_parsing=True)
+    return [(name, group.get_command(context, name)) for name in COMMANDS]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+@pytest.mark.parametrize("columns", ["60", "200"])
+def test_every_help_has_examples_each_on_its_own_lines(name: str, columns: str) -> None:
+    epilog = dict(help_commands())[name].epilog
+    assert epilog and epilog.startswith("**Examples**"), name
+    written = epilog.partition("```\n")[2].partition("\n```")[0].splitlines()
+    assert 2 <= len(examples_of(name)) <= 4, name
+    shown = CliRunner().invoke(app, [name, "-h"], env={"COLUMNS": columns}).stdout
+    lines = [line.strip() for line in shown.splitlines()]
+    assert "Examples" in lines
+    after = lines[lines.index("Examples") :]
+    for line in written:  # never joined into a paragraph, never wrapped
+        assert line.strip() in after, (name, line)
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_every_example_parses(name: str) -> None:
+    """Click reads each example's arguments without a usage error."""
+    import shlex
+
+    import typer.main
+
+    group = typer.main.get_command(app)
+    for example in examples_of(name):
+        words = shlex.split(example)
+        assert words[:2] == ["condtrack", name], example
+        context = group.make_context("condtrack", words[1:])
+        command = group.get_command(context, name)  # type: ignore[attr-defined]
+        command.make_context(name, words[2:], parent=context)  # raises on a usage error
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_every_example_runs_on_the_shipped_tracker(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shlex
+    import shutil
+
+    from tests.conftest import REPO
+
+    work = tmp_path / "work"
+    work.mkdir()
+    if name != "init":
+        shutil.copy(REPO / "conditions.toml", work / "conditions.toml")
+        for other in ("other.toml", "base.toml", "ours.toml", "theirs.toml"):
+            shutil.copy(REPO / "conditions.toml", work / other)
+    (work / "rows.csv").write_text(
+        "condition,summary,source,date\nrussian-forces,Troops seen,Reuters,2025-10-02\n",
+        encoding="utf-8",
+    )
+    if shutil.which("git"):
+        subprocess.run(["git", "init", "-q", str(work)], check=True)
+    elif name in ("git-setup", "validate"):
+        pytest.skip("git is not installed")
+    monkeypatch.chdir(work)
+    monkeypatch.delenv("CONDTRACK_FILE", raising=False)
+    runner = CliRunner()
+    if name == "import":
+        exported = runner.invoke(app, ["evidence", "--format", "json", "-o", "export.json"])
+        assert exported.exit_code == 0, exported.output
+    for example in examples_of(name):
+        result = runner.invoke(app, shlex.split(example)[1:], env={"COLUMNS": "100"})
+        assert result.exit_code in (0, 1, 3), (example, result.output)
+        assert "Traceback" not in result.output

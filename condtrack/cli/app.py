@@ -524,6 +524,14 @@ Output = Annotated[
 ]
 
 
+def examples(*lines: str) -> str:
+    """A command's Examples section (its help's epilog): command lines as typed, a long one
+    continued with a backslash, and ``#`` comments, shown as they are written (a Markdown
+    code block: help's paragraphs are joined, these lines never)."""
+    body = "\n".join(lines)
+    return f"**Examples**\n\n```\n{body}\n```"
+
+
 def guarded(command: Callable[P, R]) -> Callable[P, R]:
     """Turn the errors a user can fix into one line on standard error and exit code 2."""
 

@@ -16,6 +16,7 @@ from condtrack.cli.app import (
     date_option,
     emit,
     emit_view,
+    examples,
     guarded,
     options,
     today,
@@ -49,7 +50,15 @@ def _span(
     return start, end
 
 
-@app.command(rich_help_panel="Briefings")
+@app.command(
+    rich_help_panel="Briefings",
+    epilog=examples(
+        "condtrack report -o briefing.md",
+        "condtrack report --format html -o briefing.html",
+        "condtrack report --since 2025-06-01 \\",
+        "    --format csv -o briefing.csv",
+    ),
+)
 @guarded
 def report(
     ctx: typer.Context,
@@ -93,7 +102,14 @@ def _renderer(output_format: ReportFormat) -> Callable[[Briefing], str]:
     return lambda briefing: dumps(report_data(briefing))
 
 
-@app.command(rich_help_panel="Briefings")
+@app.command(
+    rich_help_panel="Briefings",
+    epilog=examples(
+        "condtrack diff --since 2025-06-01",
+        "condtrack diff --since 2025-06-01 --until 2025-09-30",
+        "condtrack diff --since 2025-06-01 --format markdown",
+    ),
+)
 @guarded
 def diff(
     ctx: typer.Context,

@@ -10,7 +10,19 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from condtrack.cli import complete
-from condtrack.cli.app import AsOf, Choice, Output, app, emit, fail, guarded, options, today, warn
+from condtrack.cli.app import (
+    AsOf,
+    Choice,
+    Output,
+    app,
+    emit,
+    examples,
+    fail,
+    guarded,
+    options,
+    today,
+    warn,
+)
 from condtrack.errors import CondtrackError
 
 if TYPE_CHECKING:
@@ -26,7 +38,16 @@ class CheckFormat(StrEnum):
     junit = "junit"
 
 
-@app.command(rich_help_panel="CI")
+@app.command(
+    rich_help_panel="CI",
+    epilog=examples(
+        "# relief-ready? exit 0 yes, 1 no, 3 snapback",
+        "condtrack check",
+        "condtrack check --require russian-forces",
+        "condtrack check --min-score 50 --max-age 90",
+        "condtrack check --format junit -o junit.xml",
+    ),
+)
 @guarded
 def check(
     ctx: typer.Context,
@@ -153,7 +174,14 @@ class ValidateFormat(StrEnum):
     table = "text"  # the old name of text: accepted, shown nowhere
 
 
-@app.command(rich_help_panel="CI")
+@app.command(
+    rich_help_panel="CI",
+    epilog=examples(
+        "condtrack validate",
+        "condtrack validate --against-git",
+        "condtrack validate --format json other.toml",
+    ),
+)
 @guarded
 def validate(
     ctx: typer.Context,

@@ -18,6 +18,7 @@ from condtrack.cli.app import (
     date_option,
     emit,
     emit_view,
+    examples,
     fail,
     guarded,
     options,
@@ -56,7 +57,16 @@ Last = Annotated[
 ]
 
 
-@app.command(rich_help_panel="Inspect")
+@app.command(
+    rich_help_panel="Inspect",
+    epilog=examples(
+        "condtrack evidence --last 20",
+        "condtrack evidence --source reuters -t pardon",
+        "condtrack evidence --criterion all-released \\",
+        "    --format json",
+        "condtrack evidence --format csv -o evidence.csv",
+    ),
+)
 @guarded
 def evidence(
     ctx: typer.Context,
@@ -142,7 +152,14 @@ def evidence(
         emit_view(evidence_view(listing, retractions), output, loaded.path)
 
 
-@app.command(rich_help_panel="Inspect")
+@app.command(
+    rich_help_panel="Inspect",
+    epilog=examples(
+        "condtrack status",
+        "condtrack status --as-of 2025-06-30",
+        "condtrack status --format json -o status.json",
+    ),
+)
 @guarded
 def status(
     ctx: typer.Context,
@@ -167,7 +184,14 @@ def status(
         emit_view(status_view(assessment), output, loaded.path)
 
 
-@app.command(rich_help_panel="Inspect")
+@app.command(
+    rich_help_panel="Inspect",
+    epilog=examples(
+        "condtrack explain political-prisoners",
+        "condtrack explain political-prisoners --last 5",
+        "condtrack explain russian-forces --format json",
+    ),
+)
 @guarded
 def explain(
     ctx: typer.Context,
@@ -231,7 +255,14 @@ def explain(
         emit_view(explain_view(result, assessment, entries, cut), output, loaded.path)
 
 
-@app.command(rich_help_panel="Inspect")
+@app.command(
+    rich_help_panel="Inspect",
+    epilog=examples(
+        "condtrack history fh-2025-09-prisoners-held",
+        "condtrack history fh-2025-09-prisoners-held \\",
+        "    --format json",
+    ),
+)
 @guarded
 def history(
     ctx: typer.Context,

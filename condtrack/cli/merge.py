@@ -8,11 +8,19 @@ from typing import Annotated
 
 import typer
 
-from condtrack.cli.app import app, guarded
+from condtrack.cli.app import app, examples, guarded
 from condtrack.textsafe import one_line
 
 
-@app.command(hidden=True)
+@app.command(
+    hidden=True,
+    epilog=examples(
+        "# git runs it, as `condtrack git-setup` registers it:",
+        "condtrack merge base.toml ours.toml theirs.toml",
+        "condtrack merge base.toml ours.toml theirs.toml \\",
+        "    conditions.toml --marker-size 9",
+    ),
+)
 @guarded
 def merge(
     base: Annotated[Path, typer.Argument(metavar="BASE", help="The common ancestor (git's %O).")],

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from condtrack.cli import complete
-from condtrack.cli.app import Choice, app, date_option, guarded, options, today, warn
+from condtrack.cli.app import Choice, app, date_option, examples, guarded, options, today, warn
 from condtrack.errors import CondtrackError
 from condtrack.textsafe import one_line
 
@@ -80,7 +80,17 @@ class Clearable(StrEnum):
     tags = "tags"
 
 
-@app.command(rich_help_panel="Record")
+@app.command(
+    rich_help_panel="Record",
+    epilog=examples(
+        "condtrack log russian-forces -s 'Bases shut' \\",
+        "    --source AP --date 2025-10-01",
+        "# a figure, graded B2",
+        "condtrack log political-prisoners \\",
+        "    -i prisoners-held --value 1100 -r B2 \\",
+        "    -s 'Viasna count' --source Viasna -t viasna",
+    ),
+)
 @guarded
 def log(
     ctx: typer.Context,
@@ -172,7 +182,16 @@ def _log_entry(path: Path, given: dict[str, Any], *, allow_duplicate: bool = Fal
     )
 
 
-@app.command(rich_help_panel="Record")
+@app.command(
+    rich_help_panel="Record",
+    epilog=examples(
+        "# a new version; the original stays on record",
+        "condtrack amend fh-2025-09-prisoners-held \\",
+        "    --value 1150 --reason 'misread the table'",
+        "condtrack amend fh-2025-09-deaths-in-custody \\",
+        "    --clear tags --reason 'tags were wrong'",
+    ),
+)
 @guarded
 def amend(
     ctx: typer.Context,
@@ -247,7 +266,15 @@ def amend(
     _confirm(f"amended {evidence_id} with", appended, path)
 
 
-@app.command(rich_help_panel="Record")
+@app.command(
+    rich_help_panel="Record",
+    epilog=examples(
+        "condtrack retract fh-2025-09-prisoners-held \\",
+        "    --reason 'the source withdrew it'",
+        "condtrack retract fh-2025-09-deaths-in-custody \\",
+        "    --reason 'a duplicate' --date 2025-10-01",
+    ),
+)
 @guarded
 def retract(
     ctx: typer.Context,
@@ -323,7 +350,16 @@ class ImportFormat(StrEnum):
     json = "json"
 
 
-@app.command(name="import", rich_help_panel="Record")
+@app.command(
+    name="import",
+    rich_help_panel="Record",
+    epilog=examples(
+        "# check every row, write nothing",
+        "condtrack import rows.csv --dry-run",
+        "condtrack import rows.csv",
+        "condtrack import export.json --skip-duplicates",
+    ),
+)
 @guarded
 def import_(
     ctx: typer.Context,

@@ -16,6 +16,7 @@ from condtrack.cli.app import (
     app,
     emit,
     emit_view,
+    examples,
     guarded,
     options,
     warn,
@@ -24,7 +25,14 @@ from condtrack.errors import CondtrackError
 from condtrack.textsafe import one_line
 
 
-@app.command(rich_help_panel="Setup")
+@app.command(
+    rich_help_panel="Setup",
+    epilog=examples(
+        "condtrack init",
+        "# elsewhere, under another name",
+        "condtrack init briefings/belarus.toml",
+    ),
+)
 @guarded
 def init(
     ctx: typer.Context,
@@ -102,7 +110,13 @@ def _free_backup_name(target: Path) -> Path:
     return backup
 
 
-@app.command(rich_help_panel="Setup")
+@app.command(
+    rich_help_panel="Setup",
+    epilog=examples(
+        "condtrack conditions",
+        "condtrack conditions --format json",
+    ),
+)
 @guarded
 def conditions(
     ctx: typer.Context,
@@ -123,7 +137,14 @@ def conditions(
         emit_view(conditions_view(loaded.tracker), output, loaded.path)
 
 
-@app.command(name="git-setup", rich_help_panel="Setup")
+@app.command(
+    name="git-setup",
+    rich_help_panel="Setup",
+    epilog=examples(
+        "condtrack git-setup",
+        "condtrack git-setup --file conditions.toml",
+    ),
+)
 @guarded
 def git_setup(
     ctx: typer.Context,
@@ -170,7 +191,14 @@ class SchemaOf(StrEnum):
     validate = "validate"
 
 
-@app.command(rich_help_panel="Setup")
+@app.command(
+    rich_help_panel="Setup",
+    epilog=examples(
+        "condtrack schema -o condtrack.schema.json",
+        "# the schema of a JSON output, to check it in a script",
+        "condtrack schema status -o status.schema.json",
+    ),
+)
 @guarded
 def schema(
     ctx: typer.Context,
