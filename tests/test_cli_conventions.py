@@ -570,3 +570,39 @@ def test_every_example_runs_on_the_shipped_tracker(
         result = runner.invoke(app, shlex.split(example)[1:], env={"COLUMNS": "100"})
         assert result.exit_code in (0, 1, 3), (example, result.output)
         assert "Traceback" not in result.output
+
+
+def test_every_number_is_the_number_type() -> None:
+    """A number without it would be refused in pydantic's words, reworded by parsing them."""
+    from condtrack.cli.app import NumberType
+
+    numbers = [
+        (name, param)
+        for name, param in command_params()
+        if param.type_descriptor.annotation in (int, float)
+    ]
+    assert len(numbers) >= 7  # --limit, --last (twice), --min-score, --max-age, --marker-size
+    for name, param in numbers:
+        parser = param.type_descriptor.parameter_info.parser
+        assert isinstance(parser, NumberType), (name, param.opts)
+        assert (parser.min, parser.max) == (param.min, param.max)  # as help shows the range
+
+
+@pytest.mark.parametrize(
+    ("args", "why"),
+    [
+        (("check", "--min-score", "nan"), "must be a finite number"),
+        (("check", "--min-score", "1e400"), "must be a finite number"),
+        (("check", "--min-score", "100.5"), "must be a number at most 100"),
+        (("check", "--max-age", "2.0"), "must be a whole number"),
+        (("evidence", "--last", "-3"), "must be a number at least 0"),
+    ],
+)
+def test_a_bad_number_is_worded_as_condtrack_words_it(
+    cli: Invoke, args: tuple[str, ...], why: str
+) -> None:
+    result = cli(*args)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: Invalid value for '{args[1]}': {why}; see 'condtrack {args[0]} -h'\n"
+    )

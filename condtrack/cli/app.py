@@ -11,6 +11,7 @@ import contextlib
 import datetime as dt
 import functools
 import itertools
+import math
 import os
 import re
 import sys
@@ -263,13 +264,13 @@ def _one_line_usage(error: Any) -> str:
     when something is close, else where to read about the command."""
     from typer._click.exceptions import NoSuchOption
 
-    from condtrack.schema.validation import did_you_mean, usage_message
+    from condtrack.schema.validation import did_you_mean
 
     if isinstance(error, NoSuchOption):  # Click lists the options close to the one typed
         hint = did_you_mean(error.option_name, error.possibilities or ())
         if hint:
             return f"no such option {error.option_name!r}{hint}"
-    message = usage_message(str(error.format_message())).rstrip(".")
+    message = str(error.format_message()).rstrip(".")
     if isinstance(error, _Suggested):
         return message
     context = getattr(error, "ctx", None)
@@ -587,6 +588,51 @@ class DateType:
             return parse_date(str(value), future_ok=self.future_ok)
         except CondtrackError as error:
             raise typer.BadParameter(str(error)) from None
+
+
+class NumberType:
+    """The type of every numeric option: a whole number (``int``) or a finite number
+    (``float``), within ``min`` and ``max``; a value that is not is Click's usage error,
+    worded as condtrack words a refused value (``must be a number at most 100``)."""
+
+    def __init__(
+        self, kind: type[int] | type[float], *, min: float | None = None, max: float | None = None
+    ) -> None:
+        self.kind, self.min, self.max = kind, min, max
+
+    def __call__(self, value: object) -> float:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return value  # a default
+        text = str(value).strip()
+        number: float
+        if self.kind is int:
+            if not re.fullmatch(r"[+-]?[0-9]+", text):
+                raise typer.BadParameter("must be a whole number")
+            number = int(text)
+        else:
+            try:
+                number = float(text)
+            except ValueError:
+                raise typer.BadParameter("must be a number") from None
+            if not math.isfinite(number):
+                raise typer.BadParameter("must be a finite number")
+        if self.min is not None and number < self.min:
+            raise typer.BadParameter(f"must be a number at least {self.min:g}")
+        if self.max is not None and number > self.max:
+            raise typer.BadParameter(f"must be a number at most {self.max:g}")
+        return number
+
+
+def number_option(
+    kind: type[int] | type[float],
+    *names: str,
+    min: float | None = None,
+    max: float | None = None,
+    **settings: Any,
+) -> Any:
+    """A numeric option (see ``NumberType``); help shows its range, as Typer shows one."""
+    parser = NumberType(kind, min=min, max=max)
+    return typer.Option(*names, parser=parser, min=min, max=max, **settings)
 
 
 def date_option(*names: str, help: str, future_ok: bool = True) -> Any:

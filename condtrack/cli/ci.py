@@ -19,6 +19,7 @@ from condtrack.cli.app import (
     examples,
     fail,
     guarded,
+    number_option,
     options,
     today,
     warn,
@@ -63,12 +64,23 @@ def check(
     ] = None,
     min_score: Annotated[
         float | None,
-        typer.Option(metavar="SCORE", help="Minimum overall score, 0-100.", min=0, max=100),
+        number_option(
+            float,
+            "--min-score",
+            metavar="SCORE",
+            help="Minimum overall score, 0-100.",
+            min=0,
+            max=100,
+        ),
     ] = None,
     max_age: Annotated[
         int | None,
-        typer.Option(
-            metavar="DAYS", help="Fail when a condition's latest evidence is older.", min=0
+        number_option(
+            int,
+            "--max-age",
+            metavar="DAYS",
+            min=0,
+            help="Fail when a condition's latest evidence is older.",
         ),
     ] = None,
     output_format: Annotated[

@@ -21,6 +21,7 @@ from condtrack.cli.app import (
     examples,
     fail,
     guarded,
+    number_option,
     options,
     today,
 )
@@ -35,7 +36,8 @@ class EvidenceFormat(StrEnum):
 
 Limit = Annotated[
     int | None,
-    typer.Option(
+    number_option(
+        int,
         "--limit",
         min=0,
         metavar="N",
@@ -47,7 +49,8 @@ Limit = Annotated[
 
 Last = Annotated[
     int | None,
-    typer.Option(
+    number_option(
+        int,
         "--last",
         min=0,
         metavar="N",
@@ -204,7 +207,8 @@ def explain(
     as_of: AsOf = None,
     limit: Annotated[
         int | None,
-        typer.Option(
+        number_option(
+            int,
             "--limit",
             min=0,
             metavar="N",
@@ -215,7 +219,8 @@ def explain(
     ] = None,
     last: Annotated[
         int | None,
-        typer.Option(
+        number_option(
+            int,
             "--last",
             min=0,
             metavar="N",

@@ -417,22 +417,6 @@ def _kind_of(value: Any) -> str:
     return type(value).__name__
 
 
-def usage_message(message: str) -> str:
-    """Click's wording of a bad option value, when it comes from pydantic, in condtrack's."""
-    for phrase, words in _USAGE_PHRASES.items():
-        message = re.sub("Input should be " + phrase, words, message)
-    return message
-
-
-_USAGE_PHRASES = {
-    r"less than or equal to (\S+)": r"must be a number at most \1",
-    r"greater than or equal to (\S+)": r"must be a number at least \1",
-    r"a valid number, unable to parse string as a number": "must be a number",
-    r"a valid integer, unable to parse string as an integer": "must be a whole number",
-    r"a valid integer, got a number with a fractional part": "must be a whole number",
-}
-
-
 def _problems_from(
     error: ValidationError,
     place: str,
