@@ -495,7 +495,9 @@ def examples_of(name: str) -> list[str]:
     epilog = dict(help_commands())[name].epilog or ""
     block = epilog.partition("```\n")[2].partition("\n```")[0]
     joined = block.replace("\\\n", " ")
-    return [line.strip() for line in joined.splitlines() if not line.startswith("#")]
+    found = [line.strip() for line in joined.splitlines() if not line.startswith("#")]
+    assert len(found) >= 2, f"{name}: no Examples section with 2-4 examples in its help"
+    return found
 
 
 def help_commands() -> list[tuple[str, Any]]:
