@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -198,3 +199,412 @@ def test_init_never_writes_its_schema_through_a_link(tmp_path: Path) -> None:
     assert done.returncode == 2 and "is a symbolic link" in done.stderr
     assert tracker.read_bytes() == before
     assert not (tmp_path / "other.toml").exists()
+
+
+# --- one DATE type -------------------------------------------------------------------------
+
+# Arguments each command needs besides the option under test, so that only the date is wrong.
+NEEDS = {
+    "explain": ["troops"],
+    "history": ["ev-x"],
+    "amend": ["ev-x", "--reason", "r"],
+    "retract": ["ev-x", "--reason", "r"],
+    "log": ["troops", "-s", "s", "--source", "S"],
+    "diff": ["--since", "2025-01-01"],
+}
+
+
+def command_params() -> list[tuple[str, Any]]:
+    """Every (command name, parameter) of every command, as Click sees them."""
+    import typer.main
+
+    group = typer.main.get_command(app)
+    context = group.make_context("condtrack", ["status"], resilient_parsing=True)
+    found = []
+    for name in COMMANDS:
+        command = group.get_command(context, name)  # type: ignore[attr-defined]
+        found += [(name, param) for param in command.params]
+    return found
+
+
+def date_options() -> list[tuple[str, str]]:
+    named = [(name, param.opts[0]) for name, param in command_params() if param.metavar == "DATE"]
+    return sorted(set(named))
+
+
+def test_every_date_option_is_the_date_type() -> None:
+    """Each option whose value is a day shows DATE, and is one of those tested below."""
+    options = date_options()
+    dated = {
+        (name, param.opts[0])
+        for name, param in command_params()
+        if {"--as-of", "--since", "--until", "--date"} & set(param.opts)
+    }
+    assert dated == set(options)
+    assert {option for _, option in options} == {"--as-of", "--since", "--until", "--date"}
+
+
+@pytest.mark.parametrize(("command", "option"), date_options())
+@pytest.mark.parametrize(
+    ("bad", "why"),
+    [
+        ("2025-02-30", "'2025-02-30' is not a valid date (use YYYY-MM-DD)"),
+        ("yesterday", "'yesterday' is not a valid date (use YYYY-MM-DD)"),
+        ("1899-12-31", "1899-12-31 is implausibly old (before 1900)"),
+    ],
+)
+def test_a_bad_date_has_one_wording_naming_the_option_as_click_does(
+    cli: Invoke, tracker_file: Path, command: str, option: str, bad: str, why: str
+) -> None:
+    before = tracker_file.read_bytes()
+    result = cli(command, *NEEDS.get(command, []), option, bad)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: Invalid value for '{option}': {why}; see 'condtrack {command} -h'\n"
+    )
+    assert tracker_file.read_bytes() == before
+
+
+@pytest.mark.parametrize("command", ["log", "amend", "retract"])
+def test_the_day_of_an_event_is_never_in_the_future(cli: Invoke, command: str) -> None:
+    import datetime as dt
+
+    tomorrow = (dt.date.today() + dt.timedelta(days=2)).isoformat()
+    result = cli(command, *NEEDS[command], "--date", tomorrow)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        f"error: Invalid value for '--date': {tomorrow} is in the future (today is "
+    )
+
+
+# --- choices: Click's usage error with a did-you-mean, not a parsed message ----------------
+
+
+def choice_params() -> list[tuple[str, Any]]:
+    return [
+        (name, param)
+        for name, param in [("", p) for p in global_params()] + command_params()
+        if param.type_descriptor.is_choice
+    ]
+
+
+def global_params() -> list[Any]:
+    import typer.main
+
+    return list(typer.main.get_command(app).params)
+
+
+def test_every_choice_is_the_choice_type() -> None:
+    """A choice without it would get Typer's own message ("Value error, ..."), unsuggested."""
+    from condtrack.cli.app import Choice
+
+    found = choice_params()
+    assert len(found) >= 12  # every --format, --color, --status, --clear, schema's WHAT
+    for name, param in found:
+        parser = param.type_descriptor.parameter_info.parser
+        assert isinstance(parser, Choice), (name, param.opts)
+
+
+@pytest.mark.parametrize(
+    ("command", "param"),
+    choice_params(),
+    ids=lambda v: v if isinstance(v, str) else "-".join(v.opts),
+)
+def test_a_mistyped_choice_gets_a_did_you_mean(cli: Invoke, command: str, param: Any) -> None:
+    choices = [str(c.value) for c in param.type_descriptor.choices]
+    wanted = choices[-1]
+    typo = wanted + "x"
+    option = param.opts[0]
+    place = [typo] if option == param.name else [option, typo]
+    argv = [*place, "status"] if not command else [command, *NEEDS.get(command, []), *place]
+    result = cli(*argv)
+    assert result.exit_code == 2
+    shown = ", ".join(repr(c) for c in choices)
+    hint = param.metavar if option == param.name else option
+    assert result.stderr == (
+        f"error: Invalid value for '{hint}': {typo!r} is not one of {shown}; "
+        f"did you mean {wanted!r}?\n"
+    )
+    assert "Value error" not in result.stderr
+
+
+# --- Typer's classes, not patched instances ------------------------------------------------
+
+
+def test_help_and_parsing_come_from_classes_not_patched_instances(cli: Invoke) -> None:
+    """Help names (no <bool>, an argument without its type) and text read as UTF-8 are the
+    work of condtrack's command classes; no command or parameter has a method of its own."""
+    import typer.main
+
+    for name in ("", *COMMANDS):
+        assert CliRunner().invoke(app, [name, "-h"] if name else ["-h"]).exit_code == 0
+    assert cli("explain", "troops").exit_code == 0
+    patched = {"process_value", "display_type_rich", "get_help_option", "get_params"}
+    group = typer.main.get_command(app)
+    context = group.make_context("condtrack", ["status"], resilient_parsing=True)
+    objects: list[Any] = [group, *global_params(), group.get_help_option(context)]
+    commands = [group.get_command(context, name) for name in COMMANDS]  # type: ignore[attr-defined]
+    for command in commands:
+        objects += [command, *command.get_params(context)]
+    for thing in objects:
+        assert not patched & set(vars(thing)), (thing, patched & set(vars(thing)))
+    assert {type(command).__name__ for command in commands} == {"_Command"}
+
+
+# --- one output convention ------------------------------------------------------------------
+
+# Every command that prints data, with what it needs to print some.
+PRINTS = {
+    "status": [],
+    "explain": ["troops"],
+    "evidence": [],
+    "history": ["{id}"],
+    "conditions": [],
+    "diff": ["--since", "2025-01-01"],
+    "report": [],
+    "check": [],
+    "validate": [],
+    "schema": [],
+}
+
+
+def formats_of(name: str) -> list[str]:
+    params = dict(command_params_of(name))
+    return [str(c.value) for c in params["--format"].type_descriptor.choices]
+
+
+def command_params_of(name: str) -> list[tuple[str, Any]]:
+    return [(p.opts[0], p) for command, p in command_params() if command == name]
+
+
+@pytest.mark.parametrize("name", PRINTS)
+def test_every_command_that_prints_data_takes_format_and_output(name: str) -> None:
+    params = command_params_of(name)
+    names = {option for _, p in params for option in p.opts}
+    assert {"--format", "--output", "-o"} <= names
+    assert "table" not in formats_of(name)  # the old name is not offered
+    if name not in ("report", "schema"):  # report's own is markdown; a schema is JSON
+        assert formats_of(name)[0] == "text", "the human format is text, and the default"
+        assert "json" in formats_of(name)
+
+
+def filled(cli: Invoke, log: Any) -> dict[str, str]:
+    entry = log("troops", criterion="bases-closed", status="met", date="2025-03-01")
+    log("prisoners", indicator="held", value="12", date="2025-02-01")
+    return {"{id}": entry}
+
+
+@pytest.mark.parametrize("name", PRINTS)
+def test_output_writes_what_standard_output_shows_in_every_format(
+    cli: Invoke, log: Any, tracker_file: Path, tmp_path: Path, name: str
+) -> None:
+    ids = filled(cli, log)
+    args = [ids.get(word, word) for word in PRINTS[name]]
+    for fmt in formats_of(name):
+        if (name, fmt) == ("check", "github"):
+            continue  # GitHub reads its annotations from standard output
+        shown = cli(name, *args, "--format", fmt, env={"COLUMNS": "100"})
+        assert shown.exit_code in (0, 1), (fmt, shown.output)
+        target = tmp_path / f"{name}.{fmt}.out"
+        written = cli(name, *args, "--format", fmt, "-o", str(target), env={"COLUMNS": "100"})
+        assert written.exit_code == shown.exit_code, (fmt, written.output)
+        assert written.stdout == "" and written.stderr == f"wrote {target}\n"
+        assert target.read_text(encoding="utf-8") == shown.stdout, fmt
+        dash = cli(name, *args, "--format", fmt, "-o", "-", env={"COLUMNS": "100"})
+        assert dash.stdout == shown.stdout, fmt
+
+
+@pytest.mark.parametrize("name", PRINTS)
+def test_output_never_replaces_the_tracker(
+    cli: Invoke, log: Any, tracker_file: Path, name: str
+) -> None:
+    ids = filled(cli, log)
+    before = tracker_file.read_bytes()
+    args = [ids.get(word, word) for word in PRINTS[name]]
+    fmt = "json" if name != "report" else "markdown"
+    result = cli(name, *args, "--format", fmt, "-o", str(tracker_file))
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
+    assert "tracker" in result.stderr
+    assert tracker_file.read_bytes() == before
+
+
+@pytest.mark.parametrize("name", ["status", "evidence", "history", "conditions", "diff"])
+def test_table_is_still_accepted_as_text_but_not_offered(cli: Invoke, log: Any, name: str) -> None:
+    ids = filled(cli, log)
+    args = [ids.get(word, word) for word in PRINTS[name]]
+    text = cli(name, *args, "--format", "text")
+    table = cli(name, *args, "--format", "table")
+    assert text.exit_code == table.exit_code == 0
+    assert table.stdout == text.stdout and table.stderr == ""
+    shown = CliRunner().invoke(app, [name, "-h"], env={"COLUMNS": "200"}).stdout
+    assert "table" not in shown.replace("tables", "") and "text" in shown
+    typo = cli(name, *args, "--format", "tabel")
+    assert typo.stderr.startswith("error: Invalid value for '--format': 'tabel' is not one of '")
+    assert "'table'" not in typo.stderr
+
+
+def test_explain_as_json_gives_criteria_evidence_and_arithmetic(cli: Invoke, log: Any) -> None:
+    filled(cli, log)
+    result = cli("explain", "troops", "--format", "json", "--as-of", "2025-06-01")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    status = json.loads(cli("status", "--format", "json", "--as-of", "2025-06-01").stdout)
+    scored = next(c for c in status["conditions"] if c["id"] == "troops")
+    assert {k: data["condition"][k] for k in scored} == scored  # what status says of it
+    terms = data["arithmetic"]["terms"]
+    assert [t["criterion"] for t in terms] == [c["id"] for c in scored["criteria"]]
+    weighted = sum(t["weight"] * t["score"] for t in terms) / data["arithmetic"]["total_weight"]
+    assert data["arithmetic"]["score"] == scored["score"] == pytest.approx(100 * weighted)
+    assert data["arithmetic"]["formula"].endswith(f"= {scored['score']:g}")
+    deciding = {c["decided_by"] for c in scored["criteria"]} - {None}
+    assert deciding and deciding <= {e["id"] for e in data["evidence"] if e["counted"]}
+
+
+def test_validate_as_json_lists_each_problem_with_its_place(
+    cli: Invoke, tracker_file: Path, tmp_path: Path
+) -> None:
+    good = json.loads(cli("validate", "--format", "json").stdout)
+    assert good["ok"] is True and good["files"][0]["problems"] == []
+    broken = tmp_path / "broken.toml"
+    broken.write_text(
+        tracker_file.read_text(encoding="utf-8")
+        + '\n[[evidence]]\nid = "ev-bad"\ncondition = "troops"\nsummary = "s"\n'
+        'source = "S"\ndate = 2025-01-01\nreliability = "Z9"\n'
+        "logged = 2025-01-02T00:00:00Z\n",
+        encoding="utf-8",
+    )
+    result = cli("validate", "--format", "json", str(broken))
+    assert result.exit_code == 2
+    data = json.loads(result.stdout)
+    assert data["ok"] is False
+    (problem,) = data["files"][0]["problems"]
+    assert (problem["entry"], problem["field"]) == ("ev-bad", "reliability")
+    assert problem["place"].startswith("evidence #1 (id 'ev-bad', line ")
+    text = cli("validate", str(broken))
+    assert f"{broken}: {problem['place']}, field 'reliability': {problem['message']}" in (
+        text.stderr
+    )
+
+
+# --- examples in every command's help -------------------------------------------------------
+
+
+def examples_of(name: str) -> list[str]:
+    """The example command lines in a command's help, continued lines joined, no comments."""
+    epilog = dict(help_commands())[name].epilog or ""
+    block = epilog.partition("```\n")[2].partition("\n```")[0]
+    joined = block.replace("\\\n", " ")
+    found = [line.strip() for line in joined.splitlines() if not line.startswith("#")]
+    assert len(found) >= 2, f"{name}: no Examples section with 2-4 examples in its help"
+    return found
+
+
+def help_commands() -> list[tuple[str, Any]]:
+    import typer.main
+
+    group = typer.main.get_command(app)
+    context = group.make_context("condtrack", ["status"], resilient_parsing=True)
+    return [(name, group.get_command(context, name)) for name in COMMANDS]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+@pytest.mark.parametrize("columns", ["60", "200"])
+def test_every_help_has_examples_each_on_its_own_lines(name: str, columns: str) -> None:
+    epilog = dict(help_commands())[name].epilog
+    assert epilog and epilog.startswith("**Examples**"), name
+    written = epilog.partition("```\n")[2].partition("\n```")[0].splitlines()
+    assert 2 <= len(examples_of(name)) <= 4, name
+    shown = CliRunner().invoke(app, [name, "-h"], env={"COLUMNS": columns}).stdout
+    lines = [line.strip() for line in shown.splitlines()]
+    assert "Examples" in lines
+    after = lines[lines.index("Examples") :]
+    for line in written:  # never joined into a paragraph, never wrapped
+        assert line.strip() in after, (name, line)
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_every_example_parses(name: str) -> None:
+    """Click reads each example's arguments without a usage error."""
+    import shlex
+
+    import typer.main
+
+    group = typer.main.get_command(app)
+    for example in examples_of(name):
+        words = shlex.split(example)
+        assert words[:2] == ["condtrack", name], example
+        context = group.make_context("condtrack", words[1:])
+        command = group.get_command(context, name)  # type: ignore[attr-defined]
+        command.make_context(name, words[2:], parent=context)  # raises on a usage error
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_every_example_runs_on_the_shipped_tracker(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shlex
+    import shutil
+
+    from tests.conftest import REPO
+
+    work = tmp_path / "work"
+    work.mkdir()
+    if name != "init":
+        shutil.copy(REPO / "conditions.toml", work / "conditions.toml")
+        for other in ("other.toml", "base.toml", "ours.toml", "theirs.toml"):
+            shutil.copy(REPO / "conditions.toml", work / other)
+    (work / "rows.csv").write_text(
+        "condition,summary,source,date\nrussian-forces,Troops seen,Reuters,2025-10-02\n",
+        encoding="utf-8",
+    )
+    if shutil.which("git"):
+        subprocess.run(["git", "init", "-q", str(work)], check=True)
+    elif name in ("git-setup", "validate"):
+        pytest.skip("git is not installed")
+    monkeypatch.chdir(work)
+    monkeypatch.delenv("CONDTRACK_FILE", raising=False)
+    runner = CliRunner()
+    if name == "import":
+        exported = runner.invoke(app, ["evidence", "--format", "json", "-o", "export.json"])
+        assert exported.exit_code == 0, exported.output
+    for example in examples_of(name):
+        result = runner.invoke(app, shlex.split(example)[1:], env={"COLUMNS": "100"})
+        assert result.exit_code in (0, 1, 3), (example, result.output)
+        assert "Traceback" not in result.output
+
+
+def test_every_number_is_the_number_type() -> None:
+    """A number without it would be refused in pydantic's words, reworded by parsing them."""
+    from condtrack.cli.app import NumberType
+
+    numbers = [
+        (name, param)
+        for name, param in command_params()
+        if param.type_descriptor.annotation in (int, float)
+    ]
+    assert len(numbers) >= 7  # --limit, --last (twice), --min-score, --max-age, --marker-size
+    for name, param in numbers:
+        parser = param.type_descriptor.parameter_info.parser
+        assert isinstance(parser, NumberType), (name, param.opts)
+        assert (parser.min, parser.max) == (param.min, param.max)  # as help shows the range
+
+
+@pytest.mark.parametrize(
+    ("args", "why"),
+    [
+        (("check", "--min-score", "nan"), "must be a finite number"),
+        (("check", "--min-score", "1e400"), "must be a finite number"),
+        (("check", "--min-score", "100.5"), "must be a number at most 100"),
+        (("check", "--max-age", "2.0"), "must be a whole number"),
+        (("evidence", "--last", "-3"), "must be a number at least 0"),
+    ],
+)
+def test_a_bad_number_is_worded_as_condtrack_words_it(
+    cli: Invoke, args: tuple[str, ...], why: str
+) -> None:
+    result = cli(*args)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: Invalid value for '{args[1]}': {why}; see 'condtrack {args[0]} -h'\n"
+    )

@@ -426,7 +426,7 @@ LONG = "x" * 4001
          ("--tag: has 21 items (allowed: at most 20)",)),
         (("log", "troops", "--url", "https://e.example/" + "x" * 2048),
          ("--url: is 2066 characters long (allowed: at most 2048)",)),
-        (("check", "--min-score", "nan"), ("--min-score", "must be a number at most 100")),
+        (("check", "--min-score", "nan"), ("--min-score", "must be a finite number")),
         (("check", "--min-score", "-1"), ("--min-score", "must be a number at least 0")),
         (("check", "--max-age", "x"), ("--max-age", "must be a whole number")),
     ],

@@ -338,7 +338,7 @@ def hostile_tracker(folder: Path) -> Path:
     return path
 
 
-def outputs(tracker: Path) -> dict[str, list[Any]]:
+def outputs(tracker: Path, scratch: Path) -> dict[str, list[Any]]:
     """Every JSON output of every command, on this tracker, at a few dates."""
     found: dict[str, list[Any]] = {name: [] for name in OUTPUTS}
     evidence = tomllib.loads(tracker.read_text(encoding="utf-8")).get("evidence", [])
@@ -371,10 +371,23 @@ def outputs(tracker: Path) -> dict[str, list[Any]]:
         ("conditions", ["conditions", "--format", "json"]),
     ]
     runs += [("history", ["history", e["id"], "--format", "json"]) for e in evidence]
+    conditions = tomllib.loads(tracker.read_text(encoding="utf-8"))["conditions"]
+    for as_of in ("2024-01-01", "2026-11-01"):
+        runs += [
+            ("explain", ["explain", c["id"], "--format", "json", "--as-of", as_of, *cut])
+            for c in conditions
+            for cut in ([], ["--last", "1"])
+        ]
+    runs.append(("validate", ["validate", "--format", "json"]))
     for name, args in runs:
         result = cli("--file", str(tracker), *args)
         assert result.exit_code in (0, 1, 3), (args, result.output)
         found[name].append(json.loads(result.stdout))
+    broken = scratch / f"broken-{len(list(scratch.iterdir()))}.toml"  # validate's problems
+    broken.write_text(tracker.read_text(encoding="utf-8").replace('"B2"', '"Z9"'), "utf-8")
+    result = cli("validate", "--format", "json", str(broken), str(scratch / "none.toml"))
+    assert result.exit_code == 2, result.output
+    found["validate"].append(json.loads(result.stdout))
     return found
 
 
@@ -397,7 +410,7 @@ def trackers(folder: Path) -> list[Path]:
 def test_every_json_output_fits_its_schema(tmp_path: Path) -> None:
     seen = dict.fromkeys(OUTPUTS, 0)
     for tracker in trackers(tmp_path):
-        for name, documents in outputs(tracker).items():
+        for name, documents in outputs(tracker, tmp_path).items():
             for document in documents:
                 errors = list(output_validator(name).iter_errors(document))
                 assert errors == [], (tracker, name, [e.message for e in errors])
@@ -427,7 +440,7 @@ def renamed(document: Any, depth: int) -> Any:
 def test_a_renamed_key_breaks_every_output_schema(tmp_path: Path) -> None:
     plain = tmp_path / "conditions.toml"
     plain.write_text(WITH_EVIDENCE, encoding="utf-8")
-    for name, documents in outputs(plain).items():
+    for name, documents in outputs(plain, tmp_path).items():
         document = max(documents, key=lambda d: len(json.dumps(d)))
         for depth in range(3):
             assert not output_validator(name).is_valid(renamed(document, depth)), (name, depth)

@@ -11,18 +11,20 @@ import contextlib
 import datetime as dt
 import functools
 import itertools
+import math
 import os
 import re
 import sys
 import typing
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from enum import StrEnum
+from enum import Enum, StrEnum
 from pathlib import Path, PurePath
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Generic, NoReturn, ParamSpec, TypeVar
 
 import typer
-from typer.core import TyperGroup
+from typer._click.parser import _OptionParser
+from typer.core import TyperArgument, TyperCommand, TyperGroup
 
 from condtrack import __version__
 from condtrack.errors import CondtrackError
@@ -64,14 +66,23 @@ class _LazyCommands(TyperGroup):
     """The command group: commands built only when asked for (the pattern hatch uses), and
     usage errors (a missing option, a bad choice) as one line, like every other error."""
 
+    def __init__(self, *args: Any, commands: Any = None, **settings: Any) -> None:
+        # Typer builds the commands already registered (their modules imported) when it
+        # builds the group; left out here, every command is built by `get_command`, alike.
+        super().__init__(*args, **settings)
+
     def list_commands(self, ctx: Any) -> list[str]:
         return list(COMMANDS)
 
     def get_params(self, ctx: Any) -> list[Any]:
-        return _without_flag_metavars(super().get_params(ctx))
+        return _named(super().get_params(ctx))
+
+    def make_parser(self, ctx: Any) -> Any:
+        return _parser_reading_text_as_utf8(self, ctx)
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         if cmd_name not in self.commands and cmd_name in COMMANDS:
+            import copy
             import importlib
 
             from typer.main import get_command_from_info
@@ -79,17 +90,18 @@ class _LazyCommands(TyperGroup):
             importlib.import_module(f"condtrack.cli.{COMMANDS[cmd_name]}")
             for info in app.registered_commands:
                 if command_name(info) == cmd_name:
+                    if info.cls in (None, TyperCommand):  # Typer's default: condtrack's
+                        info = copy.copy(info)
+                        info.cls = _Command
                     command = get_command_from_info(
                         info,
                         pretty_exceptions_short=app.pretty_exceptions_short,
                         rich_markup_mode=app.rich_markup_mode,
                     )
                     self.commands[cmd_name] = command
-        found = self.commands.get(cmd_name)
-        return None if found is None else _prepared(found)
+        return self.commands.get(cmd_name)
 
     def make_context(self, *args: Any, **kwargs: Any) -> Any:
-        _read_text_as_utf8(self.params)
         with _usage_errors_in_one_line():
             return super().make_context(*args, **kwargs)
 
@@ -180,7 +192,6 @@ class _LazyCommands(TyperGroup):
 # What a value is, as help shows it, for options that do not say so themselves: a name,
 # not Typer's type (`<str>`, `<float range>`).
 _METAVARS = {
-    **dict.fromkeys(("--as-of", "--since", "--until", "--date"), "DATE"),
     **dict.fromkeys(("--condition", "--criterion", "--indicator", "--require"), "ID"),
     **dict.fromkeys(("--summary", "--source", "--reason"), "TEXT"),
     **dict.fromkeys(("--limit", "--last", "--marker-size"), "N"),
@@ -198,36 +209,38 @@ _METAVARS = {
 }
 
 
-def _prepared(command: Any) -> Any:
-    """``command`` made ready once: its text values read as UTF-8 whatever the locale, and
-    help that names what each value is (see ``_METAVARS``), shows no value for a flag
-    (Typer would write ``<bool>``) and lets an argument's name speak for it, --help too."""
-    if getattr(command, "_condtrack_prepared", False):
-        return command
-    command._condtrack_prepared = True
-    _read_text_as_utf8(command.params)
-    _without_flag_metavars(command.params)
-    made = command.get_help_option
+class _Command(TyperCommand):
+    """Every command's class: help that names what each value is, and text values read as
+    UTF-8 whatever the locale (see ``_named`` and ``_TextAsUtf8``)."""
 
-    def help_option(ctx: Any) -> Any:
-        option = made(ctx)
-        if option is not None:
-            _without_flag_metavars([option])
-        return option
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _named(super().get_params(ctx))
 
-    command.get_help_option = help_option
-    return command
+    def make_parser(self, ctx: Any) -> Any:
+        return _parser_reading_text_as_utf8(self, ctx)
 
 
-def _without_flag_metavars(params: list[Any]) -> list[Any]:
+class _NamedArgument(TyperArgument):
+    """An argument whose name (its metavar: ID, FILE) says what it is: help shows no type
+    beside it (Typer would add ``<str>``, ``<path>``)."""
+
+    def display_type_rich(self, ctx: Any) -> str | None:
+        return None
+
+
+def _named(params: list[Any]) -> list[Any]:
+    """Help that names what each value is (see ``_METAVARS``), shows no value for a flag
+    (Typer would write ``<bool>``), and lets an argument's name speak for it."""
     for param in params:
-        if getattr(param, "param_type_name", "") == "argument":
-            param.display_type_rich = lambda ctx: None  # its metavar says it: ID, FILE
+        if isinstance(param, TyperArgument):
+            # Typer 0.29 makes every argument itself (typer.main._get_param), with no way
+            # to choose its class, nor a setting that leaves the type out of help: the
+            # argument becomes the subclass that does (same fields, one method differs).
+            param.__class__ = _NamedArgument
         elif getattr(param, "is_flag", False) and not getattr(param, "count", False):
             param.metavar = ""
         elif param.metavar is None:
-            named = next((_METAVARS[o] for o in param.opts if o in _METAVARS), None)
-            param.metavar = named
+            param.metavar = next((_METAVARS[o] for o in param.opts if o in _METAVARS), None)
     return params
 
 
@@ -244,39 +257,59 @@ def _usage_errors_in_one_line() -> Iterator[None]:
         # Typer's usage errors carry exit code 2 and a message; "no arguments" shows help.
         if getattr(error, "exit_code", None) != 2 or type(error).__name__ == "NoArgsIsHelpError":
             raise
-        context = getattr(error, "ctx", None)
-        where = f"; see '{context.command_path} -h'" if context is not None else ""
-        from condtrack.schema.validation import usage_message
-
-        message = usage_message(str(error.format_message()).replace("Value error, ", ""))  # type: ignore[attr-defined]
-        fail(_with_suggestion(error, message) or message.rstrip(".") + where)
+        fail(_one_line_usage(error))
 
 
-# Click's wording of a bad choice: "Invalid value for '--format': 'jsn' is not one of ...".
-_BAD_CHOICE = re.compile(r": (?P<value>'.*'|\".*\") is not one of (?P<choices>.*?)\.?$")
-_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
-
-
-def _with_suggestion(error: Exception, message: str) -> str:
-    """A mistyped option or choice, worded like every other typo; "" when nothing is close."""
-    from ast import literal_eval
+def _one_line_usage(error: Any) -> str:
+    """A usage error as condtrack words every error: what is wrong, then a did-you-mean
+    when something is close, else where to read about the command."""
+    from typer._click.exceptions import NoSuchOption
 
     from condtrack.schema.validation import did_you_mean
 
-    if hasattr(error, "possibilities"):  # an unknown option; Click lists the close ones
-        option = str(getattr(error, "option_name", ""))
-        hint = did_you_mean(option, getattr(error, "possibilities", None) or ())
-        return f"no such option {option!r}{hint}" if hint else ""
-    choice = _BAD_CHOICE.search(message)
-    if choice is None:
-        return ""
-    try:
-        value = literal_eval(choice["value"])
-        valid = [literal_eval(quoted) for quoted in _QUOTED.findall(choice["choices"])]
-    except (ValueError, SyntaxError):
-        return ""
-    hint = did_you_mean(value, valid) if isinstance(value, str) else ""
-    return message.rstrip(".") + hint if hint else ""
+    if isinstance(error, NoSuchOption):  # Click lists the options close to the one typed
+        hint = did_you_mean(error.option_name, error.possibilities or ())
+        if hint:
+            return f"no such option {error.option_name!r}{hint}"
+    message = str(error.format_message()).rstrip(".")
+    if isinstance(error, _Suggested):
+        return message
+    context = getattr(error, "ctx", None)
+    return message + (f"; see '{context.command_path} -h'" if context is not None else "")
+
+
+class _Suggested(typer.BadParameter):
+    """A bad value whose message ends with a did-you-mean: no pointer to help needed."""
+
+
+E = TypeVar("E", bound=Enum)
+
+
+class Choice(Generic[E]):
+    """The type of every option (and argument) whose value is one of an Enum's members:
+    ``parser=Choice(Format)``. A value that is none of them is Click's usage error, with a
+    did-you-mean when one is close. An alias in the Enum (``table = "text"``) is accepted
+    by its name but listed nowhere: help, completion and this message show the members."""
+
+    def __init__(self, enum: type[E]) -> None:
+        self.enum = enum
+
+    def __call__(self, value: object) -> E:
+        if isinstance(value, self.enum):
+            return value
+        text = str(value)
+        for member in self.enum:
+            if member.value == text:
+                return member
+        alias = self.enum.__members__.get(text)
+        if alias is not None and alias.name != text:  # `table = "text"`: a hidden old name
+            return alias
+        from condtrack.schema.validation import did_you_mean
+
+        valid = [str(member.value) for member in self.enum]
+        listed = ", ".join(repr(choice) for choice in valid)
+        hint = did_you_mean(text, valid)
+        raise (_Suggested if hint else typer.BadParameter)(f"{text!r} is not one of {listed}{hint}")
 
 
 app = typer.Typer(
@@ -291,9 +324,12 @@ app = typer.Typer(
 )
 
 
-class TableOrJson(StrEnum):
-    table = "table"
+class TextOrJson(StrEnum):
+    """The formats of a command that prints for people (text) or for scripts (json)."""
+
+    text = "text"
     json = "json"
+    table = "text"  # the human format's old name: still accepted, shown nowhere
 
 
 @dataclass
@@ -341,6 +377,7 @@ def _global(
         Color,
         typer.Option(
             "--color",
+            parser=Choice(Color),
             help="Colour in tables and lines: auto (at a terminal, unless NO_COLOR is set; "
             "FORCE_COLOR forces it), always or never.",
         ),
@@ -461,36 +498,58 @@ def emit(text: str, output: str | None, tracker: Path | None = None) -> None:
     typer.echo(one_line(f"wrote {output}"), err=True)
 
 
-AsOf = Annotated[
-    str | None,
-    typer.Option(
-        "--as-of",
-        metavar="DATE",
-        help="Score as of this date, YYYY-MM-DD, with what is known now (default: today).",
-    ),
-]
+def emit_view(view: Any, output: str | None, tracker: Path | None = None) -> None:
+    """A view for people (a Rich renderable): printed to standard output as a terminal
+    shows it (colour where it is one), or written to ``output`` as plain text, as ``emit``
+    writes (atomically; never over the tracker)."""
+    from condtrack.render.terminal import as_text, console
 
+    if output is not None and output != "-":
+        emit(as_text(view), output, tracker)
+        return
+    from condtrack.storage.store import check_stream
+
+    check_stream(1, "standard output", tracker)
+    console().print(view)
+
+
+class MomentType:
+    """The type of ``--known-at`` and ``--logged-since``: a date (to the end of that day,
+    UTC) or a timestamp; a bad one is Click's usage error naming the option, as for dates."""
+
+    metavar = "WHEN"
+
+    def __call__(self, value: object) -> Moment:
+        from condtrack.domain.knowledge import KnownAt as Moment
+        from condtrack.domain.knowledge import parse_known_at
+
+        if isinstance(value, Moment):
+            return value
+        try:
+            return parse_known_at(str(value))
+        except CondtrackError as error:
+            raise typer.BadParameter(str(error)) from None
+
+
+# Typed Any: the knowledge time's class lives in the domain, which start-up does not import.
 KnownAt = Annotated[
-    str | None,
+    Any,
     typer.Option(
         "--known-at",
-        metavar="WHEN",
+        metavar=MomentType.metavar,
+        parser=MomentType(),
         help="Only what had been logged by then: YYYY-MM-DD (to the end of that day, UTC) "
         "or a timestamp (UTC unless it has an offset); the as-of date defaults to its date.",
     ),
 ]
 
 
-def two_times(as_of: str | dt.date | None, known_at: str | None) -> tuple[dt.date, Moment | None]:
-    """The as-of date and the ``KnownAt`` (or None) of a read command's two options."""
-    from condtrack.domain.knowledge import parse_known_at
-
-    known = parse_known_at(known_at) if known_at is not None else None
-    if isinstance(as_of, dt.date):
+def two_times(as_of: dt.date | None, known: Moment | None) -> tuple[dt.date, Moment | None]:
+    """The as-of date of a read command's two options: given, else the knowledge time's
+    date, else today."""
+    if as_of is not None:
         return as_of, known
-    if as_of is None and known is not None:
-        return known.day, known
-    return parse_day(as_of, "--as-of"), known
+    return (known.day if known is not None else today()), known
 
 
 # The --output option of commands that write a file: a string, so that "-" (standard
@@ -504,6 +563,14 @@ Output = Annotated[
         help="Write to this file (atomically), or - for standard output.",
     ),
 ]
+
+
+def examples(*lines: str) -> str:
+    """A command's Examples section (its help's epilog): command lines as typed, a long one
+    continued with a backslash, and ``#`` comments, shown as they are written (a Markdown
+    code block: help's paragraphs are joined, these lines never)."""
+    body = "\n".join(lines)
+    return f"**Examples**\n\n```\n{body}\n```"
 
 
 def guarded(command: Callable[P, R]) -> Callable[P, R]:
@@ -521,26 +588,108 @@ def guarded(command: Callable[P, R]) -> Callable[P, R]:
     return run
 
 
-def parse_day(text: str | None, option: str, *, future_ok: bool = True) -> dt.date:
-    """A YYYY-MM-DD date from an option; today when not given.
+def today() -> dt.date:
+    """Today's local date, but never past the latest date on Earth (UTC+14), which every
+    load checks against: a clock set further east would date entries in the future."""
+    return min(dt.date.today(), (dt.datetime.now(dt.UTC) + dt.timedelta(hours=14)).date())
 
-    Today is the local date, but never past the latest date on Earth (UTC+14), which every
-    load checks against: a clock set further east would date entries in the future.
-    """
-    today = min(dt.date.today(), (dt.datetime.now(dt.UTC) + dt.timedelta(hours=14)).date())
-    if text is None:
-        return today
+
+def parse_date(text: str, *, future_ok: bool = True) -> dt.date:
+    """A date as typed (an option's value, an answer at the prompt): YYYY-MM-DD, from 1900
+    on and, unless ``future_ok``, not after today. The error says what is wrong with the
+    value; where it came from is the caller's to say (Click names the option)."""
     try:
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
             raise ValueError
         day = dt.date.fromisoformat(text)
     except ValueError:
-        raise CondtrackError(f"{option}: {text!r} is not a valid date (use YYYY-MM-DD)") from None
+        raise CondtrackError(f"{text!r} is not a valid date (use YYYY-MM-DD)") from None
     if day.year < 1900:
-        raise CondtrackError(f"{option}: {text} is implausibly old (before 1900)")
-    if not future_ok and day > today:
-        raise CondtrackError(f"{option}: {text} is in the future (today is {today})")
+        raise CondtrackError(f"{text} is implausibly old (before 1900)")
+    if not future_ok and day > today():
+        raise CondtrackError(f"{text} is in the future (today is {today()})")
     return day
+
+
+class DateType:
+    """The type of every date option (``--as-of``, ``--since``, ``--until``, ``--date``):
+    Typer calls it with the text typed, and a bad date is Click's usage error, which names
+    the option as Click names every option (``Invalid value for '--as-of': ...``)."""
+
+    metavar = "DATE"
+
+    def __init__(self, *, future_ok: bool = True) -> None:
+        self.future_ok = future_ok
+
+    def __call__(self, value: object) -> dt.date:
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return parse_date(str(value), future_ok=self.future_ok)
+        except CondtrackError as error:
+            raise typer.BadParameter(str(error)) from None
+
+
+class NumberType:
+    """The type of every numeric option: a whole number (``int``) or a finite number
+    (``float``), within ``min`` and ``max``; a value that is not is Click's usage error,
+    worded as condtrack words a refused value (``must be a number at most 100``)."""
+
+    def __init__(
+        self, kind: type[int] | type[float], *, min: float | None = None, max: float | None = None
+    ) -> None:
+        self.kind, self.min, self.max = kind, min, max
+
+    def __call__(self, value: object) -> float:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return value  # a default
+        text = str(value).strip()
+        number: float
+        if self.kind is int:
+            if not re.fullmatch(r"[+-]?[0-9]+", text):
+                raise typer.BadParameter("must be a whole number")
+            number = int(text)
+        else:
+            try:
+                number = float(text)
+            except ValueError:
+                raise typer.BadParameter("must be a number") from None
+            if not math.isfinite(number):
+                raise typer.BadParameter("must be a finite number")
+        if self.min is not None and number < self.min:
+            raise typer.BadParameter(f"must be a number at least {self.min:g}")
+        if self.max is not None and number > self.max:
+            raise typer.BadParameter(f"must be a number at most {self.max:g}")
+        return number
+
+
+def number_option(
+    kind: type[int] | type[float],
+    *names: str,
+    min: float | None = None,
+    max: float | None = None,
+    **settings: Any,
+) -> Any:
+    """A numeric option (see ``NumberType``); help shows its range, as Typer shows one."""
+    parser = NumberType(kind, min=min, max=max)
+    return typer.Option(*names, parser=parser, min=min, max=max, **settings)
+
+
+def date_option(*names: str, help: str, future_ok: bool = True) -> Any:
+    """A date option: ``DATE`` in help, its value a ``datetime.date`` (None when not given:
+    the command decides what that means, e.g. today, computed when it runs)."""
+    return typer.Option(
+        *names, metavar=DateType.metavar, parser=DateType(future_ok=future_ok), help=help
+    )
+
+
+AsOf = Annotated[
+    dt.date | None,
+    date_option(
+        "--as-of",
+        help="Score as of this date, YYYY-MM-DD, with what is known now (default: today).",
+    ),
+]
 
 
 def main() -> None:
@@ -644,8 +793,9 @@ def _is_file_name(param: Any) -> bool:
     return paths or param.metavar in ("FILE", "PATH")
 
 
-def _read_text_as_utf8(params: list[Any]) -> None:
-    """Give each parameter that is not a file name its value as the UTF-8 it was typed in.
+class _TextAsUtf8(_OptionParser):
+    """The command line's parser, giving each parameter that is not a file name its value
+    as the UTF-8 it was typed in.
 
     Under a locale whose encoding is ASCII (``LC_ALL=C``) Python reads each byte of an
     argument beyond ASCII as a lone surrogate (``surrogateescape``), which is what a file
@@ -653,15 +803,21 @@ def _read_text_as_utf8(params: list[Any]) -> None:
     name decoded would be one the ASCII file system encoding cannot even spell. Text (a
     summary, a condition id, a choice) is read as UTF-8 before it is checked or converted.
     """
-    for param in params:
-        if _is_file_name(param) or "process_value" in vars(param):
-            continue
-        process_value = param.process_value
 
-        def process_text(ctx: Any, value: Any, process_value: Any = process_value) -> Any:
-            return process_value(ctx, _text_as_utf8(value))
+    def parse_args(self, args: list[str]) -> tuple[dict[str, Any], list[str], list[Any]]:
+        opts, rest, order = super().parse_args(args)
+        command = self.ctx.command if self.ctx is not None else None
+        for param in command.params if command is not None else ():
+            if param.name in opts and not _is_file_name(param):
+                opts[param.name] = _text_as_utf8(opts[param.name])
+        return opts, rest, order
 
-        param.process_value = process_text
+
+def _parser_reading_text_as_utf8(command: Any, ctx: Any) -> _TextAsUtf8:
+    parser = _TextAsUtf8(ctx)  # as Click's Command.make_parser, with the parser above
+    for param in command.get_params(ctx):
+        param.add_to_parser(parser, ctx)
+    return parser
 
 
 def _text_as_utf8(value: Any) -> Any:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer
 
-from condtrack.cli.app import fail, parse_day
+from condtrack.cli.app import fail, parse_date, today
 from condtrack.errors import CondtrackError
 from condtrack.textsafe import one_line
 
@@ -93,8 +93,8 @@ class Questions:
                 continue
             if field == "condition":  # the lists of criteria and indicators depend on it
                 pick(field, value, [c.id for c in self.tracker.conditions])
-            elif field == "date":
-                parse_day(value, "--date", future_ok=False)
+            elif field == "date":  # a date already: the option's type parsed it
+                continue
             else:
                 check_field(field, parse_number(value) if field == "value" else value)
 
@@ -149,11 +149,10 @@ class Questions:
         check_field("value", parse_number(text))
         return text
 
-    def _date(self) -> str:
-        today = dt.date.today().isoformat()
-        text = _ask(f"Date it happened, YYYY-MM-DD [{today}]") or today
-        parse_day(text, "date", future_ok=False)
-        return text
+    def _date(self) -> dt.date:
+        default = today().isoformat()
+        text = _ask(f"Date it happened, YYYY-MM-DD [{default}]") or default
+        return parse_date(text, future_ok=False)  # as the --date option parses it
 
     def _source(self) -> str | None:
         return self._text("source", "Source (who reported it)")

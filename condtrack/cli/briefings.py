@@ -9,7 +9,19 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from condtrack.cli.app import KnownAt, Output, app, emit, guarded, options, parse_day, two_times
+from condtrack.cli.app import (
+    Choice,
+    KnownAt,
+    Output,
+    app,
+    date_option,
+    emit,
+    emit_view,
+    examples,
+    guarded,
+    options,
+    two_times,
+)
 from condtrack.errors import CondtrackError
 
 if TYPE_CHECKING:
@@ -30,18 +42,21 @@ class By(StrEnum):
 
 
 class DiffFormat(StrEnum):
-    table = "table"
+    text = "text"
     json = "json"
     markdown = "markdown"
+    table = "text"  # the old name of text: accepted, shown nowhere
 
 
 def _span(
-    since: str | None, until: str | None, until_option: str, known_at: str | None = None
+    start: dt.date | None,
+    until: dt.date | None,
+    until_option: str,
+    known_at: Moment | None = None,
 ) -> tuple[dt.date | None, dt.date, Moment | None]:
     """The earlier date, the later one and the knowledge time (None: known now); with
     --known-at alone, the later date is its date."""
     end, known = two_times(until, known_at)
-    start = parse_day(since, "--since") if since is not None else None
     if start is not None and start >= end:
         raise CondtrackError(f"--since {start} must be before {until_option} {end}")
     return start, end, known
@@ -53,20 +68,32 @@ _BY_HELP = (
 )
 
 
-@app.command(rich_help_panel="Briefings")
+@app.command(
+    rich_help_panel="Briefings",
+    epilog=examples(
+        "condtrack report -o briefing.md",
+        "condtrack report --format html -o briefing.html",
+        "condtrack report --since 2025-06-01 \\",
+        "    --format csv -o briefing.csv",
+    ),
+)
 @guarded
 def report(
     ctx: typer.Context,
-    output_format: Annotated[ReportFormat, typer.Option("--format")] = ReportFormat.markdown,
+    output_format: Annotated[
+        ReportFormat, typer.Option("--format", parser=Choice(ReportFormat))
+    ] = ReportFormat.markdown,
     output: Output = None,
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Report as of this date (default: today).")
+        dt.date | None,
+        date_option("--as-of", help="Report as of this date (default: today)."),
     ] = None,
     since: Annotated[
-        str | None, typer.Option(help="Add what changed since this date, and trends from it.")
+        dt.date | None,
+        date_option("--since", help="Add what changed since this date, and trends from it."),
     ] = None,
     known_at: KnownAt = None,
-    by: Annotated[By, typer.Option("--by", help=_BY_HELP)] = By.logged,
+    by: Annotated[By, typer.Option("--by", parser=Choice(By), help=_BY_HELP)] = By.logged,
 ) -> None:
     """Write a briefing table: Markdown, CSV (for Excel), self-contained HTML, or JSON."""
     from condtrack.domain.briefing import build
@@ -95,15 +122,27 @@ def _renderer(output_format: ReportFormat) -> Callable[[Briefing], str]:
     return lambda briefing: dumps(report_data(briefing))
 
 
-@app.command(rich_help_panel="Briefings")
+@app.command(
+    rich_help_panel="Briefings",
+    epilog=examples(
+        "condtrack diff --since 2025-06-01",
+        "condtrack diff --since 2025-06-01 --until 2025-09-30",
+        "condtrack diff --since 2025-06-01 --format markdown",
+    ),
+)
 @guarded
 def diff(
     ctx: typer.Context,
-    since: Annotated[str, typer.Option(help="The earlier date, YYYY-MM-DD.")],
-    until: Annotated[str | None, typer.Option(help="The later date (default: today).")] = None,
-    output_format: Annotated[DiffFormat, typer.Option("--format")] = DiffFormat.table,
+    since: Annotated[dt.date, date_option("--since", help="The earlier date, YYYY-MM-DD.")],
+    until: Annotated[
+        dt.date | None, date_option("--until", help="The later date (default: today).")
+    ] = None,
+    output_format: Annotated[
+        DiffFormat, typer.Option("--format", parser=Choice(DiffFormat))
+    ] = DiffFormat.text,
+    output: Output = None,
     known_at: KnownAt = None,
-    by: Annotated[By, typer.Option("--by", help=_BY_HELP)] = By.logged,
+    by: Annotated[By, typer.Option("--by", parser=Choice(By), help=_BY_HELP)] = By.logged,
 ) -> None:
     """What changed since a briefing, condition by condition.
 
@@ -115,16 +154,17 @@ def diff(
 
     start, end, known = _span(since, until, "--until", known_at)
     assert start is not None
-    changes = compare(options(ctx).load().tracker, start, end, known, by.value)
+    loaded = options(ctx).load()
+    changes = compare(loaded.tracker, start, end, known, by.value)
     if output_format is DiffFormat.json:
         from condtrack.render.as_json import changes_data, dumps
 
-        typer.echo(dumps(changes_data(changes)), nl=False)
+        emit(dumps(changes_data(changes)), output, loaded.path)
     elif output_format is DiffFormat.markdown:
         from condtrack.render.markdown import changes_table
 
-        typer.echo("\n".join(changes_table(changes)))
+        emit("\n".join(changes_table(changes)) + "\n", output, loaded.path)
     else:
-        from condtrack.render.terminal import changes_view, console
+        from condtrack.render.terminal import changes_view
 
-        console().print(changes_view(changes))
+        emit_view(changes_view(changes), output, loaded.path)

@@ -10,11 +10,26 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from condtrack.cli import complete
-from condtrack.cli.app import AsOf, KnownAt, app, emit, fail, guarded, options, two_times, warn
+from condtrack.cli.app import (
+    AsOf,
+    Choice,
+    KnownAt,
+    Output,
+    app,
+    emit,
+    examples,
+    fail,
+    guarded,
+    number_option,
+    options,
+    two_times,
+    warn,
+)
 from condtrack.errors import CondtrackError
 
 if TYPE_CHECKING:
     from condtrack.domain.gate import Outcome
+    from condtrack.render.as_json import Validated
     from condtrack.storage.store import Loaded
 
 
@@ -25,7 +40,16 @@ class CheckFormat(StrEnum):
     junit = "junit"
 
 
-@app.command(rich_help_panel="CI")
+@app.command(
+    rich_help_panel="CI",
+    epilog=examples(
+        "# relief-ready? exit 0 yes, 1 no, 3 snapback",
+        "condtrack check",
+        "condtrack check --require russian-forces",
+        "condtrack check --min-score 50 --max-age 90",
+        "condtrack check --format junit -o junit.xml",
+    ),
+)
 @guarded
 def check(
     ctx: typer.Context,
@@ -41,12 +65,23 @@ def check(
     ] = None,
     min_score: Annotated[
         float | None,
-        typer.Option(metavar="SCORE", help="Minimum overall score, 0-100.", min=0, max=100),
+        number_option(
+            float,
+            "--min-score",
+            metavar="SCORE",
+            help="Minimum overall score, 0-100.",
+            min=0,
+            max=100,
+        ),
     ] = None,
     max_age: Annotated[
         int | None,
-        typer.Option(
-            metavar="DAYS", help="Fail when a condition's latest evidence is older.", min=0
+        number_option(
+            int,
+            "--max-age",
+            metavar="DAYS",
+            min=0,
+            help="Fail when a condition's latest evidence is older.",
         ),
     ] = None,
     no_gate: Annotated[
@@ -58,7 +93,9 @@ def check(
     output_format: Annotated[
         CheckFormat,
         typer.Option(
-            "--format", help="github: workflow-command annotations; junit: JUnit XML report."
+            "--format",
+            parser=Choice(CheckFormat),
+            help="github: workflow-command annotations; junit: JUnit XML report.",
         ),
     ] = CheckFormat.text,
     output: Annotated[
@@ -67,7 +104,8 @@ def check(
             "--output",
             "-o",
             metavar="FILE",
-            help="Write to this file (atomically), or - for standard output; junit or json only.",
+            help="Write to this file (atomically), or - for standard output; not with github "
+            "(GitHub reads its annotations from standard output).",
         ),
     ] = None,
     known_at: KnownAt = None,
@@ -78,8 +116,11 @@ def check(
     so CI and a laptop give the same answer; a flag given overrides its field. With no
     requirement in either, the gate is relief-readiness: every condition met.
     """
-    if output is not None and output_format not in (CheckFormat.junit, CheckFormat.json):
-        fail(f"--output: not with --format {output_format}; use junit or json")
+    if output is not None and output_format is CheckFormat.github:
+        fail(
+            "--output: not with --format github: GitHub reads the annotations from standard "
+            "output; use junit or json for a file"
+        )
     from condtrack.domain.gate import Policy, evaluate_policy, required_ids
     from condtrack.domain.scoring import assess
     from condtrack.schema.validation import suggest
@@ -116,6 +157,10 @@ def check(
         emit(junit(outcome), output, loaded.path)
     elif output_format is CheckFormat.github:
         _github(outcome, loaded)
+    elif output is not None and output != "-":
+        from condtrack.render.plain import check_lines, plain_lines
+
+        emit(plain_lines(check_lines(outcome)), output, loaded.path)
     else:
         from condtrack.render.plain import check_lines, echo_lines
 
@@ -153,7 +198,20 @@ def _workspace_path(path: Path) -> str:
     return str(path)
 
 
-@app.command(rich_help_panel="CI")
+class ValidateFormat(StrEnum):
+    text = "text"
+    json = "json"
+    table = "text"  # the old name of text: accepted, shown nowhere
+
+
+@app.command(
+    rich_help_panel="CI",
+    epilog=examples(
+        "condtrack validate",
+        "condtrack validate --against-git",
+        "condtrack validate --format json other.toml",
+    ),
+)
 @guarded
 def validate(
     ctx: typer.Context,
@@ -180,56 +238,94 @@ def validate(
             show_default=False,
         ),
     ] = None,
+    output_format: Annotated[
+        ValidateFormat,
+        typer.Option(
+            "--format",
+            parser=Choice(ValidateFormat),
+            help="json: every file with its problems (place, entry, field, message) and ok.",
+        ),
+    ] = ValidateFormat.text,
+    output: Output = None,
 ) -> None:
     """Report every problem in the tracker file, each with its place; exit 2 if any."""
-    from condtrack.textsafe import one_line
-
     if revision is not None and not against_git:
         fail("--revision: it names what --against-git compares with; add --against-git")
 
-    invalid = 0
+    checked = []
+    valid_lines = []  # the text's standard output, when -o names a file for it
     for path in files or [options(ctx).path()]:
-        try:
-            _validate_file(path, against_git, revision or "HEAD")
-        except CondtrackError as error:
-            # Every file is checked, so one commit's run names every broken tracker.
-            typer.echo(f"error: {one_line(str(error))}", err=True)
-            invalid += 1
-    if invalid:
+        # Every file is checked, so one commit's run names every broken tracker.
+        result = _validate_file(path, against_git, revision or "HEAD")
+        checked.append(result)
+        if output_format is ValidateFormat.text:
+            line = _say(result)
+            if line is not None and output in (None, "-"):
+                typer.echo(line)
+            elif line is not None:
+                valid_lines.append(line + "\n")
+    if output_format is ValidateFormat.json:
+        from condtrack.render.as_json import dumps, validation_data
+
+        emit(dumps(validation_data(checked)), output, _tracker_of(files, ctx))
+    elif output not in (None, "-"):
+        emit("".join(valid_lines), output, _tracker_of(files, ctx))
+    if not all(result.ok for result in checked):
         raise typer.Exit(CondtrackError.exit_code)
 
 
-def _validate_file(path: Path, against_git: bool, revision: str) -> None:
+def _tracker_of(files: list[Path] | None, ctx: typer.Context) -> Path | None:
+    """The tracker -o must never replace: the one checked when no FILE is named."""
+    return None if files else options(ctx).path()
+
+
+def _validate_file(path: Path, against_git: bool, revision: str) -> Validated:
+    """Every problem in ``path``; the notes for people (a file new to git) said as found."""
+    from condtrack.render.as_json import Validated
+    from condtrack.schema.validation import Problem
     from condtrack.storage.store import inspect
     from condtrack.textsafe import one_line
 
-    tracker, problems, document = inspect(path)
-    if against_git:
-        from condtrack.git.committed import committed_version, edits_since
+    try:
+        tracker, problems, document = inspect(path)
+        if against_git:
+            from condtrack.git.committed import committed_version, edits_since
 
-        committed = committed_version(path, revision)
-        if committed.content is None:
-            why = "nothing is committed yet" if committed.commit is None else "a new file"
-            typer.echo(
-                one_line(f"{path}: not in git at {revision} ({why}): every entry in it is new"),
-                err=True,
-            )
-        else:
-            problems = [*problems, *edits_since(committed.content, document, revision)]
-            tracker = tracker if not problems else None
-    if tracker is None:
+            committed = committed_version(path, revision)
+            if committed.content is None:
+                why = "nothing is committed yet" if committed.commit is None else "a new file"
+                typer.echo(
+                    one_line(f"{path}: not in git at {revision} ({why}): every entry in it is new"),
+                    err=True,
+                )
+            else:
+                problems = [*problems, *edits_since(committed.content, document, revision)]
+                tracker = tracker if not problems else None
+    except CondtrackError as error:  # it cannot be read, or is no TOML: nothing else to check
+        return Validated(path, None, [Problem(str(path), str(error))], unreadable=True)
+    return Validated(path, tracker, problems)
+
+
+def _say(result: Validated) -> str | None:
+    """A file's problems on standard error; the line saying it is valid, for standard
+    output (or -o)."""
+    from condtrack.textsafe import one_line
+
+    path, tracker, problems = result.path, result.tracker, result.problems
+    if result.unreadable:
+        typer.echo(f"error: {one_line(problems[0].message)}", err=True)
+    elif tracker is None:
         for problem in problems:
             typer.echo(one_line(f"{path}: {problem}"), err=True)
-        raise CondtrackError(
-            f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {path}"
-        )
-    from condtrack.domain.knowledge import unstamped
+        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        typer.echo(f"error: {one_line(f'{count} in {path}')}", err=True)
+    else:
+        from condtrack.domain.knowledge import unstamped
 
-    for message in unstamped(tracker):  # a warning: the file is valid, the exit code stays
-        typer.echo(one_line(f"warning: {path}: {message}"), err=True)
-    typer.echo(
-        one_line(
+        for message in unstamped(tracker):  # a warning: the file is valid, the exit code stays
+            typer.echo(one_line(f"warning: {path}: {message}"), err=True)
+        return one_line(
             f"{path}: valid ({len(tracker.conditions)} conditions, {len(tracker.evidence)} "
             f"evidence entries, {len(tracker.retractions)} retractions)"
         )
-    )
+    return None

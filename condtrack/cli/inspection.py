@@ -2,40 +2,44 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated, Any
 
 import typer
 
 from condtrack.cli import complete
 from condtrack.cli.app import (
     AsOf,
+    Choice,
     KnownAt,
-    TableOrJson,
+    MomentType,
+    Output,
+    TextOrJson,
     app,
+    date_option,
+    emit,
+    emit_view,
+    examples,
     fail,
     guarded,
+    number_option,
     options,
-    parse_day,
     two_times,
 )
 
-if TYPE_CHECKING:
-    pass
-
-if TYPE_CHECKING:
-    pass
-
 
 class EvidenceFormat(StrEnum):
-    table = "table"
+    text = "text"
     json = "json"
     csv = "csv"
+    table = "text"  # the old name of text: accepted, shown nowhere
 
 
 Limit = Annotated[
     int | None,
-    typer.Option(
+    number_option(
+        int,
         "--limit",
         min=0,
         metavar="N",
@@ -47,7 +51,8 @@ Limit = Annotated[
 
 Last = Annotated[
     int | None,
-    typer.Option(
+    number_option(
+        int,
         "--last",
         min=0,
         metavar="N",
@@ -57,7 +62,16 @@ Last = Annotated[
 ]
 
 
-@app.command(rich_help_panel="Inspect")
+@app.command(
+    rich_help_panel="Inspect",
+    epilog=examples(
+        "condtrack evidence --last 20",
+        "condtrack evidence --source reuters -t pardon",
+        "condtrack evidence --criterion all-released \\",
+        "    --format json",
+        "condtrack evidence --format csv -o evidence.csv",
+    ),
+)
 @guarded
 def evidence(
     ctx: typer.Context,
@@ -89,8 +103,12 @@ def evidence(
         str | None,
         typer.Option(help="Only evidence whose source contains this, ignoring case."),
     ] = None,
-    since: Annotated[str | None, typer.Option(help="Only evidence dated on or after.")] = None,
-    until: Annotated[str | None, typer.Option(help="Only evidence dated on or before.")] = None,
+    since: Annotated[
+        dt.date | None, date_option("--since", help="Only evidence dated on or after.")
+    ] = None,
+    until: Annotated[
+        dt.date | None, date_option("--until", help="Only evidence dated on or before.")
+    ] = None,
     tag: Annotated[
         list[str] | None,
         typer.Option(
@@ -99,16 +117,20 @@ def evidence(
     ] = None,
     limit: Limit = None,
     last: Last = None,
-    output: Annotated[EvidenceFormat, typer.Option("--format")] = EvidenceFormat.table,
+    output_format: Annotated[
+        EvidenceFormat, typer.Option("--format", parser=Choice(EvidenceFormat))
+    ] = EvidenceFormat.text,
+    output: Output = None,
     everything: Annotated[
         bool, typer.Option("--all", help="Include entries superseded by an amendment.")
     ] = False,
     known_at: KnownAt = None,
     logged_since: Annotated[
-        str | None,
+        Any,
         typer.Option(
             "--logged-since",
-            metavar="WHEN",
+            metavar=MomentType.metavar,
+            parser=MomentType(),
             help="Only what was logged after this: YYYY-MM-DD (after the end of that day, "
             "UTC) or a timestamp; what was learned since a briefing.",
         ),
@@ -121,60 +143,74 @@ def evidence(
     """
     from condtrack.domain.chains import withdrawn
     from condtrack.domain.knowledge import known_at as as_known
-    from condtrack.domain.knowledge import parse_known_at
     from condtrack.domain.listing import Cut, Filters, select
 
     cut = Cut(limit=limit, last=last)
-    _, known = two_times(None, known_at)
-    learned = parse_known_at(logged_since, "--logged-since") if logged_since else None
     filters = Filters(
         condition=condition, criterion=criterion, indicator=indicator, source=source,
-        tags=tuple(tag or ()), since=parse_day(since, "--since") if since else None,
-        until=parse_day(until, "--until") if until else None, everything=everything,
-        logged_after=learned,
+        tags=tuple(tag or ()), since=since, until=until, everything=everything,
+        logged_after=logged_since,
     )  # fmt: skip
-    tracker = as_known(options(ctx).load().tracker, known)
+    loaded = options(ctx).load()
+    tracker = as_known(loaded.tracker, known_at)
     listing = select(tracker, filters, cut)
     # Marked as `status` scores them: every version of a retracted entry, at every date.
     retractions = withdrawn(tracker.evidence, tracker.retractions)
-    if output is EvidenceFormat.json:
+    if output_format is EvidenceFormat.json:
         from condtrack.render.as_json import dumps, evidence_data
 
-        typer.echo(dumps(evidence_data(listing.shown, retractions)), nl=False)
-    elif output is EvidenceFormat.csv:
+        emit(dumps(evidence_data(listing.shown, retractions)), output, loaded.path)
+    elif output_format is EvidenceFormat.csv:
         from condtrack.render.as_csv import evidence_csv
 
-        typer.echo(evidence_csv(listing.shown, retractions), nl=False)
+        emit(evidence_csv(listing.shown, retractions), output, loaded.path)
     else:
-        from condtrack.render.terminal import console, evidence_view
+        from condtrack.render.terminal import evidence_view
 
-        console().print(evidence_view(listing, retractions))
+        emit_view(evidence_view(listing, retractions), output, loaded.path)
 
 
-@app.command(rich_help_panel="Inspect")
+@app.command(
+    rich_help_panel="Inspect",
+    epilog=examples(
+        "condtrack status",
+        "condtrack status --as-of 2025-06-30",
+        "condtrack status --format json -o status.json",
+    ),
+)
 @guarded
 def status(
     ctx: typer.Context,
     as_of: AsOf = None,
-    output: Annotated[TableOrJson, typer.Option("--format")] = TableOrJson.table,
+    output_format: Annotated[
+        TextOrJson, typer.Option("--format", parser=Choice(TextOrJson))
+    ] = TextOrJson.text,
+    output: Output = None,
     known_at: KnownAt = None,
 ) -> None:
     """Score every condition and show the overall verdict."""
     from condtrack.domain.scoring import assess
 
-    day, known = two_times(as_of, known_at)
-    assessment = assess(options(ctx).load().tracker, day, known)
-    if output is TableOrJson.json:
+    loaded = options(ctx).load()
+    assessment = assess(loaded.tracker, *two_times(as_of, known_at))
+    if output_format is TextOrJson.json:
         from condtrack.render.as_json import dumps, status_data
 
-        typer.echo(dumps(status_data(assessment)), nl=False)
+        emit(dumps(status_data(assessment)), output, loaded.path)
     else:
-        from condtrack.render.terminal import console, status_view
+        from condtrack.render.terminal import status_view
 
-        console().print(status_view(assessment))
+        emit_view(status_view(assessment), output, loaded.path)
 
 
-@app.command(rich_help_panel="Inspect")
+@app.command(
+    rich_help_panel="Inspect",
+    epilog=examples(
+        "condtrack explain political-prisoners",
+        "condtrack explain political-prisoners --last 5",
+        "condtrack explain russian-forces --format json",
+    ),
+)
 @guarded
 def explain(
     ctx: typer.Context,
@@ -187,7 +223,8 @@ def explain(
     as_of: AsOf = None,
     limit: Annotated[
         int | None,
-        typer.Option(
+        number_option(
+            int,
             "--limit",
             min=0,
             metavar="N",
@@ -198,7 +235,8 @@ def explain(
     ] = None,
     last: Annotated[
         int | None,
-        typer.Option(
+        number_option(
+            int,
             "--last",
             min=0,
             metavar="N",
@@ -207,18 +245,21 @@ def explain(
             "the context.",
         ),
     ] = None,
+    output_format: Annotated[
+        TextOrJson, typer.Option("--format", parser=Choice(TextOrJson))
+    ] = TextOrJson.text,
+    output: Output = None,
     known_at: KnownAt = None,
 ) -> None:
     """Show how a condition's score is reached: criteria, deciding evidence, arithmetic."""
     from condtrack.domain.listing import Cut
     from condtrack.domain.scoring import assess
-    from condtrack.render.terminal import console, explain_view
     from condtrack.schema.validation import suggest
 
     cut = Cut(limit=limit, last=last)
-    tracker = options(ctx).load().tracker
-    day, known = two_times(as_of, known_at)
-    assessment = assess(tracker, day, known)
+    loaded = options(ctx).load()
+    tracker = loaded.tracker
+    assessment = assess(tracker, *two_times(as_of, known_at))
     result = assessment.condition(condition)
     if result is None:
         fail(
@@ -226,10 +267,24 @@ def explain(
             + suggest(condition, [c.id for c in tracker.conditions])
         )
     entries = {e.id: e for e in tracker.evidence}
-    console().print(explain_view(result, assessment, entries, cut))
+    if output_format is TextOrJson.json:
+        from condtrack.render.as_json import dumps, explain_data
+
+        emit(dumps(explain_data(result, assessment, entries, cut)), output, loaded.path)
+    else:
+        from condtrack.render.terminal import explain_view
+
+        emit_view(explain_view(result, assessment, entries, cut), output, loaded.path)
 
 
-@app.command(rich_help_panel="Inspect")
+@app.command(
+    rich_help_panel="Inspect",
+    epilog=examples(
+        "condtrack history ev-t5j7g5ap0f",
+        "condtrack history ev-t5j7g5ap0f \\",
+        "    --format json",
+    ),
+)
 @guarded
 def history(
     ctx: typer.Context,
@@ -239,7 +294,10 @@ def history(
             metavar="ID", help="Any version's id.", autocompletion=complete.evidence_ids
         ),
     ],
-    output: Annotated[TableOrJson, typer.Option("--format")] = TableOrJson.table,
+    output_format: Annotated[
+        TextOrJson, typer.Option("--format", parser=Choice(TextOrJson))
+    ] = TextOrJson.text,
+    output: Output = None,
     known_at: KnownAt = None,
 ) -> None:
     """Show an entry's chain: the original, each amendment with its reason, any retraction."""
@@ -247,17 +305,17 @@ def history(
     from condtrack.domain.knowledge import known_at as as_known
     from condtrack.schema.validation import did_you_mean
 
-    _, known = two_times(None, known_at)
-    tracker = as_known(options(ctx).load().tracker, known)
+    loaded = options(ctx).load()
+    tracker = as_known(loaded.tracker, known_at)
     found = chain(tracker, evidence_id)
     if found is None:
         hint = did_you_mean(evidence_id, (e.id for e in tracker.evidence))
         fail(f"ID: no evidence with id {evidence_id!r}{hint}")
-    if output is TableOrJson.json:
+    if output_format is TextOrJson.json:
         from condtrack.render.as_json import dumps, history_data
 
-        typer.echo(dumps(history_data(found, known)), nl=False)
+        emit(dumps(history_data(found, known_at)), output, loaded.path)
     else:
-        from condtrack.render.terminal import console, history_view
+        from condtrack.render.terminal import history_view
 
-        console().print(history_view(found))
+        emit_view(history_view(found), output, loaded.path)

@@ -8,11 +8,19 @@ from typing import Annotated
 
 import typer
 
-from condtrack.cli.app import app, guarded
+from condtrack.cli.app import app, examples, guarded, number_option
 from condtrack.textsafe import one_line
 
 
-@app.command(hidden=True)
+@app.command(
+    hidden=True,
+    epilog=examples(
+        "# git runs it, as `condtrack git-setup` registers it:",
+        "condtrack merge base.toml ours.toml theirs.toml",
+        "condtrack merge base.toml ours.toml theirs.toml \\",
+        "    conditions.toml --marker-size 9",
+    ),
+)
 @guarded
 def merge(
     base: Annotated[Path, typer.Argument(metavar="BASE", help="The common ancestor (git's %O).")],
@@ -24,7 +32,8 @@ def merge(
         str | None, typer.Argument(metavar="PATH", help="The file's name in messages (%P).")
     ] = None,
     marker_size: Annotated[
-        int, typer.Option("--marker-size", min=1, max=100, help="Conflict marker length (%L).")
+        int,
+        number_option(int, "--marker-size", min=1, max=100, help="Conflict marker length (%L)."),
     ] = 7,
 ) -> None:
     """Merge three versions of a tracker entry by entry: git's merge driver for it.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import functools
 from collections.abc import Iterator, Sequence
 from enum import StrEnum
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from condtrack.cli import complete
-from condtrack.cli.app import app, guarded, options, parse_day, warn
+from condtrack.cli.app import Choice, app, date_option, examples, guarded, options, today, warn
 from condtrack.errors import CondtrackError
 from condtrack.textsafe import one_line
 
@@ -31,7 +32,11 @@ _OPTION_FOR_FIELD = {"tags": "--tag", "condition": "CONDITION", "evidence": "ID"
 Url = Annotated[str | None, typer.Option(help="http(s) link to the source.")]
 
 
-Day = Annotated[str | None, typer.Option("--date", help="Date of the event, YYYY-MM-DD.")]
+# A day something happened: never after today.
+Day = Annotated[
+    dt.date | None,
+    date_option("--date", help="Date of the event, YYYY-MM-DD.", future_ok=False),
+]
 
 
 CriterionId = Annotated[
@@ -75,7 +80,17 @@ class Clearable(StrEnum):
     tags = "tags"
 
 
-@app.command(rich_help_panel="Record")
+@app.command(
+    rich_help_panel="Record",
+    epilog=examples(
+        "condtrack log russian-forces -s 'Bases shut' \\",
+        "    --source AP --date 2025-10-01",
+        "# a figure, graded B2",
+        "condtrack log political-prisoners \\",
+        "    -i prisoners-held --value 1100 -r B2 \\",
+        "    -s 'Viasna count' --source Viasna -t viasna",
+    ),
+)
 @guarded
 def log(
     ctx: typer.Context,
@@ -98,7 +113,8 @@ def log(
     date: Day = None,
     criterion: CriterionId = None,
     status: Annotated[
-        AssessedStatus | None, typer.Option(help="Your assessment of the criterion.")
+        AssessedStatus | None,
+        typer.Option(parser=Choice(AssessedStatus), help="Your assessment of the criterion."),
     ] = None,
     indicator: IndicatorId = None,
     value: Value = None,
@@ -152,7 +168,7 @@ def _log_entry(path: Path, given: dict[str, Any], *, allow_duplicate: bool = Fal
 
     fields = {
         **given,
-        "date": parse_day(given["date"], "--date", future_ok=False),
+        "date": given["date"] or today(),
         "value": parse_number(given["value"]) if given["value"] is not None else None,
     }
     return append(
@@ -166,7 +182,16 @@ def _log_entry(path: Path, given: dict[str, Any], *, allow_duplicate: bool = Fal
     )
 
 
-@app.command(rich_help_panel="Record")
+@app.command(
+    rich_help_panel="Record",
+    epilog=examples(
+        "# a new version; the original stays on record",
+        "condtrack amend ev-t5j7g5ap0f \\",
+        "    --value 1141 --reason 'misread the table'",
+        "condtrack amend ev-sr3kmr3r8d \\",
+        "    --clear tags --reason 'tags were wrong'",
+    ),
+)
 @guarded
 def amend(
     ctx: typer.Context,
@@ -186,7 +211,7 @@ def amend(
     url: Url = None,
     date: Day = None,
     criterion: CriterionId = None,
-    status: Annotated[AssessedStatus | None, typer.Option()] = None,
+    status: Annotated[AssessedStatus | None, typer.Option(parser=Choice(AssessedStatus))] = None,
     indicator: IndicatorId = None,
     value: Value = None,
     reliability: Annotated[
@@ -203,7 +228,10 @@ def amend(
         ),
     ] = None,
     clear: Annotated[
-        list[Clearable] | None, typer.Option(help="Remove this field from the entry; repeatable.")
+        list[Clearable] | None,
+        typer.Option(
+            parser=Choice(Clearable), help="Remove this field from the entry; repeatable."
+        ),
     ] = None,
 ) -> None:
     """Correct an entry: a new entry supersedes it, and the original stays on record."""
@@ -217,7 +245,7 @@ def amend(
             "summary": summary,
             "source": source,
             "url": url,
-            "date": parse_day(date, "--date", future_ok=False) if date else None,
+            "date": date,
             "criterion": criterion,
             "status": status.value if status else None,
             "indicator": indicator,
@@ -238,7 +266,15 @@ def amend(
     _confirm(f"amended {evidence_id} with", appended, path)
 
 
-@app.command(rich_help_panel="Record")
+@app.command(
+    rich_help_panel="Record",
+    epilog=examples(
+        "condtrack retract ev-t5j7g5ap0f \\",
+        "    --reason 'the source withdrew it'",
+        "condtrack retract ev-sr3kmr3r8d \\",
+        "    --reason 'a duplicate' --date 2026-03-10",
+    ),
+)
 @guarded
 def retract(
     ctx: typer.Context,
@@ -250,7 +286,8 @@ def retract(
     ],
     reason: Annotated[str, typer.Option("--reason", help="Why it no longer counts.")],
     date: Annotated[
-        str | None, typer.Option(help="Date of the retraction (default: today).")
+        dt.date | None,
+        date_option("--date", help="Date of the retraction (default: today).", future_ok=False),
     ] = None,
 ) -> None:
     """Withdraw evidence from scoring, with every version of it; the entries stay in the file.
@@ -262,7 +299,7 @@ def retract(
     from condtrack.domain.entries import NewEntries, utc_now
     from condtrack.storage.appending import append
 
-    day = parse_day(date, "--date", future_ok=False)
+    day = date or today()
     path = options(ctx).path()
     versions: list[str] = []
 
@@ -313,14 +350,27 @@ class ImportFormat(StrEnum):
     json = "json"
 
 
-@app.command(name="import", rich_help_panel="Record")
+@app.command(
+    name="import",
+    rich_help_panel="Record",
+    epilog=examples(
+        "# check every row, write nothing",
+        "condtrack import rows.csv --dry-run",
+        "condtrack import rows.csv",
+        "condtrack import export.json --skip-duplicates",
+    ),
+)
 @guarded
 def import_(
     ctx: typer.Context,
     source: Annotated[Path, typer.Argument(metavar="FILE", help="CSV or JSON to import.")],
     data_format: Annotated[
         ImportFormat | None,
-        typer.Option("--format", help="csv or json (default: from the file's extension)."),
+        typer.Option(
+            "--format",
+            parser=Choice(ImportFormat),
+            help="csv or json (default: from the file's extension).",
+        ),
     ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Check every row and show what would be added.")

@@ -5,22 +5,34 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-from condtrack.cli.app import Output, TableOrJson, app, emit, guarded, options, warn
+from condtrack.cli.app import (
+    Choice,
+    Output,
+    TextOrJson,
+    app,
+    emit,
+    emit_view,
+    examples,
+    guarded,
+    options,
+    warn,
+)
 from condtrack.errors import CondtrackError
 from condtrack.textsafe import one_line
 
-if TYPE_CHECKING:
-    pass
 
-if TYPE_CHECKING:
-    pass
-
-
-@app.command(rich_help_panel="Setup")
+@app.command(
+    rich_help_panel="Setup",
+    epilog=examples(
+        "condtrack init",
+        "# elsewhere, under another name",
+        "condtrack init briefings/belarus.toml",
+    ),
+)
 @guarded
 def init(
     ctx: typer.Context,
@@ -98,25 +110,41 @@ def _free_backup_name(target: Path) -> Path:
     return backup
 
 
-@app.command(rich_help_panel="Setup")
+@app.command(
+    rich_help_panel="Setup",
+    epilog=examples(
+        "condtrack conditions",
+        "condtrack conditions --format json",
+    ),
+)
 @guarded
 def conditions(
     ctx: typer.Context,
-    output: Annotated[TableOrJson, typer.Option("--format")] = TableOrJson.table,
+    output_format: Annotated[
+        TextOrJson, typer.Option("--format", parser=Choice(TextOrJson))
+    ] = TextOrJson.text,
+    output: Output = None,
 ) -> None:
     """List the conditions with their criteria and indicators, and their ids."""
-    tracker = options(ctx).load().tracker
-    if output is TableOrJson.json:
+    loaded = options(ctx).load()
+    if output_format is TextOrJson.json:
         from condtrack.render.as_json import conditions_data, dumps
 
-        typer.echo(dumps(conditions_data(tracker)), nl=False)
+        emit(dumps(conditions_data(loaded.tracker)), output, loaded.path)
     else:
-        from condtrack.render.terminal import conditions_view, console
+        from condtrack.render.terminal import conditions_view
 
-        console().print(conditions_view(tracker))
+        emit_view(conditions_view(loaded.tracker), output, loaded.path)
 
 
-@app.command(name="git-setup", rich_help_panel="Setup")
+@app.command(
+    name="git-setup",
+    rich_help_panel="Setup",
+    epilog=examples(
+        "condtrack git-setup",
+        "condtrack git-setup --file conditions.toml",
+    ),
+)
 @guarded
 def git_setup(
     ctx: typer.Context,
@@ -146,6 +174,10 @@ def git_setup(
         typer.echo(one_line(f"already set up for {tracker}: nothing changed"))
 
 
+class JsonOnly(StrEnum):
+    json = "json"
+
+
 class SchemaOf(StrEnum):
     tracker = "tracker"
     status = "status"
@@ -155,9 +187,18 @@ class SchemaOf(StrEnum):
     conditions = "conditions"
     history = "history"
     diff = "diff"
+    explain = "explain"
+    validate = "validate"
 
 
-@app.command(rich_help_panel="Setup")
+@app.command(
+    rich_help_panel="Setup",
+    epilog=examples(
+        "condtrack schema -o condtrack.schema.json",
+        "# the schema of a JSON output, to check it in a script",
+        "condtrack schema status -o status.schema.json",
+    ),
+)
 @guarded
 def schema(
     ctx: typer.Context,
@@ -165,11 +206,16 @@ def schema(
         SchemaOf,
         typer.Argument(
             metavar="WHAT",
+            parser=Choice(SchemaOf),
             help="tracker (the file; the default), or a command whose JSON output: "
-            "status, report, check, evidence, conditions, history or diff.",
+            "status, report, check, evidence, conditions, history, diff, explain or validate.",
             show_default=False,
         ),
     ] = SchemaOf.tracker,
+    output_format: Annotated[
+        JsonOnly,
+        typer.Option("--format", parser=Choice(JsonOnly), help="json (a JSON Schema is JSON)."),
+    ] = JsonOnly.json,
     output: Output = None,
 ) -> None:
     """Print the JSON Schema of the tracker file, or of a command's JSON output.

@@ -51,25 +51,26 @@ def end_of(day: dt.date) -> KnownAt:
     return KnownAt(end, day, day.isoformat())
 
 
-def parse_known_at(text: str, option: str = "--known-at") -> KnownAt:
-    """``--known-at`` as typed: YYYY-MM-DD, or an ISO 8601 timestamp (UTC unless it says)."""
+def parse_known_at(text: str) -> KnownAt:
+    """A knowledge time as typed: YYYY-MM-DD, or an ISO 8601 timestamp (UTC unless it
+    says). The error says what is wrong with the value; the caller says where it came from."""
     typed = text.strip()
     try:
         if _DATE.fullmatch(typed):
             day = dt.date.fromisoformat(typed)
             if day.year < 1900:
-                raise CondtrackError(f"{option}: {typed} is implausibly old (before 1900)")
+                raise CondtrackError(f"{typed} is implausibly old (before 1900)")
             return end_of(day)
         if not _TIMESTAMP.fullmatch(typed):
             raise ValueError
         moment = dt.datetime.fromisoformat(typed.replace(" ", "T"))
     except ValueError:
         raise CondtrackError(
-            f"{option}: {text!r} is not a date or a timestamp "
+            f"{text!r} is not a date or a timestamp "
             "(use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS, with Z or an offset such as +01:00)"
         ) from None
     if moment.year < 1900:
-        raise CondtrackError(f"{option}: {typed} is implausibly old (before 1900)")
+        raise CondtrackError(f"{typed} is implausibly old (before 1900)")
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
     return KnownAt(moment, moment.date(), moment.isoformat())

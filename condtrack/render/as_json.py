@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ParamSpec, cast
 
 from condtrack import __version__
@@ -14,8 +16,11 @@ from condtrack.domain.changes import Changes
 from condtrack.domain.gate import Outcome, Policy
 from condtrack.domain.history import Chain
 from condtrack.domain.knowledge import KnownAt
+from condtrack.domain.listing import Cut, per_subject
 from condtrack.domain.scoring import Assessment, ConditionResult, IndicatorResult
+from condtrack.render.figures import arithmetic, explained_entries
 from condtrack.schema.models import Evidence, Retraction, Tracker
+from condtrack.schema.validation import Problem
 from condtrack.textsafe import serialized_escapes
 
 SCHEMA = 1
@@ -148,6 +153,54 @@ def _indicator(result: IndicatorResult) -> dict[str, Any]:
         "progress": None if result.progress is None else round(result.progress, 4),
         "window_total": result.window_total,
         "trend": result.trend,
+    }
+
+
+@_whole_figures
+def explain_data(
+    result: ConditionResult,
+    assessment: Assessment,
+    entries: Mapping[str, Evidence],
+    cut: Cut | None = None,
+) -> dict[str, Any]:
+    """What `explain` shows, as data: the condition's score as `status` gives it, how the
+    criteria weigh into it, and the evidence listed (``counted``: whether it counts)."""
+    condition = result.condition
+    excluded = {x.evidence: x.reason for x in result.excluded}
+    listing = per_subject(explained_entries(result, entries), cut or Cut())
+    return {
+        "schema": SCHEMA,
+        "title": assessment.title,
+        "as_of": assessment.as_of,
+        "condition": {
+            **_condition(result),
+            "text": condition.text,
+            "weight": condition.weight,
+            "met_since": result.met_since,
+            "last_met": result.last_met,
+        },
+        "arithmetic": {
+            "terms": [
+                {
+                    "criterion": c.id,
+                    "weight": c.weight,
+                    "score": round(c.verdict.score, 4),
+                }
+                for c in result.criteria
+            ],
+            "total_weight": sum(c.weight for c in result.criteria),
+            "score": result.score,
+            "formula": arithmetic(result),
+        },
+        "evidence": [
+            {
+                **entry.model_dump(mode="json"),
+                "counted": entry.id not in excluded,
+                "not_counted": excluded.get(entry.id),
+            }
+            for entry in listing.shown
+        ],
+        "evidence_left_out": listing.left_out,
     }
 
 
@@ -362,4 +415,50 @@ def history_data(found: Chain, known: KnownAt | None = None) -> dict[str, Any]:
             "reason": retraction.reason,
             "evidence": retraction.evidence,  # the version named; every version is withdrawn
         },
+    }
+
+
+@dataclass(frozen=True)
+class Validated:
+    """What `validate` found in one file: the tracker when it is valid, else its problems
+    (``unreadable``: one problem, the file could not be read or parsed at all)."""
+
+    path: Path
+    tracker: Tracker | None
+    problems: Sequence[Problem]
+    unreadable: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.tracker is not None
+
+
+def validation_data(checked: Sequence[Validated]) -> dict[str, Any]:
+    """What `validate` reports, as data: ``ok`` for all files, then each file's."""
+    return {
+        "schema": SCHEMA,
+        "ok": all(result.ok for result in checked),
+        "files": [
+            {
+                "path": str(result.path),
+                "ok": result.ok,
+                "problems": [
+                    {
+                        "place": None if result.unreadable else problem.place,
+                        "entry": problem.entry,
+                        "field": problem.field,
+                        "message": problem.message,
+                    }
+                    for problem in result.problems
+                ],
+                "counts": None
+                if result.tracker is None
+                else {
+                    "conditions": len(result.tracker.conditions),
+                    "evidence": len(result.tracker.evidence),
+                    "retractions": len(result.tracker.retractions),
+                },
+            }
+            for result in checked
+        ],
     }

@@ -5,6 +5,8 @@ They hold no user text except ids, which the schema restricts to slugs.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from condtrack.domain.briefing import Figure, Row
 from condtrack.domain.changes import ConditionChange
 from condtrack.domain.scoring import (
@@ -14,8 +16,28 @@ from condtrack.domain.scoring import (
     format_number,
     format_score,
 )
+from condtrack.schema.models import Evidence
 
 ARROWS = {"up": "↑", "down": "↓", "flat": "→"}
+
+
+def explained_entries(result: ConditionResult, entries: Mapping[str, Evidence]) -> list[Evidence]:
+    """The evidence `explain` lists for a condition: what counted and what was left out of
+    its score, by date, in file order on the same date."""
+    counted = {e.id for e in result.counted}
+    excluded = {x.evidence for x in result.excluded}
+    order = {entry_id: n for n, entry_id in enumerate(entries)}
+    return sorted(
+        (entries[i] for i in (*counted, *excluded) if i in entries),
+        key=lambda e: (e.date, order[e.id]),
+    )
+
+
+def arithmetic(result: ConditionResult) -> str:
+    """How the score is reached from the criteria, as `explain` writes it."""
+    terms = " + ".join(f"{c.weight:g} * {c.verdict.score:.4g}" for c in result.criteria)
+    weights = sum(c.weight for c in result.criteria)
+    return f"score = 100 * ({terms}) / {weights:g} = {format_score(result.score)}"
 
 
 def figure_text(figure: Figure, window_days: int) -> str:

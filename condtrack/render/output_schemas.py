@@ -15,7 +15,9 @@ from condtrack.domain.scoring import Status
 from condtrack.schema.jsonschema import DRAFT, entry_schema
 from condtrack.schema.models import Direction, IndicatorKind
 
-OUTPUTS = ("status", "report", "check", "evidence", "conditions", "history", "diff")
+OUTPUTS = (
+    "status", "report", "check", "evidence", "conditions", "history", "diff", "explain", "validate",
+)  # fmt: skip
 
 _STRING = {"type": "string"}
 _DATE = {"type": "string", "format": "date"}
@@ -272,6 +274,53 @@ _BODIES: dict[str, tuple[str, dict[str, Any]]] = {
         "`condtrack diff --format json`: what changed between two dates.",
         {"allOf": [_ref("changes")]},
     ),
+    "explain": (
+        "`condtrack explain CONDITION --format json`: how a condition's score is reached.",
+        _object(
+            schema=_ONE,
+            title=_STRING,
+            as_of=_DATE,
+            condition=_object(
+                **_CONDITION["properties"],
+                text=_STRING,
+                weight=_NUMBER,
+                met_since=_null(_DATE),
+                last_met=_null(_DATE),
+            ),
+            arithmetic=_object(
+                terms=_array(_object(criterion=_STRING, weight=_NUMBER, score=_NUMBER)),
+                total_weight=_NUMBER,
+                score=_NUMBER,
+                formula=_STRING,
+            ),
+            evidence=_array(_ref("explained")),
+            evidence_left_out=_INTEGER,
+        ),
+    ),
+    "validate": (
+        "`condtrack validate --format json`: every file checked, with its problems.",
+        _object(
+            schema=_ONE,
+            ok=_BOOLEAN,
+            files=_array(
+                _object(
+                    path=_STRING,
+                    ok=_BOOLEAN,
+                    problems=_array(
+                        _object(
+                            place=_null(_STRING),
+                            entry=_null(_STRING),
+                            field=_null(_STRING),
+                            message=_STRING,
+                        )
+                    ),
+                    counts=_null(
+                        _object(conditions=_INTEGER, evidence=_INTEGER, retractions=_INTEGER)
+                    ),
+                )
+            ),
+        ),
+    ),
 }
 
 
@@ -288,6 +337,12 @@ def output_schema(name: str) -> dict[str, Any]:
         )
         listed["required"].append("retracted")
         definitions["listed"] = listed
+    if name == "explain":  # an entry, and whether it counts in the score (and why not)
+        explained = _entry()
+        explained["properties"]["counted"] = _BOOLEAN
+        explained["properties"]["not_counted"] = _null(_STRING)
+        explained["required"] += ["counted", "not_counted"]
+        definitions["explained"] = explained
     return {
         "$schema": DRAFT,
         "title": f"condtrack {name} (JSON)",

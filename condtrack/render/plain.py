@@ -36,6 +36,11 @@ def echo_lines(rows: Iterable[Line], env: Mapping[str, str] = os.environ) -> Non
         typer.echo(typer.style(visible(text), fg=foreground, bold="bold" in words), color=colour)
 
 
+def plain_lines(rows: Iterable[Line]) -> str:
+    """The lines as plain text, for a file: no colour."""
+    return "".join(f"{visible(text)}\n" for _, text in rows)
+
+
 def wants_colour(env: Mapping[str, str] = os.environ) -> bool:
     """Rich's rule: NO_COLOR wins, then FORCE_COLOR, else a terminal that is not dumb."""
     if env.get("NO_COLOR"):

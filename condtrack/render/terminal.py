@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import io
 import re
 import sys
 import unicodedata
@@ -36,7 +37,13 @@ from condtrack.domain.scoring import (
     format_number,
     format_score,
 )
-from condtrack.render.figures import ARROWS, change_summary, sparkline
+from condtrack.render.figures import (
+    ARROWS,
+    arithmetic,
+    change_summary,
+    explained_entries,
+    sparkline,
+)
 from condtrack.schema.models import Evidence, Retraction, Tracker
 from condtrack.textsafe import one_line, visible
 
@@ -70,6 +77,21 @@ def console(*, stderr: bool = False) -> Console:
         highlight=False,
         soft_wrap=False,
     )
+
+
+def as_text(view: RenderableType) -> str:
+    """A view as plain text for a file (``-o``): no colour or other terminal styling, as
+    wide as the view at this terminal (``COLUMNS``, else the terminal's, else 80)."""
+    buffer = io.StringIO()
+    _Uncropped(
+        file=buffer,
+        width=console().width,
+        color_system=None,
+        force_terminal=False,
+        highlight=False,
+        soft_wrap=False,
+    ).print(view)
+    return buffer.getvalue()
 
 
 def _encodes_everything(encoding: str | None) -> bool:
@@ -486,9 +508,7 @@ def explain_view(
         )
     parts.append(criteria)
     parts.append(Text())
-    terms = " + ".join(f"{c.weight:g} * {c.verdict.score:.4g}" for c in result.criteria)
-    weights = sum(c.weight for c in result.criteria)
-    parts.append(Text(f"score = 100 * ({terms}) / {weights:g} = {format_score(result.score)}"))
+    parts.append(Text(arithmetic(result)))
     if result.status == "regressed":
         parts.append(Text(f"regressed: met on {result.last_met}, no longer met", "bold magenta"))
     elif result.met_since:
@@ -511,11 +531,7 @@ def explain_view(
 def _timeline(result: ConditionResult, entries: Mapping[str, Evidence], cut: Cut) -> RenderableType:
     counted = {e.id for e in result.counted}
     excluded = {x.evidence: x.reason for x in result.excluded}
-    order = {entry_id: n for n, entry_id in enumerate(entries)}
-    rows = sorted(
-        (entries[i] for i in (*counted, *excluded) if i in entries),
-        key=lambda e: (e.date, order[e.id]),
-    )
+    rows = explained_entries(result, entries)
     if not rows:
         return Text("Evidence: none logged", style="dim")
     listing = per_subject(rows, cut)

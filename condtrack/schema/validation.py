@@ -29,6 +29,7 @@ class Problem:
     place: str
     message: str
     field: str | None = None
+    entry: str | None = None  # the id of the entry it is in, when it has one
 
     def __str__(self) -> str:
         where = f"{self.place}, field {self.field!r}" if self.field else self.place
@@ -93,20 +94,18 @@ def cross_check(
     for number, entry in evidence:
         place = _LazyPlace(lines, "evidence", number, entry.id)
         if entry.id in seen:
-            problems.append(Problem(str(place), f"id {entry.id!r} is used twice", "id"))
+            problems.append(place.problem(f"id {entry.id!r} is used twice", "id"))
         if entry.supersedes is not None:
             if entry.supersedes not in seen:
                 problems.append(
-                    Problem(
-                        str(place),
+                    place.problem(
                         f"supersedes unknown evidence {entry.supersedes!r}",
                         "supersedes",
                     )
                 )
             elif entry.supersedes in superseded:
                 problems.append(
-                    Problem(
-                        str(place),
+                    place.problem(
                         f"{entry.supersedes!r} was already amended by "
                         f"{superseded[entry.supersedes]!r}",
                         "supersedes",
@@ -117,27 +116,26 @@ def cross_check(
         condition = conditions.get(entry.condition)
         if condition is None:
             problems.append(
-                Problem(str(place), _unknown("condition", entry.condition, conditions), "condition")
+                place.problem(_unknown("condition", entry.condition, conditions), "condition")
             )
             continue
         if entry.criterion is not None and condition.criterion(entry.criterion) is None:
             valid = [c.id for c in condition.criteria]
             message = _unknown("criterion", entry.criterion, valid, condition.id)
-            problems.append(Problem(str(place), message, "criterion"))
+            problems.append(place.problem(message, "criterion"))
         if entry.indicator is not None:
             indicator = condition.indicator(entry.indicator)
             if indicator is None:
                 valid = [i.id for i in condition.indicators]
                 message = _unknown("indicator", entry.indicator, valid, condition.id)
-                problems.append(Problem(str(place), message, "indicator"))
+                problems.append(place.problem(message, "indicator"))
             elif (
                 indicator.minimum is not None
                 and entry.value is not None
                 and entry.value < indicator.minimum
             ):
                 problems.append(
-                    Problem(
-                        str(place),
+                    place.problem(
                         f"{entry.value} is below {indicator.id}'s minimum of {indicator.minimum}",
                         "value",
                     )
@@ -148,16 +146,13 @@ def cross_check(
         place = _LazyPlace(lines, "retractions", number, None)
         if retraction.evidence not in seen:
             problems.append(
-                Problem(
-                    str(place), f"retracts unknown evidence {retraction.evidence!r}", "evidence"
-                )
+                place.problem(f"retracts unknown evidence {retraction.evidence!r}", "evidence")
             )
         # A retraction is dated the day it is made (it then applies at every as-of date;
         # --known-at shows what was known before it): a later date would be made up.
         if retraction.date > latest:
             problems.append(
-                Problem(
-                    str(place),
+                place.problem(
                     f"dated {retraction.date}, in the future (the latest date anywhere on "
                     f"Earth is {latest}); a retraction is dated the day it is made",
                     "date",
@@ -169,7 +164,7 @@ def cross_check(
 
 
 def _logged_problems(
-    place: object, date: dt.date, logged: dt.datetime, now: dt.datetime
+    place: _LazyPlace, date: dt.date, logged: dt.datetime, now: dt.datetime
 ) -> list[Problem]:
     """An entry stamped as logged in the future, or dated after the day it was logged.
 
@@ -183,16 +178,14 @@ def _logged_problems(
         ahead, latest = True, dt.date.max
     if ahead:
         return [
-            Problem(
-                str(place),
+            place.problem(
                 f"logged at {_instant(logged)}, in the future (it is now {_instant(now)})",
                 "logged",
             )
         ]
     if date > latest:
         return [
-            Problem(
-                str(place),
+            place.problem(
                 f"dated {date} but logged on {logged.date()} ({_instant(logged)}), when the "
                 f"latest date anywhere on Earth was {latest}",
                 "date",
@@ -268,6 +261,9 @@ class _LazyPlace:
     def __str__(self) -> str:
         lines, table, number, entry_id = self.args
         return lines.place(table, number, entry_id)
+
+    def problem(self, message: str, field: str | None = None) -> Problem:
+        return Problem(str(self), message, field, self.args[3])
 
 
 def _unknown(what: str, value: str, valid: Iterable[str], owner: str | None = None) -> str:
@@ -460,22 +456,6 @@ def _kind_of(value: Any) -> str:
     return type(value).__name__
 
 
-def usage_message(message: str) -> str:
-    """Click's wording of a bad option value, when it comes from pydantic, in condtrack's."""
-    for phrase, words in _USAGE_PHRASES.items():
-        message = re.sub("Input should be " + phrase, words, message)
-    return message
-
-
-_USAGE_PHRASES = {
-    r"less than or equal to (\S+)": r"must be a number at most \1",
-    r"greater than or equal to (\S+)": r"must be a number at least \1",
-    r"a valid number, unable to parse string as a number": "must be a number",
-    r"a valid integer, unable to parse string as an integer": "must be a whole number",
-    r"a valid integer, got a number with a fractional part": "must be a whole number",
-}
-
-
 def _problems_from(
     error: ValidationError,
     place: str,
@@ -493,7 +473,8 @@ def _problems_from(
             message += did_you_mean(field, _field_names(model, detail["loc"][:-1]))
         if detail["type"] == "missing" and model is not None and field is not None:
             message += _misspelt(field, raw, detail["loc"][:-1], model)
-        problem = Problem(where, message, field)
+        entry = raw.get("id") if isinstance(raw, dict) else None
+        problem = Problem(where, message, field, entry if isinstance(entry, str) else None)
         if problem not in problems:  # a union reports once per branch
             problems.append(problem)
     return problems
