@@ -268,7 +268,10 @@ def retract(
 
     def build(current: Current) -> list[tuple[str, dict[str, Any]]]:
         entry = NewEntries(current).retraction(evidence_id, reason, day, utc_now())
-        roots = chain_roots((e.id, e.supersedes) for e in current.tracker.evidence)
+        tracker = current.tracker
+        links = [(e.id, e.supersedes) for e in tracker.evidence]
+        links += [(r.id, r.supersedes) for r in tracker.relief]
+        roots = chain_roots(links)
         versions.extend(i for i, root in roots.items() if root == roots[evidence_id])
         return [("retractions", entry)]
 
@@ -294,6 +297,11 @@ def _confirm(verb: str, appended: Appended, path: Path) -> None:
     """The new id on stdout for scripts; what happened on stderr for people."""
     from condtrack.schema.models import grade_counts
 
+    if appended.relief:  # `amend` of a relief entry
+        step = appended.relief[-1]
+        typer.echo(step.id)
+        typer.echo(one_line(f"{verb} {step.id} ({step.sender} {step.measure}) in {path}"), err=True)
+        return
     entry = appended.evidence[-1]
     typer.echo(entry.id)
     what = f" ({entry.criterion}: {entry.status})" if entry.status else ""

@@ -1,4 +1,8 @@
-"""The tracker file's schema (version 1) as pydantic models.
+"""The tracker file's schema (versions 1 and 2) as pydantic models.
+
+Schema 2 is schema 1 with ``[[relief]]`` entries: a file is written with the lowest schema
+number that can express it (``required_schema``), so a file without relief stays readable by
+a condtrack that knows only schema 1, and one with relief is refused by it, by number.
 
 Models check each entry on its own; checks that need the whole file (ids that must
 exist, ids that must be unique) live in ``condtrack.schema.validation``.
@@ -21,7 +25,9 @@ from pydantic import (
     model_validator,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 1  # what a new file is written as (``init``): the lowest there is
+SUPPORTED_SCHEMAS = (1, 2)
+RELIEF_SCHEMA = 2  # the first schema that can hold [[relief]] entries
 EARLIEST_DATE = dt.date(1900, 1, 1)
 MAX_SUMMARY = 4000
 MAX_SHORT_TEXT = 300
@@ -29,6 +35,9 @@ MAX_URL = 2048
 MAX_MAGNITUDE = 1e15
 
 AssessmentStatus = Literal["met", "partial", "not-met"]
+ReliefAction = Literal["eased", "lifted", "suspended", "reimposed", "expired"]
+EASING_ACTIONS = ("eased", "lifted", "suspended")
+ReliefPolicy = Literal["all", "linked"]
 IndicatorKind = Literal["stock", "flow"]
 Direction = Literal["lower", "higher"]
 
@@ -123,6 +132,8 @@ Reliability = Annotated[str, AfterValidator(_admiralty)]
 EventDate = Annotated[dt.date, AfterValidator(_plausible_date)]
 Number = Annotated[int | float, BeforeValidator(_finite_number)]
 Weight = Annotated[float, Field(gt=0, le=1000, allow_inf_nan=False)]
+# Who grants relief: a short code such as US, EU, UK.
+Sender = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9.-]{0,15}$")]
 
 
 class Model(BaseModel):
@@ -140,10 +151,11 @@ class TrackerInfo(Model):
 
     @model_validator(mode="after")
     def _known_schema(self) -> TrackerInfo:
-        if self.schema_version != SCHEMA_VERSION:
+        if self.schema_version not in SUPPORTED_SCHEMAS:
+            readable = " and ".join(str(number) for number in SUPPORTED_SCHEMAS)
             raise ValueError(
                 f"schema {self.schema_version} is not supported by this condtrack "
-                f"(it reads schema {SCHEMA_VERSION})"
+                f"(it reads schema {readable})"
             )
         return self
 
@@ -152,6 +164,7 @@ class Scoring(Model):
     min_reliability: Reliability = "C3"
     stale_after_days: int = Field(default=180, ge=1, le=36500)
     window_days: int = Field(default=90, ge=1, le=36500)
+    relief_requires: ReliefPolicy = "all"
 
 
 class Criterion(Model):
@@ -256,6 +269,44 @@ class Evidence(Model):
         return self
 
 
+class Relief(Model):
+    """One step of sanctions relief (or its reversal) by one sender, on one measure."""
+
+    id: EntryId
+    sender: Sender
+    measure: ShortText
+    action: ReliefAction
+    date: EventDate
+    instrument: ShortText | None = None
+    expires: EventDate | None = None
+    # `for` is a Python keyword: the file's key is its alias.
+    for_: list[Slug] = Field(default_factory=list, alias="for", max_length=50)
+    source: ShortText
+    url: Url | None = None
+    reliability: Reliability = "F6"
+    summary: Annotated[Required, Field(max_length=MAX_SUMMARY)]
+    tags: list[Tag] = Field(default_factory=list, max_length=20)
+    supersedes: EntryId | None = None
+    reason: Annotated[Required, Field(max_length=MAX_SUMMARY)] | None = None
+    logged: AwareDatetime
+
+    @model_validator(mode="after")
+    def _paired_fields(self) -> Relief:
+        if (self.supersedes is None) != (self.reason is None):
+            raise ValueError("an amendment needs both what it supersedes and a reason")
+        if self.supersedes == self.id:
+            raise ValueError("an entry cannot supersede itself")
+        return self
+
+    @property
+    def easing(self) -> bool:
+        return self.action in EASING_ACTIONS
+
+    def as_file(self) -> dict[str, object]:
+        """The entry with the keys the file uses (``for``, not ``for_``), unset ones left out."""
+        return self.model_dump(by_alias=True, exclude_none=True)
+
+
 class Retraction(Model):
     evidence: EntryId
     reason: Annotated[Required, Field(max_length=MAX_SUMMARY)]
@@ -284,6 +335,7 @@ class Tracker(BaseModel):
     header: Header
     evidence: list[Evidence] = []
     retractions: list[Retraction] = []
+    relief: list[Relief] = []
 
     @property
     def conditions(self) -> list[Condition]:
@@ -295,6 +347,20 @@ class Tracker(BaseModel):
 
     def condition(self, condition_id: str) -> Condition | None:
         return next((c for c in self.conditions if c.id == condition_id), None)
+
+
+def measure_key(sender: str, measure: str) -> tuple[str, str]:
+    """A measure's identity: its sender and its name, ignoring case and spacing."""
+    return sender.casefold(), " ".join(measure.split()).casefold()
+
+
+def required_schema(relief_entries: int) -> int:
+    """The lowest schema number that can express a file with this many relief entries.
+
+    The one rule for the number a file is written with: schema 1 readers refuse schema 2 by
+    number, so a file with relief is never misread by a condtrack that knows no relief.
+    """
+    return RELIEF_SCHEMA if relief_entries else SCHEMA_VERSION
 
 
 def grade_counts(reliability: str, minimum: str) -> bool:
