@@ -47,6 +47,7 @@ COMMANDS = {
     "amend": "record",
     "retract": "record",
     "import": "record",
+    "relief": "relief",
     "status": "inspection",
     "explain": "inspection",
     "evidence": "inspection",
@@ -84,6 +85,16 @@ class _LazyCommands(TyperGroup):
                         rich_markup_mode=app.rich_markup_mode,
                     )
                     self.commands[cmd_name] = command
+            for group in app.registered_groups:  # a command with subcommands: `relief`
+                if group.name == cmd_name:
+                    from typer.main import get_group_from_info
+
+                    self.commands[cmd_name] = get_group_from_info(
+                        group,
+                        pretty_exceptions_short=app.pretty_exceptions_short,
+                        suggest_commands=True,
+                        rich_markup_mode=app.rich_markup_mode,
+                    )
         found = self.commands.get(cmd_name)
         return None if found is None else _prepared(found)
 

@@ -135,17 +135,20 @@ def status(
     output: Annotated[TableOrJson, typer.Option("--format")] = TableOrJson.table,
 ) -> None:
     """Score every condition and show the overall verdict."""
+    from condtrack.domain.relief import ledger
     from condtrack.domain.scoring import assess
 
-    assessment = assess(options(ctx).load().tracker, parse_day(as_of, "--as-of"))
+    tracker = options(ctx).load().tracker
+    assessment = assess(tracker, parse_day(as_of, "--as-of"))
+    relief = ledger(tracker, assessment.as_of, assessment)
     if output is TableOrJson.json:
         from condtrack.render.as_json import dumps, status_data
 
-        typer.echo(dumps(status_data(assessment)), nl=False)
+        typer.echo(dumps(status_data(assessment, relief)), nl=False)
     else:
         from condtrack.render.terminal import console, status_view
 
-        console().print(status_view(assessment))
+        console().print(status_view(assessment, relief))
 
 
 @app.command(rich_help_panel="Inspect")

@@ -11,6 +11,7 @@ from typing import Any, get_args
 
 from condtrack.domain.briefing import Trend
 from condtrack.domain.gate import FAILED, PASSED, SNAPBACK
+from condtrack.domain.relief import STATES
 from condtrack.domain.scoring import Status
 from condtrack.schema.jsonschema import DRAFT, entry_schema
 from condtrack.schema.models import Direction, IndicatorKind
@@ -150,6 +151,28 @@ _REPORT_CONDITION = _object(
 
 _ONE = {"const": 1}
 
+_COMPLIANCE = _object(
+    date=_DATE,
+    score=_NUMBER,
+    status=_STATUS,
+    required=_array(_object(id=_STRING, status=_STATUS)),
+)
+_MEASURE = _object(
+    sender=_STRING,
+    measure=_STRING,
+    state={"enum": list(STATES)},
+    since=_null(_DATE),
+    event=_null(_STRING),
+    instrument=_null(_STRING),
+    ahead=_BOOLEAN,
+    snapback_due=_BOOLEAN,
+    breached=_array(_STRING),
+    compliance_at_grant={"anyOf": [_COMPLIANCE, {"type": "null"}]},
+)
+_STATUS_OVERALL = _object(
+    **_DEFINITIONS["overall"]["properties"], relief_ahead=_INTEGER, snapback_due=_INTEGER
+)
+
 _BODIES: dict[str, tuple[str, dict[str, Any]]] = {
     "status": (
         "`condtrack status --format json`: every condition scored as of a date.",
@@ -157,9 +180,10 @@ _BODIES: dict[str, tuple[str, dict[str, Any]]] = {
             schema=_ONE,
             title=_STRING,
             as_of=_DATE,
-            overall=_ref("overall"),
+            overall=_STATUS_OVERALL,
             settings=_ref("settings"),
             conditions=_array(_CONDITION),
+            relief=_array(_MEASURE),
         ),
     ),
     "report": (
