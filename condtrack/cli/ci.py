@@ -64,6 +64,13 @@ def check(
             help="Write to this file (atomically), or - for standard output; junit or json only.",
         ),
     ] = None,
+    require_sequencing: Annotated[
+        bool,
+        typer.Option(
+            "--require-sequencing",
+            help="Fail when relief is in effect ahead of compliance (see `condtrack relief`).",
+        ),
+    ] = False,
 ) -> None:
     """Gate CI: exit 0 when the gate holds, 1 when not, 3 on snapback, 2 on bad input.
 
@@ -88,7 +95,19 @@ def check(
                     f"--require: unknown condition {condition_id!r} {suggest(condition_id, valid)}"
                 )
     assessment = assess(tracker, parse_day(as_of, "--as-of"))
-    outcome = evaluate(assessment, require=required, min_score=min_score, max_age=max_age)
+    relief = None
+    if tracker.relief:  # a file without relief pays nothing for it
+        from condtrack.domain.relief import ledger
+
+        relief = ledger(tracker, assessment.as_of, assessment)
+    outcome = evaluate(
+        assessment,
+        require=required,
+        min_score=min_score,
+        max_age=max_age,
+        relief=relief,
+        sequencing=require_sequencing,
+    )
     if output_format is CheckFormat.json:
         from condtrack.render.as_json import check_data, dumps
 

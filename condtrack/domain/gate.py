@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from condtrack.domain.relief import Ledger
 from condtrack.domain.scoring import Assessment, format_score
 
 PASSED, FAILED, USAGE, SNAPBACK = 0, 1, 2, 3
@@ -12,9 +13,10 @@ PASSED, FAILED, USAGE, SNAPBACK = 0, 1, 2, 3
 
 @dataclass(frozen=True)
 class Failure:
-    requirement: str  # "met", "min-score", "max-age" or "snapback"
+    requirement: str  # "met", "min-score", "max-age", "snapback" or "sequencing"
     condition: str | None
     message: str
+    relief: str | None = None  # the relief entry that put a measure in effect
 
 
 @dataclass(frozen=True)
@@ -46,9 +48,15 @@ def evaluate(
     require: Sequence[str] | None,
     min_score: float | None,
     max_age: int | None,
+    relief: Ledger | None = None,
+    sequencing: bool = False,
 ) -> Outcome:
-    """Check an assessment against the gate; with no requirement given, relief-readiness."""
-    if require is None and min_score is None and max_age is None:
+    """Check an assessment against the gate; with no requirement given, relief-readiness.
+
+    ``relief``: the ledger on the same date; its measures due to snap back are named with
+    the snapback failures, and with ``sequencing`` each measure in effect ahead of
+    compliance fails the gate."""
+    if require is None and min_score is None and max_age is None and not sequencing:
         require = [c.id for c in assessment.conditions]
     described: list[str] = []
     failures: list[Failure] = []
@@ -98,9 +106,46 @@ def evaluate(
                     f"snapback: {result.id} was met on {result.last_met} and no longer is",
                 )
             )
+    if relief is not None:
+        failures += _relief_failures(relief, sequencing)
+    if sequencing:
+        described.append("relief in step with compliance")
     checked: Sequence[str] = ()
     if require is not None:
         checked = require
     elif max_age is not None:
         checked = [c.id for c in assessment.conditions]
     return Outcome(assessment, tuple(described), tuple(failures), tuple(checked), min_score)
+
+
+def _relief_failures(ledger: Ledger, sequencing: bool) -> list[Failure]:
+    failures: list[Failure] = []
+    for measure in ledger.measures:
+        event = measure.event
+        if event is None:
+            continue
+        name = f"{measure.sender} {measure.measure}"
+        if sequencing and measure.ahead:
+            compliance = event.compliance
+            unmet = ", ".join(cid for cid, status in compliance.required if status != "met")
+            failures.append(
+                Failure(
+                    "sequencing",
+                    None,
+                    f"relief ahead of compliance: {name} in effect since {measure.since} "
+                    f"({event.entry.id}), granted when overall was "
+                    f"{format_score(compliance.score)}/100 ({compliance.status}); unmet: {unmet}",
+                    event.entry.id,
+                )
+            )
+        if measure.snapback_due:
+            failures.append(
+                Failure(
+                    "snapback",
+                    None,
+                    f"snapback due: {name} ({event.entry.id}) is in effect while "
+                    f"{', '.join(measure.breached)} is in snapback",
+                    event.entry.id,
+                )
+            )
+    return failures

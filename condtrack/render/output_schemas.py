@@ -211,9 +211,10 @@ _BODIES: dict[str, tuple[str, dict[str, Any]]] = {
             requirements=_array(_STRING),
             failures=_array(
                 _object(
-                    requirement={"enum": ["met", "min-score", "max-age", "snapback"]},
+                    requirement={"enum": ["met", "min-score", "max-age", "snapback", "sequencing"]},
                     condition=_null(_STRING),
                     message=_STRING,
+                    relief=_null(_STRING),
                 )
             ),
             overall=_ref("overall"),
