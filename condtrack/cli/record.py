@@ -226,15 +226,14 @@ def amend(
             "tags": tag or None,
         }
         cleared = [c.value for c in clear or []]
-        appended = append(
-            path,
-            lambda t: [
-                (
-                    "evidence",
-                    NewEntries(t).amendment(evidence_id, changes, cleared, reason, utc_now()),
-                )
-            ],
-        )
+
+        def build(current: Current) -> list[tuple[str, dict[str, Any]]]:
+            entries = NewEntries(current)
+            entry = entries.amendment(evidence_id, changes, cleared, reason, utc_now())
+            # An amendment joins its original's table: a relief id makes a relief entry.
+            return [("relief" if evidence_id in entries.relief_by_id else "evidence", entry)]
+
+        appended = append(path, build)
     _confirm(f"amended {evidence_id} with", appended, path)
 
 
