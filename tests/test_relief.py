@@ -603,3 +603,74 @@ def test_ahead_equals_an_independent_oracle(
 
 def test_toml_string_helper_round_trips_hostile_text() -> None:
     assert tomllib.loads(f"v = {toml_string(HOSTILE)}")["v"] == HOSTILE
+
+
+# --- at a terminal -----------------------------------------------------------------------
+
+
+def test_relief_add_asks_at_a_terminal_for_what_is_missing(tracker: Path) -> None:
+    if sys.platform == "win32":
+        pytest.skip("needs a POSIX pseudo-terminal")
+    from tests.test_terminal import Terminal
+
+    session = Terminal(
+        ["--file", str(tracker), "relief", "add", "--sender", "US", "--date", "2025-09-11"],
+        tracker.parent,
+    )
+    try:
+        session.expect("Measure: ")
+        session.answer("Belavia")
+        assert "eased, lifted, suspended, reimposed, expired" in session.expect("Action: ")
+        session.answer("relaxed")  # refused, and asked again
+        session.expect("Source: ")
+        session.answer("OFAC")
+        session.expect("Summary: ")
+        session.answer("GL 11")
+        assert "'relaxed' is not allowed" in session.expect("Action: ")
+        session.answer("eased")
+        code, shown = session.finish()
+    finally:
+        session.close()
+    assert code == 0, shown
+    (entry,) = tomllib.loads(tracker.read_text(encoding="utf-8"))["relief"]
+    assert entry["id"] in shown
+    assert (entry["measure"], entry["action"], entry["source"]) == ("Belavia", "eased", "OFAC")
+
+
+# --- the fast paths: relief always takes the plain one ----------------------------------
+
+
+def test_relief_takes_the_plain_path_and_is_never_recorded(tmp_path: Path) -> None:
+    from condtrack.storage import remembered, slices, store
+
+    path = tmp_path / "conditions.toml"
+    blocks = [
+        f'\n[[evidence]]\nid = "ev-{n}"\ncondition = "troops"\ndate = 2025-01-{n % 28 + 1:02}\n'
+        f'source = "Monitor"\nsummary = "observation number {n} of many"\n'
+        "logged = 2025-02-01T00:00:00Z\n"
+        for n in range(900)
+    ]
+    path.write_text(SMALL_TRACKER + "".join(blocks), encoding="utf-8")
+    assert len(path.read_bytes()) > slices.SMALL_BYTES  # large enough to be recorded
+    ok(run(path, "status"))
+    assert remembered.recall(path.read_bytes()) is not None
+    first = add(path)
+    data = path.read_bytes()
+    assert remembered.recall(data) is None  # the record of the old bytes vouches for nothing
+    assert slices.read_tracker(data) is None  # the slicer declines a [[relief]] table
+    tracker, sliceable = store.read_checked(data, path)
+    assert not sliceable and [r.id for r in tracker.relief] == [first]
+    ok(run(path, "status"))
+    assert remembered.recall(path.read_bytes()) is None  # reading it records nothing
+    logged = assess(path, "troops", "bases-closed", "met", "2025-03-01")
+    after = path.read_bytes()
+    assert remembered.recall(after) is None
+    tracker = store.read_checked(after, path)[0]
+    assert [r.id for r in tracker.relief] == [first]
+    assert tracker.evidence[-1].id == logged and len(tracker.evidence) == 901
+    # A [[relief]] table between evidence tables, in a slice of its own or not.
+    text = after.decode()
+    moved = text.replace('\n[[evidence]]\nid = "ev-450"', relief_block(id='"rl-mid"')
+                         + '\n[[evidence]]\nid = "ev-450"', 1)  # fmt: skip
+    assert slices.read_tracker(moved.encode()) is None
+    assert [r.id for r in store.read_checked(moved.encode(), path)[0].relief] == ["rl-mid", first]

@@ -198,7 +198,7 @@ def _ask_and_record(path: Path, given: dict[str, Any], left_out: list[str]) -> A
     answers = dict(given)
     for name in left_out:
         if name == "action":
-            _say("Action: " + ", ".join(a.value for a in Action))
+            _say("Actions: " + ", ".join(a.value for a in Action))
         answers[name] = _ask(name.capitalize()).strip() or None
     while True:
         missing = [name for name in left_out if not answers[name]]
