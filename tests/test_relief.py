@@ -400,7 +400,9 @@ def test_check_require_sequencing_fails_naming_each_measure(tracker: Path) -> No
         run(tracker, "check", "--require-sequencing", "--format", "json",
             "--as-of", "2025-10-01").stdout
     )  # fmt: skip
-    assert [(f["requirement"], f["relief"]) for f in data["failures"]] == [("sequencing", first)]
+    [failure] = data["failures"]  # the message names the measure and its entry
+    assert failure["requirement"] == "sequencing" and failure["condition"] is None
+    assert f"US Belavia in effect since 2025-09-11 ({first})" in failure["message"]
     github = run(tracker, "check", "--require-sequencing", "--format", "github",
                  "--as-of", "2025-10-01").stdout  # fmt: skip
     line = tracker.read_text().splitlines().index("[[relief]]") + 1

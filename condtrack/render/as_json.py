@@ -261,12 +261,7 @@ def check_data(outcome: Outcome) -> dict[str, Any]:
         "exit_code": outcome.exit_code,
         "requirements": list(outcome.requirements),
         "failures": [
-            {
-                "requirement": f.requirement,
-                "condition": f.condition,
-                "message": f.message,
-                "relief": f.relief,
-            }
+            {"requirement": f.requirement, "condition": f.condition, "message": f.message}
             for f in outcome.failures
         ],
         "overall": {

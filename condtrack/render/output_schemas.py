@@ -214,7 +214,6 @@ _BODIES: dict[str, tuple[str, dict[str, Any]]] = {
                     requirement={"enum": ["met", "min-score", "max-age", "snapback", "sequencing"]},
                     condition=_null(_STRING),
                     message=_STRING,
-                    relief=_null(_STRING),
                 )
             ),
             overall=_ref("overall"),
