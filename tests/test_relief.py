@@ -488,6 +488,11 @@ def test_relief_list_filters_by_sender_and_names_an_unknown_one(tracker: Path) -
     assert table == ok(run(tracker, "relief", "list", "--format", "text")).stdout
 
 
+def test_a_mistyped_relief_command_gets_a_suggestion_in_one_line(tracker: Path) -> None:
+    refused(tracker, "relief", "lst", expect=["no such command 'lst'; did you mean 'list'?"])
+    refused(tracker, "relief", "zzz", expect=["no such command 'zzz'; see 'condtrack relief -h'"])
+
+
 def test_relief_list_writes_a_file_with_o(tracker: Path, tmp_path: Path) -> None:
     add(tracker)
     out = tmp_path / "ledger.md"

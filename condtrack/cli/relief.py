@@ -46,6 +46,15 @@ class _Group(TyperGroup):
         with _usage_errors_in_one_line():
             return super().make_context(*args, **kwargs)
 
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        name = args[0] if args else ""
+        if name[:1] not in ("", "-") and name not in self.commands and not ctx.resilient_parsing:
+            from condtrack.schema.validation import did_you_mean
+
+            hint = did_you_mean(name, self.commands) or f"; see '{ctx.command_path} -h'"
+            fail(f"no such command {name!r}{hint}")
+        return super().resolve_command(ctx, args)
+
     def invoke(self, ctx: Any) -> Any:
         with _usage_errors_in_one_line():
             return super().invoke(ctx)
