@@ -527,9 +527,10 @@ def test_validate_the_shipped_file(cli: Invoke) -> None:
     doc = tomllib.loads(SHIPPED.read_text("utf-8"))
     counts = (
         f"({len(doc['conditions'])} conditions, {len(doc.get('evidence', []))} evidence "
-        f"entries, {len(doc.get('retractions', []))} retractions)"
+        f"entries, {len(doc.get('retractions', []))} retractions"
     )
-    assert result.stdout == f"{SHIPPED}: valid {counts}\n"
+    relief = f", {len(doc['relief'])} relief entries" if doc.get("relief") else ""
+    assert result.stdout == f"{SHIPPED}: valid {counts}{relief})\n"
 
 
 def test_validate_counts_what_was_logged(cli: Invoke, log: LogFn) -> None:
@@ -635,8 +636,11 @@ def test_shipped_conditions_section_is_the_template_plus_what_the_record_needs()
     shipped = tomllib.loads(SHIPPED.read_text("utf-8"))
     assert set(template) == {"tracker", "scoring", "conditions"}
     assert shipped["scoring"] == template["scoring"]
-    for key in ("schema", "title", "subject", "source"):
+    for key in ("title", "subject", "source"):
         assert shipped["tracker"][key] == template["tracker"][key], key
+    # The shipped record holds relief, which needs schema 2; a new tracker starts at 1.
+    assert (template["tracker"]["schema"], shipped["tracker"]["schema"]) == (1, 2)
+    assert shipped["relief"]
     assert shipped["tracker"]["description"].startswith(template["tracker"]["description"][:-1])
     assert len(shipped["conditions"]) == len(template["conditions"])
     for mine, theirs in zip(shipped["conditions"], template["conditions"], strict=True):
@@ -652,8 +656,8 @@ def test_shipped_conditions_section_is_the_template_plus_what_the_record_needs()
         assert len(mine.get("offsets", [])) - len(added_offsets) == len(theirs.get("offsets", []))
         assert set(indicators) <= {"newly-recognised"}
         assert all(o["inflow"] in indicators for o in added_offsets)
-    # All the shipped file adds is the log.
-    assert set(shipped) - set(template) <= {"evidence", "retractions"}
+    # All the shipped file adds is the log: evidence, retractions and relief.
+    assert set(shipped) - set(template) <= {"evidence", "retractions", "relief"}
     assert shipped.get("evidence"), "the shipped tracker should carry its sourced evidence"
 
 

@@ -348,7 +348,14 @@ def test_help_and_parsing_come_from_classes_not_patched_instances(cli: Invoke) -
         objects += [command, *command.get_params(context)]
     for thing in objects:
         assert not patched & set(vars(thing)), (thing, patched & set(vars(thing)))
-    assert {type(command).__name__ for command in commands} == {"_Command"}
+    groups = [command for command in commands if type(command).__name__ == "Group"]
+    subcommands = [sub for group in groups for sub in group.commands.values()]
+    for command in subcommands:
+        objects += [command, *command.get_params(context)]
+    for thing in objects:
+        assert not patched & set(vars(thing)), (thing, patched & set(vars(thing)))
+    assert {type(command).__name__ for command in commands} == {"Command", "Group"}
+    assert {type(command).__name__ for command in subcommands} == {"Command"}
 
 
 # --- one output convention ------------------------------------------------------------------

@@ -78,7 +78,13 @@ def test_gate_alone_is_the_policy_check_applies(tmp_path: Path) -> None:
         "require": ["political-prisoners"],
         "min_score": 40,
         "max_age_days": 60,
-        "from": {"require": "gate", "min_score": "gate", "max_age_days": "gate"},
+        "require_sequencing": False,
+        "from": {
+            "require": "gate",
+            "min_score": "gate",
+            "max_age_days": "gate",
+            "require_sequencing": "default",
+        },
     }
     # the default gate (every condition met) is not what ran
     assert verdict(document) != verdict(check_json(plain)[1])
@@ -149,7 +155,10 @@ def test_a_flag_overrides_its_field_and_only_that(overridden: str, tmp_path: Pat
     plain = tracker(tmp_path, SHIPPED, "plain.toml")
     code, document = check_json(gated, FLAGS[overridden], FIELDS[overridden][2])
     sources = document["policy"]["from"]
-    assert sources == {name: "flag" if name == overridden else "gate" for name in FIELDS}
+    assert sources == {
+        **{name: "flag" if name == overridden else "gate" for name in FIELDS},
+        "require_sequencing": "default",
+    }
     # the same as the merged values given as flags
     merged: list[str] = []
     for name, (_, in_file, override) in FIELDS.items():
@@ -426,7 +435,7 @@ def test_gate_and_flags_give_what_the_merged_flags_give(
         k: "flag" if flags[k] is not None else "gate" if gate[k] is not None else "default"
         for k in names
     }
-    assert document["policy"]["from"] == expected
+    assert document["policy"]["from"] == {**expected, "require_sequencing": "default"}
 
 
 # --- URLs: the schema knows the user-info and port rules ------------------------------------

@@ -641,6 +641,8 @@ def test_relief_ready_only_when_every_condition_is_met(log: Log, status_json: St
         "status": "met",
         "relief_ready": True,
         "snapback": False,
+        "relief_ahead": 0,  # no relief logged (issue 12)
+        "snapback_due": 0,
     }
 
 

@@ -50,6 +50,7 @@ COMMANDS = {
     "amend": "record",
     "retract": "record",
     "import": "record",
+    "relief": "relief",
     "status": "inspection",
     "explain": "inspection",
     "evidence": "inspection",
@@ -92,17 +93,27 @@ class _LazyCommands(TyperGroup):
                 if command_name(info) == cmd_name:
                     if info.cls in (None, TyperCommand):  # Typer's default: condtrack's
                         info = copy.copy(info)
-                        info.cls = _Command
+                        info.cls = Command
                     command = get_command_from_info(
                         info,
                         pretty_exceptions_short=app.pretty_exceptions_short,
                         rich_markup_mode=app.rich_markup_mode,
                     )
                     self.commands[cmd_name] = command
+            for group in app.registered_groups:  # a command with subcommands: `relief`
+                if group.name == cmd_name:
+                    from typer.main import get_group_from_info
+
+                    self.commands[cmd_name] = get_group_from_info(
+                        group,
+                        pretty_exceptions_short=app.pretty_exceptions_short,
+                        suggest_commands=True,
+                        rich_markup_mode=app.rich_markup_mode,
+                    )
         return self.commands.get(cmd_name)
 
     def make_context(self, *args: Any, **kwargs: Any) -> Any:
-        with _usage_errors_in_one_line():
+        with usage_errors_in_one_line():
             return super().make_context(*args, **kwargs)
 
     def parse_args(self, ctx: Any, args: list[str]) -> Any:
@@ -168,7 +179,7 @@ class _LazyCommands(TyperGroup):
         return super().resolve_command(ctx, args)
 
     def invoke(self, ctx: Any) -> Any:
-        with _usage_errors_in_one_line():
+        with usage_errors_in_one_line():
             return super().invoke(ctx)
 
     def _completion_for_named_shell(self, ctx: Any, args: list[str]) -> None:
@@ -209,7 +220,7 @@ _METAVARS = {
 }
 
 
-class _Command(TyperCommand):
+class Command(TyperCommand):
     """Every command's class: help that names what each value is, and text values read as
     UTF-8 whatever the locale (see ``_named`` and ``_TextAsUtf8``)."""
 
@@ -218,6 +229,34 @@ class _Command(TyperCommand):
 
     def make_parser(self, ctx: Any) -> Any:
         return _parser_reading_text_as_utf8(self, ctx)
+
+
+class Group(TyperGroup):
+    """A command with subcommands (`relief`): help, text values and usage errors as every
+    command has them, and a mistyped subcommand worded as a mistyped command."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _named(super().get_params(ctx))
+
+    def make_parser(self, ctx: Any) -> Any:
+        return _parser_reading_text_as_utf8(self, ctx)
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        with usage_errors_in_one_line():
+            return super().make_context(*args, **kwargs)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        name = _as_utf8(args[0]) if args else ""
+        if name[:1] not in ("", "-") and name not in self.commands and not ctx.resilient_parsing:
+            from condtrack.schema.validation import did_you_mean
+
+            hint = did_you_mean(name, self.commands) or f"; see '{ctx.command_path} -h'"
+            fail(f"no such command {name!r}{hint}")
+        return super().resolve_command(ctx, args)
+
+    def invoke(self, ctx: Any) -> Any:
+        with usage_errors_in_one_line():
+            return super().invoke(ctx)
 
 
 class _NamedArgument(TyperArgument):
@@ -248,7 +287,7 @@ _SHELLS = ("bash", "zsh", "fish", "powershell", "pwsh")
 
 
 @contextlib.contextmanager
-def _usage_errors_in_one_line() -> Iterator[None]:
+def usage_errors_in_one_line() -> Iterator[None]:
     try:
         yield
     except (typer.Exit, typer.Abort):

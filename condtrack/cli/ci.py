@@ -108,6 +108,14 @@ def check(
             "(GitHub reads its annotations from standard output).",
         ),
     ] = None,
+    require_sequencing: Annotated[
+        bool | None,
+        typer.Option(
+            "--require-sequencing/--no-require-sequencing",
+            help="Fail when relief is in effect ahead of compliance (see `condtrack relief`).",
+            show_default=False,
+        ),
+    ] = None,
     known_at: KnownAt = None,
 ) -> None:
     """Gate CI: exit 0 when the gate holds, 1 when not, 3 on snapback, 2 on bad input.
@@ -143,10 +151,17 @@ def check(
         require=named,
         min_score=min_score,
         max_age_days=max_age,
+        require_sequencing=require_sequencing,
     )
     day, known = two_times(as_of, known_at)
     assessment = assess(tracker, day, known)
-    outcome = evaluate_policy(assessment, policy)
+    relief = None
+    if tracker.relief:  # a file without relief pays nothing for it
+        from condtrack.domain.knowledge import known_at as as_known
+        from condtrack.domain.relief import ledger
+
+        relief = ledger(as_known(tracker, known), assessment.as_of, assessment)
+    outcome = evaluate_policy(assessment, policy, relief)
     if output_format is CheckFormat.json:
         from condtrack.render.as_json import check_data, dumps
 
@@ -324,8 +339,9 @@ def _say(result: Validated) -> str | None:
 
         for message in unstamped(tracker):  # a warning: the file is valid, the exit code stays
             typer.echo(one_line(f"warning: {path}: {message}"), err=True)
+        relief = f", {len(tracker.relief)} relief entries" if tracker.relief else ""
         return one_line(
             f"{path}: valid ({len(tracker.conditions)} conditions, {len(tracker.evidence)} "
-            f"evidence entries, {len(tracker.retractions)} retractions)"
+            f"evidence entries, {len(tracker.retractions)} retractions{relief})"
         )
     return None

@@ -189,18 +189,22 @@ def status(
     known_at: KnownAt = None,
 ) -> None:
     """Score every condition and show the overall verdict."""
+    from condtrack.domain.knowledge import known_at as as_known
+    from condtrack.domain.relief import ledger
     from condtrack.domain.scoring import assess
 
     loaded = options(ctx).load()
-    assessment = assess(loaded.tracker, *two_times(as_of, known_at))
+    day, known = two_times(as_of, known_at)
+    assessment = assess(loaded.tracker, day, known)
+    relief = ledger(as_known(loaded.tracker, known), assessment.as_of, assessment)
     if output_format is TextOrJson.json:
         from condtrack.render.as_json import dumps, status_data
 
-        emit(dumps(status_data(assessment)), output, loaded.path)
+        emit(dumps(status_data(assessment, relief)), output, loaded.path)
     else:
         from condtrack.render.terminal import status_view
 
-        emit_view(status_view(assessment), output, loaded.path)
+        emit_view(status_view(assessment, relief), output, loaded.path)
 
 
 @app.command(

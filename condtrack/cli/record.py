@@ -254,15 +254,14 @@ def amend(
             "tags": tag or None,
         }
         cleared = [c.value for c in clear or []]
-        appended = append(
-            path,
-            lambda t: [
-                (
-                    "evidence",
-                    NewEntries(t).amendment(evidence_id, changes, cleared, reason, utc_now()),
-                )
-            ],
-        )
+
+        def build(current: Current) -> list[tuple[str, dict[str, Any]]]:
+            entries = NewEntries(current)
+            entry = entries.amendment(evidence_id, changes, cleared, reason, utc_now())
+            # An amendment joins its original's table: a relief id makes a relief entry.
+            return [("relief" if evidence_id in entries.relief_by_id else "evidence", entry)]
+
+        appended = append(path, build)
     _confirm(f"amended {evidence_id} with", appended, path)
 
 
@@ -305,7 +304,10 @@ def retract(
 
     def build(current: Current) -> list[tuple[str, dict[str, Any]]]:
         entry = NewEntries(current).retraction(evidence_id, reason, day, utc_now())
-        roots = chain_roots((e.id, e.supersedes) for e in current.tracker.evidence)
+        tracker = current.tracker
+        links = [(e.id, e.supersedes) for e in tracker.evidence]
+        links += [(r.id, r.supersedes) for r in tracker.relief]
+        roots = chain_roots(links)
         versions.extend(i for i, root in roots.items() if root == roots[evidence_id])
         return [("retractions", entry)]
 
@@ -331,6 +333,11 @@ def _confirm(verb: str, appended: Appended, path: Path) -> None:
     """The new id on stdout for scripts; what happened on stderr for people."""
     from condtrack.schema.models import grade_counts
 
+    if appended.relief:  # `amend` of a relief entry
+        step = appended.relief[-1]
+        typer.echo(step.id)
+        typer.echo(one_line(f"{verb} {step.id} ({step.sender} {step.measure}) in {path}"), err=True)
+        return
     entry = appended.evidence[-1]
     typer.echo(entry.id)
     what = f" ({entry.criterion}: {entry.status})" if entry.status else ""

@@ -13,10 +13,19 @@ this module, so they agree.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:  # completion uses chain_roots, and must not pay for pydantic
-    from condtrack.schema.models import Evidence, Retraction
+    from condtrack.schema.models import Retraction
+
+
+class Entry(Protocol):
+    """What chains need of an entry: evidence and relief entries alike."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def supersedes(self) -> str | None: ...
 
 
 def chain_roots(links: Iterable[tuple[str, str | None]]) -> dict[str, str]:
@@ -49,10 +58,11 @@ def chain_roots(links: Iterable[tuple[str, str | None]]) -> dict[str, str]:
 
 
 def withdrawn(
-    evidence: Iterable[Evidence], retractions: Iterable[Retraction]
+    evidence: Iterable[Entry], retractions: Iterable[Retraction]
 ) -> dict[str, Retraction]:
     """Every withdrawn entry's id, with the retraction that withdrew its chain.
 
+    ``evidence`` may be evidence or relief entries (a retraction names either by id).
     Every retraction counts, whatever its date. When several versions of one chain were
     retracted (say, on two branches), the earliest retraction is the one named.
     """

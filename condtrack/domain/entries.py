@@ -19,7 +19,7 @@ from pydantic_core import ErrorDetails
 
 from condtrack.domain.chains import withdrawn
 from condtrack.errors import CondtrackError
-from condtrack.schema.models import Evidence, Header, Retraction, Tracker
+from condtrack.schema.models import Evidence, Header, Relief, Retraction, Tracker
 from condtrack.schema.reports import report_keys, reports_of
 from condtrack.schema.validation import cross_check, did_you_mean, message_for, suggest
 from condtrack.textsafe import has_user_info
@@ -39,6 +39,18 @@ CLEARABLE = {
     "url": ("url",),
     "tags": ("tags",),
 }
+# The same for a relief entry, by the keys the file uses.
+RELIEF_CLEARABLE = {
+    "instrument": ("instrument",),
+    "expires": ("expires",),
+    "for": ("for",),
+    "url": ("url",),
+    "tags": ("tags",),
+}
+# A relief entry's keys as the file writes them (``for``, not ``for_``), in order.
+RELIEF_KEYS = tuple(info.alias or name for name, info in Relief.model_fields.items())
+# Fields only evidence has: an amendment of relief cannot set or clear them.
+_EVIDENCE_ONLY = ("condition", "criterion", "status", "indicator", "value")
 
 
 class FieldError(CondtrackError):
@@ -169,7 +181,7 @@ class Whole:
 
     @property
     def ids(self) -> AbstractSet[str]:
-        return {e.id for e in self.tracker.evidence}
+        return {e.id for e in self.tracker.evidence} | {r.id for r in self.tracker.relief}
 
     @property
     def reports(self) -> Mapping[str, str]:
@@ -236,13 +248,96 @@ class NewEntries:
     def retracted(self) -> dict[str, Retraction]:
         """Every withdrawn entry: a retraction of any version withdraws the whole chain."""
         tracker = self.existing.tracker
-        return withdrawn(tracker.evidence, tracker.retractions)
+        return withdrawn([*tracker.evidence, *tracker.relief], tracker.retractions)
 
-    def new_id(self) -> str:
+    @cached_property
+    def relief_by_id(self) -> dict[str, Relief]:
+        return {r.id: r for r in self.existing.tracker.relief}
+
+    @cached_property
+    def relief_amended(self) -> dict[str, str]:
+        return {r.supersedes: r.id for r in self.existing.tracker.relief if r.supersedes}
+
+    def new_id(self, prefix: str = "ev-") -> str:
         while True:
-            candidate = "ev-" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(_ID_LENGTH))
+            candidate = prefix + "".join(secrets.choice(_ID_ALPHABET) for _ in range(_ID_LENGTH))
             if candidate not in self.taken:
                 return candidate
+
+    def relief(self, fields: Mapping[str, Any], logged: dt.datetime) -> dict[str, Any]:
+        """A complete, checked relief entry, as a dict in the file's key order.
+
+        Checked against every relief entry already recorded (a reimposition needs an
+        earlier easing of its measure), so the builder reads the whole file."""
+        entry = {
+            k: v
+            for k, v in stripped(fields).items()
+            if v is not None and v != [] and k in RELIEF_KEYS
+        }
+        entry.setdefault("id", self.new_id("rl-"))
+        entry.setdefault("reliability", "F6")
+        entry["logged"] = logged
+        checked = _checked(Relief, entry)
+        if checked.url is not None:
+            check_url(checked.url)
+        entry["reliability"] = checked.reliability
+        problems = cross_check(
+            self.existing.header,
+            [],
+            [],
+            known_ids=self.taken,
+            relief=[(0, checked)],
+            earlier_relief=self.existing.tracker.relief,
+        )
+        if problems:
+            problem = problems[0]
+            if problem.field is None:
+                raise CondtrackError(problem.message)
+            raise FieldError(problem.field, problem.message)
+        self.taken.add(checked.id)
+        return {key: entry[key] for key in RELIEF_KEYS if key in entry}
+
+    def relief_amendment(
+        self,
+        relief_id: str,
+        changes: Mapping[str, Any],
+        clear: Iterable[str],
+        reason: str,
+        logged: dt.datetime,
+    ) -> dict[str, Any]:
+        """A corrected copy of a relief entry that supersedes it; the original stays."""
+        original = self.relief_by_id.get(relief_id)
+        if original is None:
+            hint = did_you_mean(relief_id, self.relief_by_id)
+            raise FieldError("relief", f"no relief entry with id {relief_id!r}{hint}")
+        if relief_id in self.retracted:
+            raise FieldError(
+                "relief",
+                f"{relief_id} {_withdrawn(relief_id, self.retracted)}; "
+                "an amendment would not count: add a new entry instead",
+            )
+        if relief_id in self.relief_amended:
+            newer = self.relief_amended[relief_id]
+            raise FieldError("relief", f"{relief_id} was already amended by {newer}; amend that")
+        kept = {
+            k: v
+            for k, v in original.as_file().items()
+            if k not in ("id", "logged", "supersedes", "reason")
+        }
+        fields = dict(kept)
+        for name in clear:
+            if name not in RELIEF_CLEARABLE:
+                raise FieldError(
+                    "clear",
+                    f"{name!r} cannot be cleared from a relief entry "
+                    f"(clearable: {', '.join(RELIEF_CLEARABLE)})",
+                )
+            for field in RELIEF_CLEARABLE[name]:
+                fields.pop(field, None)
+        fields.update({k: v for k, v in stripped(changes).items() if v is not None})
+        if fields == kept:
+            raise CondtrackError("the amendment changes nothing; give the fields to correct")
+        return self.relief({**fields, "supersedes": relief_id, "reason": reason.strip()}, logged)
 
     def evidence(self, fields: Mapping[str, Any], logged: dt.datetime) -> dict[str, Any]:
         """A complete, checked evidence entry, as a dict in the file's key order."""
@@ -292,7 +387,18 @@ class NewEntries:
         reason: str,
         logged: dt.datetime,
     ) -> dict[str, Any]:
-        """A corrected copy of an entry that supersedes it; the original stays in the file."""
+        """A corrected copy of an entry that supersedes it; the original stays in the file.
+
+        A relief entry's id makes a relief amendment, of the fields the two kinds share."""
+        if evidence_id in self.relief_by_id:
+            for name in _EVIDENCE_ONLY:
+                if changes.get(name) is not None or name in clear:
+                    raise FieldError(
+                        name,
+                        f"{evidence_id} is a relief entry, which has no {name}; "
+                        "`condtrack relief amend` corrects every field of relief",
+                    )
+            return self.relief_amendment(evidence_id, changes, clear, reason, logged)
         original = self._existing(evidence_id)
         if evidence_id in self.retracted:
             raise FieldError(
@@ -328,10 +434,12 @@ class NewEntries:
         _checked(Retraction, entry)
         return entry
 
-    def _existing(self, evidence_id: str) -> Evidence:
-        original = self.by_id.get(evidence_id)
+    def _existing(self, evidence_id: str) -> Evidence | Relief:
+        original: Evidence | Relief | None = self.by_id.get(evidence_id)
         if original is None:
-            hint = did_you_mean(evidence_id, self.by_id)
+            original = self.relief_by_id.get(evidence_id)
+        if original is None:
+            hint = did_you_mean(evidence_id, [*self.by_id, *self.relief_by_id])
             raise FieldError("evidence", f"no evidence with id {evidence_id!r}{hint}")
         return original
 

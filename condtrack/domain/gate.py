@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
+from condtrack.domain.relief import Ledger
 from condtrack.domain.scoring import Assessment, format_score
 
 if TYPE_CHECKING:
@@ -20,7 +21,12 @@ PASSED, FAILED, USAGE, SNAPBACK = 0, 1, 2, 3
 
 Source = Literal["flag", "gate", "default"]
 # Each policy field: its name in [gate], and the flag that overrides it.
-FIELDS = {"require": "--require", "min_score": "--min-score", "max_age_days": "--max-age"}
+FIELDS = {
+    "require": "--require",
+    "min_score": "--min-score",
+    "max_age_days": "--max-age",
+    "require_sequencing": "--require-sequencing",
+}
 
 
 def required_ids(named: Sequence[str], valid: Sequence[str]) -> list[str]:
@@ -36,6 +42,7 @@ class Policy:
     require: tuple[str, ...] | None = None
     min_score: float | None = None
     max_age_days: int | None = None
+    require_sequencing: bool = False
     sources: Mapping[str, Source] = field(default_factory=lambda: dict.fromkeys(FIELDS, "default"))
 
     @classmethod
@@ -47,15 +54,22 @@ class Policy:
         require: Sequence[str] | None = None,
         min_score: float | None = None,
         max_age_days: int | None = None,
+        require_sequencing: bool | None = None,
     ) -> Policy:
         """Flags (``None``: not given) over the file's ``[gate]`` over the defaults.
 
         ``require`` holds ids or "all", as ``required_ids`` reads them."""
-        given = {"require": require, "min_score": min_score, "max_age_days": max_age_days}
+        given = {
+            "require": require,
+            "min_score": min_score,
+            "max_age_days": max_age_days,
+            "require_sequencing": require_sequencing,
+        }
         in_file = {
             "require": gate.require if gate else None,
             "min_score": gate.min_score if gate else None,
             "max_age_days": gate.max_age_days if gate else None,
+            "require_sequencing": gate.require_sequencing if gate else None,
         }
         values: dict[str, object] = {}
         sources: dict[str, Source] = {}
@@ -73,6 +87,7 @@ class Policy:
             require=ids,
             min_score=float(score) if isinstance(score, int | float) else None,
             max_age_days=age if isinstance(age, int) else None,
+            require_sequencing=values["require_sequencing"] is True,
             sources=sources,
         )
 
@@ -82,9 +97,10 @@ class Policy:
 
 @dataclass(frozen=True)
 class Failure:
-    requirement: str  # "met", "min-score", "max-age" or "snapback"
+    requirement: str  # "met", "min-score", "max-age", "snapback" or "sequencing"
     condition: str | None
     message: str
+    relief: str | None = None  # the relief entry that put a measure in effect
 
 
 @dataclass(frozen=True)
@@ -111,15 +127,19 @@ class Outcome:
         return FAILED if self.failures else PASSED
 
 
-def evaluate_policy(assessment: Assessment, policy: Policy) -> Outcome:
+def evaluate_policy(
+    assessment: Assessment, policy: Policy, relief: Ledger | None = None
+) -> Outcome:
     """Check an assessment against a merged policy; its requirements say which came from
-    the file's ``[gate]``."""
+    the file's ``[gate]``. ``relief``: the ledger on the same date, if the file has one."""
     return evaluate(
         assessment,
         require=policy.require,
         min_score=policy.min_score,
         max_age=policy.max_age_days,
         policy=policy,
+        relief=relief,
+        sequencing=policy.require_sequencing,
     )
 
 
@@ -130,20 +150,29 @@ def evaluate(
     min_score: float | None,
     max_age: int | None,
     policy: Policy | None = None,
+    relief: Ledger | None = None,
+    sequencing: bool = False,
 ) -> Outcome:
-    """Check an assessment against the gate; with no requirement given, relief-readiness."""
+    """Check an assessment against the gate; with no requirement given, relief-readiness.
+
+    ``relief``: the ledger on the same date; its measures due to snap back are named with
+    the snapback failures, and with ``sequencing`` each measure in effect ahead of
+    compliance fails the gate."""
     policy = policy or Policy(
         tuple(require) if require is not None else None,
         min_score,
         max_age,
+        sequencing,
         {
             name: "default" if value is None else "flag"
-            for name, value in zip(FIELDS, (require, min_score, max_age), strict=True)
+            for name, value in zip(
+                FIELDS, (require, min_score, max_age, sequencing or None), strict=True
+            )
         },
     )
-    if require is None and min_score is None and max_age is None:
+    if require is None and min_score is None and max_age is None and not sequencing:
         require = [c.id for c in assessment.conditions]
-        policy = Policy(tuple(require), None, None, policy.sources)
+        policy = Policy(tuple(require), None, None, False, policy.sources)
 
     def noted(text: str, name: str) -> str:
         return f"{text} (from [gate])" if policy.from_gate(name) else text
@@ -196,9 +225,46 @@ def evaluate(
                     f"snapback: {result.id} was met on {result.last_met} and no longer is",
                 )
             )
+    if relief is not None:
+        failures += _relief_failures(relief, sequencing)
+    if sequencing:
+        described.append(noted("relief in step with compliance", "require_sequencing"))
     checked: Sequence[str] = ()
     if require is not None:
         checked = require
     elif max_age is not None:
         checked = [c.id for c in assessment.conditions]
     return Outcome(assessment, tuple(described), tuple(failures), tuple(checked), min_score, policy)
+
+
+def _relief_failures(ledger: Ledger, sequencing: bool) -> list[Failure]:
+    failures: list[Failure] = []
+    for measure in ledger.measures:
+        event = measure.event
+        if event is None:
+            continue
+        name = f"{measure.sender} {measure.measure}"
+        if sequencing and measure.ahead:
+            compliance = event.compliance
+            unmet = ", ".join(cid for cid, status in compliance.required if status != "met")
+            failures.append(
+                Failure(
+                    "sequencing",
+                    None,
+                    f"relief ahead of compliance: {name} in effect since {measure.since} "
+                    f"({event.entry.id}), granted when overall was "
+                    f"{format_score(compliance.score)}/100 ({compliance.status}); unmet: {unmet}",
+                    event.entry.id,
+                )
+            )
+        if measure.snapback_due:
+            failures.append(
+                Failure(
+                    "snapback",
+                    None,
+                    f"snapback due: {name} ({event.entry.id}) is in effect while "
+                    f"{', '.join(measure.breached)} is in snapback",
+                    event.entry.id,
+                )
+            )
+    return failures

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from condtrack.errors import CondtrackError
-from condtrack.schema.models import Evidence, Retraction, Tracker
+from condtrack.schema.models import Evidence, Relief, Retraction, Tracker
 
-E = TypeVar("E", Evidence, Retraction)
+E = TypeVar("E", Evidence, Retraction, Relief)
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _TIMESTAMP = re.compile(
@@ -76,7 +76,7 @@ def parse_known_at(text: str) -> KnownAt:
     return KnownAt(moment, moment.date(), moment.isoformat())
 
 
-def known_from(entry: Evidence | Retraction) -> dt.datetime:
+def known_from(entry: Evidence | Retraction | Relief) -> dt.datetime:
     """When the tracker learned of an entry: its ``logged`` time, else the start of its date."""
     if entry.logged is not None:
         return entry.logged
@@ -93,11 +93,16 @@ def known_at(tracker: Tracker, moment: KnownAt | None) -> Tracker:
         return tracker
     evidence = [e for e in tracker.evidence if moment.knows(known_from(e))]
     retractions = [r for r in tracker.retractions if moment.knows(known_from(r))]
-    if len(evidence) == len(tracker.evidence) and len(retractions) == len(tracker.retractions):
+    relief = [r for r in tracker.relief if moment.knows(known_from(r))]
+    if (len(evidence), len(retractions), len(relief)) == (
+        len(tracker.evidence),
+        len(tracker.retractions),
+        len(tracker.relief),
+    ):
         return tracker
     # Every entry was checked when the file was read: no need to check them again.
     return Tracker.model_construct(
-        header=tracker.header, evidence=evidence, retractions=retractions
+        header=tracker.header, evidence=evidence, retractions=retractions, relief=relief
     )
 
 
@@ -112,7 +117,7 @@ def learned_between(entries: Iterable[E], after: KnownAt | None, until: KnownAt 
     ]
 
 
-def both_dates(entry: Evidence | Retraction) -> str:
+def both_dates(entry: Evidence | Retraction | Relief) -> str:
     """An entry's two times, as briefings mark them: "logged 2026-11-30, dated 2024-01-01"."""
     logged = "logged unknown" if entry.logged is None else f"logged {utc_day(entry.logged)}"
     return f"{logged}, dated {entry.date}"

@@ -7,8 +7,10 @@ import io
 from collections.abc import Iterable, Mapping
 
 from condtrack.domain.briefing import Briefing
+from condtrack.domain.relief import Ledger
 from condtrack.domain.scoring import format_score
 from condtrack.render.figures import (
+    ahead_text,
     balance_text,
     change_summary,
     figure_text,
@@ -105,4 +107,33 @@ def report_csv(briefing: Briefing) -> str:
         as_of=briefing.as_of.isoformat(),
     )
     writer.writerow([csv_cell(cell) for cell in summary.values()])
+    return "\ufeff" + buffer.getvalue()
+
+
+RELIEF_COLUMNS = (
+    "id", "date", "sender", "measure", "action", "instrument", "expires", "for", "source",
+    "url", "reliability", "summary", "tags", "supersedes", "reason", "logged", "counts",
+    "excluded", "ahead", "score_at_date", "status_at_date", "sequencing",
+)  # fmt: skip
+
+
+def relief_csv(ledger: Ledger) -> str:
+    """`relief list --format csv`: every entry with its verdict; lists joined by ';'."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(RELIEF_COLUMNS)
+    for step in ledger.steps:
+        row = step.entry.model_dump(mode="json", by_alias=True)
+        row["for"] = ";".join(step.entry.for_)
+        row["tags"] = ";".join(step.entry.tags)
+        row.update(
+            counts="yes" if step.counts else "no",
+            excluded=step.excluded,
+            ahead="" if step.ahead is None else "yes" if step.ahead else "no",
+            score_at_date=format_score(step.compliance.score),
+            status_at_date=step.compliance.status,
+            sequencing=ahead_text(step),
+        )
+        cells = ["" if row[name] is None else str(row[name]) for name in RELIEF_COLUMNS]
+        writer.writerow([csv_cell(visible(cell)) for cell in cells])
     return "\ufeff" + buffer.getvalue()

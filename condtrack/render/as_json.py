@@ -17,6 +17,7 @@ from condtrack.domain.gate import Outcome, Policy
 from condtrack.domain.history import Chain
 from condtrack.domain.knowledge import KnownAt
 from condtrack.domain.listing import Cut, per_subject
+from condtrack.domain.relief import Compliance, Ledger, Measure, Step, state_of
 from condtrack.domain.scoring import Assessment, ConditionResult, IndicatorResult
 from condtrack.render.figures import arithmetic, explained_entries
 from condtrack.schema.models import Evidence, Retraction, Tracker
@@ -71,18 +72,17 @@ def _default(value: object) -> str:
 
 
 @_whole_figures
-def status_data(assessment: Assessment) -> dict[str, Any]:
-    overall = assessment.overall
+def status_data(assessment: Assessment, ledger: Ledger | None = None) -> dict[str, Any]:
+    measures = ledger.measures if ledger is not None else ()
     return {
         "schema": SCHEMA,
         "title": assessment.title,
         "as_of": assessment.as_of,
         "known_at": _known(assessment.known_at),
         "overall": {
-            "score": overall.score,
-            "status": overall.status,
-            "relief_ready": overall.relief_ready,
-            "snapback": overall.snapback,
+            **_overall(assessment),
+            "relief_ahead": sum(1 for m in measures if m.ahead),
+            "snapback_due": sum(1 for m in measures if m.snapback_due),
         },
         "settings": {
             "min_reliability": assessment.min_reliability,
@@ -90,6 +90,61 @@ def status_data(assessment: Assessment) -> dict[str, Any]:
             "window_days": assessment.window_days,
         },
         "conditions": [_condition(result) for result in assessment.conditions],
+        "relief": [measure_data(m) for m in measures],
+    }
+
+
+def _overall(assessment: Assessment) -> dict[str, Any]:
+    overall = assessment.overall
+    return {
+        "score": overall.score,
+        "status": overall.status,
+        "relief_ready": overall.relief_ready,
+        "snapback": overall.snapback,
+    }
+
+
+def measure_data(measure: Measure) -> dict[str, Any]:
+    """One measure on the as-of date (``status``'s ``relief`` list)."""
+    event = measure.event
+    grant = event.compliance if event is not None and event.entry.easing else None
+    return {
+        "sender": measure.sender,
+        "measure": measure.measure,
+        "state": measure.state,
+        "since": measure.since,
+        "event": event.entry.id if event is not None else None,
+        "instrument": measure.instrument,
+        "ahead": measure.ahead,
+        "snapback_due": measure.snapback_due,
+        "breached": list(measure.breached),
+        "compliance_at_grant": _compliance(grant) if grant is not None else None,
+    }
+
+
+def relief_data(ledger: Ledger) -> list[dict[str, Any]]:
+    """`relief list --format json`: every entry, oldest first, with its verdict."""
+    return [_step(step) for step in ledger.steps]
+
+
+def _step(step: Step) -> dict[str, Any]:
+    entry = step.entry
+    return {
+        **entry.model_dump(by_alias=True),
+        "counts": step.counts,
+        "excluded": step.excluded,
+        "state": state_of(step, entry.date)[0],
+        "ahead": step.ahead,
+        "compliance_at_date": _compliance(step.compliance),
+    }
+
+
+def _compliance(compliance: Compliance) -> dict[str, Any]:
+    return {
+        "date": compliance.date,
+        "score": compliance.score,
+        "status": compliance.status,
+        "required": [{"id": cid, "status": status} for cid, status in compliance.required],
     }
 
 
@@ -298,6 +353,7 @@ def _policy(policy: Policy) -> dict[str, Any]:
         "require": list(policy.require) if policy.require is not None else None,
         "min_score": policy.min_score,
         "max_age_days": policy.max_age_days,
+        "require_sequencing": policy.require_sequencing,
         "from": dict(policy.sources),
     }
 
@@ -345,7 +401,7 @@ def report_data(briefing: Briefing) -> dict[str, Any]:
         "known_at": status["known_at"],
         "since": briefing.since,
         "generated_by": f"condtrack {__version__}",
-        "overall": status["overall"],
+        "overall": _overall(briefing.assessment),
         "settings": status["settings"],
         "conditions": conditions,
         "changes": None if briefing.changes is None else changes_data(briefing.changes),

@@ -1,6 +1,7 @@
 """Plain-text phrases for figures, shared by the briefing formats (Markdown, CSV, HTML).
 
-They hold no user text except ids, which the schema restricts to slugs.
+They hold no user text except ids, which the schema restricts to slugs (and, in
+``relief_summary``, relief senders, which are codes, and measure names: escape its result).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from collections.abc import Mapping
 
 from condtrack.domain.briefing import Figure, Row
 from condtrack.domain.changes import ConditionChange
+from condtrack.domain.relief import Ledger, Measure, Step
 from condtrack.domain.scoring import (
     ConditionResult,
     OffsetResult,
@@ -99,3 +101,49 @@ def sparkline(values: list[float]) -> str:
     if high == low:
         return _BARS[3] * len(values)
     return "".join(_BARS[round((v - low) / (high - low) * (len(_BARS) - 1))] for v in values)
+
+
+def ahead_text(step: Step, *, detail: bool = True) -> str:
+    """An easing entry's sequencing verdict: "ahead of compliance: overall 8/100 (partial)
+    on 2025-12-15", or "in step"; "" for an entry that does not ease."""
+    if step.ahead is None:
+        return ""
+    if not step.ahead:
+        return "in step"
+    compliance = step.compliance
+    if not detail:
+        score = format_score(compliance.score)
+        return f"ahead of compliance: overall {score}/100 on {compliance.date}"
+    unmet = [f"{cid} {status}" for cid, status in compliance.required if status != "met"]
+    which = (
+        ", ".join(unmet)
+        if len(unmet) <= 2
+        else f"{len(unmet)} of {len(compliance.required)} required conditions unmet"
+    )
+    return (
+        f"ahead of compliance: overall {format_score(compliance.score)}/100 on "
+        f"{compliance.date} ({which})"
+    )
+
+
+def state_text(measure: Measure) -> str:
+    """A measure's state and since when: "in effect since 2025-12-15", "in force"."""
+    words = measure.state.replace("-", " ")
+    return f"{words} since {measure.since}" if measure.since else words
+
+
+def relief_summary(ledger: Ledger) -> str:
+    """The overall line's relief clause: how many measures run ahead, per sender."""
+    by_sender = ledger.ahead_by_sender()
+    total = sum(by_sender.values())
+    if not total:
+        text = "relief in step: no measure in effect ahead of compliance"
+    else:
+        senders = ", ".join(f"{sender} {count}" for sender, count in sorted(by_sender.items()))
+        noun = "measure" if total == 1 else "measures"
+        text = f"relief ahead of compliance: {total} {noun} in effect ({senders})"
+    due = ledger.snapback_due
+    if due:
+        names = "; ".join(f"{m.sender} {m.measure}" for m in due)
+        text += f"; due to snap back: {names}"
+    return text

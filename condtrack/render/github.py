@@ -27,6 +27,7 @@ class Places:
     file: str
     conditions: Mapping[str, int] = field(default_factory=dict)
     evidence: Mapping[str, int] = field(default_factory=dict)
+    relief: Mapping[str, int] = field(default_factory=dict)
 
     @classmethod
     def of(cls, file: str, text: str, tracker: Tracker) -> Places:
@@ -34,6 +35,7 @@ class Places:
             file,
             _lines(text, "conditions", [c.id for c in tracker.conditions]),
             _lines(text, "evidence", [e.id for e in tracker.evidence]),
+            _lines(text, "relief", [r.id for r in tracker.relief]),
         )
 
 
@@ -56,6 +58,15 @@ def workflow_commands(outcome: Outcome, places: Places) -> str:
     assessment = outcome.assessment
     commands: list[str] = []
     for failure in outcome.failures:
+        if failure.relief is not None:  # a measure: at the relief entry that granted it
+            title = (
+                "relief ahead of compliance"
+                if failure.requirement == "sequencing"
+                else "SNAPBACK due: relief in effect"
+            )
+            line = places.relief.get(failure.relief)
+            commands.append(_command("error", title, failure.message, places, line))
+            continue
         result = assessment.condition(failure.condition) if failure.condition else None
         if result is None:  # the overall score: no condition to point at
             title = "overall score below the minimum"

@@ -5,8 +5,10 @@ from __future__ import annotations
 from condtrack import __version__
 from condtrack.domain.briefing import Briefing, Row
 from condtrack.domain.changes import Changes
+from condtrack.domain.relief import Ledger
 from condtrack.domain.scoring import format_score
 from condtrack.render.figures import (
+    ahead_text,
     balance_text,
     change_summary,
     figure_text,
@@ -83,3 +85,34 @@ def changes_table(changes: Changes) -> list[str]:
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return lines
+
+
+def relief_ledger(ledger: Ledger) -> str:
+    """`relief list --format markdown`: the ledger as one table, oldest first."""
+    lines = [
+        f"# Relief ledger as of {ledger.as_of}",
+        "",
+        "| Date | Id | Sender | Measure | Action | Instrument | For | Sequencing | Source |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for step in ledger.steps:
+        entry = step.entry
+        url = safe_url(entry.url)
+        source = markdown_text(entry.source)
+        source = f"[{source}]({url.replace('&', '&amp;')})" if url else source
+        verdict = ahead_text(step) or "—"
+        if step.excluded is not None:
+            verdict += f" (not counted: {markdown_text(step.excluded)})"
+        cells = [
+            str(entry.date),
+            f"`{entry.id}`",
+            markdown_text(entry.sender),
+            markdown_text(entry.measure),
+            entry.action + (f", expires {entry.expires}" if entry.expires else ""),
+            markdown_text(entry.instrument) if entry.instrument else "—",
+            ", ".join(f"`{c}`" for c in entry.for_) or "—",
+            verdict,
+            f"{source}: {markdown_text(entry.summary)}",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

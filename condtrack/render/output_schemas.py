@@ -11,6 +11,7 @@ from typing import Any, get_args
 
 from condtrack.domain.briefing import Trend
 from condtrack.domain.gate import FAILED, FIELDS, PASSED, SNAPBACK, Source
+from condtrack.domain.relief import STATES
 from condtrack.domain.scoring import Status
 from condtrack.schema.jsonschema import DRAFT, entry_schema
 from condtrack.schema.models import Direction, IndicatorKind
@@ -169,6 +170,28 @@ _REPORT_CONDITION = _object(
 
 _ONE = {"const": 1}
 
+_COMPLIANCE = _object(
+    date=_DATE,
+    score=_NUMBER,
+    status=_STATUS,
+    required=_array(_object(id=_STRING, status=_STATUS)),
+)
+_MEASURE = _object(
+    sender=_STRING,
+    measure=_STRING,
+    state={"enum": list(STATES)},
+    since=_null(_DATE),
+    event=_null(_STRING),
+    instrument=_null(_STRING),
+    ahead=_BOOLEAN,
+    snapback_due=_BOOLEAN,
+    breached=_array(_STRING),
+    compliance_at_grant={"anyOf": [_COMPLIANCE, {"type": "null"}]},
+)
+_STATUS_OVERALL = _object(
+    **_DEFINITIONS["overall"]["properties"], relief_ahead=_INTEGER, snapback_due=_INTEGER
+)
+
 _BODIES: dict[str, tuple[str, dict[str, Any]]] = {
     "status": (
         "`condtrack status --format json`: every condition scored as of a date.",
@@ -177,9 +200,10 @@ _BODIES: dict[str, tuple[str, dict[str, Any]]] = {
             title=_STRING,
             as_of=_DATE,
             known_at=_KNOWN_AT,
-            overall=_ref("overall"),
+            overall=_STATUS_OVERALL,
             settings=_ref("settings"),
             conditions=_array(_CONDITION),
+            relief=_array(_MEASURE),
         ),
     ),
     "report": (
@@ -209,7 +233,7 @@ _BODIES: dict[str, tuple[str, dict[str, Any]]] = {
             requirements=_array(_STRING),
             failures=_array(
                 _object(
-                    requirement={"enum": ["met", "min-score", "max-age", "snapback"]},
+                    requirement={"enum": ["met", "min-score", "max-age", "snapback", "sequencing"]},
                     condition=_null(_STRING),
                     message=_STRING,
                 )
@@ -219,6 +243,7 @@ _BODIES: dict[str, tuple[str, dict[str, Any]]] = {
                 require=_null(_array(_STRING)),
                 min_score=_null(_NUMBER),
                 max_age_days=_null(_INTEGER),
+                require_sequencing=_BOOLEAN,
                 **{"from": _object(**{key: {"enum": list(get_args(Source))} for key in FIELDS})},
             ),
         ),

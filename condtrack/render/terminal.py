@@ -30,6 +30,7 @@ from rich.text import Text
 
 from condtrack.domain.knowledge import utc_day
 from condtrack.domain.listing import Cut, Listing, per_subject
+from condtrack.domain.relief import Ledger
 from condtrack.domain.scoring import (
     Assessment,
     ConditionResult,
@@ -39,10 +40,13 @@ from condtrack.domain.scoring import (
 )
 from condtrack.render.figures import (
     ARROWS,
+    ahead_text,
     arithmetic,
     change_summary,
     explained_entries,
+    relief_summary,
     sparkline,
+    state_text,
 )
 from condtrack.schema.models import Evidence, Retraction, Tracker
 from condtrack.textsafe import one_line, visible
@@ -350,7 +354,7 @@ def _wrapped(console: Console, cell: Text, width: int) -> list[Text]:
     return list(cell.wrap(console, width, overflow="fold"))
 
 
-def status_view(assessment: Assessment) -> RenderableType:
+def status_view(assessment: Assessment, ledger: Ledger | None = None) -> RenderableType:
     heading = Text.assemble(
         user(assessment.title, "bold"), f" — as of {assessment.as_of}{_known(assessment)}"
     )
@@ -390,7 +394,80 @@ def status_view(assessment: Assessment) -> RenderableType:
                 notes.append(
                     whole(Text.assemble((f"! {result.id}: ", style), user(warning.message, style)))
                 )
-    return Group(table, *notes, verdict_line(assessment))
+    parts: list[RenderableType] = [table, *notes]
+    if ledger is not None and ledger.measures:
+        parts.append(relief_table(ledger))
+    parts.append(verdict_line(assessment))
+    if ledger is not None and ledger.measures:
+        style = "bold red" if ledger.ahead or ledger.snapback_due else "green"
+        parts.append(whole(user(relief_summary(ledger), style)))
+    return Group(*parts)
+
+
+def relief_table(ledger: Ledger) -> RenderableType:
+    """Each measure: who, what, by which instrument, its state, and whether it ran ahead."""
+    table = Grid(
+        Column("Sender", head=True),
+        Column("Measure", wraps=True),
+        Column("Instrument", wraps=True),
+        Column("State", head=True),
+        Column("Sequencing", wraps=True),
+        title=Text("Relief", style="bold"),
+    )
+    for measure in ledger.measures:
+        state = Text(state_text(measure), style=_STATE_STYLES.get(measure.state, ""))
+        if measure.snapback_due:
+            state.append("\nSNAPBACK DUE", style="bold white on red")
+        verdict = ""
+        if measure.in_effect and measure.event is not None:
+            verdict = ahead_text(measure.event, detail=False)
+        table.add_row(
+            measure.sender,
+            user(one_line(measure.measure)),
+            user(one_line(measure.instrument or "—")),
+            state,
+            Text(verdict, style="red" if measure.ahead else ""),
+        )
+    return table
+
+
+def relief_view(ledger: Ledger) -> RenderableType:
+    """The ledger for `relief list`: every entry, oldest first, with its verdict."""
+    table = Grid(
+        Column("date", head=True),
+        Column("id", head=True),
+        Column("sender", head=True),
+        Column("measure: action", wraps=True),
+        Column("sequencing", wraps=True),
+        Column("summary (source)", wraps=True),
+        title=Text(f"{len(ledger.steps)} relief entries, as of {ledger.as_of}"),
+    )
+    for step in ledger.steps:
+        entry = step.entry
+        what = Text.assemble(user(one_line(entry.measure)), f": {entry.action}")
+        if entry.instrument:
+            what.append_text(user(f" ({one_line(entry.instrument)})", "dim"))
+        if entry.expires:
+            what.append(f", expires {entry.expires}")
+        if entry.for_:
+            what.append(f", for {', '.join(entry.for_)}")
+        summary = Text.assemble(
+            user(one_line(entry.summary)), " (", user(one_line(entry.source), "dim"), ")"
+        )
+        if step.excluded is not None:
+            summary.append_text(user(f"\nnot counted: {one_line(step.excluded)}", "yellow"))
+        table.add_row(
+            str(entry.date),
+            Text(entry.id, style="dim strike" if not step.counts else ""),
+            entry.sender,
+            what,
+            Text(ahead_text(step), style="red" if step.ahead else ""),
+            summary,
+        )
+    return table
+
+
+_STATE_STYLES = {"in-effect": "yellow", "reimposed": "green", "expired": "dim", "in-force": ""}
 
 
 def _known(assessment: Assessment) -> str:

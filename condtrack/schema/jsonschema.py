@@ -34,6 +34,7 @@ from condtrack.schema.models import (
     Indicator,
     Model,
     Offset,
+    Relief,
     Retraction,
     Scoring,
     TrackerInfo,
@@ -54,6 +55,7 @@ class TrackerFile(Model):
     conditions: list[Condition] = Field(min_length=1)
     evidence: list[Evidence] = Field(default_factory=list)
     retractions: list[Retraction] = Field(default_factory=list)
+    relief: list[Relief] = Field(default_factory=list)
 
 
 # What an editor shows on hover: each table and each key. A test holds this table to the
@@ -72,14 +74,16 @@ DOCS: dict[type[BaseModel], tuple[str, str, dict[str, str]]] = {
             "evidence": "Dated observations, appended by `condtrack log`; never edit or "
             "delete one: amend or retract it.",
             "retractions": "Withdrawals of evidence from scoring, appended by `condtrack retract`.",
+            "relief": "The relief ledger (schema 2): each step a sender took to ease, lift, "
+            "suspend or reimpose a sanction, appended by `condtrack relief add`.",
         },
     ),
     TrackerInfo: (
         "Tracker",
         "What the file tracks.",
         {
-            "schema": "The file format's version: 1, or 2 for a file with a [gate] table "
-            "(older condtrack releases read only 1).",
+            "schema": "The file format's version: 1, or 2 for a file with a [gate] table or "
+            "[[relief]] entries (older condtrack releases read only 1).",
             "title": "The tracker's title, shown atop every report (at most 300 characters).",
             "subject": "The country or government whose compliance is tracked.",
             "source": "Where the conditions come from: an http(s) URL.",
@@ -95,6 +99,9 @@ DOCS: dict[type[BaseModel], tuple[str, str, dict[str, str]]] = {
             "information (1 confirmed .. 6 cannot be judged).",
             "stale_after_days": "Evidence older than this many days makes a condition stale.",
             "window_days": "How many days back flow indicators are added up.",
+            "relief_requires": 'Which conditions relief must wait for: "all" (every '
+            'condition met), or "linked" (those a relief entry names in `for`; none named '
+            "means all).",
         },
     ),
     Gate: (
@@ -108,6 +115,8 @@ DOCS: dict[type[BaseModel], tuple[str, str, dict[str, str]]] = {
             "min_score": "The minimum overall score, 0-100 (as --min-score).",
             "max_age_days": "Fail when a required condition's latest evidence is older than "
             "this many days (as --max-age).",
+            "require_sequencing": "Fail when relief is in effect ahead of compliance (as "
+            "--require-sequencing).",
         },
     ),
     Condition: (
@@ -181,6 +190,29 @@ DOCS: dict[type[BaseModel], tuple[str, str, dict[str, str]]] = {
             "logged": "When it was logged: a TOML date-time with an offset.",
         },
     ),
+    Relief: (
+        "Relief entry",
+        "One step of sanctions relief (or its reversal) by one sender on one measure. Add "
+        "one with `condtrack relief add`; never edit or delete one: amend or retract it.",
+        {
+            "id": "The entry's id (letters, digits, . _ -), unique in the file.",
+            "sender": "Who grants it: a short code such as US, EU, UK.",
+            "measure": 'The sanction it touches, e.g. "Belavia".',
+            "action": "eased, lifted, suspended, reimposed or expired.",
+            "date": "The day it took effect, YYYY-MM-DD.",
+            "instrument": 'The legal instrument, e.g. "OFAC Belarus General License 13".',
+            "expires": "For eased, lifted or suspended: the last day it holds, YYYY-MM-DD.",
+            "for": "The condition ids it was granted in return for (none: not tied to any).",
+            "source": "Who reported it.",
+            "url": "A link to the source: an http(s) URL.",
+            "reliability": "The Admiralty grade, e.g. B2 (F6 when unknown).",
+            "summary": "What was granted or taken back.",
+            "tags": "Up to 20 tags: 1-40 letters, digits or . : / - _ each.",
+            "supersedes": "The id of the relief entry this one amends (with reason).",
+            "reason": "Why the entry it supersedes was amended.",
+            "logged": "When it was logged: a TOML date-time with an offset.",
+        },
+    ),
     Retraction: (
         "Retraction",
         "Withdraws an entry (and its amendments) from scoring; the entry itself stays. "
@@ -244,6 +276,7 @@ _MODEL_RULES: dict[type[BaseModel], dict[str, Any]] = {
         ]
     },
     Indicator: {"dependencies": {"criterion": ["target"]}},
+    Relief: {"dependencies": {"supersedes": ["reason"], "reason": ["supersedes"]}},
     Evidence: {
         "dependencies": {
             "status": ["criterion"],

@@ -1,5 +1,10 @@
 """The tracker file's schema (versions 1 and 2) as pydantic models.
 
+Schema 2 adds the ``[gate]`` table and ``[[relief]]`` entries: a file is written with the
+lowest schema number that can express it (``lowest_schema``), so a file without them stays
+readable by a condtrack that knows only schema 1, and one with them is refused by it, by
+number.
+
 Models check each entry on its own; checks that need the whole file (ids that must
 exist, ids that must be unique) live in ``condtrack.schema.validation``.
 """
@@ -22,12 +27,11 @@ from pydantic import (
     model_validator,
 )
 
-SCHEMA_VERSION = 2  # the newest schema number this condtrack reads
-READABLE_SCHEMAS = (1, 2)
+READABLE_SCHEMAS = (1, 2)  # the schema numbers this condtrack reads
 # The top-level tables a schema number introduced. A file that holds one declares (at least)
 # that number, so an older condtrack refuses it with "schema N is not supported" instead of
-# a puzzling "unknown table" (see ``lowest_schema``).
-TABLE_SINCE: dict[str, int] = {"gate": 2}
+# misreading it (see ``lowest_schema``).
+TABLE_SINCE: dict[str, int] = {"gate": 2, "relief": 2}
 EARLIEST_DATE = dt.date(1900, 1, 1)
 MAX_SUMMARY = 4000
 MAX_SHORT_TEXT = 300
@@ -35,6 +39,9 @@ MAX_URL = 2048
 MAX_MAGNITUDE = 1e15
 
 AssessmentStatus = Literal["met", "partial", "not-met"]
+ReliefAction = Literal["eased", "lifted", "suspended", "reimposed", "expired"]
+EASING_ACTIONS = ("eased", "lifted", "suspended")
+ReliefPolicy = Literal["all", "linked"]
 IndicatorKind = Literal["stock", "flow"]
 Direction = Literal["lower", "higher"]
 
@@ -145,6 +152,8 @@ Reliability = Annotated[str, AfterValidator(_admiralty)]
 EventDate = Annotated[dt.date, AfterValidator(_plausible_date)]
 Number = Annotated[int | float, BeforeValidator(_finite_number)]
 Weight = Annotated[float, Field(gt=0, le=1000, allow_inf_nan=False)]
+# Who grants relief: a short code such as US, EU, UK.
+Sender = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9.-]{0,15}$")]
 
 
 class Model(BaseModel):
@@ -185,6 +194,7 @@ class Scoring(Model):
     min_reliability: Reliability = "C3"
     stale_after_days: int = Field(default=180, ge=1, le=36500)
     window_days: int = Field(default=90, ge=1, le=36500)
+    relief_requires: ReliefPolicy = "all"
 
 
 def _required_ids(value: object) -> object:
@@ -204,6 +214,7 @@ class Gate(Model):
     )
     min_score: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)] | None = None
     max_age_days: Annotated[int, Field(ge=0, le=36500)] | None = None
+    require_sequencing: bool | None = None
 
 
 class Criterion(Model):
@@ -308,6 +319,44 @@ class Evidence(Model):
         return self
 
 
+class Relief(Model):
+    """One step of sanctions relief (or its reversal) by one sender, on one measure."""
+
+    id: EntryId
+    sender: Sender
+    measure: ShortText
+    action: ReliefAction
+    date: EventDate
+    instrument: ShortText | None = None
+    expires: EventDate | None = None
+    # `for` is a Python keyword: the file's key is its alias.
+    for_: list[Slug] = Field(default_factory=list, alias="for", max_length=50)
+    source: ShortText
+    url: Url | None = None
+    reliability: Reliability = "F6"
+    summary: Annotated[Required, Field(max_length=MAX_SUMMARY)]
+    tags: list[Tag] = Field(default_factory=list, max_length=20)
+    supersedes: EntryId | None = None
+    reason: Annotated[Required, Field(max_length=MAX_SUMMARY)] | None = None
+    logged: AwareDatetime
+
+    @model_validator(mode="after")
+    def _paired_fields(self) -> Relief:
+        if (self.supersedes is None) != (self.reason is None):
+            raise ValueError("an amendment needs both what it supersedes and a reason")
+        if self.supersedes == self.id:
+            raise ValueError("an entry cannot supersede itself")
+        return self
+
+    @property
+    def easing(self) -> bool:
+        return self.action in EASING_ACTIONS
+
+    def as_file(self) -> dict[str, object]:
+        """The entry with the keys the file uses (``for``, not ``for_``), unset ones left out."""
+        return self.model_dump(by_alias=True, exclude_none=True)
+
+
 class Retraction(Model):
     evidence: EntryId
     reason: Annotated[Required, Field(max_length=MAX_SUMMARY)]
@@ -337,6 +386,7 @@ class Tracker(BaseModel):
     header: Header
     evidence: list[Evidence] = []
     retractions: list[Retraction] = []
+    relief: list[Relief] = []
 
     @property
     def conditions(self) -> list[Condition]:
@@ -348,6 +398,11 @@ class Tracker(BaseModel):
 
     def condition(self, condition_id: str) -> Condition | None:
         return next((c for c in self.conditions if c.id == condition_id), None)
+
+
+def measure_key(sender: str, measure: str) -> tuple[str, str]:
+    """A measure's identity: its sender and its name, ignoring case and spacing."""
+    return sender.casefold(), " ".join(measure.split()).casefold()
 
 
 def grade_counts(reliability: str, minimum: str) -> bool:

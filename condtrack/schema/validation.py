@@ -17,11 +17,21 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from condtrack.schema.models import Evidence, Header, Retraction, Tracker, lowest_schema
+from condtrack.schema.models import (
+    READABLE_SCHEMAS,
+    Evidence,
+    Header,
+    Relief,
+    Retraction,
+    Tracker,
+    lowest_schema,
+    measure_key,
+)
 
 M = TypeVar("M", bound=BaseModel)
-KNOWN_TABLES = ("tracker", "scoring", "gate", "conditions", "evidence", "retractions")
+KNOWN_TABLES = ("tracker", "scoring", "gate", "conditions", "evidence", "retractions", "relief")
 HEAD_TABLES = ("tracker", "scoring", "gate", "conditions")
+ARRAY_TABLES = ("conditions", "evidence", "retractions", "relief")  # [[written]] so
 
 
 @dataclass(frozen=True)
@@ -42,12 +52,20 @@ def check_document(
     """Validate a whole document; the tracker is ``None`` when any problem was found."""
     problems: list[Problem] = []
     lines = _HeaderLines(text)
-    for key in doc:
-        if key not in KNOWN_TABLES:
-            problems.append(Problem("top level", f"unknown table or key {key!r}"))
+    unknown = [
+        Problem("top level", f"unknown table or key {key!r}")
+        for key in doc
+        if key not in KNOWN_TABLES
+    ]
+    # A file of a newer schema says so first: its unknown tables are why it is newer.
+    newer = _newer_schema(doc)
+    if not newer:
+        problems.extend(unknown)
 
     header_raw = {k: doc[k] for k in HEAD_TABLES if k in doc}
     header = _validate(Header, header_raw, problems, "")
+    if newer:
+        problems.extend(unknown)
 
     evidence = _validate_list(
         Evidence, doc.get("evidence", []), "evidence", lines, problems, _IdHints(header)
@@ -55,19 +73,29 @@ def check_document(
     retractions = _validate_list(
         Retraction, doc.get("retractions", []), "retractions", lines, problems
     )
+    relief = _validate_list(Relief, doc.get("relief", []), "relief", lines, problems)
 
     if header is not None:
         # The tables the whole file holds decide the schema number it needs.
         problems.extend(head_problems(header, [key for key in doc if doc[key] != []]))
-        problems.extend(cross_check(header, evidence, retractions, lines, head=False))
+        problems.extend(
+            cross_check(header, evidence, retractions, lines, head=False, relief=relief)
+        )
     if problems or header is None:
         return None, problems
     tracker = Tracker(
         header=header,
         evidence=[e for _, e in evidence],
         retractions=[r for _, r in retractions],
+        relief=[r for _, r in relief],
     )
     return tracker, []
+
+
+def _newer_schema(doc: Mapping[str, Any]) -> bool:
+    tracker = doc.get("tracker")
+    number = tracker.get("schema") if isinstance(tracker, dict) else None
+    return type(number) is int and number > max(READABLE_SCHEMAS)
 
 
 def cross_check(
@@ -78,10 +106,13 @@ def cross_check(
     known_ids: AbstractSet[str] = frozenset(),
     *,
     head: bool = True,
+    relief: Sequence[tuple[int, Relief]] = (),
+    earlier_relief: Sequence[Relief] = (),
 ) -> list[Problem]:
     """Checks that need the whole file: references resolve, ids are unique, values fit.
 
-    ``known_ids`` are ids already recorded elsewhere (entries checked before these).
+    ``known_ids`` are ids already recorded elsewhere (entries checked before these);
+    ``earlier_relief`` the relief entries among them (new relief is checked against them).
     ``head``: the head's own checks too (``head_problems``, from the head's tables alone).
     """
     lines = lines or _HeaderLines(None)
@@ -141,6 +172,8 @@ def cross_check(
                     )
                 )
         problems.extend(_logged_problems(place, entry.date, entry.logged, now))
+    if relief:
+        problems.extend(_relief_problems(header, relief, lines, seen, new_ids, earlier_relief, now))
     latest = latest_today()
     for number, retraction in retractions:
         place = _LazyPlace(lines, "retractions", number, None)
@@ -160,6 +193,95 @@ def cross_check(
             )
         elif retraction.logged is not None:
             problems.extend(_logged_problems(place, retraction.date, retraction.logged, now))
+    return problems
+
+
+def _relief_problems(
+    header: Header,
+    relief: Sequence[tuple[int, Relief]],
+    lines: _HeaderLines,
+    seen: _Either,
+    new_ids: set[str],
+    earlier: Sequence[Relief],
+    now: dt.datetime,
+) -> list[Problem]:
+    """Relief entries: ids, amendments, the conditions they were granted for, dates, and a
+    reimposition of a measure that no earlier entry eased."""
+    problems: list[Problem] = []
+    conditions = [c.id for c in header.conditions]
+    relief_ids = {entry.id for entry in earlier}
+    superseded = {entry.supersedes: entry.id for entry in earlier if entry.supersedes}
+    # (date, order) of each measure's easing entries, earlier entries first.
+    eased: dict[tuple[str, str], list[tuple[dt.date, int]]] = {}
+    for order, entry in enumerate(earlier):
+        if entry.easing:
+            eased.setdefault(measure_key(entry.sender, entry.measure), []).append(
+                (entry.date, order)
+            )
+    for order, (_number, entry) in enumerate(relief, start=len(earlier)):
+        if entry.easing:
+            eased.setdefault(measure_key(entry.sender, entry.measure), []).append(
+                (entry.date, order)
+            )
+    for order, (number, entry) in enumerate(relief, start=len(earlier)):
+        place = _LazyPlace(lines, "relief", number, entry.id)
+        if entry.id in seen:
+            problems.append(Problem(str(place), f"id {entry.id!r} is used twice", "id"))
+        if entry.supersedes is not None:
+            if entry.supersedes not in relief_ids:
+                kind = "evidence, not relief" if entry.supersedes in seen else "relief"
+                problems.append(
+                    Problem(
+                        str(place), f"supersedes unknown {kind} {entry.supersedes!r}", "supersedes"
+                    )
+                )
+            elif entry.supersedes in superseded:
+                problems.append(
+                    Problem(
+                        str(place),
+                        f"{entry.supersedes!r} was already amended by "
+                        f"{superseded[entry.supersedes]!r}",
+                        "supersedes",
+                    )
+                )
+            superseded.setdefault(entry.supersedes, entry.id)
+        new_ids.add(entry.id)
+        relief_ids.add(entry.id)
+        for condition in entry.for_:
+            if condition not in conditions:
+                problems.append(
+                    Problem(str(place), _unknown("condition", condition, conditions), "for")
+                )
+        if entry.expires is not None:
+            if not entry.easing:
+                problems.append(
+                    Problem(
+                        str(place),
+                        f"only relief that eases (eased, lifted, suspended) expires, not "
+                        f"{entry.action!r}",
+                        "expires",
+                    )
+                )
+            elif entry.expires < entry.date:
+                problems.append(
+                    Problem(
+                        str(place),
+                        f"expires {entry.expires}, before the relief's date {entry.date}",
+                        "expires",
+                    )
+                )
+        if entry.action == "reimposed":
+            key = measure_key(entry.sender, entry.measure)
+            if not any(earlier_step < (entry.date, order) for earlier_step in eased.get(key, [])):
+                problems.append(
+                    Problem(
+                        str(place),
+                        f"reimposes {entry.sender} {entry.measure!r}, which no earlier entry "
+                        "eased, lifted or suspended",
+                        "action",
+                    )
+                )
+        problems.extend(_logged_problems(place, entry.date, entry.logged, now))
     return problems
 
 
@@ -222,7 +344,11 @@ def head_problems(header: Header, tables: Iterable[str] | None = None) -> list[P
     tables = [table for table in tables if lowest_schema([table]) > 1]
     needed = lowest_schema(tables)
     if header.tracker.schema_version < needed:
-        newer = ", ".join(f"[{t}]" for t in tables if lowest_schema([t]) == needed)
+        newer = ", ".join(
+            f"[[{t}]]" if t in ARRAY_TABLES else f"[{t}]"
+            for t in tables
+            if lowest_schema([t]) == needed
+        )
         problems.append(
             Problem(
                 "[tracker]",

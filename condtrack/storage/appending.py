@@ -10,6 +10,12 @@ valid tracker. That is proved one of two ways:
   why a file of whole entry tables means what its parts mean).
 
 The short way answers only "yes"; any doubt takes the plain way, which also words the error.
+Relief entries always take the plain way: the slice reader and the records know evidence and
+retractions only (a ``[[relief]]`` table in any slice makes it decline), and a file that holds
+relief is never recorded.
+
+The first relief entry raises the file's ``schema`` number (``schema.models.lowest_schema``)
+in the same atomic write: the one change to existing bytes an append makes.
 """
 
 from __future__ import annotations
@@ -20,12 +26,12 @@ from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import tomli_w
 
 from condtrack.errors import CondtrackError
-from condtrack.schema.models import Evidence, Header, Retraction, Tracker
+from condtrack.schema.models import Evidence, Header, Relief, Retraction, Tracker, lowest_schema
 from condtrack.schema.reports import reports_of
 from condtrack.schema.validation import cross_check
 from condtrack.storage import remembered, slices, store
@@ -72,8 +78,8 @@ class Current:
     @property
     def ids(self) -> AbstractSet[str]:
         if self._tracker is None and self.known is not None:
-            return self.known.ids
-        return {e.id for e in self.tracker.evidence}
+            return self.known.ids  # a recorded file holds no relief (see the module's note)
+        return {e.id for e in self.tracker.evidence} | {r.id for r in self.tracker.relief}
 
     @property
     def reports(self) -> Mapping[str, str]:
@@ -92,6 +98,7 @@ class Appended:
     header: Header
     evidence: list[Evidence]
     retractions: list[Retraction]
+    relief: list[Relief] = field(default_factory=list)
 
 
 def append(path: Path, build: Callable[[Current], Entries], *, dry_run: bool = False) -> Appended:
@@ -124,13 +131,63 @@ def append(path: Path, build: Callable[[Current], Entries], *, dry_run: bool = F
             raise CondtrackError(
                 f"{path}: refusing to grow the file past {store.MAX_FILE_BYTES // 2**20} MiB"
             )
-        added = _checked_briefly(current, entries, block) or _checked_whole(current, entries, tail)
+        relief = sum(1 for table, _ in entries if table == "relief")
+        before = old
+        if relief:
+            needed = lowest_schema(["relief"])
+            if header.tracker.schema_version < needed:
+                before = raise_schema(old, needed, path)
+        if before is old:
+            added = _checked_briefly(current, entries, block)
+            added = added or _checked_whole(current, entries, tail)
+        else:
+            added = _checked_whole(current, entries, tail, before)
         if dry_run:
             return added
         _unchanged_since_read(path, identity)
-        store.write_atomic(path, old, tail)
-        _remember_after(current, tail, added)
+        store.write_atomic(path, before, tail)
+        if not relief:
+            _remember_after(current, tail, added)
         return added
+
+
+_TABLE_HEADER = re.compile(rb"^[ \t]*\[", re.MULTILINE)
+_TRACKER_HEADER = re.compile(rb"^[ \t]*\[[ \t]*tracker[ \t]*\][ \t]*(?:#[^\n]*)?\r?$", re.M)
+_SCHEMA_LINE = re.compile(rb"^([ \t]*schema[ \t]*=[ \t]*)(\d+)([ \t]*(?:#[^\r\n]*)?\r?)$", re.M)
+
+
+def raise_schema(data: bytes, number: int, path: Path) -> bytes:
+    """The file's bytes with its ``[tracker]`` ``schema`` raised to ``number``; nothing else
+    changes (the line's spacing and comment stay). Proved by reading both: a file written in
+    some other way (an inline table, a dotted key) is refused with what to do instead."""
+    from condtrack.storage import tomlread
+
+    tracker = _TRACKER_HEADER.search(data)
+    following = _TABLE_HEADER.search(data, tracker.end()) if tracker else None
+    end = following.start() if following else len(data)
+    line = _SCHEMA_LINE.search(data, tracker.end(), end) if tracker else None
+    if line is not None:
+        raised = data[: line.start(2)] + str(number).encode() + data[line.end(2) :]
+        # Only the bytes before the next table change: read them before and after.
+        cut = end + len(raised) - len(data)
+        try:
+            old_doc = tomlread.loads(data[:end].decode("utf-8").removeprefix("\ufeff"))
+            new_doc = tomlread.loads(raised[:cut].decode("utf-8").removeprefix("\ufeff"))
+        except Exception:  # a cut inside a string, say: refused below
+            return _not_raised(path, number)
+        tracker_table = old_doc.get("tracker")
+        if isinstance(tracker_table, dict):
+            tracker_table["schema"] = number
+            if new_doc == old_doc:
+                return raised
+    return _not_raised(path, number)
+
+
+def _not_raised(path: Path, number: int) -> NoReturn:
+    raise CondtrackError(
+        f"{path}: relief entries need schema {number}, and the [tracker] table's schema "
+        f"could not be raised safely; write `schema = {number}` there by hand and run again"
+    )
 
 
 def line_ending(data: bytes) -> bytes:
@@ -158,15 +215,23 @@ def _checked_briefly(current: Current, entries: Entries, block: bytes) -> Append
     return Appended(current.header, evidence, [])
 
 
-def _checked_whole(current: Current, entries: Entries, tail: bytes) -> Appended:
+def _checked_whole(
+    current: Current, entries: Entries, tail: bytes, data: bytes | None = None
+) -> Appended:
+    """The result, read whole and checked. ``data``: the current bytes as they will be
+    written, when they change (a raised schema number)."""
     before = current.tracker  # checked in full, so tomllib accepts the current bytes
     try:
-        # Slice by slice, only the last slice (the one the tail joins) needs tomllib.
-        after = slices.read_tracker(current.data + tail, vouched=len(current.data))
-        if after is not None:
-            current.sliceable = True
+        if data is not None:
+            after, _ = store.read_checked(data + tail, current.path)
+            current.sliceable = False
         else:
-            after, current.sliceable = store.read_checked(current.data + tail, current.path)
+            # Slice by slice, only the last slice (the one the tail joins) needs tomllib.
+            sliced = slices.read_tracker(current.data + tail, vouched=len(current.data))
+            if sliced is not None:
+                after, current.sliceable = sliced, True
+            else:
+                after, current.sliceable = store.read_checked(current.data + tail, current.path)
     except CondtrackError as error:
         raise CondtrackError(
             f"{current.path}: refusing to append: the result would not be valid ({error})"
@@ -179,6 +244,7 @@ def _checked_whole(current: Current, entries: Entries, tail: bytes) -> Appended:
         after.header,
         after.evidence[len(before.evidence) :],
         after.retractions[len(before.retractions) :],
+        after.relief[len(before.relief) :],
     )
 
 

@@ -1,0 +1,388 @@
+"""`condtrack relief`: the relief ledger (add, amend, list).
+
+The ledger's rules live in ``condtrack.domain.relief``; entries are built by
+``condtrack.domain.entries`` and appended as `log` appends evidence (locked, atomic, the
+file's schema raised to 2 by the write that adds its first relief entry).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Iterator
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from condtrack.cli.app import (
+    AsOf,
+    Choice,
+    Command,
+    Group,
+    KnownAt,
+    Output,
+    app,
+    date_option,
+    emit,
+    emit_view,
+    examples,
+    fail,
+    guarded,
+    options,
+    today,
+    two_times,
+)
+from condtrack.errors import CondtrackError
+from condtrack.textsafe import one_line
+
+if TYPE_CHECKING:
+    from condtrack.storage.appending import Appended
+
+
+relief = typer.Typer(
+    cls=Group,
+    name="relief",
+    help="The relief ledger: what each sender eased, lifted, suspended or reimposed, and "
+    "whether relief ran ahead of compliance.",
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=examples(
+        "condtrack relief list",
+        "condtrack relief list --sender US \\",
+        "    --as-of 2025-12-31 --format json",
+        "condtrack relief add --sender US \\",
+        "    --measure Belavia --action eased \\",
+        "    --source 'US Treasury' --summary 'GL 11'",
+    ),
+)
+app.add_typer(relief, name="relief", rich_help_panel="Record")
+
+
+class Action(StrEnum):
+    eased = "eased"
+    lifted = "lifted"
+    suspended = "suspended"
+    reimposed = "reimposed"
+    expired = "expired"
+
+
+# The fields `relief add` needs, in the order asked at a terminal.
+REQUIRED = ("sender", "measure", "action", "source", "summary")
+
+
+class ReliefFormat(StrEnum):
+    text = "text"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+    table = "text"  # the old name of text: accepted, shown nowhere
+
+
+# Option names as typed, for errors about a field of the new entry.
+_OPTION_FOR_FIELD = {"tags": "--tag", "relief": "ID", "for": "--for"}
+
+Sender = Annotated[str | None, typer.Option("--sender", help="Who grants it: US, EU, UK, ...")]
+MeasureName = Annotated[
+    str | None, typer.Option("--measure", help='The sanction it touches, e.g. "Belavia".')
+]
+Day = Annotated[
+    dt.date | None,
+    date_option(
+        "--date", help="When it took effect, YYYY-MM-DD (default: today).", future_ok=False
+    ),
+]
+Instrument = Annotated[
+    str | None,
+    typer.Option("--instrument", help='The legal instrument, e.g. "OFAC Belarus GL 13".'),
+]
+Expires = Annotated[
+    dt.date | None,
+    date_option(
+        "--expires", help="The last day an eased, lifted or suspended measure holds, YYYY-MM-DD."
+    ),
+]
+ActionOption = Annotated[
+    Action | None, typer.Option("--action", parser=Choice(Action), help="What the sender did.")
+]
+For = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--for",
+        metavar="ID",
+        help="A condition it was granted in return for; repeatable, or ids separated by "
+        "commas (none: not tied to any).",
+    ),
+]
+Source = Annotated[str | None, typer.Option("--source", metavar="TEXT", help="Who reported it.")]
+Url = Annotated[str | None, typer.Option("--url", metavar="URL", help="http(s) link.")]
+Grade = Annotated[
+    str | None,
+    typer.Option("--reliability", "-r", metavar="GRADE", help="Admiralty code, e.g. B2."),
+]
+Summary = Annotated[
+    str | None, typer.Option("--summary", "-s", metavar="TEXT", help="What was granted.")
+]
+Tags = Annotated[
+    list[str] | None, typer.Option("--tag", "-t", metavar="TAG", help="A tag; repeatable.")
+]
+
+
+@relief.command(
+    "add",
+    cls=Command,
+    epilog=examples(
+        "condtrack relief add --sender US --measure Belavia \\",
+        "    --action eased --date 2025-09-11 \\",
+        "    --instrument 'OFAC Belarus General License 11' \\",
+        "    --for political-prisoners --source 'US Treasury' \\",
+        "    --summary 'Belavia may service its aircraft'",
+    ),
+)
+@guarded
+def add(
+    ctx: typer.Context,
+    sender: Sender = None,
+    measure: MeasureName = None,
+    action: ActionOption = None,
+    date: Day = None,
+    instrument: Instrument = None,
+    expires: Expires = None,
+    for_: For = None,
+    source: Source = None,
+    url: Url = None,
+    reliability: Grade = None,
+    summary: Summary = None,
+    tag: Tags = None,
+) -> None:
+    """Append one relief entry (dated today unless --date); prints its id on standard output.
+
+    --sender, --measure, --action, --source and --summary are required; at a terminal it
+    asks for whichever the command line leaves out. The first relief entry raises the
+    file's schema to 2, which older condtrack versions refuse.
+    """
+    given: dict[str, Any] = {
+        "sender": sender,
+        "measure": measure,
+        "action": action.value if action else None,
+        "date": date,
+        "instrument": instrument,
+        "expires": expires,
+        "for": _ids(for_),
+        "source": source,
+        "url": url,
+        "reliability": reliability,
+        "summary": summary,
+        "tags": tag or None,
+    }
+    left_out = [name for name in REQUIRED if given[name] is None]
+    path = options(ctx).path()
+    if left_out:
+        from condtrack.cli import asking
+
+        if not asking.at_terminal():
+            fail(f"missing option '--{left_out[0]}'; see '{ctx.command_path} -h'")
+        with _option_errors():
+            appended = _ask_and_record(path, given, left_out)
+    else:
+        with _option_errors():
+            appended = _record(path, given)
+    _confirm("added", appended, path)
+
+
+def _ids(values: list[str] | None) -> list[str] | None:
+    """Condition ids given as repeated options or separated by commas."""
+    if not values:
+        return None
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+def _record(path: Path, given: dict[str, Any]) -> Appended:
+    from condtrack.domain.entries import NewEntries, utc_now
+    from condtrack.storage.appending import append
+
+    fields = {**given, "date": given["date"] or today()}
+    return append(path, lambda t: [("relief", NewEntries(t).relief(fields, utc_now()))])
+
+
+def _ask_and_record(path: Path, given: dict[str, Any], left_out: list[str]) -> Appended:
+    """Ask for each required field left out; a field the entry refuses is asked again."""
+    from condtrack.cli.asking import _ask, _say
+    from condtrack.domain.entries import FieldError
+
+    answers = dict(given)
+    for name in left_out:
+        if name == "action":
+            _say("Actions: " + ", ".join(a.value for a in Action))
+        answers[name] = _ask(name.capitalize()).strip() or None
+    while True:
+        missing = [name for name in left_out if not answers[name]]
+        if missing:
+            answers[missing[0]] = _ask(f"{missing[0].capitalize()} (required)").strip() or None
+            continue
+        try:
+            return _record(path, answers)
+        except FieldError as error:
+            if error.field not in left_out:
+                raise
+            _say(f"  {one_line(str(error))}")
+            answers[error.field] = _ask(error.field.capitalize()).strip() or None
+
+
+@relief.command(
+    "amend",
+    cls=Command,
+    epilog=examples(
+        "condtrack relief amend rl-0123456789 --date 2025-09-12 \\",
+        "    --reason 'the licence took effect a day later'",
+    ),
+)
+@guarded
+def amend(
+    ctx: typer.Context,
+    relief_id: Annotated[str, typer.Argument(metavar="ID", help="Relief entry id to correct.")],
+    reason: Annotated[
+        str, typer.Option("--reason", metavar="TEXT", help="Why the correction is needed.")
+    ],
+    sender: Sender = None,
+    measure: MeasureName = None,
+    action: ActionOption = None,
+    date: Day = None,
+    instrument: Instrument = None,
+    expires: Expires = None,
+    for_: For = None,
+    source: Source = None,
+    url: Url = None,
+    reliability: Grade = None,
+    summary: Summary = None,
+    tag: Tags = None,
+    clear: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--clear",
+            metavar="FIELD",
+            help="Remove instrument, expires, for, url or tags; repeatable.",
+        ),
+    ] = None,
+) -> None:
+    """Correct a relief entry: a new entry supersedes it, and the original stays on record.
+
+    (`condtrack amend ID` corrects the fields relief shares with evidence too; `condtrack
+    retract ID` withdraws a relief entry.)"""
+    from condtrack.domain.entries import NewEntries, utc_now
+    from condtrack.storage.appending import append
+
+    path = options(ctx).path()
+    with _option_errors():
+        changes = {
+            "sender": sender,
+            "measure": measure,
+            "action": action.value if action else None,
+            "date": date,
+            "instrument": instrument,
+            "expires": expires,
+            "for": _ids(for_),
+            "source": source,
+            "url": url,
+            "reliability": reliability,
+            "summary": summary,
+            "tags": tag or None,
+        }
+        appended = append(
+            path,
+            lambda t: [
+                (
+                    "relief",
+                    NewEntries(t).relief_amendment(
+                        relief_id, changes, clear or [], reason, utc_now()
+                    ),
+                )
+            ],
+        )
+    _confirm(f"amended {relief_id} with", appended, path)
+
+
+@relief.command(
+    "list",
+    cls=Command,
+    epilog=examples(
+        "condtrack relief list",
+        "condtrack relief list --sender US --as-of 2025-12-31",
+        "condtrack relief list --format csv -o relief.csv",
+    ),
+)
+@guarded
+def list_(
+    ctx: typer.Context,
+    sender: Annotated[
+        str | None, typer.Option("--sender", help="Only this sender's entries (any case).")
+    ] = None,
+    as_of: AsOf = None,
+    output_format: Annotated[
+        ReliefFormat, typer.Option("--format", parser=Choice(ReliefFormat))
+    ] = ReliefFormat.text,
+    output: Output = None,
+    known_at: KnownAt = None,
+) -> None:
+    """The ledger, oldest first: each entry, whether it counts, and whether the relief it
+    granted ran ahead of compliance (the conditions it required not all met on its date)."""
+    from dataclasses import replace
+
+    from condtrack.domain.knowledge import known_at as as_known
+    from condtrack.domain.relief import ledger
+
+    loaded = options(ctx).load()
+    day, known = two_times(as_of, known_at)
+    found = ledger(as_known(loaded.tracker, known), day)
+    if sender is not None:
+        wanted = sender.strip().casefold()
+        senders = sorted({s.entry.sender for s in found.steps})
+        if wanted not in {s.casefold() for s in senders}:
+            from condtrack.schema.validation import suggest
+
+            raise CondtrackError(
+                f"--sender: no relief entry from {sender!r} {suggest(sender, senders)}"
+            )
+        steps = tuple(s for s in found.steps if s.entry.sender.casefold() == wanted)
+        found = replace(found, steps=steps)
+    if output_format is ReliefFormat.json:
+        from condtrack.render.as_json import dumps, relief_data
+
+        text = dumps(relief_data(found))
+    elif output_format is ReliefFormat.csv:
+        from condtrack.render.as_csv import relief_csv
+
+        text = relief_csv(found)
+    elif output_format is ReliefFormat.markdown:
+        from condtrack.render.markdown import relief_ledger
+
+        text = relief_ledger(found)
+    else:
+        from condtrack.render.terminal import relief_view
+
+        emit_view(relief_view(found), output, loaded.path)
+        return
+    emit(text, output, loaded.path)
+
+
+@contextlib.contextmanager
+def _option_errors() -> Iterator[None]:
+    """Name the option the user typed when a field of the new entry is refused."""
+    from condtrack.domain.entries import FieldError
+
+    try:
+        yield
+    except FieldError as error:
+        option = _OPTION_FOR_FIELD.get(error.field, f"--{error.field}")
+        raise CondtrackError(f"{option}: {error.detail}") from None
+
+
+def _confirm(verb: str, appended: Appended, path: Path) -> None:
+    """The new id on standard output for scripts; what happened on standard error."""
+    entry = appended.relief[-1]
+    typer.echo(entry.id)
+    tied = f" for {', '.join(entry.for_)}" if entry.for_ else ""
+    what = f"{entry.sender} {entry.action} {entry.measure}{tied}"
+    typer.echo(one_line(f"{verb} {entry.id}: {what} in {path}"), err=True)

@@ -1,0 +1,225 @@
+"""The relief ledger: what each sender eased, lifted, suspended or reimposed, and whether
+relief ran ahead of compliance. Pure functions of a tracker and an as-of date.
+
+- A measure is one sender's sanction on one thing (``measure_key``: case and spacing do not
+  matter). Its state on a date is decided by its latest counting entry on or before it:
+  eased, lifted or suspended make it ``in-effect`` (until its ``expires`` date has passed:
+  then ``expired``), reimposed ``reimposed``, expired ``expired``; with no counting entry the
+  sanction is ``in-force``.
+- An entry counts unless an amendment superseded it (the amendment counts instead) or a
+  retraction withdrew its chain, at every date (``chains.withdrawn``); what the tracker knew
+  at a moment is ``knowledge.known_at``'s to cut, before the ledger is made.
+- An easing entry is **ahead of compliance** when, as of its date, the conditions relief
+  requires were not all met: every condition (``[scoring] relief_requires = "all"``), or the
+  ones it was granted ``for`` (``"linked"``; none named means all). Compliance is the
+  tracker's own scoring (``scoring.assess``) on that date.
+- A measure in effect is **due to snap back** when a snapback condition is in snapback (as
+  ``status`` decides it) and the measure was granted for that condition or for none named.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from condtrack.domain.chains import withdrawal_reason, withdrawn
+from condtrack.domain.scoring import Assessment, Status, assess
+from condtrack.schema.models import Relief, Retraction, Tracker, measure_key
+
+State = Literal["in-effect", "reimposed", "expired", "in-force"]
+STATES: tuple[State, ...] = ("in-effect", "reimposed", "expired", "in-force")
+
+
+@dataclass(frozen=True)
+class Compliance:
+    """Compliance on one date: the overall figures, and each required condition's status."""
+
+    date: dt.date
+    score: float
+    status: Status
+    required: tuple[tuple[str, Status], ...]
+
+    @property
+    def met(self) -> bool:
+        return all(status == "met" for _, status in self.required)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One ledger entry, with whether it counts and, if it eases, whether it ran ahead."""
+
+    entry: Relief
+    counts: bool
+    excluded: str | None  # why it does not count
+    compliance: Compliance  # at the entry's date
+    ahead: bool | None  # None for an entry that does not ease
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One measure's state on the as-of date."""
+
+    sender: str
+    measure: str
+    state: State
+    since: dt.date | None
+    event: Step | None  # the deciding entry
+    snapback_due: bool
+    breached: tuple[str, ...]  # snapback conditions in snapback that it was granted for
+
+    @property
+    def in_effect(self) -> bool:
+        return self.state == "in-effect"
+
+    @property
+    def ahead(self) -> bool:
+        return self.in_effect and self.event is not None and bool(self.event.ahead)
+
+    @property
+    def instrument(self) -> str | None:
+        return None if self.event is None else self.event.entry.instrument
+
+
+@dataclass(frozen=True)
+class Ledger:
+    as_of: dt.date
+    policy: str
+    steps: tuple[Step, ...]  # oldest first (file order breaks ties)
+    measures: tuple[Measure, ...]
+
+    @property
+    def ahead(self) -> tuple[Measure, ...]:
+        """Measures in effect ahead of compliance."""
+        return tuple(m for m in self.measures if m.ahead)
+
+    @property
+    def snapback_due(self) -> tuple[Measure, ...]:
+        return tuple(m for m in self.measures if m.snapback_due)
+
+    def ahead_by_sender(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        names: dict[str, str] = {}  # a sender as first written, whatever its case later
+        for measure in self.ahead:
+            name = names.setdefault(measure.sender.casefold(), measure.sender)
+            counts[name] = counts.get(name, 0) + 1
+        return counts
+
+
+def required_conditions(tracker: Tracker, entry: Relief) -> tuple[str, ...]:
+    """The conditions that must be met for ``entry`` to be in step with compliance."""
+    if tracker.scoring.relief_requires == "linked" and entry.for_:
+        return tuple(entry.for_)
+    return tuple(c.id for c in tracker.conditions)
+
+
+def compliance_on(assessment: Assessment, required: Sequence[str]) -> Compliance:
+    statuses = {c.id: c.status for c in assessment.conditions}
+    return Compliance(
+        date=assessment.as_of,
+        score=assessment.overall.score,
+        status=assessment.overall.status,
+        required=tuple((cid, statuses[cid]) for cid in required if cid in statuses),
+    )
+
+
+def ledger(tracker: Tracker, as_of: dt.date, assessment: Assessment | None = None) -> Ledger:
+    """Every relief entry with its verdict, and every measure's state on ``as_of``.
+
+    ``assessment``: the tracker assessed on ``as_of``, when the caller has it already.
+    """
+    policy = tracker.scoring.relief_requires
+    if not tracker.relief:
+        return Ledger(as_of, policy, (), ())
+    on_date = _assessments(tracker, as_of, assessment)
+    retracted = withdrawn(tracker.relief, tracker.retractions)
+    superseded = {r.supersedes: r.id for r in tracker.relief if r.supersedes}
+    ordered = sorted(enumerate(tracker.relief), key=lambda pair: (pair[1].date, pair[0]))
+    steps: list[Step] = []
+    for _, entry in ordered:
+        excluded = _excluded(entry, as_of, superseded, retracted)
+        compliance = compliance_on(on_date(entry.date), required_conditions(tracker, entry))
+        steps.append(
+            Step(
+                entry=entry,
+                counts=excluded is None,
+                excluded=excluded,
+                compliance=compliance,
+                ahead=(not compliance.met) if entry.easing else None,
+            )
+        )
+    now = on_date(as_of)
+    in_snapback = {c.id for c in now.conditions if c.snapback}
+    return Ledger(as_of, policy, tuple(steps), _measures(steps, as_of, in_snapback))
+
+
+def _assessments(
+    tracker: Tracker, as_of: dt.date, known: Assessment | None
+) -> Callable[[dt.date], Assessment]:
+    """``assess`` on a date, once per date."""
+    cache: dict[dt.date, Assessment] = {}
+    if known is not None:
+        cache[known.as_of] = known
+
+    def on(day: dt.date) -> Assessment:
+        if day not in cache:
+            cache[day] = assess(tracker, day)
+        return cache[day]
+
+    return on
+
+
+def _excluded(
+    entry: Relief, as_of: dt.date, superseded: dict[str, str], retracted: dict[str, Retraction]
+) -> str | None:
+    if entry.id in superseded:
+        return f"superseded by {superseded[entry.id]}"
+    retraction = retracted.get(entry.id)
+    if retraction is not None:
+        return withdrawal_reason(entry.id, retraction)
+    if entry.date > as_of:
+        return f"dated {entry.date}, after the as-of date"
+    return None
+
+
+def state_of(step: Step | None, as_of: dt.date) -> tuple[State, dt.date | None]:
+    """A measure's state on ``as_of`` from its deciding entry, and since when it holds."""
+    if step is None:
+        return "in-force", None
+    entry = step.entry
+    if entry.easing:
+        if entry.expires is not None and as_of > entry.expires:
+            return "expired", entry.expires + dt.timedelta(days=1)
+        return "in-effect", entry.date
+    if entry.action == "reimposed":
+        return "reimposed", entry.date
+    return "expired", entry.date
+
+
+def _measures(steps: Sequence[Step], as_of: dt.date, in_snapback: set[str]) -> tuple[Measure, ...]:
+    by_key: dict[tuple[str, str], list[Step]] = {}
+    for step in steps:
+        by_key.setdefault(measure_key(step.entry.sender, step.entry.measure), []).append(step)
+    measures: list[Measure] = []
+    for group in by_key.values():
+        counting = [s for s in group if s.counts]
+        deciding = counting[-1] if counting else None  # steps are in date order
+        state, since = state_of(deciding, as_of)
+        named = deciding or group[-1]
+        breached: tuple[str, ...] = ()
+        if state == "in-effect" and deciding is not None:
+            tied = deciding.entry.for_
+            breached = tuple(c for c in sorted(in_snapback) if not tied or c in tied)
+        measures.append(
+            Measure(
+                sender=named.entry.sender,
+                measure=named.entry.measure,
+                state=state,
+                since=since,
+                event=deciding,
+                snapback_due=bool(breached),
+                breached=breached,
+            )
+        )
+    return tuple(measures)
