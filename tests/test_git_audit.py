@@ -459,3 +459,33 @@ def test_a_revision_without_against_git_is_refused_not_ignored(tracker_file: Pat
         "error: --revision: it names what --against-git compares with; add --against-git"
     )
     assert tracker_file.read_bytes() == before
+
+
+def test_committed_relief_is_audited_by_id_like_evidence(empty: Repo) -> None:
+    """A committed relief entry deleted or edited is refused, as evidence is: deleting one
+    must never be a way to turn `check --require-sequencing` green."""
+    added = run(empty.tracker, "relief", "add", "--sender", "US", "--measure", "Belavia",
+                "--action", "eased", "--date", "2025-02-01", "--source", "OFAC",
+                "--summary", "GL 11")  # fmt: skip
+    assert added.exit_code == 0, added.output
+    relief_id = added.stdout.strip()
+    empty.commit()
+    committed = empty.tracker.read_text("utf-8")
+    assert empty.validate().exit_code == 0
+    head = committed.rpartition("\n[[relief]]\n")[0]
+    empty.tracker.write_text(head + "\n", "utf-8")
+    deleted = empty.validate()
+    assert deleted.exit_code == 2, deleted.output
+    assert audit_lines(deleted, empty.tracker) == [
+        f"relief {relief_id!r}: deleted since HEAD (it was relief #1 there); the log is "
+        "append-only: restore it, and withdraw it with `condtrack retract` instead"
+    ]
+    empty.tracker.write_text(committed.replace("date = 2025-02-01", "date = 2025-02-03"), "utf-8")
+    edited = empty.validate()
+    assert edited.exit_code == 2, edited.output
+    assert audit_lines(edited, empty.tracker) == [
+        f"relief #1 (id {relief_id!r}): changed since HEAD (date); the log is append-only: "
+        "restore it and record a correction with `condtrack amend`"
+    ]
+    empty.tracker.write_text(committed, "utf-8")
+    assert empty.validate().exit_code == 0

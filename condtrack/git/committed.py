@@ -36,7 +36,7 @@ def committed_version(path: Path, revision: str) -> Committed:
 
 
 def edits_since(committed: bytes, current: dict[str, Any], revision: str) -> list[Problem]:
-    """Committed evidence and retractions that were changed or deleted since, by id.
+    """Committed evidence, relief and retractions that were changed or deleted since, by id.
 
     Entries are matched by id (a retraction by the evidence it withdraws), so moving one
     is not an edit. Each changed or deleted entry is reported once.
@@ -46,7 +46,7 @@ def edits_since(committed: bytes, current: dict[str, Any], revision: str) -> lis
     except (UnicodeDecodeError, tomlread.TOMLDecodeError) as error:
         return [Problem(f"the version at {revision}", f"does not parse: {error}")]
     problems: list[Problem] = []
-    for table, key in (("evidence", "id"), ("retractions", "evidence")):
+    for table, key in (("evidence", "id"), ("relief", "id"), ("retractions", "evidence")):
         before, after = old.get(table, []), current.get(table, [])
         if not isinstance(after, list):
             continue  # not a list of tables: validation says so
@@ -120,7 +120,7 @@ def _changed(
 ) -> Problem:
     fields = sorted(k for k in old.keys() | new.keys() if not _same(old.get(k), new.get(k)))
     named = f"id {entry_key!r}" if key == "id" else f"of {entry_key!r}"
-    if table == "evidence":
+    if table in ("evidence", "relief"):
         advice = "restore it and record a correction with `condtrack amend`"
     else:
         advice = "restore it; a retraction cannot be edited or undone"
@@ -131,10 +131,10 @@ def _changed(
 
 
 def _deleted(table: str, entry_key: str, number: int, revision: str) -> Problem:
-    if table == "evidence":
+    if table in ("evidence", "relief"):
         return Problem(
-            f"evidence {entry_key!r}",
-            f"deleted since {revision} (it was evidence #{number} there); the log is "
+            f"{table} {entry_key!r}",
+            f"deleted since {revision} (it was {table} #{number} there); the log is "
             "append-only: restore it, and withdraw it with `condtrack retract` instead",
         )
     return Problem(
