@@ -459,3 +459,27 @@ def test_every_format_shows_joiners_and_still_escapes_overrides(
     else:
         assert PERSIAN in out, out
         assert "\u202e" not in out
+
+
+@pytest.mark.parametrize("columns", ["0", "1", "99999999999999999999", "1000000000"])
+@pytest.mark.parametrize("command", [("status",), ("explain", "troops"), ("evidence",)])
+def test_any_columns_gives_a_readable_view_of_bounded_width(
+    columns: str, command: tuple[str, ...], tmp_path: Path
+) -> None:
+    """COLUMNS is the user's to set: at 0 Rich would print nothing, past a C integer it
+    overflowed, and at a billion `explain` hung padding lines; the width is kept within
+    what a terminal can be."""
+    from condtrack.render.terminal import MAX_WIDTH
+
+    tracker = tmp_path / "conditions.toml"
+    tracker.write_text(SMALL_TRACKER, "utf-8")
+    runner = CliRunner()
+    logged = runner.invoke(app, ["-f", str(tracker), "log", "troops", "--summary", "seen",
+                                 "--source", "Monitor", "--date", "2025-01-02"])  # fmt: skip
+    assert logged.exit_code == 0, logged.output
+    result = runner.invoke(app, ["-f", str(tracker), *command], env={"COLUMNS": columns})
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines, "nothing shown"
+    assert max(len(line) for line in lines) <= MAX_WIDTH
+    assert "troops" in result.stdout.replace("\n", "") or command[0] == "status"

@@ -71,16 +71,24 @@ class _Uncropped(Console):
         super().print(*objects, crop=crop, **options)
 
 
+MAX_WIDTH = 500  # columns: wider than any terminal
+MIN_WIDTH = 20  # narrower, a table has no room for a word
+
+
 def console(*, stderr: bool = False) -> Console:
     # Rich turns colour off by itself when the output is not a terminal or NO_COLOR is set.
     stream = sys.stderr if stderr else sys.stdout
     narrow = stream is not None and not _encodes_everything(getattr(stream, "encoding", None))
-    return _Uncropped(
+    made = _Uncropped(
         file=cast("TextIO", _Narrowed(stream)) if narrow else None,
         stderr=stderr,
         highlight=False,
         soft_wrap=False,
     )
+    # COLUMNS is the user's to set, to any number: wider than any screen, tables would pad
+    # every line to it (and Rich overflows past C integers); at 0, Rich prints nothing.
+    made.width = max(MIN_WIDTH, min(made.width, MAX_WIDTH))
+    return made
 
 
 def as_text(view: RenderableType) -> str:
