@@ -650,21 +650,25 @@ def test_relief_add_asks_at_a_terminal_for_what_is_missing(tracker: Path) -> Non
         pytest.skip("needs a POSIX pseudo-terminal")
     from tests.test_terminal import Terminal
 
-    session = Terminal(
-        ["--file", str(tracker), "relief", "add", "--sender", "US", "--date", "2025-09-11"],
-        tracker.parent,
-    )
+    session = Terminal(["--file", str(tracker), "relief", "add", "--sender", "US"], tracker.parent)
     try:
         session.expect("Measure: ")
         session.answer("Belavia")
-        assert "eased, lifted, suspended, reimposed, expired" in session.expect("Action: ")
-        session.answer("relaxed")  # refused, and asked again
+        listed = session.expect("Action (number or name): ")
+        assert "1 eased, 2 lifted, 3 suspended, 4 reimposed, 5 expired" in listed
+        session.answer("relaxed")  # refused as typed, and asked again at once
+        assert "unknown action 'relaxed'" in session.expect("Action (number or name): ")
+        session.answer("9")
+        assert "choose 1 to 5" in session.expect("Action (number or name): ")
+        session.answer("1")
         session.expect("Source: ")
         session.answer("OFAC")
         session.expect("Summary: ")
         session.answer("GL 11")
-        assert "'relaxed' is not allowed" in session.expect("Action: ")
-        session.answer("eased")
+        session.expect("YYYY-MM-DD [")
+        session.answer("2025-02-30")  # no such day: asked again
+        assert "is not a valid date" in session.expect("YYYY-MM-DD [")
+        session.answer("2025-09-11")
         code, shown = session.finish()
     finally:
         session.close()
@@ -672,6 +676,7 @@ def test_relief_add_asks_at_a_terminal_for_what_is_missing(tracker: Path) -> Non
     (entry,) = tomllib.loads(tracker.read_text(encoding="utf-8"))["relief"]
     assert entry["id"] in shown
     assert (entry["measure"], entry["action"], entry["source"]) == ("Belavia", "eased", "OFAC")
+    assert entry["date"] == dt.date(2025, 9, 11)
 
 
 # --- the fast paths: relief always takes the plain one ----------------------------------

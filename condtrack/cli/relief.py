@@ -208,19 +208,22 @@ def _record(path: Path, given: dict[str, Any]) -> Appended:
 
 
 def _ask_and_record(path: Path, given: dict[str, Any], left_out: list[str]) -> Appended:
-    """Ask for each required field left out; a field the entry refuses is asked again."""
+    """Ask for each required field left out, and the date when none was given; an action
+    or a date is checked as it is typed, any other field the entry refuses is asked again."""
     from condtrack.cli.asking import _ask, _say
     from condtrack.domain.entries import FieldError
 
     answers = dict(given)
     for name in left_out:
-        if name == "action":
-            _say("Actions: " + ", ".join(a.value for a in Action))
-        answers[name] = _ask(name.capitalize()).strip() or None
+        answers[name] = _action() if name == "action" else _ask(name.capitalize()).strip() or None
+    if answers["date"] is None:
+        answers["date"] = _date()
     while True:
         missing = [name for name in left_out if not answers[name]]
         if missing:
-            answers[missing[0]] = _ask(f"{missing[0].capitalize()} (required)").strip() or None
+            name = missing[0]
+            answer = _action() if name == "action" else _ask(f"{name.capitalize()} (required)")
+            answers[name] = (answer or "").strip() or None
             continue
         try:
             return _record(path, answers)
@@ -229,6 +232,37 @@ def _ask_and_record(path: Path, given: dict[str, Any], left_out: list[str]) -> A
                 raise
             _say(f"  {one_line(str(error))}")
             answers[error.field] = _ask(error.field.capitalize()).strip() or None
+
+
+def _action() -> str | None:
+    """The action, as its number in the list shown or its name; asked until it is one."""
+    from condtrack.cli.asking import _ask, _say
+    from condtrack.domain.entries import FieldError, pick
+
+    actions = [action.value for action in Action]
+    _say("Actions: " + ", ".join(f"{number} {name}" for number, name in enumerate(actions, 1)))
+    while True:
+        answer = _ask("Action (number or name)").strip()
+        if not answer:
+            return None
+        try:
+            return pick("action", answer, actions)
+        except FieldError as error:
+            _say(f"  {one_line(str(error))}")
+
+
+def _date() -> dt.date:
+    """The date it took effect, today when Enter is pressed; asked until it is a date."""
+    from condtrack.cli.app import parse_date
+    from condtrack.cli.asking import _ask, _say
+
+    default = today().isoformat()
+    while True:
+        text = _ask(f"Date it took effect, YYYY-MM-DD [{default}]").strip() or default
+        try:
+            return parse_date(text, future_ok=False)
+        except CondtrackError as error:
+            _say(f"  {one_line(str(error))}")
 
 
 @relief.command(
