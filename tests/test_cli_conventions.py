@@ -604,6 +604,8 @@ def test_every_number_is_the_number_type() -> None:
         (("check", "--min-score", "1e400"), "must be a finite number"),
         (("check", "--min-score", "100.5"), "must be a number at most 100"),
         (("check", "--max-age", "2.0"), "must be a whole number"),
+        (("check", "--max-age", "99999999999999999999"), "must be a number at most 36500"),
+        (("check", "--min-score", "\uff15\uff10"), "must be a number"),
         (("evidence", "--last", "-3"), "must be a number at least 0"),
     ],
 )

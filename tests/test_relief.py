@@ -239,7 +239,10 @@ def hand_written(tmp_path: Path, *blocks: str) -> Path:
         ({"action": '"relaxed"'}, ["field 'action'", "'relaxed' is not allowed"]),
         ({"sender": '"U S"'}, ["field 'sender'", "is not a valid id"]),
         ({"action": '"expired"', "expires": "2026-01-01"}, ["field 'expires'",
-                                                            "only relief that eases"]),
+                                                            "only relief that eases",
+                                                            "field 'action'",
+                                                            "ends (expired) US"]),
+        ({"action": '"expired"'}, ["field 'action'", "which no earlier entry eased"]),
         ({"fro": '["troops"]'}, ["field 'fro'", "unknown field"]),
         ({"supersedes": '"rl-none"', "reason": '"typo"'}, ["field 'supersedes'",
                                                             "unknown relief 'rl-none'"]),
@@ -250,7 +253,17 @@ def test_validate_names_the_relief_entry_and_field(
 ) -> None:
     path = hand_written(tmp_path, relief_block(**fields))
     problems = invalid(path, "relief #1 (id 'rl-hand', line ", *fragments)
-    assert len(problems) == 1, problems
+    assert len(problems) == sum(f.startswith("field '") for f in fragments), problems
+
+
+def test_for_named_twice_is_kept_once_and_senders_are_offered_once(tracker: Path) -> None:
+    add(tracker, "--for", "troops", "--for", "troops,prisoners", sender="US")
+    add(tracker, sender="us", measure="potash")
+    (first, _) = tomllib.loads(tracker.read_text(encoding="utf-8"))["relief"]
+    assert first["for"] == ["troops", "prisoners"]
+    result = run(tracker, "relief", "list", "--sender", "UK")
+    assert result.exit_code == 2
+    assert "(valid: US)" in result.stderr or "(valid: us)" in result.stderr, result.stderr
 
 
 def test_a_reimposition_after_an_easing_of_the_same_measure_is_valid(tmp_path: Path) -> None:

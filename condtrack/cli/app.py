@@ -690,6 +690,8 @@ class NumberType:
             number = int(text)
         else:
             try:
+                if not text.isascii():  # float() reads other scripts' digits too
+                    raise ValueError
                 number = float(text)
             except ValueError:
                 raise typer.BadParameter("must be a number") from None

@@ -81,6 +81,7 @@ def check(
             "--max-age",
             metavar="DAYS",
             min=0,
+            max=36500,  # as [gate].max_age_days
             help="Fail when a condition's latest evidence is older.",
         ),
     ] = None,

@@ -196,7 +196,8 @@ def _ids(values: list[str] | None) -> list[str] | None:
     """Condition ids given as repeated options or separated by commas."""
     if not values:
         return None
-    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+    named = [part.strip() for value in values for part in value.split(",") if part.strip()]
+    return list(dict.fromkeys(named))  # each once, in the order given
 
 
 def _record(path: Path, given: dict[str, Any]) -> Appended:
@@ -372,7 +373,7 @@ def list_(
     found = ledger(as_known(loaded.tracker, known), day)
     if sender is not None:
         wanted = sender.strip().casefold()
-        senders = sorted({s.entry.sender for s in found.steps})
+        senders = sorted({s.entry.sender.casefold(): s.entry.sender for s in found.steps}.values())
         if wanted not in {s.casefold() for s in senders}:
             from condtrack.schema.validation import suggest
 

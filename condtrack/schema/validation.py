@@ -270,13 +270,14 @@ def _relief_problems(
                         "expires",
                     )
                 )
-        if entry.action == "reimposed":
+        if entry.action in ("reimposed", "expired"):
             key = measure_key(entry.sender, entry.measure)
             if not any(earlier_step < (entry.date, order) for earlier_step in eased.get(key, [])):
+                verb = "reimposes" if entry.action == "reimposed" else "ends (expired)"
                 problems.append(
                     Problem(
                         str(place),
-                        f"reimposes {entry.sender} {entry.measure!r}, which no earlier entry "
+                        f"{verb} {entry.sender} {entry.measure!r}, which no earlier entry "
                         "eased, lifted or suspended",
                         "action",
                     )
