@@ -1,0 +1,262 @@
+"""Relief in and out (issue 12): `import` of relief rows, the merge driver and git merges of
+relief logs, and shell completion of relief ids, senders, measures and conditions.
+
+Everything runs through the real CLI (``run``), real git where it says so, and real bash for
+what a shell does with a completion.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import SMALL_TRACKER
+from tests.reliability.helpers import ok, run
+
+ID = re.compile(r"(ev|rl)-[0-9a-z]{10}")
+
+
+@pytest.fixture
+def tracker(tmp_path: Path) -> Path:
+    path = tmp_path / "conditions.toml"
+    path.write_text(SMALL_TRACKER, encoding="utf-8")
+    return path
+
+
+def fresh(folder: Path, name: str) -> Path:
+    path = folder / name
+    path.write_text(SMALL_TRACKER, encoding="utf-8")
+    return path
+
+
+def add(path: Path, **fields: str) -> str:
+    """`relief add` with defaults for what a test does not care about; returns the id."""
+    values = {"sender": "US", "measure": "Belavia", "action": "eased", "date": "2025-09-11",
+              "source": "OFAC", "summary": "licence"}  # fmt: skip
+    values.update(fields)
+    args = [f"--{key.replace('_', '-')}={value}" for key, value in values.items()]
+    return ok(run(path, "relief", "add", *args)).stdout.strip()
+
+
+def document(path: Path) -> dict[str, Any]:
+    return tomllib.loads(path.read_text("utf-8").removeprefix("\ufeff"))
+
+
+def relief_of(path: Path) -> list[dict[str, Any]]:
+    entries: list[dict[str, Any]] = document(path).get("relief", [])
+    return entries
+
+
+def listed(path: Path) -> list[dict[str, Any]]:
+    data: list[dict[str, Any]] = json.loads(
+        ok(run(path, "relief", "list", "--format", "json")).stdout
+    )
+    return data
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def refused_import(path: Path, source: Path, *fragments: str) -> str:
+    """An import refused: exit 2, nothing on stdout, the tracker byte-for-byte as it was."""
+    before = path.read_bytes()
+    result = run(path, "import", str(source))
+    assert result.exit_code == 2, result.output
+    assert result.stdout == "" and "Traceback" not in result.output
+    assert path.read_bytes() == before
+    assert result.stderr.splitlines()[-1].startswith("error: nothing imported"), result.stderr
+    for fragment in fragments:
+        assert fragment in result.stderr, result.stderr
+    return result.stderr
+
+
+# --- import ------------------------------------------------------------------------------
+
+MIXED_HEADER = ["kind", "condition", "sender", "measure", "action", "date", "instrument",
+                "expires", "for", "source", "summary", "tags", "reliability"]  # fmt: skip
+
+
+def test_import_takes_relief_rows_beside_evidence_and_raises_the_schema(
+    tracker: Path, tmp_path: Path
+) -> None:
+    source = write_csv(tmp_path / "rows.csv", MIXED_HEADER, [
+        ["evidence", "troops", "", "", "", "2025-01-02", "", "", "", "Monitor", "bases", "", "B2"],
+        ["relief", "", "US", "potash: BPC", "eased", "2025-02-02", "OFAC GL 13", "2026-01-01",
+         "troops;prisoners", "OFAC", "potash licence", "potash;us", "A1"],
+        ["Relief", "", "US", "Potash:  BPC", "reimposed", "2025-03-03", "", "", "", "OFAC",
+         "licence revoked", "", ""],
+    ])  # fmt: skip
+    assert document(tracker)["tracker"]["schema"] == 1
+    result = ok(run(tracker, "import", str(source)))
+    new = result.stdout.split()
+    assert len(new) == 3 and all(ID.fullmatch(i) for i in new), result.stdout
+    assert new[0].startswith("ev-") and new[1].startswith("rl-") and new[2].startswith("rl-")
+    assert "imported 3 entries" in result.stderr
+    doc = document(tracker)
+    assert doc["tracker"]["schema"] == 2  # raised in the same write
+    assert [e["id"] for e in doc["evidence"]] == new[:1]
+    eased, reimposed = doc["relief"]
+    assert eased == {**eased, "id": new[1], "sender": "US", "measure": "potash: BPC",
+                     "action": "eased", "instrument": "OFAC GL 13", "for": ["troops", "prisoners"],
+                     "tags": ["potash", "us"], "reliability": "A1"}  # fmt: skip
+    assert str(eased["date"]) == "2025-02-02" and str(eased["expires"]) == "2026-01-01"
+    assert reimposed["action"] == "reimposed" and reimposed["id"] == new[2]
+    assert ok(run(tracker, "validate")).exit_code == 0
+    # The ledger reads them: one measure (case and spacing aside), reimposed.
+    states = {s["id"]: s["state"] for s in listed(tracker)}
+    assert states == {new[1]: "in-effect", new[2]: "reimposed"}
+
+
+def test_a_file_without_relief_rows_imports_as_before_and_stays_schema_1(
+    tracker: Path, tmp_path: Path
+) -> None:
+    source = write_csv(tmp_path / "rows.csv", ["condition", "date", "source", "summary"],
+                       [["troops", "2025-01-02", "Monitor", "bases"]])  # fmt: skip
+    ok(run(tracker, "import", str(source)))
+    assert document(tracker)["tracker"]["schema"] == 1
+    assert "relief" not in document(tracker)
+
+
+@pytest.mark.parametrize("data_format", ["csv", "json"])
+def test_relief_list_exports_import_back_into_another_tracker(
+    tmp_path: Path, data_format: str
+) -> None:
+    a, b = fresh(tmp_path, "a.toml"), fresh(tmp_path, "b.toml")
+    hostile = "=cmd|' /C calc'!A0 <b>&amp;</b> émigré 日本"
+    first = add(a, measure="potash: Belaruskali, BPC", instrument="OFAC GL 13",
+                expires="2026-06-30", summary=hostile, tag="potash")  # fmt: skip
+    add(a, measure="potash: Belaruskali, BPC", action="reimposed", date="2025-10-01",
+        summary="-1 back", **{"for": "troops"})  # fmt: skip
+    add(a, sender="EU", measure="@Belavia", action="suspended", date="2025-11-01",
+        url="https://example.org/a?b=1")  # fmt: skip
+    exported = ok(run(a, "relief", "list", "--format", data_format)).stdout
+    export = tmp_path / f"relief.{data_format}"
+    export.write_text(exported, "utf-8", newline="")
+
+    result = ok(run(b, "import", str(export)))
+    assert len(result.stdout.split()) == 3
+    assert document(b)["tracker"]["schema"] == 2
+    kept = ("id", "sender", "measure", "action", "date", "instrument", "expires", "for",
+            "source", "url", "reliability", "summary", "tags")  # fmt: skip
+    assert [{k: e.get(k) for k in kept} for e in relief_of(b)] == [
+        {k: e.get(k) for k in kept} for e in relief_of(a)
+    ]
+    assert relief_of(b)[0]["id"] == first and relief_of(b)[0]["summary"] == hostile
+    # Imported again, every row is already there: a duplicate, skipped on request.
+    again = run(b, "import", str(export))
+    assert (
+        again.exit_code == 2
+        and f"row {2 if data_format == 'csv' else 1}: duplicate of {first}" in again.stderr
+    )
+    ok(run(b, "import", str(export), "--skip-duplicates"))
+    assert len(relief_of(b)) == 3
+
+
+@pytest.mark.parametrize(
+    ("row", "where"),
+    [
+        ({"sender": "U S"}, "field 'sender'"),
+        ({"action": "relaxed"}, "field 'action'"),
+        ({"date": "11/09/2025"}, "field 'date'"),
+        ({"expires": "2024-01-01"}, "field 'expires'"),
+        ({"for": "troops;nowhere"}, "field 'for'"),
+        ({"kind": "relif"}, "field 'kind'"),
+        ({"condition": "troops"}, "field 'condition'"),
+        ({"measure": ""}, "field 'measure'"),
+        ({"url": "ftp://example.org"}, "field 'url'"),
+        ({"reliability": "Z9"}, "field 'reliability'"),
+        ({"action": "reimposed", "measure": "Never eased"}, "field 'action'"),
+    ],
+)
+def test_one_bad_relief_row_refuses_the_whole_import_naming_row_and_field(
+    tracker: Path, tmp_path: Path, row: dict[str, str], where: str
+) -> None:
+    good = {"kind": "relief", "sender": "US", "measure": "Belavia", "action": "eased",
+            "date": "2025-09-11", "expires": "", "for": "troops", "source": "OFAC",
+            "summary": "licence", "condition": "", "url": "", "reliability": ""}  # fmt: skip
+    header = list(good)
+    bad = {**good, "summary": "the bad one", **row}
+    source = write_csv(tmp_path / "rows.csv", header,
+                       [list(good.values()), [bad[k] for k in header]])  # fmt: skip
+    refused_import(tracker, source, f"row 3, {where}")
+    assert "relief" not in document(tracker)
+
+
+def test_an_evidence_row_with_a_relief_field_is_refused_not_cut(
+    tracker: Path, tmp_path: Path
+) -> None:
+    source = tmp_path / "rows.json"
+    source.write_text(json.dumps([{"kind": "evidence", "condition": "troops", "date": "2025-01-01",
+                                   "source": "S", "summary": "x", "sender": "US"}]))  # fmt: skip
+    refused_import(tracker, source, "row 1, field 'sender'", "kind 'relief'")
+
+
+def test_a_retracted_relief_entry_of_an_export_is_refused_or_skipped(tmp_path: Path) -> None:
+    a, b = fresh(tmp_path, "a.toml"), fresh(tmp_path, "b.toml")
+    kept = add(a)
+    withdrawn = add(a, measure="Potash")
+    ok(run(a, "retract", withdrawn, "--reason", "never happened"))
+    export = tmp_path / "relief.csv"
+    export.write_text(ok(run(a, "relief", "list", "--format", "csv")).stdout, "utf-8", newline="")
+    refused_import(b, export, "row 3, field 'excluded'", "--skip-retracted")
+    ok(run(b, "import", str(export), "--skip-retracted"))
+    assert [e["id"] for e in relief_of(b)] == [kept]
+
+
+def test_an_import_of_relief_dry_run_writes_nothing_and_shows_the_ids(
+    tracker: Path, tmp_path: Path
+) -> None:
+    source = tmp_path / "rows.json"
+    source.write_text(json.dumps([{"kind": "relief", "sender": "UK", "measure": "Banks",
+                                   "action": "lifted", "date": "2025-05-05", "for": ["troops"],
+                                   "source": "HMT", "summary": "banks"}]))  # fmt: skip
+    before = tracker.read_bytes()
+    shown = ok(run(tracker, "import", str(source), "--dry-run", env={"COLUMNS": "200"}))
+    assert tracker.read_bytes() == before
+    written = ok(run(tracker, "import", str(source))).stdout.strip()
+    assert written in shown.stdout and "Banks: lifted" in shown.stdout
+    assert relief_of(tracker)[0]["for"] == ["troops"]
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    measure=st.text(min_size=1, max_size=60).filter(lambda t: t.strip() and "\x00" not in t),
+    summary=st.text(min_size=1, max_size=80).filter(lambda t: t.strip() and "\x00" not in t),
+)
+def test_any_text_in_a_relief_row_round_trips_through_json(
+    tmp_path_factory: pytest.TempPathFactory, measure: str, summary: str
+) -> None:
+    folder = tmp_path_factory.mktemp("rt")
+    tracker = fresh(folder, "conditions.toml")
+    source = folder / "rows.json"
+    row = {"kind": "relief", "sender": "US", "measure": measure, "action": "eased",
+           "date": "2025-09-11", "source": "OFAC", "summary": summary}  # fmt: skip
+    source.write_text(json.dumps([row]), "utf-8")
+    result = run(tracker, "import", str(source))
+    if result.exit_code == 0:
+        (entry,) = relief_of(tracker)
+        assert (entry["measure"], entry["summary"]) == (measure.strip(), summary.strip())
+        exported = folder / "out.json"
+        exported.write_text(ok(run(tracker, "relief", "list", "--format", "json")).stdout)
+        other = fresh(folder, "other.toml")
+        ok(run(other, "import", str(exported)))
+        assert relief_of(other)[0]["measure"] == measure.strip()
+    else:  # refused as `relief add` refuses it: one field named, nothing written
+        assert result.exit_code == 2, result.output
+        assert "field 'measure'" in result.stderr or "field 'summary'" in result.stderr
+        assert "relief" not in document(tracker)
