@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
+import shutil
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import SMALL_TRACKER
 from tests.reliability.helpers import ok, run
+from tests.test_git_team import BIN, CONDTRACK, GIT, Repo, git_env
 
 ID = re.compile(r"(ev|rl)-[0-9a-z]{10}")
 
@@ -260,3 +263,211 @@ def test_any_text_in_a_relief_row_round_trips_through_json(
         assert result.exit_code == 2, result.output
         assert "field 'measure'" in result.stderr or "field 'summary'" in result.stderr
         assert "relief" not in document(tracker)
+
+
+# --- merge: the driver, then git itself ----------------------------------------------------
+
+MARKERS = re.compile(r"^<<<<<<< ours\n(.*?)^=======\n(.*?)^>>>>>>> theirs\n", re.M | re.S)
+
+
+def forked(base: Path) -> tuple[Path, Path]:
+    ours, theirs = base.with_name("ours.toml"), base.with_name("theirs.toml")
+    for side in (ours, theirs):
+        shutil.copyfile(base, side)
+    return ours, theirs
+
+
+def merged(base: Path, ours: Path, theirs: Path, *, swap: bool = False) -> tuple[int, str, str]:
+    """Run the driver as git does on a copy of ours; (exit code, result text, stderr)."""
+    target = base.with_name("result.toml")
+    shutil.copyfile(theirs if swap else ours, target)
+    other = ours if swap else theirs
+    result = run(None, "merge", str(base), str(target), str(other), "conditions.toml")
+    assert "Traceback" not in result.output
+    return result.exit_code, target.read_text("utf-8"), result.stderr
+
+
+def log(path: Path, summary: str, date: str = "2025-01-05") -> str:
+    return ok(run(path, "log", "troops", "-s", summary, "--source", "Monitor", "--date", date,
+                  "-r", "B2")).stdout.strip()  # fmt: skip
+
+
+def test_the_driver_unions_relief_added_on_both_sides_the_same_either_way(
+    tracker: Path,
+) -> None:
+    log(tracker, "in the base")
+    ours, theirs = forked(tracker)
+    mine = [add(ours, measure="Belavia"), log(ours, "ours")]
+    yours = [add(theirs, sender="EU", measure="Potash", action="suspended", date="2025-10-01"),
+             add(theirs, sender="EU", measure="Potash", action="reimposed", date="2025-11-01"),
+             log(theirs, "theirs")]  # fmt: skip
+    # A comment by hand in a relief entry: the merge copies each entry's own text.
+    ours.write_text(ours.read_text("utf-8").replace('summary = "licence"',
+                                                    'summary = "licence"  # by hand'))  # fmt: skip
+    code, text, err = merged(tracker, ours, theirs)
+    assert code == 0, err
+    assert 'summary = "licence"  # by hand' in text and "rewritten" not in err
+    code_swapped, text_swapped, _ = merged(tracker, ours, theirs, swap=True)
+    assert code_swapped == 0 and text_swapped == text  # a stable order, whichever is ours
+    doc = tomllib.loads(text)
+    assert doc["tracker"]["schema"] == 2  # the base had no relief: raised by the merge's sides
+    relief_ids = [e["id"] for e in doc["relief"]]
+    assert sorted(relief_ids) == sorted([mine[0], *yours[:2]])
+    # New entries follow in the order they were logged, then by id, as evidence does.
+    logged = [(str(e["logged"]), e["id"]) for e in doc["relief"]]
+    assert logged == sorted(logged)
+    assert {mine[1], yours[2]} <= {e["id"] for e in doc["evidence"]}
+    result = tracker.with_name("result.toml")
+    assert ok(run(result, "validate")).stdout.startswith(f"{result}: valid")
+    states = {s["id"]: s["state"] for s in listed(result)}
+    assert states == {mine[0]: "in-effect", yours[0]: "in-effect", yours[1]: "reimposed"}
+
+
+def test_a_side_that_raised_the_schema_merges_with_one_that_retitled(tracker: Path) -> None:
+    ours, theirs = forked(tracker)
+    add(ours)
+    text = theirs.read_text("utf-8")
+    theirs.write_text(text.replace('title = "Testland: conditions for relief"',
+                                   'title = "Testland, retitled"'), "utf-8")  # fmt: skip
+    for swap in (False, True):
+        code, merged_text, err = merged(tracker, ours, theirs, swap=swap)
+        assert code == 0, err
+        head = tomllib.loads(merged_text)["tracker"]
+        assert (head["schema"], head["title"]) == (2, "Testland, retitled")
+
+
+def test_a_real_conflict_in_tracker_beside_a_raised_schema_still_conflicts(
+    tracker: Path,
+) -> None:
+    ours, theirs = forked(tracker)
+    add(ours)
+    for side, title in ((ours, "Ours"), (theirs, "Theirs")):
+        text = side.read_text("utf-8")
+        side.write_text(text.replace("Testland: conditions for relief", title), "utf-8")
+    code, _, err = merged(tracker, ours, theirs)
+    assert code == 1 and "[tracker] was changed differently on both sides (schema, title)" in err, (
+        err
+    )
+
+
+def test_two_amendments_of_one_relief_entry_conflict_as_for_evidence(tracker: Path) -> None:
+    original = add(tracker)
+    ours, theirs = forked(tracker)
+    mine = ok(run(ours, "relief", "amend", original, "--date", "2025-09-12",
+                  "--reason", "a day later")).stdout.strip()  # fmt: skip
+    yours = ok(run(theirs, "amend", original, "--summary", "GL 11",
+                   "--reason", "the licence's name")).stdout.strip()  # fmt: skip
+    code, text, err = merged(tracker, ours, theirs)
+    assert code == 1
+    expected = (f"conflict: conditions.toml: relief {original!r} was amended by {mine!r} on "
+                f"ours but amended by {yours!r} on theirs; keep one side's")  # fmt: skip
+    assert err.splitlines()[0] == expected, err
+    (region,) = MARKERS.findall(text)
+    assert f'id = "{mine}"' in region[0] and f'id = "{yours}"' in region[1]
+    # Either side taken, the file is valid.
+    for side in (1, 2):
+        resolved = tracker.with_name(f"resolved{side}.toml")
+        resolved.write_text(MARKERS.sub(lambda m, s=side: m.group(s), text), "utf-8")
+        ok(run(resolved, "validate"))
+
+
+def test_an_amendment_and_a_retraction_of_relief_stand_together_as_for_evidence(
+    tracker: Path,
+) -> None:
+    """As with evidence: a retraction of any version withdraws the whole chain."""
+    original = add(tracker)
+    ours, theirs = forked(tracker)
+    amendment = ok(run(ours, "relief", "amend", original, "--date", "2025-09-12",
+                       "--reason", "a day later")).stdout.strip()  # fmt: skip
+    ok(run(theirs, "retract", original, "--reason", "never granted"))
+    code, text, err = merged(tracker, ours, theirs)
+    assert code == 0, err
+    result = tracker.with_name("result.toml")
+    steps = {s["id"]: s for s in listed(result)}
+    assert set(steps) == {original, amendment}
+    assert not any(s["counts"] for s in steps.values())
+    assert tomllib.loads(text)["retractions"][0]["evidence"] == original
+
+
+def test_the_same_relief_id_with_different_content_conflicts(tracker: Path) -> None:
+    ours, theirs = forked(tracker)
+    for side, summary in ((ours, "ours"), (theirs, "theirs")):
+        source = side.with_name(f"{side.stem}.json")
+        source.write_text(json.dumps([{"kind": "relief", "id": "rl-same", "sender": "US",
+                                       "measure": "Belavia", "action": "eased",
+                                       "date": "2025-09-11", "source": "OFAC",
+                                       "summary": summary}]))  # fmt: skip
+        ok(run(side, "import", str(source)))
+    code, _, err = merged(tracker, ours, theirs)
+    assert code == 1
+    assert "relief 'rl-same' was added on both sides with different content (summary)" in err
+
+
+needs_git = pytest.mark.skipif(
+    GIT is None or not CONDTRACK.is_file(), reason="needs git and an installed condtrack command"
+)
+
+
+@pytest.fixture
+def team(tmp_path: Path) -> Repo:
+    """A repository set up by `condtrack git-setup`, its tracker committed without relief."""
+    repo = Repo(tmp_path / "team", git_env(tmp_path, f"{BIN}{os.pathsep}{os.environ['PATH']}"))
+    repo.folder.mkdir()
+    repo.git("-c", "init.defaultBranch=main", "init", "-q")
+    repo.tracker.write_text(SMALL_TRACKER, "utf-8")
+    repo.condtrack("git-setup")
+    repo.log("troops", "in the base")
+    repo.git("add", "-A")
+    repo.git("commit", "-q", "-m", "tracker")
+    return repo
+
+
+def relief_add(repo: Repo, sender: str, measure: str, action: str, date: str) -> str:
+    done = repo.condtrack("relief", "add", "--sender", sender, "--measure", measure,
+                          "--action", action, "--date", date, "--source", "Gazette",
+                          "--summary", f"{sender} {action} {measure}")  # fmt: skip
+    return done.stdout.strip()
+
+
+@needs_git
+def test_a_real_git_merge_of_two_branches_that_each_added_relief(team: Repo) -> None:
+    team.git("switch", "-q", "-c", "us")
+    ids = {"us": relief_add(team, "US", "Belavia", "eased", "2025-09-11")}
+    ids["us-ev"] = team.log("prisoners", "us branch")
+    team.commit("us: Belavia")
+    team.git("switch", "-q", "main")
+    team.git("switch", "-q", "-c", "eu")
+    ids["eu-1"] = relief_add(team, "EU", "potash: BPC", "suspended", "2025-10-01")
+    team.commit("eu: potash")
+    ids["eu-2"] = relief_add(team, "EU", "potash: BPC", "reimposed", "2025-11-01")
+    team.commit("eu: potash back")
+    results = {}
+    for into, other in (("us", "eu"), ("eu", "us")):
+        team.git("switch", "-q", "-c", f"{into}-merge", into)
+        done = team.git("merge", "--no-edit", other, ok=False)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "CONFLICT" not in done.stdout
+        doc = tomllib.loads(team.tracker.read_text("utf-8"))
+        assert doc["tracker"]["schema"] == 2
+        assert {e["id"] for e in doc["relief"]} == {ids["us"], ids["eu-1"], ids["eu-2"]}
+        assert ids["us-ev"] in team.evidence()
+        assert team.condtrack("validate").stdout.startswith(f"{team.tracker}: valid")
+        results[into] = team.tracker.read_bytes()
+    assert results["us"] == results["eu"]
+
+
+@needs_git
+def test_a_real_git_merge_stops_on_two_amendments_of_one_relief_entry(team: Repo) -> None:
+    original = relief_add(team, "US", "Belavia", "eased", "2025-09-11")
+    team.commit("relief")
+    team.git("switch", "-q", "-c", "anna")
+    team.condtrack("relief", "amend", original, "--date", "2025-09-12", "--reason", "later")
+    team.commit("anna: amend")
+    team.git("switch", "-q", "main")
+    team.condtrack("relief", "amend", original, "--instrument", "GL 11", "--reason", "named")
+    team.commit("main: amend")
+    done = team.git("merge", "--no-edit", "anna", ok=False)
+    assert done.returncode != 0
+    assert "CONFLICT (content): Merge conflict in conditions.toml" in done.stdout
+    assert f"conflict: conditions.toml: relief {original!r} was amended by" in done.stderr
+    assert team.git("status", "--porcelain").stdout == "UU conditions.toml\n"
