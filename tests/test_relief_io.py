@@ -12,6 +12,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import tomllib
 from functools import partial
 from pathlib import Path
@@ -22,8 +23,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import SMALL_TRACKER
-from tests.reliability.helpers import ok, run
+from tests.reliability.helpers import ok, run, toml_string
 from tests.test_git_team import BIN, CONDTRACK, GIT, Repo, git_env
+from tests.test_terminal import run_with_script_on_path, shell_env
+
+BASH = shutil.which("bash")
 
 ID = re.compile(r"(ev|rl)-[0-9a-z]{10}")
 
@@ -476,3 +480,122 @@ def test_a_real_git_merge_stops_on_two_amendments_of_one_relief_entry(team: Repo
     assert "CONFLICT (content): Merge conflict in conditions.toml" in done.stdout
     assert f"conflict: conditions.toml: relief {original!r} was amended by" in done.stderr
     assert team.git("status", "--porcelain").stdout == "UU conditions.toml\n"
+
+
+# --- completion ---------------------------------------------------------------------------
+
+MEASURES = ["Belavia", "potash: Belaruskali, BPC, Agrorozkvit", "banks (Belarusbank) & 'co' $x"]
+
+
+def suggestions(tracker: Path, line: str, shell: str = "bash") -> list[str]:
+    """What condtrack answers a shell's completion script for ``line``, one per line."""
+    env = {**shell_env(shell, line), "CONDTRACK_FILE": str(tracker)}
+    result = run(None, env=env)
+    assert result.exit_code == 0 and result.stderr == "", result.output
+    return [line for line in result.stdout.splitlines() if line]
+
+
+@pytest.fixture
+def ledger_file(tracker: Path) -> dict[str, str]:
+    ids = {"kept": add(tracker, measure=MEASURES[0])}
+    ids["amended"] = add(tracker, sender="EU", measure=MEASURES[1], action="suspended")
+    ids["amendment"] = ok(run(tracker, "relief", "amend", ids["amended"], "--date",
+                              "2025-09-12", "--reason", "later")).stdout.strip()  # fmt: skip
+    ids["retracted"] = add(tracker, sender="UK", measure=MEASURES[2])
+    ok(run(tracker, "retract", ids["retracted"], "--reason", "wrong"))
+    ids["evidence"] = log(tracker, "an assessment")
+    return ids
+
+
+def test_relief_ids_complete_where_each_command_takes_them(
+    tracker: Path, ledger_file: dict[str, str]
+) -> None:
+    ids = ledger_file
+    amendable = {ids["kept"], ids["amendment"]}
+    assert set(suggestions(tracker, "condtrack relief amend ")) == amendable
+    assert set(suggestions(tracker, "condtrack amend ")) == amendable | {ids["evidence"]}
+    retractable = {ids["kept"], ids["amended"], ids["amendment"], ids["evidence"]}
+    assert set(suggestions(tracker, "condtrack retract ")) == retractable
+    # `history` takes evidence ids only: it is offered no relief id.
+    assert suggestions(tracker, "condtrack history ") == [ids["evidence"]]
+    prefix = ids["kept"][:5]
+    expected = {i for i in amendable if i.startswith(prefix)}
+    assert set(suggestions(tracker, f"condtrack relief amend {prefix}")) == expected
+
+
+def test_senders_and_conditions_complete(tracker: Path, ledger_file: dict[str, str]) -> None:
+    for line in ("condtrack relief add --sender ", "condtrack relief list --sender ",
+                 f"condtrack relief amend {ledger_file['kept']} --sender "):  # fmt: skip
+        assert sorted(suggestions(tracker, line)) == ["EU", "UK", "US"]
+    conditions = [c["id"] for c in tomllib.loads(SMALL_TRACKER)["conditions"]]
+    assert suggestions(tracker, "condtrack relief add --for ") == conditions
+    assert suggestions(tracker, "condtrack relief add --for troops,") == [
+        f"troops,{c}" for c in conditions
+    ]
+
+
+def test_measures_complete_quoted_for_bash_and_narrowed_to_the_sender(
+    tracker: Path, ledger_file: dict[str, str]
+) -> None:
+    offered = suggestions(tracker, "condtrack relief add --measure ")
+    assert len(offered) == 3
+    assert "potash\\:\\ Belaruskali,\\ BPC,\\ Agrorozkvit" in offered
+    # Each one, read back by bash as a word, is the measure exactly.
+    assert sorted(bash_words(offered)) == sorted(MEASURES)
+    assert suggestions(tracker, "condtrack relief add --sender US --measure ") == ["Belavia"]
+    assert suggestions(tracker, "condtrack relief add --measure pot") == [
+        o for o in offered if o.startswith("pot")
+    ]
+
+
+def bash_words(offered: list[str]) -> list[str]:
+    """Each suggestion as bash reads it on a command line: one word each, or the test fails."""
+    assert BASH is not None
+    script = "".join(f"set -- {line}\n" + 'printf "%s\\0" "$#" "$1"\n' for line in offered)
+    done = subprocess.run([BASH, "--norc", "-c", script], capture_output=True, check=True)
+    parts = done.stdout.decode("utf-8").split("\0")[:-1]
+    counts, words = parts[0::2], parts[1::2]
+    assert counts == ["1"] * len(offered), (offered, counts)
+    return words
+
+
+def test_measures_for_zsh_and_fish_are_plain_or_not_offered(
+    tracker: Path, ledger_file: dict[str, str]
+) -> None:
+    fish = suggestions(tracker, "condtrack relief add --measure ", shell="fish")
+    # The measure with quotes, parentheses and a $ is not offered where the shell evals.
+    assert sorted(line.partition("\t")[0] for line in fish) == sorted(MEASURES[:2])
+    zsh = "\n".join(suggestions(tracker, "condtrack relief add --measure ", shell="zsh"))
+    assert "Belavia" in zsh and "Agrorozkvit" in zsh and "$x" not in zsh
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(measure=st.text(min_size=1, max_size=40))
+def test_any_measure_completes_to_one_bash_word_that_is_the_measure_or_not_at_all(
+    tmp_path_factory: pytest.TempPathFactory, measure: str
+) -> None:
+    folder = tmp_path_factory.mktemp("measure")
+    tracker = fresh(folder, "conditions.toml")
+    with tracker.open("a", encoding="utf-8") as handle:  # written by hand: any text at all
+        handle.write(f'\n[[relief]]\nsender = "US"\nmeasure = {toml_string(measure)}\n')
+    offered = suggestions(tracker, "condtrack relief add --measure ")
+    assert len(offered) <= 1
+    if offered:
+        assert bash_words(offered) == [" ".join(measure.split())]
+
+
+@pytest.mark.skipif(BASH is None or not CONDTRACK.is_file(), reason="needs bash and condtrack")
+def test_real_bash_offers_each_measure_as_one_word_through_the_shown_script(
+    tracker: Path, ledger_file: dict[str, str]
+) -> None:
+    program = (
+        "source <(condtrack --show-completion bash)\n"
+        'COMP_WORDS=(condtrack relief add --measure "")\nCOMP_CWORD=4\n'
+        "_condtrack_completion condtrack\n"
+        'for word in "${COMPREPLY[@]}"; do eval "set -- $word"; printf "%s|%s\\n" "$#" "$1"; done\n'
+    )
+    env: dict[str, str | None] = {"CONDTRACK_FILE": str(tracker)}
+    done = run_with_script_on_path(["bash", "--norc", "-c", program], env, tracker.parent)
+    assert sorted(done.stdout.splitlines()) == sorted(f"1|{m}" for m in MEASURES)
