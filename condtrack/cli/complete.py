@@ -27,11 +27,7 @@ _PLAIN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _NOT_PLAIN_TEXT = re.compile(r"[^\w .,/%+-]+")
 _DESCRIPTION_LENGTH = 60
 # A measure is free text: offered only without characters that act on a terminal or end a
-# line of the completion protocol (controls, line and paragraph separators, bidi and other
-# invisible format characters), and quoted for the shell that asked.
-_NOT_OFFERED = re.compile(
-    r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]"
-)
+# line of the completion protocol (``_offerable``), and quoted for the shell that asked.
 # What bash takes unquoted in a word: anything else gets a backslash before it.
 _BASH_PLAIN = re.compile(r"[\w./%+@,=-]")
 # zsh evals what it is given, and Typer's quoting for it is not complete: a measure is
@@ -257,10 +253,22 @@ def _measures_in(ctx: typer.Context) -> list[Suggestion]:
         if wanted is not None and by.casefold() != wanted:
             continue
         written = " ".join(measure.split())
-        if not written or _NOT_OFFERED.search(written) or len(written) > 300:
+        if not written or not _offerable(written) or len(written) > 300:
             continue
         offered.setdefault(written.casefold(), (written, _description(by)))
     return list(offered.values())
+
+
+def _offerable(text: str) -> bool:
+    """No control, format (bidi, zero-width), private, unassigned or separator character
+    other than the plain space: nothing a terminal acts on or a reader cannot see."""
+    import unicodedata
+
+    return all(
+        c == " "
+        or (unicodedata.category(c)[0] != "C" and unicodedata.category(c)[0:2] not in ("Zl", "Zp"))
+        for c in text
+    )
 
 
 def _shell() -> str:
