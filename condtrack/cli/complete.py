@@ -1,4 +1,5 @@
-"""Shell completion of the ids in the tracker: conditions, criteria, indicators, evidence.
+"""Shell completion of the ids in the tracker: conditions, criteria, indicators, evidence,
+relief entries, and the senders and measures of the relief ledger.
 
 Each function here is an ``autocompletion=`` callback; Typer keeps the suggestions that
 start with what is typed. Completion runs at every Tab, so it reads the TOML without
@@ -8,6 +9,7 @@ missing or broken file offers nothing.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -24,6 +26,13 @@ Lister = Callable[[Table, dict[str, str]], Iterable[tuple[Any, Any]]]
 _PLAIN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _NOT_PLAIN_TEXT = re.compile(r"[^\w .,/%+-]+")
 _DESCRIPTION_LENGTH = 60
+# A measure is free text: offered only without characters that act on a terminal or end a
+# line of the completion protocol (``_offerable``), and quoted for the shell that asked.
+# What bash takes unquoted in a word: anything else gets a backslash before it.
+_BASH_PLAIN = re.compile(r"[\w./%+@,=-]")
+# zsh evals what it is given, and Typer's quoting for it is not complete: a measure is
+# offered to the other shells only when made of characters no quoting can get wrong.
+_PLAIN_MEASURE = re.compile(r"[\w .,:/%+@=&-]+")
 
 
 def condition_ids(ctx: typer.Context) -> list[Suggestion]:
@@ -39,17 +48,65 @@ def indicator_ids(ctx: typer.Context) -> list[Suggestion]:
 
 
 def evidence_ids(ctx: typer.Context) -> list[Suggestion]:
-    """Any entry's id, as `history` takes."""
+    """Any evidence entry's id, as `history` takes."""
     return _offer(ctx, lambda doc, _: _evidence(doc, superseded_too=True, retracted_too=True))
 
 
 def amendable_ids(ctx: typer.Context) -> list[Suggestion]:
-    """The entries `amend` accepts: the latest version of each, not retracted."""
-    return _offer(ctx, lambda doc, _: _evidence(doc, superseded_too=False, retracted_too=False))
+    """The entries `amend` accepts: the latest version of each, not retracted; relief too."""
+    return _offer(
+        ctx,
+        lambda doc, _: _evidence(
+            doc, superseded_too=False, retracted_too=False, tables=("evidence", "relief")
+        ),
+    )
 
 
 def retractable_ids(ctx: typer.Context) -> list[Suggestion]:
-    return _offer(ctx, lambda doc, _: _evidence(doc, superseded_too=True, retracted_too=False))
+    """The entries `retract` accepts: any version not yet withdrawn, evidence or relief."""
+    return _offer(
+        ctx,
+        lambda doc, _: _evidence(
+            doc, superseded_too=True, retracted_too=False, tables=("evidence", "relief")
+        ),
+    )
+
+
+def relief_ids(ctx: typer.Context) -> list[Suggestion]:
+    """The relief entries `relief amend` accepts: the latest version of each, not retracted."""
+    return _offer(
+        ctx,
+        lambda doc, _: _evidence(
+            doc, superseded_too=False, retracted_too=False, tables=("relief",)
+        ),
+    )
+
+
+def senders(ctx: typer.Context) -> list[Suggestion]:
+    """The senders of the relief entries in the file, most entries first."""
+    return _offer(ctx, _senders)
+
+
+def measures(ctx: typer.Context) -> list[Suggestion]:
+    """The measures of the relief entries in the file (of the sender on the line, if any),
+    as the shell that asked needs them typed: a measure is often several words."""
+    try:
+        shell = _shell()
+        found = _measures_in(ctx)
+        return [
+            (_quoted(measure, shell), about)
+            for measure, about in found
+            if shell == "bash" or _PLAIN_MEASURE.fullmatch(measure)
+        ]
+    except Exception:  # as ``_offer``: a Tab press never prints an error
+        return []
+
+
+def condition_lists(ctx: typer.Context, incomplete: str) -> list[Suggestion]:
+    """`relief --for`: condition ids, one or several separated by commas."""
+    done, _, _ = incomplete.rpartition(",")
+    prefix = f"{done}," if done else ""
+    return [(prefix + value, text) for value, text in condition_ids(ctx)]
 
 
 def required_conditions(ctx: typer.Context, incomplete: str) -> list[Suggestion]:
@@ -138,11 +195,16 @@ def _indicators(document: Table, given: dict[str, str]) -> Iterator[tuple[Any, A
 
 
 def _evidence(
-    document: Table, *, superseded_too: bool, retracted_too: bool
+    document: Table,
+    *,
+    superseded_too: bool,
+    retracted_too: bool,
+    tables: tuple[str, ...] = ("evidence",),
 ) -> Iterator[tuple[Any, Any]]:
+    """Entries of these tables, newest first (within each), described by date and subject."""
     from condtrack.domain.chains import chain_roots
 
-    entries = _tables(document.get("evidence"))
+    entries = [entry for table in tables for entry in _tables(document.get(table))]
     superseded = {e.get("supersedes") for e in entries}
     # A retraction of any version withdraws every version (condtrack.domain.chains).
     roots = chain_roots(
@@ -156,5 +218,77 @@ def _evidence(
         if (superseded_too or entry.get("id") not in superseded) and (
             retracted_too or roots.get(str(entry.get("id")), "") not in withdrawn
         ):
-            about = [entry.get(field) for field in ("date", "condition", "summary")]
+            fields: tuple[str, ...] = ("date", "condition", "summary")
+            if "condition" not in entry:  # relief
+                fields = ("date", "sender", "action", "measure")
+            about = [entry.get(field) for field in fields]
             yield entry.get("id"), " ".join(str(part) for part in about if part is not None)
+
+
+def _senders(document: Table, given: dict[str, str]) -> Iterator[tuple[Any, Any]]:
+    counts: dict[str, int] = {}
+    for entry in _tables(document.get("relief")):
+        sender = entry.get("sender")
+        if isinstance(sender, str):
+            counts[sender] = counts.get(sender, 0) + 1
+    for sender, count in sorted(counts.items(), key=lambda pair: (-pair[1], pair[0])):
+        yield sender, f"{count} relief {'entry' if count == 1 else 'entries'}"
+
+
+def _measures_in(ctx: typer.Context) -> list[Suggestion]:
+    """Each measure once (case and spacing aside), as first written, newest first."""
+    from condtrack.storage import tomlread
+    from condtrack.storage.store import locate, read_bytes
+
+    path = locate(ctx.find_root().params.get("file"))
+    text = read_bytes(path).decode("utf-8").removeprefix("\ufeff")
+    entries = _tables(tomlread.loads_vouched(text).get("relief"))
+    sender = _given(ctx).get("sender")
+    wanted = sender.strip().casefold() if sender else None
+    offered: dict[str, Suggestion] = {}
+    for entry in reversed(entries):
+        measure, by = entry.get("measure"), entry.get("sender")
+        if not isinstance(measure, str) or not isinstance(by, str):
+            continue
+        if wanted is not None and by.casefold() != wanted:
+            continue
+        written = " ".join(measure.split())
+        if not written or not _offerable(written) or len(written) > 300:
+            continue
+        offered.setdefault(written.casefold(), (written, _description(by)))
+    return list(offered.values())
+
+
+def _offerable(text: str) -> bool:
+    """No control, format (bidi, zero-width), private, unassigned or separator character
+    other than the plain space: nothing a terminal acts on or a reader cannot see."""
+    import unicodedata
+
+    return all(
+        c == " "
+        or (unicodedata.category(c)[0] != "C" and unicodedata.category(c)[0:2] not in ("Zl", "Zp"))
+        for c in text
+    )
+
+
+def _shell() -> str:
+    """The shell asking, from the variable its completion script sets (``complete_bash``)."""
+    for name, value in os.environ.items():
+        if name.endswith("_COMPLETE") and value.startswith("complete_"):
+            return value.removeprefix("complete_")
+    return "bash"
+
+
+def _quoted(value: str, shell: str) -> str:
+    """``value`` as the shell needs it typed.
+
+    bash puts a suggestion on the command line as it is: each character it would read
+    otherwise gets a backslash (the suggestion still starts with the plain words typed so
+    far, so it is offered as they are typed). zsh and fish quote what they insert
+    themselves; PowerShell gets a single-quoted string when the value has a space.
+    """
+    if shell == "bash":
+        return "".join(c if _BASH_PLAIN.fullmatch(c) else "\\" + c for c in value)
+    if shell in ("powershell", "pwsh") and " " in value:
+        return f"'{value}'"  # a plain measure holds no quote
+    return value

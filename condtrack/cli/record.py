@@ -18,6 +18,7 @@ from condtrack.errors import CondtrackError
 from condtrack.textsafe import one_line
 
 if TYPE_CHECKING:
+    from condtrack.schema.models import Tracker
     from condtrack.storage.appending import Appended
 
 if TYPE_CHECKING:
@@ -394,13 +395,18 @@ def import_(
         ),
     ] = False,
 ) -> None:
-    """Import evidence in bulk: every row is checked first, then all land or none do.
+    """Import evidence and relief in bulk: every row is checked first, then all land or
+    none do.
 
     Columns are the fields of `condtrack log` (condition, summary, source, url, date,
     criterion, status, indicator, value, reliability, tags separated by ';'), plus an
     optional id; a CSV may be separated by commas, semicolons or tabs, and its header is
-    read regardless of case and spaces. Prints the new ids, one per line; --dry-run shows
-    the same ids.
+    read regardless of case and spaces. A `kind` column says `evidence` (the default) or
+    `relief`: a relief row has the fields of `condtrack relief add` (sender, measure,
+    action, date, instrument, expires, for and tags separated by ';', source, url,
+    reliability, summary), and the first one raises the file's schema to 2. `relief list
+    --format csv|json` imports back as it is. Prints the new ids, one per line; --dry-run
+    shows the same ids.
     """
     from condtrack.domain.entries import utc_now
     from condtrack.domain.importer import Plan, plan, read_rows
@@ -415,10 +421,12 @@ def import_(
         outcome.append(result)
         if result.problems or (result.duplicates and not skip_duplicates):
             raise _Refused
-        return [("evidence", entry) for entry in result.entries]
+        before.append(current.tracker)
+        return result.tables()
 
+    before: list[Tracker] = []
     try:
-        append(path, build, dry_run=dry_run)
+        added = append(path, build, dry_run=dry_run)
     except _Refused:
         result = outcome[-1]
         for problem in result.problems:
@@ -434,11 +442,7 @@ def import_(
         raise CondtrackError(f"nothing imported: {' and '.join(reasons)}") from None
     result = outcome[-1]
     if dry_run:
-        from condtrack.render.terminal import console, evidence_view
-        from condtrack.schema.models import Evidence
-
-        entries = [Evidence.model_validate(entry) for entry in result.entries]
-        console().print(evidence_view(entries, {}))
+        _show_dry_run(added, before[-1] if before else None)
     else:
         for entry in result.entries:
             typer.echo(entry["id"])
@@ -465,6 +469,31 @@ def import_(
             f"this tracker's minimum {result.minimum} (F6 where a row gives no reliability): "
             f"{'would be ' if dry_run else ''}recorded, but not counted in scores"
         )
+
+
+def _show_dry_run(added: Appended, before: Tracker | None) -> None:
+    """What an import would add: its evidence, then its relief with each entry's verdict."""
+    from condtrack.render.terminal import console, evidence_view
+
+    if added.evidence or not added.relief:
+        console().print(evidence_view(added.evidence, {}))
+    if added.relief and before is not None:
+        from dataclasses import replace
+
+        from condtrack.domain.relief import ledger
+        from condtrack.render.terminal import relief_view
+        from condtrack.schema.models import Tracker
+
+        after = Tracker(
+            header=added.header,
+            evidence=[*before.evidence, *added.evidence],
+            retractions=before.retractions,
+            relief=[*before.relief, *added.relief],
+        )
+        new = {entry.id for entry in added.relief}
+        found = ledger(after, today())
+        found = replace(found, steps=tuple(s for s in found.steps if s.entry.id in new))
+        console().print(relief_view(found))
 
 
 def _rows(numbers: Sequence[int]) -> str:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from condtrack.cli import complete
 from condtrack.cli.app import (
     AsOf,
     Choice,
@@ -84,9 +85,19 @@ class ReliefFormat(StrEnum):
 # Option names as typed, for errors about a field of the new entry.
 _OPTION_FOR_FIELD = {"tags": "--tag", "relief": "ID", "for": "--for"}
 
-Sender = Annotated[str | None, typer.Option("--sender", help="Who grants it: US, EU, UK, ...")]
+Sender = Annotated[
+    str | None,
+    typer.Option(
+        "--sender", help="Who grants it: US, EU, UK, ...", autocompletion=complete.senders
+    ),
+]
 MeasureName = Annotated[
-    str | None, typer.Option("--measure", help='The sanction it touches, e.g. "Belavia".')
+    str | None,
+    typer.Option(
+        "--measure",
+        help='The sanction it touches, e.g. "Belavia".',
+        autocompletion=complete.measures,
+    ),
 ]
 Day = Annotated[
     dt.date | None,
@@ -112,6 +123,7 @@ For = Annotated[
     typer.Option(
         "--for",
         metavar="ID",
+        autocompletion=complete.condition_lists,
         help="A condition it was granted in return for; repeatable, or ids separated by "
         "commas (none: not tied to any).",
     ),
@@ -277,7 +289,12 @@ def _date() -> dt.date:
 @guarded
 def amend(
     ctx: typer.Context,
-    relief_id: Annotated[str, typer.Argument(metavar="ID", help="Relief entry id to correct.")],
+    relief_id: Annotated[
+        str,
+        typer.Argument(
+            metavar="ID", help="Relief entry id to correct.", autocompletion=complete.relief_ids
+        ),
+    ],
     reason: Annotated[
         str, typer.Option("--reason", metavar="TEXT", help="Why the correction is needed.")
     ],
@@ -352,7 +369,12 @@ def amend(
 def list_(
     ctx: typer.Context,
     sender: Annotated[
-        str | None, typer.Option("--sender", help="Only this sender's entries (any case).")
+        str | None,
+        typer.Option(
+            "--sender",
+            help="Only this sender's entries (any case).",
+            autocompletion=complete.senders,
+        ),
     ] = None,
     as_of: AsOf = None,
     output_format: Annotated[

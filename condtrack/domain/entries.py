@@ -119,14 +119,14 @@ def pick(field: str, answer: str, valid: Sequence[str]) -> str:
     raise FieldError(field, f"unknown {field} {typed!r} {suggest(typed, valid)}")
 
 
-def stable_id(fields: Mapping[str, Any], taken: AbstractSet[str]) -> str:
+def stable_id(fields: Mapping[str, Any], taken: AbstractSet[str], prefix: str = "ev-") -> str:
     """An id made from an imported row's fields, so `import --dry-run` shows the ids the
     import will write: the same row gets the same id in the same file."""
     text = json.dumps(sorted(fields.items()), default=str, ensure_ascii=False)
     for attempt in itertools.count():
         digest = hashlib.sha256(f"{attempt}\x00{text}".encode("utf-8", "surrogatepass")).digest()
         number = int.from_bytes(digest[:8]) >> (64 - 5 * _ID_LENGTH)
-        candidate = "ev-" + "".join(
+        candidate = prefix + "".join(
             _ID_ALPHABET[(number >> (5 * i)) & 31] for i in reversed(range(_ID_LENGTH))
         )
         if candidate not in taken:
@@ -199,6 +199,7 @@ class NewEntries:
         self.existing = existing
         self.taken = set(existing.ids)
         self.batch_reports: dict[str, str] = {}  # reports of the entries made here
+        self.batch_relief: list[Relief] = []  # relief entries made here, in order
 
     @cached_property
     def reports(self) -> Mapping[str, str]:
@@ -287,7 +288,7 @@ class NewEntries:
             [],
             known_ids=self.taken,
             relief=[(0, checked)],
-            earlier_relief=self.existing.tracker.relief,
+            earlier_relief=[*self.existing.tracker.relief, *self.batch_relief],
         )
         if problems:
             problem = problems[0]
@@ -295,6 +296,7 @@ class NewEntries:
                 raise CondtrackError(problem.message)
             raise FieldError(problem.field, problem.message)
         self.taken.add(checked.id)
+        self.batch_relief.append(checked)
         return {key: entry[key] for key in RELIEF_KEYS if key in entry}
 
     def relief_amendment(

@@ -1,4 +1,11 @@
-"""Bulk import: rows from CSV or JSON turned into evidence, all checked before any is written."""
+"""Bulk import: rows from CSV or JSON turned into evidence and relief entries, all checked
+before any is written.
+
+A row's ``kind`` (``evidence`` or ``relief``) says which it is. Without one, a row is
+evidence, as every file was before relief existed, unless it holds relief's own fields
+(sender, measure, action, ...) and none of evidence's own (condition, criterion, ...), as
+each row of `condtrack relief list --format csv|json` does: so that export imports back.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from condtrack.domain.entries import (
+    RELIEF_KEYS,
     FieldError,
     NewEntries,
     Whole,
@@ -38,6 +46,19 @@ IGNORED = (*LEFT_OUT, *RETRACTION, *AMENDING)
 # What a `retracted` cell holds for an entry that stands: nothing, or a plain no.
 _NOT_RETRACTED = ("", "false", "no")
 FIELDS = tuple(name for name in Evidence.model_fields if name not in IGNORED)
+# A relief row's columns: the fields of `condtrack relief add` (``for`` separated by ';' in
+# a CSV, like tags), plus an optional id. The verdicts `relief list` adds to each entry are
+# worked out again from the tracker, so they are left out without a word.
+RELIEF_FIELDS = tuple(name for name in RELIEF_KEYS if name not in IGNORED)
+RELIEF_VERDICTS = (
+    "counts", "excluded", "state", "ahead", "compliance_at_date", "score_at_date",
+    "status_at_date", "sequencing",
+)  # fmt: skip
+KINDS = ("evidence", "relief")
+_EVIDENCE_ONLY = tuple(name for name in FIELDS if name not in RELIEF_FIELDS)
+_RELIEF_ONLY = tuple(name for name in RELIEF_FIELDS if name not in FIELDS)
+COLUMNS = ("kind", *FIELDS, *_RELIEF_ONLY)  # what an import reads, as its errors list them
+_KNOWN = {*COLUMNS, *IGNORED, *RELIEF_VERDICTS}
 _DELIMITERS = (",", ";", "\t")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -62,13 +83,21 @@ class Plan:
     minimum: str = "C3"  # the tracker's weakest grade that counts
     left_out: tuple[tuple[str, tuple[int, ...]], ...] = ()  # (column, rows with a value)
     retracted: tuple[int, ...] = ()  # rows of withdrawn entries left out (skip_retracted)
+    kinds: tuple[str, ...] = ()  # each entry's table: "evidence" or "relief"
+
+    def tables(self) -> list[tuple[str, dict[str, Any]]]:
+        """(table, entry) pairs in row order, as an append takes them."""
+        kinds = self.kinds or ("evidence",) * len(self.entries)
+        return [(kind, entry) for kind, entry in zip(kinds, self.entries, strict=True)]
 
     def uncounted(self) -> list[tuple[int, str]]:
-        """(row, grade) of each entry graded below the minimum: recorded, never counted."""
+        """(row, grade) of each evidence entry graded below the minimum: recorded, never
+        counted in scores."""
+        kinds = self.kinds or ("evidence",) * len(self.entries)
         return [
             (row, entry["reliability"])
-            for row, entry in zip(self.rows, self.entries, strict=True)
-            if not grade_counts(entry["reliability"], self.minimum)
+            for row, kind, entry in zip(self.rows, kinds, self.entries, strict=True)
+            if kind == "evidence" and not grade_counts(entry["reliability"], self.minimum)
         ]
 
 
@@ -145,15 +174,38 @@ def _columns(names: list[str], path: Path, row: int | None = None) -> list[str]:
 
 
 def _check_columns(names: Iterable[str], path: Path, row: int | None = None) -> None:
-    unknown = [n for n in names if n not in FIELDS and n not in IGNORED]
+    names = list(names)
+    unknown = [n for n in names if n not in _KNOWN]
     if unknown:
         where, noun = (f"item {row}", "field") if row is not None else ("header", "column")
         raise CondtrackError(
-            f"{path}: {where}: unknown {noun} {unknown[0]!r}{did_you_mean(unknown[0], FIELDS)} "
-            f"({noun}s: {', '.join(FIELDS)})"
+            f"{path}: {where}: unknown {noun} {unknown[0]!r}{did_you_mean(unknown[0], COLUMNS)} "
+            f"({noun}s: {', '.join(COLUMNS)})"
         )
-    if row is None and not {"condition", "summary", "source"} <= set(names):
+    if row is not None:
+        return
+    relief = "kind" in names or _relief_shaped(names)
+    if not relief and not {"condition", "summary", "source"} <= set(names):
         raise CondtrackError(f"{path}: the header needs at least condition, summary and source")
+    if relief and not {"summary", "source"} <= set(names):
+        raise CondtrackError(f"{path}: the header needs at least summary and source")
+
+
+def _relief_shaped(names: Iterable[str]) -> bool:
+    """Columns only relief has, and none only evidence has: a `relief list` export."""
+    given = set(names)
+    return bool(given & set(_RELIEF_ONLY)) and not given & set(_EVIDENCE_ONLY)
+
+
+def kind_of(row: Mapping[str, Any]) -> str:
+    """The table a row's entry goes to: its ``kind``, else evidence unless it is relief-shaped."""
+    value = row.get("kind")
+    if value is None:
+        return "relief" if _relief_shaped(row) else "evidence"
+    kind = value.strip().lower() if isinstance(value, str) else None
+    if kind not in KINDS:
+        raise FieldError("kind", f"{value!r} is not a kind of entry (evidence or relief)")
+    return kind
 
 
 def plan(
@@ -174,15 +226,26 @@ def plan(
     problems: list[RowProblem] = []
     left_out: dict[str, list[int]] = {}
     retracted: list[int] = []
+    kinds: list[str] = []
     for number, row in rows:
         withdrawn = _withdrawn(row)
         if withdrawn is not None and skip_retracted:
             retracted.append(number)
             continue
-        raw = {k: v for k, v in row.items() if k not in LEFT_OUT and k not in RETRACTION}
+        raw = {
+            k: v
+            for k, v in row.items()
+            if k not in LEFT_OUT and k not in RETRACTION and k not in RELIEF_VERDICTS
+        }
         try:
-            typed = _typed(raw)
-            recorded = _already_recorded(builder, typed)
+            kind = kind_of(raw)
+            raw.pop("kind", None)
+            if kind == "relief":
+                typed = _typed_relief(raw)
+                recorded = _already_recorded_relief(builder, typed)
+            else:
+                typed = _typed(raw)
+                recorded = _already_recorded(builder, typed)
             if recorded is not None:  # e.g. a row of an exported CSV, imported back
                 duplicates.append((number, recorded))
                 continue
@@ -197,22 +260,28 @@ def plan(
                     amends,
                     "an import adds new entries only; correct an entry with `condtrack amend`",
                 )
-            typed.setdefault("id", stable_id(typed, builder.taken))
-            entry = builder.evidence(typed, logged)
+            if kind == "relief":
+                typed.setdefault("id", stable_id(typed, builder.taken, "rl-"))
+                entry = builder.relief(typed, logged)
+            else:
+                typed.setdefault("id", stable_id(typed, builder.taken))
+                entry = builder.evidence(typed, logged)
         except FieldError as error:
             problems.append(RowProblem(number, error.field, error.detail))
             continue
         except CondtrackError as error:
             problems.append(RowProblem(number, None, str(error)))
             continue
-        earlier = builder.duplicate_of(entry)  # the rule `log` applies too
-        if earlier is not None:
-            builder.taken.discard(entry["id"])
-            duplicates.append((number, earlier))
-            continue
-        builder.note_report(entry, f"row {number}")
+        if kind == "evidence":
+            earlier = builder.duplicate_of(entry)  # the rule `log` applies too
+            if earlier is not None:
+                builder.taken.discard(entry["id"])
+                duplicates.append((number, earlier))
+                continue
+            builder.note_report(entry, f"row {number}")
         entries.append(entry)
         numbers.append(number)
+        kinds.append(kind)
     minimum = tracker.scoring.min_reliability
     return Plan(
         tuple(entries),
@@ -222,12 +291,20 @@ def plan(
         minimum,
         tuple((column, tuple(found)) for column, found in left_out.items()),
         tuple(retracted),
+        tuple(kinds),
     )
 
 
 def _withdrawn(row: Mapping[str, Any]) -> tuple[str, str] | None:
     """(field, message) when a row says its entry was withdrawn: `evidence` exports a
-    retracted entry with its retraction (a date in CSV, ``{date, reason}`` in JSON)."""
+    retracted entry with its retraction (a date in CSV, ``{date, reason}`` in JSON), and
+    `relief list` with why it does not count (``excluded``: "retracted on ...")."""
+    excluded = row.get("excluded")
+    if isinstance(excluded, str) and excluded.strip().startswith("retracted on "):
+        return "excluded", (
+            "the entry was retracted, and imported it would count again: leave the row "
+            "out, or --skip-retracted leaves out every such row"
+        )
     for column in RETRACTION:
         value = row.get(column)
         if value is None or value is False:
@@ -245,24 +322,57 @@ def _withdrawn(row: Mapping[str, Any]) -> tuple[str, str] | None:
 
 def _typed(raw: Mapping[str, Any]) -> dict[str, Any]:
     """Text cells become the types `log` would produce; JSON values keep theirs."""
+    _not_for("evidence", raw, _RELIEF_ONLY)
     fields = stripped(raw)  # as `log` stores text
     value = fields.get("value")
     if isinstance(value, str):
         fields["value"] = parse_number(value)
-    day = fields.get("date")
+    _typed_date(fields, "date")
+    if fields.get("date") is None:
+        raise FieldError("date", "is required in an import")
+    _typed_list(fields, "tags")
+    return fields
+
+
+def _typed_relief(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """A relief row's cells as `relief add` would type them; JSON values keep theirs."""
+    _not_for("relief", raw, _EVIDENCE_ONLY)
+    fields = stripped(raw)
+    for name in ("date", "expires"):
+        _typed_date(fields, name)
+    if fields.get("date") is None:
+        raise FieldError("date", "is required in an import")
+    for name in ("for", "tags"):
+        _typed_list(fields, name)
+    return fields
+
+
+def _not_for(kind: str, raw: Mapping[str, Any], others: Iterable[str]) -> None:
+    """Refuse a field the row's kind of entry does not have, rather than drop it."""
+    for name in others:
+        if name in raw:
+            other = "relief" if kind == "evidence" else "evidence"
+            raise FieldError(
+                name, f"{kind} has no {name} (a row of kind {other!r} has; see the kind column)"
+            )
+
+
+def _typed_date(fields: dict[str, Any], name: str) -> None:
+    day = fields.get(name)
     if isinstance(day, str):
         if not _DATE.fullmatch(day.strip()):
-            raise FieldError("date", f"{day!r} is not a date (use YYYY-MM-DD)")
+            raise FieldError(name, f"{day!r} is not a date (use YYYY-MM-DD)")
         try:
-            fields["date"] = dt.date.fromisoformat(day.strip())
+            fields[name] = dt.date.fromisoformat(day.strip())
         except ValueError:
-            raise FieldError("date", f"{day!r} is not a valid date") from None
-    elif day is None:
-        raise FieldError("date", "is required in an import")
-    tags = fields.get("tags")
-    if isinstance(tags, str):
-        fields["tags"] = [t.strip() for t in re.split(r"[;,]", tags) if t.strip()]
-    return fields
+            raise FieldError(name, f"{day!r} is not a valid date") from None
+
+
+def _typed_list(fields: dict[str, Any], name: str) -> None:
+    """A list written in one cell, its items separated by ';' (or ',')."""
+    value = fields.get(name)
+    if isinstance(value, str):
+        fields[name] = [t.strip() for t in re.split(r"[;,]", value) if t.strip()]
 
 
 def _already_recorded(builder: NewEntries, row: Mapping[str, Any]) -> str | None:
@@ -273,3 +383,19 @@ def _already_recorded(builder: NewEntries, row: Mapping[str, Any]) -> str | None
     if existing is None or report_keys(existing)[0] != report_keys(row)[0]:
         return None
     return existing.id
+
+
+def _already_recorded_relief(builder: NewEntries, row: Mapping[str, Any]) -> str | None:
+    """The id a relief row carries, when the file holds that very entry (a ledger exported
+    and imported back); a row whose id names a different entry is left for the id check."""
+    entry_id = row.get("id")
+    existing = builder.relief_by_id.get(entry_id) if isinstance(entry_id, str) else None
+    if existing is None:
+        return None
+    recorded = {
+        k: v
+        for k, v in existing.as_file().items()
+        if k not in ("logged", "reliability") and v != []
+    }
+    given = {k: v for k, v in row.items() if k != "reliability" and v not in (None, [], "")}
+    return existing.id if recorded == given else None

@@ -7,8 +7,11 @@ always "conflict". Here each part merges as a value:
   part unchanged takes the other side's version; equal changes agree; different changes
   conflict. A condition both sides changed is merged further (its own fields, then each
   criterion, indicator and offset), so edits to different criteria do not conflict.
-- Evidence and retractions are the union of both sides, by id (a retraction by the entry
-  it withdraws); the same id with different content on each side conflicts. An entry
+- Evidence, retractions and relief are the union of both sides, by id (a retraction by the
+  entry it withdraws); the same id with different content on each side conflicts, and so
+  do two amendments of one entry (evidence or relief), one on each side. ``[tracker]``
+  changed on both sides merges when one side only raised its ``schema`` (its first relief
+  entry), taking the higher number. An entry
   one side deleted is kept: the log is append-only (corrections are amendments,
   withdrawals retractions), so a deletion is a hand edit that ``validate --against-git``
   refuses, and honouring it would drop a record without anyone deciding to.
@@ -23,14 +26,23 @@ always "conflict". Here each part merges as a value:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from condtrack.errors import CondtrackError
 from condtrack.git.merge.entries import merge_entries
-from condtrack.git.merge.keyed import Item, Slot, clash_message, items, merge_keyed, side_text
+from condtrack.git.merge.keyed import (
+    CLASH,
+    Item,
+    Slot,
+    clash_message,
+    items,
+    merge_keyed,
+    side_text,
+    three_way,
+)
 from condtrack.git.merge.layout import (
     ENTRY_TABLES,
     HEAD_TABLES,
@@ -160,6 +172,8 @@ def _merge_head(versions: Sequence[Version]) -> _Part:
     for table in HEAD_TABLES:
         tables = [_table_items(v, table) for v in versions]
         for slot in merge_keyed(*tables, union=False, new_order=_by_rank):
+            if table == "tracker" and slot.clash:
+                slot = _raised_schema(slot)
             _place(part, slot, f"[{table}]", partial(table_text, table))
             if not slot.clash:
                 part.data[table] = slot.data
@@ -180,6 +194,28 @@ def _merge_head(versions: Sequence[Version]) -> _Part:
         if whole is not None:
             part.pieces = [whole]
     return part
+
+
+def _raised_schema(slot: Slot) -> Slot:
+    """``[tracker]`` changed on both sides, where one side's change is only the higher
+    ``schema`` number its first relief entry needed: the other's change with that number.
+
+    condtrack raises the number, never lowers it, and the merged file needs the higher one
+    whenever it holds what made a side raise it; any other difference is still a conflict.
+    """
+    sides = [slot.base, slot.ours, slot.theirs]
+    if any(item is None or not isinstance(item.data, dict) for item in sides):
+        return slot
+    numbers = [item.data.get("schema") for item in sides if item is not None]
+    if not all(type(number) is int for number in numbers):
+        return slot
+    rest = [
+        {k: v for k, v in item.data.items() if k != "schema"} for item in sides if item is not None
+    ]
+    merged = three_way(*rest)
+    if merged is CLASH:
+        return slot
+    return replace(slot, data={**merged, "schema": max(numbers)})
 
 
 def _place(part: _Part, slot: Slot, what: str, render: Callable[[Any], str]) -> None:

@@ -1,4 +1,6 @@
-"""Merging the log: the evidence and retractions of both sides, in an order both agree on."""
+"""Merging the log: the evidence, retractions and relief of both sides, in an order both
+agree on. Relief entries merge as evidence does: amended (``supersedes``) and retracted by
+id, so the same rules decide what stands together and what conflicts."""
 
 from __future__ import annotations
 
@@ -11,7 +13,8 @@ from typing import Any
 from condtrack.git.merge.keyed import Item, Key, Slot, clash_message, items, merge_keyed, side_text
 from condtrack.git.merge.layout import ENTRY_TABLES, Marked, Piece, Version, entry_text
 
-_IDENTITY = {"evidence": ("id",), "retractions": ("evidence",)}
+_IDENTITY = {"evidence": ("id",), "retractions": ("evidence",), "relief": ("id",)}
+AMENDABLE = ("evidence", "relief")  # the tables whose entries have ids, and amend by them
 _SHOWN = 3  # deleted entries named in the note; the rest are counted
 
 
@@ -70,7 +73,7 @@ def merge_entries(versions: Sequence[Version]) -> LogMerge:
 
 
 def _entry_items(version: Version) -> list[Item]:
-    """Each version's entries, ranked in file order (evidence and retractions interleave)."""
+    """Each version's entries, ranked in file order (the tables interleave)."""
     doc = version.doc
     texts: dict[str, list[str]] = {t: [] for t in ENTRY_TABLES}
     ranks: dict[str, list[int]] = {t: [] for t in ENTRY_TABLES}
@@ -79,11 +82,11 @@ def _entry_items(version: Version) -> list[Item]:
             texts[table].append(text)
             ranks[table].append(position)
     else:
-        evidence = len(doc.get("evidence", []))
-        ranks = {
-            "evidence": list(range(evidence)),
-            "retractions": list(range(evidence, evidence + len(doc.get("retractions", [])))),
-        }
+        start = 0
+        for table in ENTRY_TABLES:
+            count = len(doc.get(table, []))
+            ranks[table] = list(range(start, start + count))
+            start += count
     return [
         item
         for table in ENTRY_TABLES
@@ -114,10 +117,10 @@ def _moment(entry: dict[str, Any]) -> str:
 
 
 def _target(slot: Slot) -> str | None:
-    """The evidence id an amendment supersedes or a retraction withdraws."""
+    """The entry id an amendment supersedes or a retraction withdraws."""
     if slot.clash:
         return None
-    value = slot.data.get("supersedes" if slot.key[0] == "evidence" else "evidence")
+    value = slot.data.get("supersedes" if slot.key[0] in AMENDABLE else "evidence")
     return value if isinstance(value, str) else None
 
 
@@ -127,11 +130,11 @@ def _amendments_after_originals(new: list[Slot]) -> list[Slot]:
     Validation requires it, and an entry and its amendment logged in the same second
     would otherwise be ordered by their random ids.
     """
-    pending = {slot.key[1] for slot in new if slot.key[0] == "evidence"}
+    pending = {slot.key[1] for slot in new if slot.key[0] in AMENDABLE}
     waiting: dict[str, list[Slot]] = {}
     ordered: list[Slot] = []
     for slot in new:
-        target = _target(slot) if slot.key[0] == "evidence" else None
+        target = _target(slot) if slot.key[0] in AMENDABLE else None
         if target is not None and target in pending and target != slot.key[1]:
             waiting.setdefault(target, []).append(slot)
             continue
@@ -139,7 +142,7 @@ def _amendments_after_originals(new: list[Slot]) -> list[Slot]:
         while stack:
             placed = stack.pop()
             ordered.append(placed)
-            if placed.key[0] == "evidence":
+            if placed.key[0] in AMENDABLE:
                 pending.discard(placed.key[1])
                 stack.extend(reversed(waiting.pop(placed.key[1], [])))
     for rest in waiting.values():  # a cycle: validation reports it
@@ -163,14 +166,15 @@ def _regions(slots: list[Slot]) -> list[Slot | Region]:
             acts.setdefault(target, {"ours": [], "theirs": []})[side].append(index)
     placed: dict[int, Region | None] = {}
     for target, by_side in acts.items():
-        if not all(any(slots[i].key[0] == "evidence" for i in by_side[side]) for side in by_side):
+        if not all(any(slots[i].key[0] in AMENDABLE for i in by_side[side]) for side in by_side):
             continue  # only amendments on both sides conflict
+        kind = next(slots[i].key[0] for i in by_side["ours"] if slots[i].key[0] in AMENDABLE)
         chosen = {side: _with_followers(slots, by_side[side], side) for side in by_side}
         involved = chosen["ours"] | chosen["theirs"]
         if involved & placed.keys():
             continue  # already part of another region
         ours, theirs = (_describe(slots[i] for i in by_side[side]) for side in ("ours", "theirs"))
-        message = f"evidence {target!r} was {ours} on ours but {theirs} on theirs; keep one side's"
+        message = f"{kind} {target!r} was {ours} on ours but {theirs} on theirs; keep one side's"
         region = Region(
             [slots[i] for i in sorted(chosen["ours"])],
             [slots[i] for i in sorted(chosen["theirs"])],
@@ -190,7 +194,7 @@ def _with_followers(slots: list[Slot], indices: list[int], side: str) -> set[int
     """These entries and the side's later ones that amend or retract them in turn."""
     chosen = set(indices)
     while True:
-        ids = {slots[i].key[1] for i in chosen if slots[i].key[0] == "evidence"}
+        ids = {slots[i].key[1] for i in chosen if slots[i].key[0] in AMENDABLE}
         more = {
             index
             for index, slot in enumerate(slots)
@@ -207,7 +211,7 @@ def _with_followers(slots: list[Slot], indices: list[int], side: str) -> set[int
 def _describe(acts: Iterable[Slot]) -> str:
     amendments, retracted = [], False
     for slot in acts:
-        if slot.key[0] == "evidence":
+        if slot.key[0] in AMENDABLE:
             amendments.append(repr(slot.key[1]))
         else:
             retracted = True
@@ -217,7 +221,7 @@ def _describe(acts: Iterable[Slot]) -> str:
 
 def _what(key: Key) -> str:
     table, identity, number = key
-    name = f"evidence {identity!r}" if table == "evidence" else f"the retraction of {identity!r}"
+    name = f"{table} {identity!r}" if table in AMENDABLE else f"the retraction of {identity!r}"
     return name + (f" (#{number + 1} with that id)" if number else "")
 
 

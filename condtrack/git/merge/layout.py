@@ -22,7 +22,7 @@ from condtrack.textsafe import serialized_escapes
 
 HEAD_TABLES = ("tracker", "scoring", "gate")
 SUB_TABLES = ("criteria", "indicators", "offsets")
-ENTRY_TABLES = ("evidence", "retractions")
+ENTRY_TABLES = ("evidence", "retractions", "relief")
 
 # A table header on a line of its own, with an optional comment: [name] or [[name]].
 _HEADER = re.compile(
@@ -39,7 +39,7 @@ class ConditionText:
 
 @dataclass
 class Layout:
-    head: str  # everything before the first evidence or retraction
+    head: str  # everything before the first entry of the log (evidence, retraction, relief)
     preamble: str  # what comes before the first table: the file's opening comments
     tables: dict[str, str]  # [tracker] and [scoring]
     conditions: list[ConditionText]
