@@ -122,11 +122,12 @@ MEASURE_COLUMNS = (
 
 
 def _relief_rows(section: ReliefSection) -> list[list[str]]:
-    """After the conditions, an empty row and the measures, one row each with their own
-    header; then another empty row and the sender x measure matrix (the header row names
-    the senders)."""
+    """After the conditions, a row of one empty cell and the measures, one row each under
+    their own header; then another such row and the sender x measure matrix (its header row
+    names the senders). The separator is one empty cell, not an empty record, so that
+    every row has a first cell to read."""
     found = section.ledger
-    rows: list[list[str]] = [[], list(MEASURE_COLUMNS)]
+    rows: list[list[str]] = [[""], list(MEASURE_COLUMNS)]
     for measure in found.measures:
         entry = measure.event.entry if measure.event is not None else None
         cells = [
@@ -146,7 +147,7 @@ def _relief_rows(section: ReliefSection) -> list[list[str]]:
             found.as_of.isoformat(),
         ]
         rows.append([csv_cell(one_line(cell)) for cell in cells])
-    rows += [[], [csv_cell(one_line(cell)) for cell in ("measure", *section.matrix.senders)]]
+    rows += [[""], [csv_cell(one_line(cell)) for cell in ("measure", *section.matrix.senders)]]
     for row in section.matrix.rows:
         states = [state_text(cell) if cell else "in force" for cell in row.cells]
         rows.append([csv_cell(one_line(cell)) for cell in (row.measure, *states)])
