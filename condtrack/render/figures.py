@@ -184,6 +184,7 @@ PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#0
 LABEL_CHARS = 34  # longer labels are cut with "…" (the marker's title holds it whole)
 _CHAR_WIDTH = 6.0  # an estimate of a label character's width at 11px
 _ROW = 13.0  # the height of one row of labels
+MAX_LABEL_ROWS = 8  # labels that would need more rows are left out (titles still name them)
 
 
 @dataclass(frozen=True)
@@ -202,7 +203,7 @@ class ChartMarker:
     shape: Shape
     x: float
     y: float
-    label: str
+    label: str  # "": left out, no room (its title names it)
     label_x: float
     label_y: float
     anchor: Literal["start", "end"]
@@ -267,6 +268,8 @@ def relief_chart(section: ReliefSection, width: float = 880) -> Chart:
         line.append((point.x, point.y))
     markers = []
     for step, (label_x, label_row, anchor), (_, text) in zip(counting, placed, labels, strict=True):
+        if label_row is None:
+            text, label_row = "", 0
         entry = step.entry
         sender = names.get(entry.sender.casefold(), entry.sender)
         title = f"{entry.date} {sender} {entry.action}: {entry.measure}"
@@ -310,6 +313,13 @@ def relief_chart(section: ReliefSection, width: float = 880) -> Chart:
         else f"The line: the overall score on {len(series)} of the {section.dates} dates it "
         "can change, sampled evenly (every relief date kept)"
     )
+    caption += "; markers: each counting relief entry on its date"
+    unlabelled = sum(1 for _, row, _ in placed if row is None)
+    if unlabelled:
+        caption += (
+            f"; {unlabelled} of {len(placed)} markers unlabelled for want of room (each "
+            "marker's title names its entry)"
+        )
     return Chart(
         width=width,
         height=bottom + 58.0,
@@ -325,7 +335,7 @@ def relief_chart(section: ReliefSection, width: float = 880) -> Chart:
         senders=tuple((s, colours[s.casefold()]) for s in section.matrix.senders),
         legend_y=bottom + 44.0,
         summary=summary,
-        caption=caption + "; markers: each counting relief entry on its date.",
+        caption=caption + ".",
     )
 
 
@@ -338,20 +348,24 @@ def _by_sender(markers: list[ChartMarker]) -> str:
 
 def _stagger(
     labels: list[tuple[float, str]], left: float, right: float
-) -> tuple[int, list[tuple[float, int, Literal["start", "end"]]]]:
+) -> tuple[int, list[tuple[float, int | None, Literal["start", "end"]]]]:
     """Rows for labels so that none overlaps another: each goes in the first row (nearest
-    the plot) where it fits after the labels already there. Returns the number of rows and,
-    for each label, its x, row and anchor."""
+    the plot) where it fits after the labels already there, up to ``MAX_LABEL_ROWS`` rows
+    (a label that fits in none is left out: None). Returns the number of rows and, for each
+    label, its x, row and anchor."""
     ends: list[float] = []  # per row, where its rightmost label ends
-    placed: list[tuple[float, int, Literal["start", "end"]]] = []
+    placed: list[tuple[float, int | None, Literal["start", "end"]]] = []
     for x, text in labels:
         width = len(text) * _CHAR_WIDTH
         anchor: Literal["start", "end"] = "start" if x + width <= right else "end"
         begin = x if anchor == "start" else max(x - width, left)
-        row = next((n for n, end in enumerate(ends) if end + 8 <= begin), len(ends))
-        if row == len(ends):
+        row: int | None = next((n for n, end in enumerate(ends) if end + 8 <= begin), len(ends))
+        if row == len(ends) and row < MAX_LABEL_ROWS:
             ends.append(0.0)
-        ends[row] = begin + width
+        if row is not None and row < len(ends):
+            ends[row] = begin + width
+        else:
+            row = None
         placed.append((x, row, anchor))
     return max(len(ends), 1), placed
 

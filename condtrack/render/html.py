@@ -376,6 +376,7 @@ def _relief_chart(section: ReliefSection) -> _Html:
             label=m.label,
         )
         for m in chart.markers
+        if m.label
     )
     markers = _NOTHING.join(
         _Html(
