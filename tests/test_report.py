@@ -486,14 +486,19 @@ def test_shipped_tracker_agrees_with_status_in_every_format(cli: Invoke) -> None
     assert len(expected) >= 4
     args = ["--as-of", as_of, "--since", since]
     report = json.loads(run_report(cli, "json", *args, file=SHIPPED).stdout)
-    # status's overall also counts relief (issue 12); the report has no relief section yet.
+    # status's overall also counts relief (issue 12); the report's relief section has the
+    # measures status lists (tests/test_report_relief.py checks the section itself).
     relief = ("relief_ahead", "snapback_due")
     assert report["overall"] == {k: v for k, v in status["overall"].items() if k not in relief}
     assert {c["id"]: (c["status"], c["score"]) for c in report["conditions"]} == expected
+    measures = len(status["relief"])
+    assert measures >= 1 and len(report["relief"]["measures"]) == measures
     rows = csv_rows(run_report(cli, "csv", *args, file=SHIPPED).stdout_bytes)
-    assert {r[0]: (r[2], float(r[3])) for r in rows[1:-1]} == expected
+    overall = [r[0] for r in rows].index("overall")
+    assert {r[0]: (r[2], float(r[3])) for r in rows[1:overall]} == expected
     tables = md_tables(run_report(cli, "markdown", *args, file=SHIPPED).stdout)
-    assert [len(t) - 1 for t in tables] == [len(expected), len(expected)]
+    # Conditions, the relief measures, the sender x measure matrix, the changes.
+    assert [len(t) - 1 for t in tables] == [len(expected), measures, measures, len(expected)]
     page = parse_html(run_report(cli, "html", *args, file=SHIPPED).stdout)
     assert_html_self_contained(page)
     assert {r[0].split()[-1]: (r[1], float(r[2])) for r in page.tables[0][1:]} == expected
@@ -504,7 +509,8 @@ def test_shipped_tracker_agrees_with_status_in_every_format(cli: Invoke) -> None
         for f in c["figures"]
         if f["kind"] == "stock" and len(f["history"]) >= 2
     ]
-    assert len(page.charts) == len(trends)  # a chart needs at least two observations
+    # A chart needs at least two observations; the first chart is the relief chart.
+    assert len(page.charts) == len(trends) + 1
 
 
 def test_csv_report_is_plain_rfc4180(cli: Invoke, scenario: Scenario) -> None:

@@ -6,7 +6,7 @@ import csv
 import io
 from collections.abc import Iterable, Mapping
 
-from condtrack.domain.briefing import Briefing
+from condtrack.domain.briefing import Briefing, ReliefSection
 from condtrack.domain.relief import Ledger
 from condtrack.domain.scoring import format_score
 from condtrack.render.figures import (
@@ -15,6 +15,8 @@ from condtrack.render.figures import (
     change_summary,
     figure_text,
     marks_text,
+    measure_verdict,
+    state_text,
     verdict_text,
 )
 from condtrack.schema.models import Evidence, Retraction
@@ -107,7 +109,49 @@ def report_csv(briefing: Briefing) -> str:
         as_of=briefing.as_of.isoformat(),
     )
     writer.writerow([csv_cell(cell) for cell in summary.values()])
+    if briefing.relief is not None:
+        writer.writerows(_relief_rows(briefing.relief))
     return "\ufeff" + buffer.getvalue()
+
+
+MEASURE_COLUMNS = (
+    "sender", "measure", "instrument", "state", "since", "sequencing", "ahead",
+    "snapback_due", "event", "event_date", "event_source", "event_summary", "event_url",
+    "as_of",
+)  # fmt: skip
+
+
+def _relief_rows(section: ReliefSection) -> list[list[str]]:
+    """After the conditions, a row of one empty cell and the measures, one row each under
+    their own header; then another such row and the sender x measure matrix (its header row
+    names the senders). The separator is one empty cell, not an empty record, so that
+    every row has a first cell to read."""
+    found = section.ledger
+    rows: list[list[str]] = [[""], list(MEASURE_COLUMNS)]
+    for measure in found.measures:
+        entry = measure.event.entry if measure.event is not None else None
+        cells = [
+            measure.sender,
+            measure.measure,
+            measure.instrument or "",
+            measure.state,
+            measure.since.isoformat() if measure.since else "",
+            measure_verdict(measure),
+            "yes" if measure.ahead else "no",
+            "yes" if measure.snapback_due else "no",
+            entry.id if entry else "",
+            entry.date.isoformat() if entry else "",
+            entry.source if entry else "",
+            entry.summary if entry else "",
+            (entry.url or "") if entry else "",
+            found.as_of.isoformat(),
+        ]
+        rows.append([csv_cell(one_line(cell)) for cell in cells])
+    rows += [[""], [csv_cell(one_line(cell)) for cell in ("measure", *section.matrix.senders)]]
+    for row in section.matrix.rows:
+        states = [state_text(cell) if cell else "in force" for cell in row.cells]
+        rows.append([csv_cell(one_line(cell)) for cell in (row.measure, *states)])
+    return rows
 
 
 RELIEF_COLUMNS = (

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, ParamSpec, cast
 
 from condtrack import __version__
-from condtrack.domain.briefing import Briefing
+from condtrack.domain.briefing import Briefing, ReliefSection
 from condtrack.domain.changes import Changes
 from condtrack.domain.gate import Outcome, Policy
 from condtrack.domain.history import Chain
@@ -405,6 +405,36 @@ def report_data(briefing: Briefing) -> dict[str, Any]:
         "settings": status["settings"],
         "conditions": conditions,
         "changes": None if briefing.changes is None else changes_data(briefing.changes),
+        # Left out without relief entries, so such a report reads as it always did.
+        **({} if briefing.relief is None else {"relief": _report_relief(briefing.relief)}),
+    }
+
+
+def _report_relief(section: ReliefSection) -> dict[str, Any]:
+    """The report's relief: each measure (as ``status`` gives it), the sender x measure
+    matrix (a sender with no entry on a measure: ``in-force``), and the overall score on
+    each date it can change (``series_dates`` of them; fewer in ``series`` when sampled)."""
+    senders = section.matrix.senders
+    return {
+        "measures": [measure_data(m) for m in section.ledger.measures],
+        "matrix": {
+            "senders": list(senders),
+            "rows": [
+                {
+                    "measure": row.measure,
+                    "cells": {
+                        sender: {
+                            "state": cell.state if cell else "in-force",
+                            "since": cell.since if cell else None,
+                        }
+                        for sender, cell in zip(senders, row.cells, strict=True)
+                    },
+                }
+                for row in section.matrix.rows
+            ],
+        },
+        "series": [{"date": p.date, "score": p.score} for p in section.series],
+        "series_dates": section.dates,
     }
 
 

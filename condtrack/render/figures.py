@@ -6,9 +6,12 @@ They hold no user text except ids, which the schema restricts to slugs (and, in
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
 
-from condtrack.domain.briefing import Figure, Row
+from condtrack.domain.briefing import Figure, ReliefSection, Row
 from condtrack.domain.changes import ConditionChange
 from condtrack.domain.relief import Ledger, Measure, Step
 from condtrack.domain.scoring import (
@@ -19,6 +22,7 @@ from condtrack.domain.scoring import (
     format_score,
 )
 from condtrack.schema.models import Evidence
+from condtrack.textsafe import one_line
 
 ARROWS = {"up": "↑", "down": "↓", "flat": "→"}
 
@@ -147,3 +151,236 @@ def relief_summary(ledger: Ledger) -> str:
         names = "; ".join(f"{m.sender} {m.measure}" for m in due)
         text += f"; due to snap back: {names}"
     return text
+
+
+def measure_verdict(measure: Measure) -> str:
+    """A measure's sequencing, as the status Relief table gives it: for a measure in effect,
+    "ahead of compliance: overall 8/100 on 2025-12-15" or "in step"; then whether it is due
+    to snap back. Holds the condition ids only (slugs)."""
+    text = ""
+    if measure.in_effect and measure.event is not None:
+        text = ahead_text(measure.event, detail=False)
+    if measure.snapback_due:
+        due = f"due to snap back ({', '.join(measure.breached)})"
+        text = f"{text}; {due}" if text else due
+    return text
+
+
+# ---------------------------------------------------------------------------------------
+# The relief chart: the overall score over time, relief entries marked on it
+
+Shape = Literal["up", "down", "circle"]
+SHAPES: dict[str, Shape] = {
+    "eased": "up", "lifted": "up", "suspended": "up", "reimposed": "down", "expired": "circle",
+}  # fmt: skip
+SHAPE_WORDS: tuple[tuple[Shape, str], ...] = (
+    ("up", "eased, lifted or suspended"),
+    ("down", "reimposed"),
+    ("circle", "expired"),
+)
+# Okabe and Ito's colours, told apart with colour-blindness too; labels and shapes carry
+# the meaning in black and white.
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
+LABEL_CHARS = 34  # longer labels are cut with "…" (the marker's title holds it whole)
+_CHAR_WIDTH = 6.0  # an estimate of a label character's width at 11px
+_ROW = 13.0  # the height of one row of labels
+MAX_LABEL_ROWS = 8  # labels that would need more rows are left out (titles still name them)
+
+
+@dataclass(frozen=True)
+class ChartPoint:
+    date: dt.date
+    score: float
+    x: float
+    y: float
+
+
+@dataclass(frozen=True)
+class ChartMarker:
+    step: Step
+    sender: str
+    colour: str
+    shape: Shape
+    x: float
+    y: float
+    label: str  # "": left out, no room (its title names it)
+    label_x: float
+    label_y: float
+    anchor: Literal["start", "end"]
+    title: str
+
+
+@dataclass(frozen=True)
+class Chart:
+    width: float
+    height: float
+    left: float
+    top: float
+    right: float
+    bottom: float
+    points: tuple[ChartPoint, ...]
+    line: tuple[tuple[float, float], ...]  # the score held until the next date: steps
+    markers: tuple[ChartMarker, ...]
+    x_ticks: tuple[tuple[float, str], ...]
+    y_ticks: tuple[tuple[float, str], ...]
+    senders: tuple[tuple[str, str], ...]  # sender, colour
+    legend_y: float
+    summary: str
+    caption: str
+
+
+def relief_chart(section: ReliefSection, width: float = 880) -> Chart:
+    """The geometry of the relief chart, from the data: x the date, y the overall score."""
+    series = section.series
+    as_of = section.ledger.as_of
+    start = series[0].date if series else as_of
+    colours = {
+        s.casefold(): PALETTE[n % len(PALETTE)] for n, s in enumerate(section.matrix.senders)
+    }
+    names = {s.casefold(): s for s in section.matrix.senders}
+    counting = [s for s in section.ledger.steps if s.counts]
+    left, right_margin, plot_height = 44.0, 16.0, 180.0
+    right = width - right_margin
+    span = max((as_of - start).days, 1)
+
+    def x_of(day: dt.date) -> float:
+        return round(left + (day - start).days / span * (right - left), 1)
+
+    labels = []
+    for step in counting:
+        entry = step.entry
+        text = f"{names.get(entry.sender.casefold(), entry.sender)}: {one_line(entry.measure)}"
+        if len(text) > LABEL_CHARS:
+            text = text[: LABEL_CHARS - 1].rstrip() + "…"
+        labels.append((x_of(entry.date), text))
+    rows, placed = _stagger(labels, left, right)
+    top = 8.0 + rows * _ROW + 6.0
+    bottom = top + plot_height
+
+    def y_of(score: float) -> float:
+        return round(bottom - score / 100 * plot_height, 1)
+
+    points = tuple(ChartPoint(p.date, p.score, x_of(p.date), y_of(p.score)) for p in series)
+    line: list[tuple[float, float]] = []
+    for n, point in enumerate(points):
+        if n:
+            line.append((point.x, points[n - 1].y))
+        line.append((point.x, point.y))
+    markers = []
+    for step, (label_x, label_row, anchor), (_, text) in zip(counting, placed, labels, strict=True):
+        if label_row is None:
+            text, label_row = "", 0
+        entry = step.entry
+        sender = names.get(entry.sender.casefold(), entry.sender)
+        title = f"{entry.date} {sender} {entry.action}: {entry.measure}"
+        if entry.instrument:
+            title += f" ({entry.instrument})"
+        title += f"; overall {format_score(step.compliance.score)}/100"
+        verdict = ahead_text(step, detail=False)
+        if verdict:
+            title += f"; {verdict.split(':')[0]}"
+        markers.append(
+            ChartMarker(
+                step=step,
+                sender=sender,
+                colour=colours.get(entry.sender.casefold(), PALETTE[-1]),
+                shape=SHAPES[entry.action],
+                x=x_of(entry.date),
+                y=y_of(step.compliance.score),
+                label=text,
+                label_x=label_x,
+                label_y=round(top - 6.0 - label_row * _ROW, 1),
+                anchor=anchor,
+                title=title,
+            )
+        )
+    scores = [p.score for p in series]
+    summary = (
+        f"Overall compliance score from {start} to {as_of}"
+        + (
+            f": {format_score(scores[0])}/100 at the start, {format_score(scores[-1])}/100 "
+            f"at the end, between {format_score(min(scores))} and {format_score(max(scores))}"
+            if scores
+            else ""
+        )
+        + f"; {len(counting)} relief {'entry' if len(counting) == 1 else 'entries'} marked"
+        + (f" ({_by_sender(markers)})" if markers else "")
+        + f"; {relief_summary(section.ledger)}"
+    )
+    caption = (
+        f"The line: the overall score on each of the {section.dates} dates it can change"
+        if not section.sampled
+        else f"The line: the overall score on {len(series)} of the {section.dates} dates it "
+        "can change, sampled evenly (every relief date kept)"
+    )
+    caption += "; markers: each counting relief entry on its date"
+    unlabelled = sum(1 for _, row, _ in placed if row is None)
+    if unlabelled:
+        caption += (
+            f"; {unlabelled} of {len(placed)} markers unlabelled for want of room (each "
+            "marker's title names its entry)"
+        )
+    return Chart(
+        width=width,
+        height=bottom + 58.0,
+        left=left,
+        top=top,
+        right=right,
+        bottom=bottom,
+        points=points,
+        line=tuple(line),
+        markers=tuple(markers),
+        x_ticks=tuple((x_of(day), text) for day, text in _date_ticks(start, as_of)),
+        y_ticks=tuple((y_of(v), str(v)) for v in (0, 25, 50, 75, 100)),
+        senders=tuple((s, colours[s.casefold()]) for s in section.matrix.senders),
+        legend_y=bottom + 44.0,
+        summary=summary,
+        caption=caption + ".",
+    )
+
+
+def _by_sender(markers: list[ChartMarker]) -> str:
+    counts: dict[str, int] = {}
+    for marker in markers:
+        counts[marker.sender] = counts.get(marker.sender, 0) + 1
+    return ", ".join(f"{sender} {count}" for sender, count in counts.items())
+
+
+def _stagger(
+    labels: list[tuple[float, str]], left: float, right: float
+) -> tuple[int, list[tuple[float, int | None, Literal["start", "end"]]]]:
+    """Rows for labels so that none overlaps another: each goes in the first row (nearest
+    the plot) where it fits after the labels already there, up to ``MAX_LABEL_ROWS`` rows
+    (a label that fits in none is left out: None). Returns the number of rows and, for each
+    label, its x, row and anchor."""
+    ends: list[float] = []  # per row, where its rightmost label ends
+    placed: list[tuple[float, int | None, Literal["start", "end"]]] = []
+    for x, text in labels:
+        width = len(text) * _CHAR_WIDTH
+        anchor: Literal["start", "end"] = "start" if x + width <= right else "end"
+        begin = x if anchor == "start" else max(x - width, left)
+        row: int | None = next((n for n, end in enumerate(ends) if end + 8 <= begin), len(ends))
+        if row == len(ends) and row < MAX_LABEL_ROWS:
+            ends.append(0.0)
+        if row is not None and row < len(ends):
+            ends[row] = begin + width
+        else:
+            row = None
+        placed.append((x, row, anchor))
+    return max(len(ends), 1), placed
+
+
+def _date_ticks(start: dt.date, end: dt.date) -> list[tuple[dt.date, str]]:
+    """First days of months between the dates, every so many months: at most ten."""
+    months = (end.year - start.year) * 12 + end.month - start.month + 1
+    for every in (1, 2, 3, 6, 12, 24, 60, 120):
+        if months / every <= 10:
+            break
+    ticks = []
+    year, month = start.year, start.month
+    while (year, month) <= (end.year, end.month):
+        day = dt.date(year, month, 1)
+        if start <= day <= end and (year * 12 + month - 1) % every == 0:
+            ticks.append((day, str(year) if every >= 12 else f"{year}-{month:02d}"))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return ticks

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from condtrack import __version__
-from condtrack.domain.briefing import Briefing, Row
+from condtrack.domain.briefing import Briefing, ReliefSection, Row
 from condtrack.domain.changes import Changes
-from condtrack.domain.relief import Ledger
+from condtrack.domain.relief import Ledger, Measure
 from condtrack.domain.scoring import format_score
 from condtrack.render.figures import (
     ahead_text,
@@ -13,6 +13,9 @@ from condtrack.render.figures import (
     change_summary,
     figure_text,
     marks_text,
+    measure_verdict,
+    relief_summary,
+    state_text,
     verdict_text,
 )
 from condtrack.textsafe import markdown_text, safe_url
@@ -44,9 +47,56 @@ def report(briefing: Briefing) -> str:
             marks_text(row) or "—",
         ]
         lines.append("| " + " | ".join(cells) + " |")
+    if briefing.relief is not None:
+        lines += ["", *relief_tables(briefing.relief)]
     if briefing.changes is not None:
         lines += ["", *changes_table(briefing.changes)]
     return "\n".join(lines) + "\n"
+
+
+def relief_tables(section: ReliefSection) -> list[str]:
+    """The report's relief section: one row per measure, then the sender x measure matrix."""
+    found = section.ledger
+    lines = [
+        f"## Relief as of {found.as_of}",
+        "",
+        f"**{markdown_text(relief_summary(found))}.**",
+        "",
+        "| Sender | Measure | Instrument | State | Sequencing | Deciding entry |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for measure in found.measures:
+        cells = [
+            markdown_text(measure.sender),
+            markdown_text(measure.measure),
+            markdown_text(measure.instrument) if measure.instrument else "—",
+            state_text(measure),
+            measure_verdict(measure) or "—",
+            _deciding(measure),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    senders = section.matrix.senders
+    lines += [
+        "",
+        "### Sender \u00d7 measure",
+        "",
+        "| Measure | " + " | ".join(markdown_text(s) for s in senders) + " |",
+        "| --- |" + " --- |" * len(senders),
+    ]
+    for row in section.matrix.rows:
+        states = [state_text(cell) if cell else "in force" for cell in row.cells]
+        lines.append("| " + " | ".join([markdown_text(row.measure), *states]) + " |")
+    return lines
+
+
+def _deciding(measure: Measure) -> str:
+    if measure.event is None:
+        return "none counting"
+    entry = measure.event.entry
+    url = safe_url(entry.url)
+    source = markdown_text(entry.source)
+    source = f"[{source}]({url.replace('&', '&amp;')})" if url else source
+    return f"`{entry.id}` {entry.date}, {source}: {markdown_text(entry.summary)}"
 
 
 def _latest(row: Row) -> str:

@@ -48,6 +48,11 @@ def _object(**properties: Any) -> dict[str, Any]:
     }
 
 
+def _optional(schema: dict[str, Any], **properties: Any) -> dict[str, Any]:
+    """An ``_object`` that may also have these keys (not required)."""
+    return {**schema, "properties": {**schema["properties"], **properties}}
+
+
 def _array(items: dict[str, Any]) -> dict[str, Any]:
     return {"type": "array", "items": items}
 
@@ -188,6 +193,26 @@ _MEASURE = _object(
     breached=_array(_STRING),
     compliance_at_grant={"anyOf": [_COMPLIANCE, {"type": "null"}]},
 )
+# The report's relief section; left out when the tracker holds no relief entries.
+_REPORT_RELIEF = _object(
+    measures=_array(_MEASURE),
+    matrix=_object(
+        senders=_array(_STRING),
+        rows=_array(
+            _object(
+                measure=_STRING,
+                cells={
+                    "type": "object",
+                    "additionalProperties": _object(
+                        state={"enum": list(STATES)}, since=_null(_DATE)
+                    ),
+                },
+            )
+        ),
+    ),
+    series=_array(_object(date=_DATE, score=_NUMBER)),
+    series_dates=_INTEGER,
+)
 _STATUS_OVERALL = _object(
     **_DEFINITIONS["overall"]["properties"], relief_ahead=_INTEGER, snapback_due=_INTEGER
 )
@@ -208,18 +233,21 @@ _BODIES: dict[str, tuple[str, dict[str, Any]]] = {
     ),
     "report": (
         "`condtrack report --format json`: the briefing as data.",
-        _object(
-            schema=_ONE,
-            kind={"const": "report"},
-            title=_STRING,
-            as_of=_DATE,
-            known_at=_KNOWN_AT,
-            since=_null(_DATE),
-            generated_by={"type": "string", "pattern": "^condtrack "},
-            overall=_ref("overall"),
-            settings=_ref("settings"),
-            conditions=_array(_REPORT_CONDITION),
-            changes={"anyOf": [_ref("changes"), {"type": "null"}]},
+        _optional(
+            _object(
+                schema=_ONE,
+                kind={"const": "report"},
+                title=_STRING,
+                as_of=_DATE,
+                known_at=_KNOWN_AT,
+                since=_null(_DATE),
+                generated_by={"type": "string", "pattern": "^condtrack "},
+                overall=_ref("overall"),
+                settings=_ref("settings"),
+                conditions=_array(_REPORT_CONDITION),
+                changes={"anyOf": [_ref("changes"), {"type": "null"}]},
+            ),
+            relief=_REPORT_RELIEF,
         ),
     ),
     "check": (
