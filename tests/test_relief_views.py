@@ -140,3 +140,109 @@ def test_status_relief_rows_say_state_since_and_in_step_or_snapback(tmp_path: Pa
         ("Belavia", "in-effect", True),
         ("potash", "reimposed", False),
     ]
+
+
+# --- explain: the relief tied to the condition ------------------------------------------
+
+
+def tied_tracker(path: Path, policy: str | None = None) -> Path:
+    """Prisoners met from 2025-01-01, troops never: Belavia is granted for prisoners,
+    potash for no named condition (so for every one), banks for troops only."""
+    return write(
+        path,
+        evidence_block("ev-rel", "prisoners", "released", "met", "2025-01-01"),
+        evidence_block("ev-exi", "prisoners", "no-exile", "met", "2025-01-01"),
+        relief_block("rl-belavia01", "Belavia", "2025-09-11", "2025-09-11",
+                     instrument="GL 11", **{"for": ["prisoners"]}),
+        relief_block("rl-potash001", "potash", "2025-09-12", "2025-09-12"),
+        relief_block("rl-banks0001", "banks", "2025-09-13", "2025-09-13", sender="EU",
+                     **{"for": ["troops"]}),
+        policy=policy,
+    )  # fmt: skip
+
+
+def explained(path: Path, condition: str) -> tuple[str, dict[str, Any]]:
+    text = ok(run(path, "explain", condition, "--as-of", "2025-10-01",
+                  env={"COLUMNS": "120"})).stdout  # fmt: skip
+    data = as_json(path, "explain", condition, "--as-of", "2025-10-01")
+    schema_checked("explain", data)
+    return text, data
+
+
+def test_explain_lists_relief_tied_to_the_condition_or_to_none_named(tmp_path: Path) -> None:
+    path = tied_tracker(tmp_path / "conditions.toml")
+    text, data = explained(path, "prisoners")
+    part = text[text.index("Relief tied to this condition") :]
+    assert "Belavia" in part and "potash" in part and "banks" not in part
+    flowing = " ".join(part.split())
+    assert (
+        'Sequencing (relief_requires = "all"): "ahead: N/100" = took effect before every' in flowing
+    )
+    assert "1 more measure, granted for other conditions only, waits on this one too" in flowing
+    assert [(m["measure"], m["for"], m["ahead"]) for m in data["relief"]] == [
+        ("Belavia", ["prisoners"], True),  # troops unmet: every condition is required
+        ("potash", [], True),
+    ]
+    assert data["relief_requires"] == "all" and data["relief_not_tied"] == 1
+    assert data["relief"][0]["since"] == "2025-09-11" and data["relief"][0]["state"] == "in-effect"
+    _, troops = explained(path, "troops")
+    assert [m["measure"] for m in troops["relief"]] == ["potash", "banks"]
+
+
+def test_explain_under_the_linked_policy_says_which_policy_decides(tmp_path: Path) -> None:
+    path = tied_tracker(tmp_path / "conditions.toml", policy="linked")
+    text, data = explained(path, "prisoners")
+    part = text[text.index("Relief tied to this condition") :]
+    flowing = " ".join(part.split())
+    assert (
+        'Sequencing (relief_requires = "linked"): "ahead: N/100" = took effect before the'
+        in flowing
+    )
+    assert "1 more measure, granted for other conditions only, does not wait" in flowing
+    # Belavia waits on prisoners only, which were met: in step. Potash names none: all.
+    assert [(m["measure"], m["ahead"]) for m in data["relief"]] == [
+        ("Belavia", False),
+        ("potash", True),
+    ]
+    assert re.search(r"Belavia +GL 11 +in effect +2025-09-11 +in step", part), part
+    score = f"{data['relief'][1]['compliance_at_grant']['score']:g}"
+    assert re.search(rf"potash +— +in effect +2025-09-12 +ahead: {score}/100", part), part
+    assert data["relief_requires"] == "linked"
+
+
+def test_explain_names_a_measure_due_to_snap_back(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "conditions.toml",
+        evidence_block("ev-b", "troops", "bases-closed", "met", "2025-01-01"),
+        evidence_block("ev-t", "troops", "troops-gone", "met", "2025-01-01"),
+        relief_block("rl-banks0001", "banks", "2025-02-01", "2025-02-01", **{"for": ["troops"]}),
+        relief_block("rl-belavia01", "Belavia", "2025-02-01", "2025-02-01",
+                     **{"for": ["prisoners"]}),
+        evidence_block("ev-x", "troops", "troops-gone", "not-met", "2025-06-01"),
+    )  # fmt: skip
+    text, data = explained(path, "troops")
+    assert [(m["measure"], m["snapback_due"], m["breached"]) for m in data["relief"]] == [
+        ("banks", True, ["troops"])
+    ]
+    part = text[text.index("Relief tied to this condition") :]
+    assert "SNAPBACK DUE" in part and "Belavia" not in part
+
+
+def test_explain_with_no_relief_tied_says_so_and_without_relief_says_nothing(
+    tmp_path: Path,
+) -> None:
+    path = write(
+        tmp_path / "conditions.toml",
+        relief_block("rl-banks0001", "banks", "2025-02-01", "2025-02-01", **{"for": ["troops"]}),
+    )
+    text, data = explained(path, "prisoners")
+    assert "Relief tied to this condition: none" in text and data["relief"] == []
+    flowing = " ".join(text.split())
+    assert 'Sequencing is decided by relief_requires = "all"' in flowing
+    assert "1 more measure, granted for other conditions only, waits on this one too" in flowing
+    plain = tmp_path / "plain.toml"
+    plain.write_text(SMALL_TRACKER, encoding="utf-8")
+    text = ok(run(plain, "explain", "prisoners")).stdout
+    data = as_json(plain, "explain", "prisoners")
+    assert "Relief" not in text and "relief" not in data  # as before relief existed
+    schema_checked("explain", data)

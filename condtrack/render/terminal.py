@@ -30,7 +30,7 @@ from rich.text import Text
 
 from condtrack.domain.knowledge import utc_day
 from condtrack.domain.listing import Cut, Listing, per_subject
-from condtrack.domain.relief import Ledger, Measure, Step
+from condtrack.domain.relief import Ledger, Measure, Step, tied_to
 from condtrack.domain.scoring import (
     Assessment,
     ConditionResult,
@@ -481,7 +481,10 @@ def status_view(assessment: Assessment, ledger: Ledger | None = None) -> Rendera
 
 
 def relief_table(
-    ledger: Ledger, measures: Sequence[Measure] | None = None, title: Text | None = None
+    ledger: Ledger,
+    measures: Sequence[Measure] | None = None,
+    title: Text | None = None,
+    note: str = "",
 ) -> RenderableType:
     """Each measure (``measures``: these of the ledger's): who, what, by which instrument,
     its state since when, and whether it took effect ahead of compliance.
@@ -502,7 +505,7 @@ def relief_table(
         title=Text("Relief", style="bold") if title is None else title,
         lines="wrapped",
         whole_words=True,
-        caption=_sequencing_caption(ledger.policy, shown),
+        caption=_sequencing_caption(ledger.policy, shown, note),
     )
     for measure in shown:
         state = Text(measure.state.replace("-", " "), style=_STATE_STYLES.get(measure.state, ""))
@@ -522,23 +525,25 @@ def relief_table(
     return table
 
 
-def _sequencing_caption(policy: str, measures: Sequence[Measure]) -> RenderableType | None:
-    """What the Sequencing column's words mean, once, under the table."""
-    if not any(m.in_effect and m.event is not None for m in measures):
-        return None
-    required = (
-        "the conditions it was granted for (every condition, if it names none)"
-        if policy == "linked"
-        else "every condition"
-    )
-    return Whole(
-        Text(
+def _sequencing_caption(
+    policy: str, measures: Sequence[Measure], note: str = ""
+) -> RenderableType | None:
+    """What the Sequencing column's words mean, once, under the table; then ``note``."""
+    words = []
+    if any(m.in_effect and m.event is not None for m in measures):
+        required = (
+            "the conditions it was granted for (every condition, if it names none)"
+            if policy == "linked"
+            else "every condition"
+        )
+        words.append(
             f'Sequencing (relief_requires = "{policy}"): "ahead: N/100" = took effect before '
             f"{required} was met, when the overall score was N; "
-            '"in step" = took effect once met.',
-            style="dim",
+            '"in step" = took effect once met.'
         )
-    )
+    if note:
+        words.append(note)
+    return Whole(Text(" ".join(words), style="dim")) if words else None
 
 
 def sequencing_text(step: Step) -> str:
@@ -663,6 +668,7 @@ def explain_view(
     assessment: Assessment,
     entries: Mapping[str, Evidence],
     cut: Cut | None = None,
+    relief: Ledger | None = None,
 ) -> RenderableType:
     condition = result.condition
     head = Text.assemble(
@@ -720,7 +726,41 @@ def explain_view(
             )
         )
     parts.append(_timeline(result, entries, cut or Cut()))
+    if relief is not None and relief.steps:
+        parts += [Text(), _tied_relief(relief, condition.id)]
     return Group(*parts)
+
+
+def _tied_relief(relief: Ledger, condition: str) -> RenderableType:
+    """The measures granted for this condition (or for none named), and which policy
+    decides whether they ran ahead of it."""
+    tied = tied_to(relief, condition)
+    others = sum(1 for m in relief.measures if m.event is not None) - len(tied)
+    linked = relief.policy == "linked"
+    notes = []
+    if not any(m.in_effect for m in tied):  # else the table's caption names the policy
+        notes.append(
+            'Sequencing is decided by relief_requires = "linked": a measure waits only on '
+            "the conditions it was granted for (on every condition, if it names none)."
+            if linked
+            else 'Sequencing is decided by relief_requires = "all": every measure waits on '
+            "every condition."
+        )
+    if others:
+        more = "1 more measure, granted" if others == 1 else f"{others} more measures, granted"
+        if linked:
+            verb = "does not wait" if others == 1 else "do not wait"
+            notes.append(f"{more} for other conditions only, {verb} on this one.")
+        else:
+            verb = "waits" if others == 1 else "wait"
+            notes.append(f"{more} for other conditions only, {verb} on this one too.")
+    note = " ".join(notes)
+    title = Text("Relief tied to this condition", style="bold")
+    if not tied:
+        title.append(": none")
+        return Group(whole(title), whole(Text(note, style="dim")))
+    title.append(" (granted for it, or for no named condition)")
+    return relief_table(relief, tied, title=title, note=note)
 
 
 def _timeline(result: ConditionResult, entries: Mapping[str, Evidence], cut: Cut) -> RenderableType:
