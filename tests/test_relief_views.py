@@ -18,7 +18,7 @@ import pytest
 
 from condtrack.render.output_schemas import output_schema
 from tests.conftest import REPO, SMALL_TRACKER
-from tests.reliability.helpers import ok, run, toml_string
+from tests.reliability.helpers import ESCAPES, TERMINAL_UNSAFE, ok, run, toml_string
 
 WIDTHS = ("40", "60", "80", "120", "200")
 
@@ -246,3 +246,130 @@ def test_explain_with_no_relief_tied_says_so_and_without_relief_says_nothing(
     data = as_json(plain, "explain", "prisoners")
     assert "Relief" not in text and "relief" not in data  # as before relief existed
     schema_checked("explain", data)
+
+
+# --- diff: relief between the two points ------------------------------------------------
+
+
+def span_tracker(path: Path) -> Path:
+    """Relief known before 2025-06-01 and learned after it, in every way diff must see."""
+    return write(
+        path,
+        relief_block("rl-belavia01", "Belavia", "2025-03-01", "2025-03-02"),
+        # Expires inside the span: in effect on 2025-06-01, expired by 2025-10-01.
+        relief_block("rl-potash001", "potash", "2025-05-01", "2025-05-02", expires="2025-08-31"),
+        relief_block("rl-banks0001", "banks", "2025-07-01", "2025-07-02", instrument="GL 14"),
+        relief_block("rl-steel0001", "steel", "2025-04-01", "2025-04-02"),
+        retraction_block("rl-steel0001", "2025-08-01"),  # a late retraction
+        relief_block("rl-belavia02", "Belavia", "2025-03-05", "2025-07-10", action="lifted",
+                     supersedes="rl-belavia01", reason="it was a delisting"),  # an amendment
+        relief_block("rl-grain0001", "grain", "2025-02-01", "2025-07-15"),  # backdated
+    )  # fmt: skip
+
+
+def diffed(path: Path, *args: str) -> tuple[str, dict[str, Any], str]:
+    span = ("--since", "2025-06-01", *args)
+    text = ok(run(path, "diff", *span, env={"COLUMNS": "200"})).stdout
+    data = as_json(path, "diff", *span)
+    schema_checked("diff", data)
+    markdown = ok(run(path, "diff", *span, "--format", "markdown")).stdout
+    return text, data, markdown
+
+
+def states(data: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    return {m["measure"]: (m["before"]["state"], m["after"]["state"])
+            for m in data["relief"]["measures"]}  # fmt: skip
+
+
+def test_diff_lists_relief_learned_since_with_both_dates_and_state_changes(
+    tmp_path: Path,
+) -> None:
+    path = span_tracker(tmp_path / "conditions.toml")
+    text, data, markdown = diffed(path, "--until", "2025-10-01")
+    relief = data["relief"]
+    assert [e["id"] for e in relief["entries"]] == ["rl-banks0001", "rl-belavia02", "rl-grain0001"]
+    assert [r["relief"] for r in relief["retracted"]] == ["rl-steel0001"]
+    assert relief["marks"] == [
+        "rl-belavia02 amends rl-belavia01: logged 2025-07-10, dated 2025-03-05",
+        "rl-grain0001 new: logged 2025-07-15, dated 2025-02-01",
+        "rl-steel0001 retracted: logged 2025-08-01, dated 2025-04-01",
+    ]
+    assert states(data) == {
+        "potash": ("in-effect", "expired"),  # its expiry fell inside the span
+        "banks": ("in-force", "in-effect"),
+        "steel": ("in-effect", "in-force"),  # retracted late
+        "grain": ("in-force", "in-effect"),  # backdated, learned since
+    }  # Belavia: amended, in effect before and after: no state change
+    potash = next(m for m in relief["measures"] if m["measure"] == "potash")
+    assert potash["after"]["since"] == "2025-09-01" and potash["before"]["since"] == "2025-05-01"
+    for phrase in ("in effect since 2025-05-01 → expired since 2025-09-01",
+                   "in force → in effect since 2025-07-01",
+                   "amends rl-belavia01: logged 2025-07-10, dated 2025-03-05",
+                   "retracted: logged 2025-08-01, dated 2025-04-01", "GL 14"):  # fmt: skip
+        assert phrase in " ".join(text.split()), phrase
+        assert phrase in markdown, phrase
+    assert "| `rl-grain0001` |" in markdown and "| US | potash | in-effect |" not in markdown
+
+
+def test_diff_relief_obeys_known_at_and_by_event(tmp_path: Path) -> None:
+    path = span_tracker(tmp_path / "conditions.toml")
+    # Known at 2025-07-12: the backdated entry and the retraction were not yet logged.
+    _, known, _ = diffed(path, "--known-at", "2025-07-12")
+    assert [e["id"] for e in known["relief"]["entries"]] == ["rl-banks0001", "rl-belavia02"]
+    assert known["relief"]["retracted"] == []
+    assert states(known) == {"banks": ("in-force", "in-effect")}
+    # By event: entries dated in the span, with everything known now.
+    text, event, _ = diffed(path, "--until", "2025-10-01", "--by", "event")
+    assert [e["id"] for e in event["relief"]["entries"]] == ["rl-banks0001"]
+    assert [r["relief"] for r in event["relief"]["retracted"]] == ["rl-steel0001"]
+    assert event["relief"]["marks"] == []
+    assert states(event) == {"potash": ("in-effect", "expired"), "banks": ("in-force", "in-effect")}
+    assert "Relief entries dated from 2025-06-02 to 2025-10-01" in text
+
+
+def test_diff_without_relief_is_as_before(tmp_path: Path) -> None:
+    plain = tmp_path / "plain.toml"
+    plain.write_text(SMALL_TRACKER, encoding="utf-8")
+    text, data, markdown = diffed(plain)
+    assert "relief" not in data and "Relief" not in text and "Relief" not in markdown
+    path = write(tmp_path / "conditions.toml",
+                 relief_block("rl-old000001", "Belavia", "2025-01-01", "2025-01-01"))  # fmt: skip
+    text, data, markdown = diffed(path)
+    assert data["relief"] == {"entries": [], "retracted": [], "marks": [], "measures": []}
+    assert "Relief: no entries logged since 2025-06-01, and no measure changed state" in text
+
+
+# --- hostile text through every view at every width -------------------------------------
+
+LONG = "x" * 290
+HOSTILE = "[red]x[/] [bold]b[/bold] \x1b[31mred\x1b[0m \x07 \u202eevil " + "Belinvest" * 3
+
+
+def test_hostile_text_is_shown_never_interpreted_at_any_width(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "conditions.toml",
+        relief_block("rl-hostile01", HOSTILE, "2025-07-01", "2025-07-02", instrument=LONG,
+                     summary=HOSTILE, source=HOSTILE[:60], **{"for": ["prisoners"]}),
+        relief_block("rl-hostile02", LONG, "2025-07-03", "2025-07-03", sender="X.Y-Z",
+                     instrument=HOSTILE),
+    )  # fmt: skip
+    commands = (
+        ("status", "--as-of", "2025-10-01"),
+        ("explain", "prisoners", "--as-of", "2025-10-01"),
+        ("diff", "--since", "2025-06-01", "--until", "2025-10-01"),
+    )
+    for columns in ("40", "80", "200"):
+        for command in commands:
+            for color in (False, True):
+                result = run(path, *command, env={"COLUMNS": columns}, color=color)
+                ok(result)
+                shown = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout) if color else result.stdout
+                assert not ESCAPES.search(shown), (command, columns)
+                assert not TERMINAL_UNSAFE.search(shown), (command, columns)
+                assert "[red]x[/]" in shown and "[bold]b[/bold]" in shown, (command, columns)
+                assert LONG in shown, (command, columns)  # never cut, whatever the width
+    markdown = ok(run(path, "diff", "--since", "2025-06-01", "--format", "markdown")).stdout
+    assert "\x1b" not in markdown
+    for line in markdown.splitlines():
+        if line.startswith("| `rl-hostile"):
+            assert len(re.findall(r"(?<!\\)\|", line)) == 9, line

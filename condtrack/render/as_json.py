@@ -475,6 +475,54 @@ def changes_data(changes: Changes) -> dict[str, Any]:
     }
 
 
+@_whole_figures
+def diff_data(changes: Changes) -> dict[str, Any]:
+    """`diff --format json`: the changes, and with relief in the tracker a ``relief``
+    object (left out without relief, so such a tracker's output is as it was)."""
+    data = changes_data(changes)
+    relief = changes.relief
+    if relief is None:
+        return data
+    data["relief"] = {
+        "entries": [
+            {
+                "id": r.id,
+                "sender": r.sender,
+                "measure": r.measure,
+                "action": r.action,
+                "date": r.date,
+                "logged": _logged(r.logged),
+                "instrument": r.instrument,
+                "expires": r.expires,
+                "for": list(r.for_),
+                "supersedes": r.supersedes,
+            }
+            for r in relief.added
+        ],
+        "retracted": [
+            {
+                "relief": retraction.evidence,
+                "date": retraction.date,
+                "logged": _logged(retraction.logged),
+                "reason": retraction.reason,
+            }
+            for retraction, _ in relief.retracted
+        ],
+        "marks": [f"{entry_id} {mark}" for entry_id, mark in relief.marks.items()],
+        "measures": [
+            {
+                "sender": m.sender,
+                "measure": m.measure,
+                "before": {"state": m.before, "since": m.before_since},
+                "after": {"state": m.after, "since": m.after_since},
+                "event": m.event,
+            }
+            for m in relief.states
+        ],
+    }
+    return data
+
+
 def history_data(found: Chain, known: KnownAt | None = None) -> dict[str, Any]:
     retraction = found.retraction
     return {

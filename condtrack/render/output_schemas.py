@@ -14,7 +14,7 @@ from condtrack.domain.gate import FAILED, FIELDS, PASSED, SNAPBACK, Source
 from condtrack.domain.relief import STATES
 from condtrack.domain.scoring import Status
 from condtrack.schema.jsonschema import DRAFT, entry_schema
-from condtrack.schema.models import Direction, IndicatorKind, ReliefPolicy
+from condtrack.schema.models import Direction, IndicatorKind, ReliefAction, ReliefPolicy
 
 OUTPUTS = (
     "status", "report", "check", "evidence", "conditions", "history", "diff", "explain", "validate",
@@ -303,7 +303,39 @@ _BODIES: dict[str, tuple[str, dict[str, Any]]] = {
     ),
     "diff": (
         "`condtrack diff --format json`: what changed between two dates.",
-        {"allOf": [_ref("changes")]},
+        _optional(
+            _DEFINITIONS["changes"],
+            # Present when the tracker has relief (as known at either point).
+            relief=_object(
+                entries=_array(
+                    _object(
+                        id=_STRING,
+                        sender=_STRING,
+                        measure=_STRING,
+                        action={"enum": list(get_args(ReliefAction))},
+                        date=_DATE,
+                        logged=_LOGGED,
+                        instrument=_null(_STRING),
+                        expires=_null(_DATE),
+                        **{"for": _array(_STRING)},
+                        supersedes=_null(_STRING),
+                    )
+                ),
+                retracted=_array(
+                    _object(relief=_STRING, date=_DATE, logged=_LOGGED, reason=_STRING)
+                ),
+                marks=_array(_STRING),
+                measures=_array(
+                    _object(
+                        sender=_STRING,
+                        measure=_STRING,
+                        before=_object(state={"enum": list(STATES)}, since=_null(_DATE)),
+                        after=_object(state={"enum": list(STATES)}, since=_null(_DATE)),
+                        event=_null(_STRING),
+                    )
+                ),
+            ),
+        ),
     ),
     "explain": (
         "`condtrack explain CONDITION --format json`: how a condition's score is reached.",

@@ -914,7 +914,85 @@ def changes_view(changes: Changes) -> RenderableType:
     if old.status != new.status:
         line.append(" → ")
         line.append_text(status_label(new.status))
-    return Group(table, line)
+    if changes.relief is None:
+        return Group(table, line)
+    return Group(table, line, Text(), _relief_changes(changes))
+
+
+def _relief_changes(changes: Changes) -> RenderableType:
+    """The relief entries between the two points, with their marks, and the measures whose
+    state changed."""
+    relief = changes.relief
+    assert relief is not None
+    span = (
+        f"dated from {changes.since + dt.timedelta(days=1)} to {changes.until}"
+        if changes.by == "event"
+        else f"logged since {changes.since}"
+    )
+    if not relief.changed:
+        return whole(Text(f"Relief: no entries {span}, and no measure changed state", "dim"))
+    parts: list[RenderableType] = []
+    if relief.added or relief.retracted:
+        entries = Grid(
+            Column("Date", head=True),
+            Column("Id", head=True),
+            Column("Sender", head=True),
+            Column("Measure: action", wraps=True),
+            Column("Marks", wraps=True),
+            title=Text(f"Relief entries {span}", style="bold"),
+            lines="wrapped",
+            whole_words=True,
+        )
+        rows = [(entry, Text(f": {entry.action}")) for entry in relief.added]
+        rows += [
+            (entry, user(f": retracted on {r.date}: {one_line(r.reason)}", "yellow"))
+            for r, entry in relief.retracted
+            if entry is not None
+        ]
+        for entry, action in rows:
+            what = Text.assemble(user(one_line(entry.measure)), action)
+            if entry.instrument:
+                what.append_text(user(f" ({one_line(entry.instrument)})", "dim"))
+            if entry.expires:
+                what.append(f", expires {entry.expires}")
+            if entry.for_:
+                what.append(f", for {', '.join(entry.for_)}")
+            entries.add_row(
+                str(entry.date),
+                entry.id,
+                user(entry.sender),
+                what,
+                Text(relief.marks.get(entry.id, ""), style="cyan"),
+            )
+        parts.append(entries)
+    if relief.states:
+        if parts:
+            parts.append(Text())
+        states = Grid(
+            Column("Sender", head=True, lead=True),
+            Column("Measure", wraps=True, lead=True),
+            Column("State then → now", wraps=True),
+            Column("Deciding entry", head=True),
+            title=Text("Measures whose state changed", style="bold"),
+            lines="wrapped",
+            whole_words=True,
+        )
+        for m in relief.states:
+            states.add_row(
+                user(m.sender),
+                user(one_line(m.measure)),
+                Text(f"{_state(m.before, m.before_since)} → {_state(m.after, m.after_since)}"),
+                m.event or "",
+            )
+        parts.append(states)
+    else:
+        parts.append(Text("No measure changed state", style="dim"))
+    return Group(*parts)
+
+
+def _state(state: str, since: dt.date | None) -> str:
+    words = state.replace("-", " ")
+    return f"{words} since {since}" if since else words
 
 
 def _span(changes: Changes) -> str:
