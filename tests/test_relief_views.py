@@ -373,3 +373,26 @@ def test_hostile_text_is_shown_never_interpreted_at_any_width(tmp_path: Path) ->
     for line in markdown.splitlines():
         if line.startswith("| `rl-hostile"):
             assert len(re.findall(r"(?<!\\)\|", line)) == 9, line
+
+
+# --- the class: every table keeps words whole where the terminal has room ---------------
+
+
+@pytest.mark.parametrize("columns", ["85", "90"])
+def test_tables_break_no_word_where_the_terminal_has_room(tmp_path: Path, columns: str) -> None:
+    """At these widths the evidence table used to fold "Belinvestbank-affiliated" (90) and
+    "machine-translated" (85) although giving them the room, or wrapping a header at its
+    space, left every other column whole."""
+    path = tmp_path / "conditions.toml"
+    summary = (
+        "A machine-translated repost of the Belinvestbank-affiliated monitor's count: "
+        "1,131 political prisoners held."
+    )
+    path.write_text(SMALL_TRACKER, encoding="utf-8")
+    ok(run(path, "log", "prisoners", "--criterion", "released", "--status", "partial",
+           "--date", "2025-01-10", "--source", "Viasna", "-r", "B2",
+           "--summary", summary))  # fmt: skip
+    text = ok(run(path, "evidence", env={"COLUMNS": columns})).stdout
+    tokens = set(text.split())
+    assert {"machine-translated", "Belinvestbank-affiliated"} <= tokens, text
+    assert max(len(line.rstrip()) for line in text.splitlines()) <= int(columns)

@@ -268,7 +268,9 @@ class Grid:
         """Each column's width within ``available`` cells, or None when they cannot fit."""
         natural = [cell_len(c.header) for c in self.columns]
         floor = list(natural)
-        longest = list(natural)  # each column's longest word
+        # Each column's longest word, its header's included (a header may wrap).
+        longest = [max(map(cell_len, c.header.split()), default=0) for c in self.columns]
+        ids = [0] * len(self.columns)  # each column's longest id
         for row in self.rows:
             for index, (column, cell) in enumerate(zip(self.columns, row, strict=True)):
                 plain = cell.plain
@@ -281,18 +283,30 @@ class Grid:
                     if self.ids:
                         for word in words:
                             if word.strip(_PUNCTUATION) in self.ids:
-                                floor[index] = max(floor[index], cell_len(word))
-        floor = [f if c.wraps else n for c, f, n in zip(self.columns, floor, natural, strict=True)]
-        unbroken = [max(w, f) for w, f in zip(longest, floor, strict=True)]
+                                ids[index] = max(ids[index], cell_len(word))
+        floor, unbroken = list(floor), list(longest)
+        for index, column in enumerate(self.columns):
+            if column.wraps:  # never narrower than an id; ideally than any word
+                floor[index] = max(floor[index], ids[index])
+                unbroken[index] = max(unbroken[index], ids[index])
+            else:
+                floor[index] = unbroken[index] = natural[index]
         room = available - 2 * len(self.columns)
         if sum(natural) <= room:
             return natural
         if self.whole_words:
-            return _shared(self.columns, unbroken, natural, room)
+            whole = [max(f, u) for f, u in zip(floor, unbroken, strict=True)]
+            return _shared(self.columns, whole, natural, room)
         widths = _shared(self.columns, floor, natural, room)
-        if widths is not None and any(w < n for w, n in zip(widths, unbroken, strict=True)):
-            return _shared(self.columns, unbroken, natural, room) or widths  # breaks no word
-        return widths
+        if widths is None or all(w >= u for w, u in zip(widths, unbroken, strict=True)):
+            return widths
+        # Some word would break: let headers wrap at their spaces, and keep whole the
+        # words of as many columns as fit, those that need the least room first.
+        raised = list(unbroken)
+        for index in sorted(range(len(floor)), key=lambda i: unbroken[i] - floor[i]):
+            if sum(raised) - raised[index] + max(floor[index], unbroken[index]) <= room:
+                raised[index] = max(floor[index], unbroken[index])
+        return _shared(self.columns, raised, natural, room) or widths
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         yield from self._table(console, options)
@@ -933,12 +947,13 @@ def _relief_changes(changes: Changes) -> RenderableType:
         return whole(Text(f"Relief: no entries {span}, and no measure changed state", "dim"))
     parts: list[RenderableType] = []
     if relief.added or relief.retracted:
+        marks = [Column("Marks", wraps=True)] if relief.marks else []
         entries = Grid(
             Column("Date", head=True),
             Column("Id", head=True),
             Column("Sender", head=True),
             Column("Measure: action", wraps=True),
-            Column("Marks", wraps=True),
+            *marks,
             title=Text(f"Relief entries {span}", style="bold"),
             lines="wrapped",
             whole_words=True,
@@ -957,13 +972,8 @@ def _relief_changes(changes: Changes) -> RenderableType:
                 what.append(f", expires {entry.expires}")
             if entry.for_:
                 what.append(f", for {', '.join(entry.for_)}")
-            entries.add_row(
-                str(entry.date),
-                entry.id,
-                user(entry.sender),
-                what,
-                Text(relief.marks.get(entry.id, ""), style="cyan"),
-            )
+            mark = [Text(relief.marks.get(entry.id, ""), style="cyan")] if marks else []
+            entries.add_row(str(entry.date), entry.id, user(entry.sender), what, *mark)
         parts.append(entries)
     if relief.states:
         if parts:
