@@ -149,6 +149,8 @@ def diff(
     By default, what the tracker said on --since (known then, as of then) against what it
     says now, so backdated evidence, late retractions and amendments show as changes, each
     with both its dates. `--by event` compares two as-of dates with what is known now.
+    With relief in the tracker, the relief entries between the two points and the measures
+    whose state changed follow, by the same rule.
     """
     from condtrack.domain.changes import compare
 
@@ -157,13 +159,14 @@ def diff(
     loaded = options(ctx).load()
     changes = compare(loaded.tracker, start, end, known, by.value)
     if output_format is DiffFormat.json:
-        from condtrack.render.as_json import changes_data, dumps
+        from condtrack.render.as_json import diff_data, dumps
 
-        emit(dumps(changes_data(changes)), output, loaded.path)
+        emit(dumps(diff_data(changes)), output, loaded.path)
     elif output_format is DiffFormat.markdown:
-        from condtrack.render.markdown import changes_table
+        from condtrack.render.markdown import changes_table, relief_changes_table
 
-        emit("\n".join(changes_table(changes)) + "\n", output, loaded.path)
+        lines = [*changes_table(changes), *relief_changes_table(changes)]
+        emit("\n".join(lines) + "\n", output, loaded.path)
     else:
         from condtrack.render.terminal import changes_view
 

@@ -256,14 +256,17 @@ def explain(
     known_at: KnownAt = None,
 ) -> None:
     """Show how a condition's score is reached: criteria, deciding evidence, arithmetic."""
+    from condtrack.domain.knowledge import known_at as as_known
     from condtrack.domain.listing import Cut
+    from condtrack.domain.relief import ledger
     from condtrack.domain.scoring import assess
     from condtrack.schema.validation import suggest
 
     cut = Cut(limit=limit, last=last)
     loaded = options(ctx).load()
     tracker = loaded.tracker
-    assessment = assess(tracker, *two_times(as_of, known_at))
+    day, known = two_times(as_of, known_at)
+    assessment = assess(tracker, day, known)
     result = assessment.condition(condition)
     if result is None:
         fail(
@@ -271,14 +274,17 @@ def explain(
             + suggest(condition, [c.id for c in tracker.conditions])
         )
     entries = {e.id: e for e in tracker.evidence}
+    relief = ledger(as_known(tracker, known), assessment.as_of, assessment)
     if output_format is TextOrJson.json:
         from condtrack.render.as_json import dumps, explain_data
 
-        emit(dumps(explain_data(result, assessment, entries, cut)), output, loaded.path)
+        data = explain_data(result, assessment, entries, cut, relief)
+        emit(dumps(data), output, loaded.path)
     else:
         from condtrack.render.terminal import explain_view
 
-        emit_view(explain_view(result, assessment, entries, cut), output, loaded.path)
+        view = explain_view(result, assessment, entries, cut, relief)
+        emit_view(view, output, loaded.path)
 
 
 @app.command(

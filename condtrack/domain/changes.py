@@ -5,6 +5,12 @@ says now: known at the end of ``since`` and as of ``since``, against known at ``
 (everything, when None) and as of ``until``. Backdated evidence, late retractions and
 amendments are then changes, as they are news. ``by="event"`` compares two as-of dates
 with the same knowledge, and counts evidence and retractions by their dates.
+
+Relief follows the same rule (``relief_changes``): the relief entries (and retractions of
+them) learned since, or dated in the span by event, with both their dates where an
+event-date comparison would miss them; and each measure whose state differs between the
+ledger then and the ledger now (an expiry inside the span is such a change). A tracker
+without relief has no relief changes (``None``), so its outputs are as they were.
 """
 
 from __future__ import annotations
@@ -21,8 +27,9 @@ from condtrack.domain.knowledge import (
     learned_between,
     utc_day,
 )
+from condtrack.domain.relief import Ledger, State, ledger
 from condtrack.domain.scoring import Assessment, ConditionResult, IndicatorResult, Warning, assess
-from condtrack.schema.models import Evidence, Retraction, Tracker
+from condtrack.schema.models import Evidence, Relief, Retraction, Tracker, measure_key
 
 By = Literal["logged", "event"]
 
@@ -68,6 +75,34 @@ class ConditionChange:
 
 
 @dataclass(frozen=True)
+class StateChange:
+    """A measure whose state differs between the two dates."""
+
+    sender: str
+    measure: str
+    before: State
+    before_since: dt.date | None
+    after: State
+    after_since: dt.date | None
+    event: str | None  # the entry that decides its state now
+
+
+@dataclass(frozen=True)
+class ReliefChanges:
+    """Relief between the two dates: entries and retractions of them (learned since, or
+    dated in the span by event), their marks, and the measures whose state changed."""
+
+    added: tuple[Relief, ...]
+    retracted: tuple[tuple[Retraction, Relief | None], ...]  # with the entry it names
+    marks: dict[str, str]  # entry id (a retraction: the entry it names) -> its both dates
+    states: tuple[StateChange, ...]
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.retracted or self.states)
+
+
+@dataclass(frozen=True)
 class Changes:
     since: dt.date
     until: dt.date
@@ -75,6 +110,7 @@ class Changes:
     after: Assessment
     conditions: tuple[ConditionChange, ...]
     by: By = "logged"
+    relief: ReliefChanges | None = None  # None: no relief known at either point
 
     @property
     def known_at(self) -> KnownAt | None:
@@ -125,7 +161,87 @@ def compare(
         changes.append(
             ConditionChange(old, new, added, retracted, criteria, indicators, fresh, marks)
         )
-    return Changes(since, until, before, after, tuple(changes), by)
+    relief = relief_changes(tracker, since, until, known, by, before, after)
+    return Changes(since, until, before, after, tuple(changes), by, relief)
+
+
+def relief_changes(
+    tracker: Tracker,
+    since: dt.date,
+    until: dt.date,
+    known: KnownAt | None = None,
+    by: By = "logged",
+    before: Assessment | None = None,
+    after: Assessment | None = None,
+) -> ReliefChanges | None:
+    """The relief news between the two points ``compare`` compares (same rule, same
+    knowledge cut); ``before``/``after``: its assessments, when the caller has them."""
+    now = known_at(tracker, known)
+    then = end_of(since) if by == "logged" else known
+    earlier = known_at(tracker, then)
+    if not now.relief and not earlier.relief:
+        return None
+    relief_ids = {r.id: r for r in now.relief}
+    retractions = [r for r in now.retractions if r.evidence in relief_ids]
+    if by == "logged":
+        assert then is not None
+        added = [r for r in learned_between(now.relief, then, None) if r.date <= until]
+        retracted = learned_between(retractions, then, None)
+        marks = {
+            r.id: (f"amends {r.supersedes}: " if r.supersedes else "new: ") + both_dates(r)
+            for r in added
+            if r.supersedes is not None or r.date <= since
+        }
+        marks.update(
+            (r.evidence, f"retracted: {_retraction_dates(r, relief_ids)}") for r in retracted
+        )
+    else:
+        added = [r for r in now.relief if since < r.date <= until]
+        retracted = [r for r in retractions if since < r.date <= until]
+        marks = {}
+    old = ledger(earlier, since, before)  # assessed with the same cut, on the same date
+    new = ledger(now, until, after)
+    return ReliefChanges(
+        added=tuple(added),
+        retracted=tuple((r, relief_ids.get(r.evidence)) for r in retracted),
+        marks=marks,
+        states=_state_changes(old, new),
+    )
+
+
+def _retraction_dates(retraction: Retraction, entries: dict[str, Relief]) -> str:
+    logged = (
+        "logged unknown" if retraction.logged is None else f"logged {utc_day(retraction.logged)}"
+    )
+    entry = entries.get(retraction.evidence)
+    return logged if entry is None else f"{logged}, dated {entry.date}"
+
+
+def _state_changes(old: Ledger, new: Ledger) -> tuple[StateChange, ...]:
+    """Each measure whose state differs, in the order of the ledger now (then any known
+    only before); a measure with no counting entry is in force."""
+    before = {measure_key(m.sender, m.measure): m for m in old.measures}
+    after = {measure_key(m.sender, m.measure): m for m in new.measures}
+    moved = []
+    for key in [*after, *(k for k in before if k not in after)]:
+        was, now = before.get(key), after.get(key)
+        named = now or was
+        assert named is not None
+        old_state: State = "in-force" if was is None else was.state
+        new_state: State = "in-force" if now is None else now.state
+        if old_state != new_state:
+            moved.append(
+                StateChange(
+                    sender=named.sender,
+                    measure=named.measure,
+                    before=old_state,
+                    before_since=None if was is None else was.since,
+                    after=new_state,
+                    after_since=None if now is None else now.since,
+                    event=None if now is None or now.event is None else now.event.entry.id,
+                )
+            )
+    return tuple(moved)
 
 
 def _marks(

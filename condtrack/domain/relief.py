@@ -223,3 +223,13 @@ def _measures(steps: Sequence[Step], as_of: dt.date, in_snapback: set[str]) -> t
             )
         )
     return tuple(measures)
+
+
+def tied_to(ledger: Ledger, condition: str) -> tuple[Measure, ...]:
+    """The measures whose deciding entry was granted ``for`` ``condition``, or for no
+    named condition (tied to them all), as `explain` shows them."""
+    return tuple(
+        m
+        for m in ledger.measures
+        if m.event is not None and (not m.event.entry.for_ or condition in m.event.entry.for_)
+    )

@@ -17,7 +17,7 @@ from condtrack.domain.gate import Outcome, Policy
 from condtrack.domain.history import Chain
 from condtrack.domain.knowledge import KnownAt
 from condtrack.domain.listing import Cut, per_subject
-from condtrack.domain.relief import Compliance, Ledger, Measure, Step, state_of
+from condtrack.domain.relief import Compliance, Ledger, Measure, Step, state_of, tied_to
 from condtrack.domain.scoring import Assessment, ConditionResult, IndicatorResult
 from condtrack.render.figures import arithmetic, explained_entries
 from condtrack.schema.models import Evidence, Retraction, Tracker
@@ -217,12 +217,30 @@ def explain_data(
     assessment: Assessment,
     entries: Mapping[str, Evidence],
     cut: Cut | None = None,
+    relief: Ledger | None = None,
 ) -> dict[str, Any]:
     """What `explain` shows, as data: the condition's score as `status` gives it, how the
-    criteria weigh into it, and the evidence listed (``counted``: whether it counts)."""
+    criteria weigh into it, and the evidence listed (``counted``: whether it counts).
+
+    With relief in the tracker: ``relief``, each measure granted for the condition (or for
+    none named: for all), ``relief_requires``, the policy that decides whether they ran
+    ahead, and ``relief_not_tied``, how many other measures there are. Without relief the
+    keys are left out, so the output is as it was before relief existed."""
     condition = result.condition
     excluded = {x.evidence: x.reason for x in result.excluded}
     listing = per_subject(explained_entries(result, entries), cut or Cut())
+    tied: dict[str, Any] = {}
+    if relief is not None and relief.steps:
+        measures = tied_to(relief, condition.id)
+        tied = {
+            "relief_requires": relief.policy,
+            "relief": [
+                {**measure_data(m), "for": list(m.event.entry.for_) if m.event else []}
+                for m in measures
+            ],
+            "relief_not_tied": sum(1 for m in relief.measures if m.event is not None)
+            - len(measures),
+        }
     return {
         "schema": SCHEMA,
         "title": assessment.title,
@@ -256,6 +274,7 @@ def explain_data(
             for entry in listing.shown
         ],
         "evidence_left_out": listing.left_out,
+        **tied,
     }
 
 
@@ -484,6 +503,54 @@ def changes_data(changes: Changes) -> dict[str, Any]:
             for c in changes.conditions
         ],
     }
+
+
+@_whole_figures
+def diff_data(changes: Changes) -> dict[str, Any]:
+    """`diff --format json`: the changes, and with relief in the tracker a ``relief``
+    object (left out without relief, so such a tracker's output is as it was)."""
+    data = changes_data(changes)
+    relief = changes.relief
+    if relief is None:
+        return data
+    data["relief"] = {
+        "entries": [
+            {
+                "id": r.id,
+                "sender": r.sender,
+                "measure": r.measure,
+                "action": r.action,
+                "date": r.date,
+                "logged": _logged(r.logged),
+                "instrument": r.instrument,
+                "expires": r.expires,
+                "for": list(r.for_),
+                "supersedes": r.supersedes,
+            }
+            for r in relief.added
+        ],
+        "retracted": [
+            {
+                "relief": retraction.evidence,
+                "date": retraction.date,
+                "logged": _logged(retraction.logged),
+                "reason": retraction.reason,
+            }
+            for retraction, _ in relief.retracted
+        ],
+        "marks": [f"{entry_id} {mark}" for entry_id, mark in relief.marks.items()],
+        "measures": [
+            {
+                "sender": m.sender,
+                "measure": m.measure,
+                "before": {"state": m.before, "since": m.before_since},
+                "after": {"state": m.after, "since": m.after_since},
+                "event": m.event,
+            }
+            for m in relief.states
+        ],
+    }
+    return data
 
 
 def history_data(found: Chain, known: KnownAt | None = None) -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from condtrack import __version__
 from condtrack.domain.briefing import Briefing, ReliefSection, Row
 from condtrack.domain.changes import Changes
@@ -135,6 +137,76 @@ def changes_table(changes: Changes) -> list[str]:
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return lines
+
+
+def relief_changes_table(changes: Changes) -> list[str]:
+    """`diff --format markdown`'s relief part: the entries between the two points (with
+    their marks) and the measures whose state changed; nothing without relief."""
+    relief = changes.relief
+    if relief is None:
+        return []
+    span = (
+        f"dated from {changes.since + dt.timedelta(days=1)} to {changes.until}"
+        if changes.by == "event"
+        else f"logged since {changes.since}"
+    )
+    lines = ["", f"## Relief from {changes.since} to {changes.until}", ""]
+    if not relief.changed:
+        return [*lines, f"No relief entries {span}, and no measure changed state."]
+    if relief.added or relief.retracted:
+        lines += [
+            f"Relief entries {span}:",
+            "",
+            "| Date | Id | Sender | Measure | Action | Instrument | For | Marks |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        rows = [(entry, entry.action + (f", expires {entry.expires}" if entry.expires else ""))
+                for entry in relief.added]  # fmt: skip
+        rows += [
+            (entry, f"retracted on {r.date}: {markdown_text(r.reason)}")
+            for r, entry in relief.retracted
+            if entry is not None
+        ]
+        for entry, action in rows:
+            cells = [
+                str(entry.date),
+                f"`{entry.id}`",
+                markdown_text(entry.sender),
+                markdown_text(entry.measure),
+                action,
+                markdown_text(entry.instrument) if entry.instrument else "—",
+                ", ".join(f"`{c}`" for c in entry.for_) or "—",
+                relief.marks.get(entry.id, "—"),
+            ]
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+    if relief.states:
+        lines += [
+            "Measures whose state changed:",
+            "",
+            "| Sender | Measure | State | Deciding entry |",
+            "| --- | --- | --- | --- |",
+        ]
+        for m in relief.states:
+            change = (
+                f"{state_phrase(m.before, m.before_since)} → {state_phrase(m.after, m.after_since)}"
+            )
+            cells = [
+                markdown_text(m.sender),
+                markdown_text(m.measure),
+                change,
+                f"`{m.event}`" if m.event else "—",
+            ]
+            lines.append("| " + " | ".join(cells) + " |")
+    else:
+        lines.append("No measure changed state.")
+    return lines
+
+
+def state_phrase(state: str, since: dt.date | None) -> str:
+    """A measure's state as a phrase: "in effect since 2025-12-15", "in force"."""
+    words = state.replace("-", " ")
+    return f"{words} since {since}" if since else words
 
 
 def relief_ledger(ledger: Ledger) -> str:

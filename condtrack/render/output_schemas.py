@@ -14,7 +14,7 @@ from condtrack.domain.gate import FAILED, FIELDS, PASSED, SNAPBACK, Source
 from condtrack.domain.relief import STATES
 from condtrack.domain.scoring import Status
 from condtrack.schema.jsonschema import DRAFT, entry_schema
-from condtrack.schema.models import Direction, IndicatorKind
+from condtrack.schema.models import Direction, IndicatorKind, ReliefAction, ReliefPolicy
 
 OUTPUTS = (
     "status", "report", "check", "evidence", "conditions", "history", "diff", "explain", "validate",
@@ -49,7 +49,8 @@ def _object(**properties: Any) -> dict[str, Any]:
 
 
 def _optional(schema: dict[str, Any], **properties: Any) -> dict[str, Any]:
-    """An ``_object`` that may also have these keys (not required)."""
+    """``schema`` (an ``_object``) with more keys it may have, not required: present only
+    when there is something to say, so older outputs stay as they were."""
     return {**schema, "properties": {**schema["properties"], **properties}}
 
 
@@ -325,29 +326,67 @@ _BODIES: dict[str, tuple[str, dict[str, Any]]] = {
     ),
     "diff": (
         "`condtrack diff --format json`: what changed between two dates.",
-        {"allOf": [_ref("changes")]},
+        _optional(
+            _DEFINITIONS["changes"],
+            # Present when the tracker has relief (as known at either point).
+            relief=_object(
+                entries=_array(
+                    _object(
+                        id=_STRING,
+                        sender=_STRING,
+                        measure=_STRING,
+                        action={"enum": list(get_args(ReliefAction))},
+                        date=_DATE,
+                        logged=_LOGGED,
+                        instrument=_null(_STRING),
+                        expires=_null(_DATE),
+                        **{"for": _array(_STRING)},
+                        supersedes=_null(_STRING),
+                    )
+                ),
+                retracted=_array(
+                    _object(relief=_STRING, date=_DATE, logged=_LOGGED, reason=_STRING)
+                ),
+                marks=_array(_STRING),
+                measures=_array(
+                    _object(
+                        sender=_STRING,
+                        measure=_STRING,
+                        before=_object(state={"enum": list(STATES)}, since=_null(_DATE)),
+                        after=_object(state={"enum": list(STATES)}, since=_null(_DATE)),
+                        event=_null(_STRING),
+                    )
+                ),
+            ),
+        ),
     ),
     "explain": (
         "`condtrack explain CONDITION --format json`: how a condition's score is reached.",
-        _object(
-            schema=_ONE,
-            title=_STRING,
-            as_of=_DATE,
-            condition=_object(
-                **_CONDITION["properties"],
-                text=_STRING,
-                weight=_NUMBER,
-                met_since=_null(_DATE),
-                last_met=_null(_DATE),
+        _optional(
+            _object(
+                schema=_ONE,
+                title=_STRING,
+                as_of=_DATE,
+                condition=_object(
+                    **_CONDITION["properties"],
+                    text=_STRING,
+                    weight=_NUMBER,
+                    met_since=_null(_DATE),
+                    last_met=_null(_DATE),
+                ),
+                arithmetic=_object(
+                    terms=_array(_object(criterion=_STRING, weight=_NUMBER, score=_NUMBER)),
+                    total_weight=_NUMBER,
+                    score=_NUMBER,
+                    formula=_STRING,
+                ),
+                evidence=_array(_ref("explained")),
+                evidence_left_out=_INTEGER,
             ),
-            arithmetic=_object(
-                terms=_array(_object(criterion=_STRING, weight=_NUMBER, score=_NUMBER)),
-                total_weight=_NUMBER,
-                score=_NUMBER,
-                formula=_STRING,
-            ),
-            evidence=_array(_ref("explained")),
-            evidence_left_out=_INTEGER,
+            # Present when the tracker has relief (as known): left out otherwise.
+            relief_requires={"enum": list(get_args(ReliefPolicy))},
+            relief=_array(_object(**_MEASURE["properties"], **{"for": _array(_STRING)})),
+            relief_not_tied=_INTEGER,
         ),
     ),
     "validate": (

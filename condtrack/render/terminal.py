@@ -30,7 +30,7 @@ from rich.text import Text
 
 from condtrack.domain.knowledge import utc_day
 from condtrack.domain.listing import Cut, Listing, per_subject
-from condtrack.domain.relief import Ledger
+from condtrack.domain.relief import Ledger, Measure, Step, tied_to
 from condtrack.domain.scoring import (
     Assessment,
     ConditionResult,
@@ -46,7 +46,6 @@ from condtrack.render.figures import (
     explained_entries,
     relief_summary,
     sparkline,
-    state_text,
 )
 from condtrack.schema.models import Evidence, Retraction, Tracker
 from condtrack.textsafe import one_line, visible
@@ -168,14 +167,32 @@ class Whole:
     (Rich folds such a word, or with ``overflow="ignore"`` stops wrapping altogether.)
     """
 
-    def __init__(self, text: Text, indent: int = 0) -> None:
+    def __init__(self, text: Text, indent: int = 0, hanging: int | None = None) -> None:
         self.text = text
         self.indent = indent
+        self.hanging = indent if hanging is None else hanging  # a wrapped line's indent
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        for line in at_spaces(self.text, options.max_width - self.indent):
-            if self.indent:
-                yield Segment(" " * self.indent)
+        if self.hanging == self.indent:
+            lines = [
+                (self.indent, line)
+                for line in at_spaces(self.text, options.max_width - self.indent)
+            ]
+        else:
+            lines = [
+                (self.hanging if number else self.indent, line)
+                for paragraph in self.text.split("\n", allow_blank=True)
+                for number, line in enumerate(
+                    at_spaces(
+                        paragraph,
+                        options.max_width - self.indent,
+                        options.max_width - self.hanging,
+                    )
+                )
+            ]
+        for indent, line in lines:
+            if indent:
+                yield Segment(" " * indent)
             yield from line.render(console)
             yield Segment.line()
 
@@ -187,20 +204,21 @@ def whole(text: Text) -> Whole:
 _WORD = re.compile(r"\S+\s*")
 
 
-def at_spaces(text: Text, width: int) -> list[Text]:
-    """``text`` broken into lines of at most ``width`` cells, only where it has spaces."""
+def at_spaces(text: Text, width: int, later: int | None = None) -> list[Text]:
+    """``text`` broken into lines of at most ``width`` cells (``later``: the lines after
+    a paragraph's first), only where it has spaces."""
     lines: list[Text] = []
     for line in text.split("\n", allow_blank=True):
         plain = line.plain
         if cell_len(plain) <= width:
             lines.append(line)
             continue
-        breaks, used = [], 0
+        breaks, used, limit = [], 0, width
         for match in _WORD.finditer(plain):
             word = match.group()
-            if used and used + cell_len(word.rstrip()) > width:
+            if used and used + cell_len(word.rstrip()) > limit:
                 breaks.append(match.start())
-                used = 0
+                used, limit = 0, width if later is None else later
             used += cell_len(word)
         for piece in line.divide(breaks):
             piece.rstrip()
@@ -219,6 +237,8 @@ class Column:
     justify: Literal["left", "right"] = "left"
     head: bool = False  # in blocks (narrow terminals), on the row's first line ...
     label: str = ""  # ... after this word
+    lead: bool = False  # in blocks, on a line of their own before the other heads
+    empty: str = ""  # an empty cell's stand-in in a table (blocks leave it out)
 
 
 _PUNCTUATION = ":;,.()[]→="
@@ -228,20 +248,25 @@ class Grid:
     """A table whose columns are never narrower than the longest id in them.
 
     Columns that do not wrap are as wide as their widest cell; wrapping ones get what is
-    left, but never less than their longest id (``ids``: the words never to break). When
-    the terminal is too narrow for that, each row is a block: the ``head`` cells on one
-    line, the others below it, indented. Rows are rendered one by one, so thousands of
-    them cost little more than their text.
+    left, but never less than their longest id (``ids``: the words never to break), and
+    never less than their longest word when the terminal has room for that: text breaks
+    inside a word only when it cannot wrap at a space. With ``whole_words`` no word is
+    ever broken. When the terminal is too narrow for that, each row is a block: the
+    ``head`` cells on one line, the others below it, indented. Rows are rendered one by
+    one, so thousands of them cost little more than their text.
     """
 
     def __init__(
         self, *columns: Column, ids: Iterable[str] = (), title: Text | None = None,
-        lines: bool = False,
+        lines: bool | Literal["wrapped"] = False, whole_words: bool = False,
+        caption: RenderableType | None = None,
     ) -> None:  # fmt: skip
         self.columns = columns
         self.ids = set(ids)
         self.title = title
-        self.lines = lines
+        self.lines = lines  # a blank line between rows ("wrapped": when any row wraps)
+        self.whole_words = whole_words
+        self.caption = caption  # under the table, in either layout
         self.rows: list[list[Text]] = []
 
     def add_row(self, *cells: Text | str) -> None:
@@ -251,36 +276,52 @@ class Grid:
         """Each column's width within ``available`` cells, or None when they cannot fit."""
         natural = [cell_len(c.header) for c in self.columns]
         floor = list(natural)
+        # Each column's longest word, its header's included (a header may wrap).
+        longest = [max(map(cell_len, c.header.split()), default=0) for c in self.columns]
+        ids = [0] * len(self.columns)  # each column's longest id
         for row in self.rows:
             for index, (column, cell) in enumerate(zip(self.columns, row, strict=True)):
                 plain = cell.plain
                 width = max(map(cell_len, plain.split("\n"))) if "\n" in plain else cell_len(plain)
                 natural[index] = max(natural[index], width)
-                if column.wraps and self.ids:
-                    for word in plain.split():
-                        if word.strip(_PUNCTUATION) in self.ids:
-                            floor[index] = max(floor[index], cell_len(word))
-        floor = [f if c.wraps else n for c, f, n in zip(self.columns, floor, natural, strict=True)]
+                if column.wraps and (self.ids or width > longest[index]):
+                    words = plain.split()
+                    if words and width > longest[index]:
+                        longest[index] = max(longest[index], *map(cell_len, words))
+                    if self.ids:
+                        for word in words:
+                            if word.strip(_PUNCTUATION) in self.ids:
+                                ids[index] = max(ids[index], cell_len(word))
+        floor, unbroken = list(floor), list(longest)
+        for index, column in enumerate(self.columns):
+            if column.wraps:  # never narrower than an id; ideally than any word
+                floor[index] = max(floor[index], ids[index])
+                unbroken[index] = max(unbroken[index], ids[index])
+            else:
+                floor[index] = unbroken[index] = natural[index]
         room = available - 2 * len(self.columns)
         if sum(natural) <= room:
             return natural
-        if sum(floor) > room:
-            return None
-        widths, spare = list(floor), room - sum(floor)
-        wanting = [i for i, c in enumerate(self.columns) if c.wraps and natural[i] > floor[i]]
-        while spare and wanting:  # share what is left evenly, up to what each would use
-            share = max(1, spare // len(wanting))
-            for index in list(wanting):
-                give = min(share, natural[index] - widths[index], spare)
-                widths[index] += give
-                spare -= give
-                if widths[index] >= natural[index]:
-                    wanting.remove(index)
-                if not spare:
-                    break
-        return widths
+        if self.whole_words:
+            whole = [max(f, u) for f, u in zip(floor, unbroken, strict=True)]
+            return _shared(self.columns, whole, natural, room)
+        widths = _shared(self.columns, floor, natural, room)
+        if widths is None or all(w >= u for w, u in zip(widths, unbroken, strict=True)):
+            return widths
+        # Some word would break: let headers wrap at their spaces, and keep whole the
+        # words of as many columns as fit, those that need the least room first.
+        raised = list(unbroken)
+        for index in sorted(range(len(floor)), key=lambda i: unbroken[i] - floor[i]):
+            if sum(raised) - raised[index] + max(floor[index], unbroken[index]) <= room:
+                raised[index] = max(floor[index], unbroken[index])
+        return _shared(self.columns, raised, natural, room) or widths
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield from self._table(console, options)
+        if self.caption is not None:
+            yield self.caption
+
+    def _table(self, console: Console, options: ConsoleOptions) -> RenderResult:
         if self.title is not None:
             yield Whole(self.title)
         widths = self.widths(options.max_width)
@@ -289,10 +330,23 @@ class Grid:
             return
         yield from self._line(console, [Text(c.header, style="bold") for c in self.columns],
                               widths, with_rule=True)  # fmt: skip
+        spaced = self.lines is True or (self.lines == "wrapped" and self._wraps(widths))
         for number, row in enumerate(self.rows):
-            if self.lines and number:
+            if spaced and number:
                 yield Segment.line()
-            yield from self._line(console, row, widths)
+            cells = [
+                Text(c.empty, style="dim") if c.empty and not cell.plain else cell
+                for c, cell in zip(self.columns, row, strict=True)
+            ]
+            yield from self._line(console, cells, widths)
+
+    def _wraps(self, widths: list[int]) -> bool:
+        """Whether any row takes more than one line at these widths."""
+        return any(
+            "\n" in cell.plain or cell_len(cell.plain) > width
+            for row in self.rows
+            for cell, width in zip(row, widths, strict=True)
+        )
 
     def _line(
         self, console: Console, cells: list[Text], widths: list[int], *, with_rule: bool = False
@@ -330,23 +384,59 @@ class Grid:
             if number:
                 yield Segment.line()
             cells = list(zip(self.columns, row, strict=True))
-            if cells[0][0].wraps:
+            leads = [cell for column, cell in cells if column.lead]
+            if leads:
+                first = Text("  ").join(Text(" ").join(c.split("\n")) for c in leads)
+                yield from console.render(Whole(first, hanging=4), options)
+                cells = [(column, cell) for column, cell in cells if not column.lead]
+            elif cells[0][0].wraps:
                 yield from console.render(Whole(cells[0][1]), options)
                 cells = cells[1:]
-            heads = Text()
+            heads: list[Text] = []
             for column, cell in cells:
                 if column.head and cell.plain:
-                    if heads.plain:
-                        heads.append("  ")
-                    if column.label:
-                        heads.append(column.label + " ", style="dim")
-                    heads.append_text(Text(" ").join(cell.split("\n")))
+                    head = Text(column.label + " ", style="dim") if column.label else Text()
+                    heads.append(head + Text(" ").join(cell.split("\n")))
             indent = 4 if len(cells) < len(row) else 0
-            if heads.plain:
-                yield from console.render(Whole(heads, indent=indent), options)
+            for line in _packed(heads, width - indent):
+                yield from console.render(Whole(line, indent=indent), options)
             for column, cell in cells:
                 if not column.head and cell.plain:
                     yield from console.render(Whole(cell, indent=4), options)
+
+
+def _packed(cells: Sequence[Text], width: int) -> list[Text]:
+    """Cells on as few lines as fit in ``width``, two spaces apart, each kept on one line
+    where it fits (a label with its value: "score 8", "ahead: 0/100")."""
+    lines: list[Text] = []
+    for cell in cells:
+        if lines and cell_len(lines[-1].plain) + 2 + cell_len(cell.plain) <= width:
+            lines[-1] = Text.assemble(lines[-1], "  ", cell)
+        else:
+            lines.append(cell)
+    return lines
+
+
+def _shared(
+    columns: Sequence[Column], floor: list[int], natural: list[int], room: int
+) -> list[int] | None:
+    """Widths from ``floor`` up to ``natural``, the spare room shared evenly among the
+    wrapping columns; None when even the floor does not fit."""
+    if sum(floor) > room:
+        return None
+    widths, spare = list(floor), room - sum(floor)
+    wanting = [i for i, c in enumerate(columns) if c.wraps and natural[i] > floor[i]]
+    while spare and wanting:  # share what is left evenly, up to what each would use
+        share = max(1, spare // len(wanting))
+        for index in list(wanting):
+            give = min(share, natural[index] - widths[index], spare)
+            widths[index] += give
+            spare -= give
+            if widths[index] >= natural[index]:
+                wanting.remove(index)
+            if not spare:
+                break
+    return widths
 
 
 def _segments(console: Console, line: Text) -> Iterable[Segment]:
@@ -404,39 +494,86 @@ def status_view(assessment: Assessment, ledger: Ledger | None = None) -> Rendera
                 )
     parts: list[RenderableType] = [table, *notes]
     if ledger is not None and ledger.measures:
-        parts.append(relief_table(ledger))
-    parts.append(verdict_line(assessment))
+        parts += [Text(), relief_table(ledger)]
+    parts.append(whole(verdict_line(assessment)))
     if ledger is not None and ledger.measures:
         style = "bold red" if ledger.ahead or ledger.snapback_due else "green"
         parts.append(whole(user(relief_summary(ledger), style)))
     return Group(*parts)
 
 
-def relief_table(ledger: Ledger) -> RenderableType:
-    """Each measure: who, what, by which instrument, its state, and whether it ran ahead."""
+def relief_table(
+    ledger: Ledger,
+    measures: Sequence[Measure] | None = None,
+    title: Text | None = None,
+    note: str = "",
+) -> RenderableType:
+    """Each measure (``measures``: these of the ledger's): who, what, by which instrument,
+    its state since when, and whether it took effect ahead of compliance.
+
+    What every row would repeat is said once, under the table: what "ahead" means under
+    the tracker's policy. A row says only its score on the day it took effect (its "since"
+    date). Text wraps at spaces; no word is broken (a word wider than the terminal puts
+    the table in blocks, one per measure, where it runs past the edge, whole).
+    """
+    shown = ledger.measures if measures is None else measures
     table = Grid(
-        Column("Sender", head=True),
-        Column("Measure", wraps=True),
-        Column("Instrument", wraps=True),
+        Column("Sender", head=True, lead=True),
+        Column("Measure", wraps=True, lead=True),
+        Column("Instrument", wraps=True, empty="—"),
         Column("State", head=True),
-        Column("Sequencing", wraps=True),
-        title=Text("Relief", style="bold"),
+        Column("Since", head=True, label="since", empty="—"),
+        Column("Sequencing", head=True),
+        title=Text("Relief", style="bold") if title is None else title,
+        lines="wrapped",
+        whole_words=True,
+        caption=_sequencing_caption(ledger.policy, shown, note),
     )
-    for measure in ledger.measures:
-        state = Text(state_text(measure), style=_STATE_STYLES.get(measure.state, ""))
+    for measure in shown:
+        state = Text(measure.state.replace("-", " "), style=_STATE_STYLES.get(measure.state, ""))
         if measure.snapback_due:
             state.append("\nSNAPBACK DUE", style="bold white on red")
         verdict = ""
         if measure.in_effect and measure.event is not None:
-            verdict = ahead_text(measure.event, detail=False)
+            verdict = sequencing_text(measure.event)
         table.add_row(
-            measure.sender,
+            user(one_line(measure.sender)),
             user(one_line(measure.measure)),
-            user(one_line(measure.instrument or "—")),
+            user(one_line(measure.instrument or "")),
             state,
+            str(measure.since or ""),
             Text(verdict, style="red" if measure.ahead else ""),
         )
     return table
+
+
+def _sequencing_caption(
+    policy: str, measures: Sequence[Measure], note: str = ""
+) -> RenderableType | None:
+    """What the Sequencing column's words mean, once, under the table; then ``note``."""
+    words = []
+    if any(m.in_effect and m.event is not None for m in measures):
+        required = (
+            "the conditions it was granted for (every condition, if it names none)"
+            if policy == "linked"
+            else "every condition"
+        )
+        words.append(
+            f'Sequencing (relief_requires = "{policy}"): "ahead: N/100" = took effect before '
+            f"{required} was met, when the overall score was N; "
+            '"in step" = took effect once met.'
+        )
+    if note:
+        words.append(note)
+    return Whole(Text(" ".join(words), style="dim")) if words else None
+
+
+def sequencing_text(step: Step) -> str:
+    """An easing entry's verdict in a table whose caption says what it means: "ahead:
+    8/100" (the overall score on the day it took effect), or "in step"."""
+    if step.ahead is None:
+        return ""
+    return f"ahead: {format_score(step.compliance.score)}/100" if step.ahead else "in step"
 
 
 def relief_view(ledger: Ledger) -> RenderableType:
@@ -553,6 +690,7 @@ def explain_view(
     assessment: Assessment,
     entries: Mapping[str, Evidence],
     cut: Cut | None = None,
+    relief: Ledger | None = None,
 ) -> RenderableType:
     condition = result.condition
     head = Text.assemble(
@@ -610,7 +748,41 @@ def explain_view(
             )
         )
     parts.append(_timeline(result, entries, cut or Cut()))
+    if relief is not None and relief.steps:
+        parts += [Text(), _tied_relief(relief, condition.id)]
     return Group(*parts)
+
+
+def _tied_relief(relief: Ledger, condition: str) -> RenderableType:
+    """The measures granted for this condition (or for none named), and which policy
+    decides whether they ran ahead of it."""
+    tied = tied_to(relief, condition)
+    others = sum(1 for m in relief.measures if m.event is not None) - len(tied)
+    linked = relief.policy == "linked"
+    notes = []
+    if not any(m.in_effect for m in tied):  # else the table's caption names the policy
+        notes.append(
+            'Sequencing is decided by relief_requires = "linked": a measure waits only on '
+            "the conditions it was granted for (on every condition, if it names none)."
+            if linked
+            else 'Sequencing is decided by relief_requires = "all": every measure waits on '
+            "every condition."
+        )
+    if others:
+        more = "1 more measure, granted" if others == 1 else f"{others} more measures, granted"
+        if linked:
+            verb = "does not wait" if others == 1 else "do not wait"
+            notes.append(f"{more} for other conditions only, {verb} on this one.")
+        else:
+            verb = "waits" if others == 1 else "wait"
+            notes.append(f"{more} for other conditions only, {verb} on this one too.")
+    note = " ".join(notes)
+    title = Text("Relief tied to this condition", style="bold")
+    if not tied:
+        title.append(": none")
+        return Group(whole(title), whole(Text(note, style="dim")))
+    title.append(" (granted for it, or for no named condition)")
+    return relief_table(relief, tied, title=title, note=note)
 
 
 def _timeline(result: ConditionResult, entries: Mapping[str, Evidence], cut: Cut) -> RenderableType:
@@ -764,7 +936,81 @@ def changes_view(changes: Changes) -> RenderableType:
     if old.status != new.status:
         line.append(" → ")
         line.append_text(status_label(new.status))
-    return Group(table, line)
+    if changes.relief is None:
+        return Group(table, line)
+    return Group(table, line, Text(), _relief_changes(changes))
+
+
+def _relief_changes(changes: Changes) -> RenderableType:
+    """The relief entries between the two points, with their marks, and the measures whose
+    state changed."""
+    relief = changes.relief
+    assert relief is not None
+    span = (
+        f"dated from {changes.since + dt.timedelta(days=1)} to {changes.until}"
+        if changes.by == "event"
+        else f"logged since {changes.since}"
+    )
+    if not relief.changed:
+        return whole(Text(f"Relief: no entries {span}, and no measure changed state", "dim"))
+    parts: list[RenderableType] = []
+    if relief.added or relief.retracted:
+        marks = [Column("Marks", wraps=True)] if relief.marks else []
+        entries = Grid(
+            Column("Date", head=True),
+            Column("Id", head=True),
+            Column("Sender", head=True),
+            Column("Measure: action", wraps=True),
+            *marks,
+            title=Text(f"Relief entries {span}", style="bold"),
+            lines="wrapped",
+            whole_words=True,
+        )
+        rows = [(entry, Text(f": {entry.action}")) for entry in relief.added]
+        rows += [
+            (entry, user(f": retracted on {r.date}: {one_line(r.reason)}", "yellow"))
+            for r, entry in relief.retracted
+            if entry is not None
+        ]
+        for entry, action in rows:
+            what = Text.assemble(user(one_line(entry.measure)), action)
+            if entry.instrument:
+                what.append_text(user(f" ({one_line(entry.instrument)})", "dim"))
+            if entry.expires:
+                what.append(f", expires {entry.expires}")
+            if entry.for_:
+                what.append(f", for {', '.join(entry.for_)}")
+            mark = [Text(relief.marks.get(entry.id, ""), style="cyan")] if marks else []
+            entries.add_row(str(entry.date), entry.id, user(entry.sender), what, *mark)
+        parts.append(entries)
+    if relief.states:
+        if parts:
+            parts.append(Text())
+        states = Grid(
+            Column("Sender", head=True, lead=True),
+            Column("Measure", wraps=True, lead=True),
+            Column("State then → now", wraps=True),
+            Column("Deciding entry", head=True),
+            title=Text("Measures whose state changed", style="bold"),
+            lines="wrapped",
+            whole_words=True,
+        )
+        for m in relief.states:
+            states.add_row(
+                user(m.sender),
+                user(one_line(m.measure)),
+                Text(f"{_state(m.before, m.before_since)} → {_state(m.after, m.after_since)}"),
+                m.event or "",
+            )
+        parts.append(states)
+    else:
+        parts.append(Text("No measure changed state", style="dim"))
+    return Group(*parts)
+
+
+def _state(state: str, since: dt.date | None) -> str:
+    words = state.replace("-", " ")
+    return f"{words} since {since}" if since else words
 
 
 def _span(changes: Changes) -> str:
