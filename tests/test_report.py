@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -1075,8 +1075,12 @@ TEXT = st.text(
 
 
 def plain(text: str) -> bool:
-    """Text with no control or formatting characters, which the outputs would escape."""
-    return not any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in text if c != "\n")
+    """Text with no control, formatting or hidden characters, which the outputs would
+    escape (textsafe's own list: unassigned default-ignorables such as U+E0080 too)."""
+    from condtrack.textsafe import visible
+
+    controls = any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in text if c != "\n")
+    return not controls and visible(text) == text
 
 
 @settings(
@@ -1085,6 +1089,7 @@ def plain(text: str) -> bool:
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(summary=TEXT, source=TEXT)
+@example(summary="a\U000e0080b", source="src")  # hidden (an unassigned tag): shown escaped
 def test_any_text_keeps_every_format_intact(summary: str, source: str) -> None:
     runner = CliRunner()
     with tempfile.TemporaryDirectory() as folder:
