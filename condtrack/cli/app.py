@@ -612,6 +612,19 @@ def examples(*lines: str) -> str:
     return f"**Examples**\n\n```\n{body}\n```"
 
 
+@contextlib.contextmanager
+def options_named(names: dict[str, str]) -> Iterator[None]:
+    """A field of a new entry that is refused, named as the user typed it: the option
+    (``--tag`` for ``tags``, ``names`` for those not spelled ``--FIELD``) or argument."""
+    from condtrack.domain.entries import FieldError
+
+    try:
+        yield
+    except FieldError as error:
+        option = names.get(error.field, f"--{error.field}")
+        raise CondtrackError(f"{option}: {error.detail}") from None
+
+
 def guarded(command: Callable[P, R]) -> Callable[P, R]:
     """Turn the errors a user can fix into one line on standard error and exit code 2."""
 

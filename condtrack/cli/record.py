@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import functools
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -13,7 +12,17 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from condtrack.cli import complete
-from condtrack.cli.app import Choice, app, date_option, examples, guarded, options, today, warn
+from condtrack.cli.app import (
+    Choice,
+    app,
+    date_option,
+    examples,
+    guarded,
+    options,
+    options_named,
+    today,
+    warn,
+)
 from condtrack.errors import CondtrackError
 from condtrack.textsafe import one_line
 
@@ -154,7 +163,7 @@ def log(
         asking.missing(ctx, left_out[0])
     path = options(ctx).path()
     record = functools.partial(_log_entry, path, allow_duplicate=allow_duplicate)
-    with _option_errors():
+    with options_named(_OPTION_FOR_FIELD):
         if left_out:
             appended = asking.fill_in_and_record(options(ctx).load().tracker, given, record)
         else:
@@ -240,7 +249,7 @@ def amend(
     from condtrack.storage.appending import append
 
     path = options(ctx).path()
-    with _option_errors():
+    with options_named(_OPTION_FOR_FIELD):
         changes = {
             "condition": condition,
             "summary": summary,
@@ -312,22 +321,10 @@ def retract(
         versions.extend(i for i, root in roots.items() if root == roots[evidence_id])
         return [("retractions", entry)]
 
-    with _option_errors():
+    with options_named(_OPTION_FOR_FIELD):
         append(path, build)
     withdrawn = f": every version is withdrawn ({', '.join(versions)})" if len(versions) > 1 else ""
     typer.echo(one_line(f"retracted {evidence_id} in {path}{withdrawn}"), err=True)
-
-
-@contextlib.contextmanager
-def _option_errors() -> Iterator[None]:
-    """Name the option the user typed when a field of the new entry is refused."""
-    from condtrack.domain.entries import FieldError
-
-    try:
-        yield
-    except FieldError as error:
-        option = _OPTION_FOR_FIELD.get(error.field, f"--{error.field}")
-        raise CondtrackError(f"{option}: {error.detail}") from None
 
 
 def _confirm(verb: str, appended: Appended, path: Path) -> None:

@@ -7,9 +7,7 @@ file's schema raised to 2 by the write that adds its first relief entry).
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -32,6 +30,7 @@ from condtrack.cli.app import (
     fail,
     guarded,
     options,
+    options_named,
     today,
     two_times,
 )
@@ -196,10 +195,10 @@ def add(
 
         if not asking.at_terminal():
             fail(f"missing option '--{left_out[0]}'; see '{ctx.command_path} -h'")
-        with _option_errors():
+        with options_named(_OPTION_FOR_FIELD):
             appended = _ask_and_record(path, given, left_out)
     else:
-        with _option_errors():
+        with options_named(_OPTION_FOR_FIELD):
             appended = _record(path, given)
     _confirm("added", appended, path)
 
@@ -327,7 +326,7 @@ def amend(
     from condtrack.storage.appending import append
 
     path = options(ctx).path()
-    with _option_errors():
+    with options_named(_OPTION_FOR_FIELD):
         changes = {
             "sender": sender,
             "measure": measure,
@@ -422,18 +421,6 @@ def list_(
         emit_view(relief_view(found), output, loaded.path)
         return
     emit(text, output, loaded.path)
-
-
-@contextlib.contextmanager
-def _option_errors() -> Iterator[None]:
-    """Name the option the user typed when a field of the new entry is refused."""
-    from condtrack.domain.entries import FieldError
-
-    try:
-        yield
-    except FieldError as error:
-        option = _OPTION_FOR_FIELD.get(error.field, f"--{error.field}")
-        raise CondtrackError(f"{option}: {error.detail}") from None
 
 
 def _confirm(verb: str, appended: Appended, path: Path) -> None:
