@@ -277,3 +277,53 @@ def test_venezuela_relief_was_ahead_of_compliance(cli: Invoke) -> None:
         doc, "prisoners-released", "political-prisoners-held", dt.date(2024, 10, 31)
     )
     assert after > 5 * before
+
+
+def relief_at(cli: Invoke, path: Path, as_of: str) -> list[dict[str, Any]]:
+    result = cli("relief", "list", "--format", "json", "--as-of", as_of, file=path)
+    assert result.exit_code == 0, result.output
+    listed: list[dict[str, Any]] = json.loads(result.stdout)
+    return listed
+
+
+def test_belarus_relief_at_the_end_of_2025_ran_ahead_of_compliance(cli: Invoke) -> None:
+    """As of 2025-12-31 every US step then taken was granted while no condition was met (the
+    oracle: `status` on each step's own date), so each measure in effect is ahead; the EU,
+    which renewed its measures unchanged, has no measure eased at all."""
+    as_of = "2025-12-31"
+    doc = load(BELARUS)
+    steps = [r for r in doc["relief"] if str(r["date"]) <= as_of]
+    assert steps and {r["sender"] for r in steps} == {"US"}
+    for step in steps:
+        on_its_date = status_at(cli, BELARUS, str(step["date"]))["overall"]["status"]
+        assert on_its_date != "met", step["measure"]
+    data = status_at(cli, BELARUS, as_of)
+    in_effect = [m for m in data["relief"] if m["state"] == "in-effect"]
+    latest = {r["measure"] for r in steps}
+    assert {m["measure"] for m in in_effect} == latest
+    assert all(m["ahead"] and m["sender"] == "US" for m in in_effect)
+    assert data["overall"]["relief_ahead"] == len(in_effect)
+    assert not any(m["sender"] == "EU" for m in data["relief"])
+    # and the gate that asks for sequencing fails on it, naming each measure
+    result = cli("check", "--require-sequencing", "--as-of", as_of, file=BELARUS)
+    assert result.exit_code == 1
+    for measure in latest:
+        assert f"US {measure} in effect since" in result.stdout, measure
+
+
+def test_venezuela_relief_was_reimposed_or_expired_once_the_conditions_failed(
+    cli: Invoke,
+) -> None:
+    """GL 43 (gold) and GL 44 (oil and gas) were granted ahead of compliance in October 2023;
+    by June 2024 the first was reimposed and the second had expired: the snapback the Belarus
+    conditions ask for, as it played out."""
+    listed = relief_at(cli, VENEZUELA, "2024-06-01")
+    granted = [r for r in listed if r["action"] == "eased" and r["date"] == "2023-10-18"]
+    assert {r["measure"] for r in granted} == {"oil and gas sector", "gold: Minervén"}
+    assert all(r["ahead"] for r in granted)
+    states = {m["measure"]: m["state"] for m in status_at(cli, VENEZUELA, "2024-06-01")["relief"]}
+    assert states["gold: Minervén"] == "reimposed"
+    assert states["oil and gas sector"] == "expired"
+    # Before either step, both were in effect.
+    before = {m["measure"]: m["state"] for m in status_at(cli, VENEZUELA, "2024-01-15")["relief"]}
+    assert before["gold: Minervén"] == before["oil and gas sector"] == "in-effect"
