@@ -104,3 +104,18 @@ def test_no_figure_is_a_whole_number_spelled_as_a_fraction(
         result = run(path, *command)
         assert result.exit_code in (0, 1), result.output
         assert whole_decimals(result.stdout) == [], (command, result.stdout)
+
+
+def test_relief_list_writes_whole_scores_as_integers(tmp_path: Path) -> None:
+    """`relief list --format json` keeps the compliance on each entry's date: a score of
+    nothing met is 0, as status writes it, not 0.0."""
+    path = tmp_path / "conditions.toml"
+    path.write_text(SMALL_TRACKER, encoding="utf-8")
+    added = run(path, "relief", "add", "--sender", "US", "--measure", "Belavia",
+                "--action", "eased", "--date", "2025-01-05", "--source", "OFAC",
+                "--summary", "GL 11")  # fmt: skip
+    assert added.exit_code == 0, added.output
+    for command in (("relief", "list", "--format", "json"), ("status", "--format", "json")):
+        result = run(path, *command, "--as-of", "2025-02-01")
+        assert result.exit_code == 0, result.output
+        assert '"score": 0' in result.stdout and whole_decimals(result.stdout) == [], command

@@ -123,8 +123,9 @@ def measure_data(measure: Measure) -> dict[str, Any]:
 
 
 def relief_data(ledger: Ledger) -> list[dict[str, Any]]:
-    """`relief list --format json`: every entry, oldest first, with its verdict."""
-    return [_step(step) for step in ledger.steps]
+    """`relief list --format json`: every entry, oldest first, with its verdict (whole
+    scores as integers, as every other output writes them; relief records no figures)."""
+    return [cast(dict[str, Any], _whole_as_integers(_step(step))) for step in ledger.steps]
 
 
 def _step(step: Step) -> dict[str, Any]:
