@@ -538,7 +538,9 @@ def message_for(detail: ErrorDetails) -> str:
         if detail["loc"][-1:] == ("int",):  # the int branch of "int or float": one message
             expected = _EXPECTED["float_type"]
         return f"must be {expected}, not {_kind_of(value)}"
-    return detail["msg"].removeprefix("Value error, ")
+    if kind == "value_error" and isinstance(ctx.get("error"), ValueError):
+        return str(ctx["error"])  # a check of condtrack's own: its message, as it wrote it
+    return detail["msg"]
 
 
 def _length_message(kind: str, ctx: Mapping[str, Any], value: Any) -> str:
