@@ -29,6 +29,7 @@ import condtrack.domain.entries
 import condtrack.storage.appending
 from bench.generate import generate
 from condtrack.domain import relief as relief_domain
+from condtrack.domain import scoring
 from condtrack.domain.scoring import assess, standings
 from condtrack.schema.models import Evidence, Relief, Retraction, Tracker
 from condtrack.storage import remembered, slices, store
@@ -54,6 +55,12 @@ from tests.fast_path_helpers import (
 from tests.reliability.helpers import WITH_EVIDENCE, ok, run
 
 # --- 1. compliance on many dates from one assessment ---------------------------------------
+
+
+@functools.cache
+def generated(n: int, seed: int, relief: int) -> bytes:
+    return generate(n, seed, relief).encode("utf-8")
+
 
 START = dt.date(2025, 1, 1)
 LOGGED = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -232,12 +239,31 @@ def test_the_ledgers_compliance_on_each_date_is_assess_on_that_date(
         assert measure.snapback_due == expected
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("status", "--format", "json", "--as-of", AS_OF),
+        ("relief", "list", "--format", "json"),
+        ("check", "--require-sequencing", "--as-of", AS_OF),
+    ],
+)
+def test_relief_on_many_dates_costs_one_assessment(
+    command: tuple[str, ...], tmp_path: Path
+) -> None:
+    """Phase 1 scored the whole tracker again for each relief date; now one walk serves all."""
+    path = tmp_path / "conditions.toml"
+    data = generated(300, 9, 24)  # 24 relief entries on 12 dates
+    path.write_bytes(data)
+    conditions = len(store.read_tracker(data, path).conditions)
+    with watching(scoring, "assess_condition") as walks:
+        result = run(path, *command)
+    assert result.exit_code in (0, 1, 3), result.output
+    assert len(walks) == conditions, "more than one assessment"
+    with plain_path_only():
+        assert_same_run(result, run(path, *command))
+
+
 # --- 2. reading relief slice by slice -------------------------------------------------------
-
-
-@functools.cache
-def generated(n: int, seed: int, relief: int) -> bytes:
-    return generate(n, seed, relief).encode("utf-8")
 
 
 @pytest.mark.parametrize("ending", ["lf", "crlf", "bom"])
