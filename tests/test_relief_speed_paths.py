@@ -266,6 +266,19 @@ def test_relief_on_many_dates_costs_one_assessment(
 # --- 2. reading relief slice by slice -------------------------------------------------------
 
 
+def test_the_benchs_tracker_with_relief_holds_the_same_evidence_as_without() -> None:
+    """bench/bench.py compares `status` with relief and without on these two files."""
+    with_relief = generated(300, 4, 20).decode()
+    tables = with_relief.split("\n[[")
+    kept = [t for t in tables if not t.startswith("relief]]")]
+    assert len(tables) - len(kept) == 20
+    assert "\n[[".join(kept) == generated(300, 4, 0).decode()
+    path = Path("conditions.toml")
+    tracker = plain_verdict(with_relief.encode(), path)
+    assert isinstance(tracker, Tracker), tracker
+    assert len({r.date for r in tracker.relief}) == 10
+
+
 @pytest.mark.parametrize("ending", ["lf", "crlf", "bom"])
 @pytest.mark.parametrize("slice_bytes", [SMALL_SLICES, slices.SLICE_BYTES])
 def test_a_generated_tracker_with_relief_reads_the_same_in_slices(
