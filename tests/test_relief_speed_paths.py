@@ -365,8 +365,8 @@ def test_relief_tables_anywhere_read_the_same_in_slices(
     chosen: list[str], places: list[int], schema: int, crlf: bool, slice_bytes: int
 ) -> None:
     text = WITH_EVIDENCE.replace("schema = 1", f"schema = {schema}").encode()
-    head, *tables = text.split(b"\n[[")
-    tables = [b"[[" + table for table in tables]
+    head, entries = text.split(b"\n[[evidence]]", 1)  # the head: everything before the entries
+    tables = [b"[[" + table for table in (b"evidence]]" + entries).split(b"\n[[")]
     for name, place in zip(chosen, places, strict=False):
         tables.insert(place % (len(tables) + 1), POOL[name])
     data = head + b"\n\n" + b"\n".join(tables)
