@@ -33,6 +33,13 @@ AS_OF = "2026-11-01"  # generated evidence ends the day before
 DASH = "\N{EN DASH}"
 ENV_RECORDS = "CONDTRACK_CACHE_DIR"
 LOAD = "import sys, tomllib; tomllib.load(open(sys.argv[1], 'rb'))"
+RELIEF = 200  # relief entries in the tracker `status` with relief is measured on
+RELIEF_ARGS = [
+    *("relief", "add", "--sender", "US", "--measure", "Belavia", "--action", "eased"),
+    *("--date", "2026-10-31", "--instrument", "OFAC Belarus General License 11"),
+    *("--for", "political-prisoners", "--source", "Benchmark", "--url", "https://example.org/b"),
+    *("--reliability", "B2", "--tag", "bench", "--summary", "A benchmark entry. " * 10),
+]
 LOG_ARGS = [
     *("log", "political-prisoners", "--indicator", "prisoners-held", "--value", "900"),
     *("--date", "2026-10-31", "--source", "Benchmark", "--url", "https://example.org/bench"),
@@ -82,19 +89,22 @@ def child_env() -> dict[str, str]:
     return env
 
 
-def tracker(n: int, seed: int) -> Path:
-    """The generated tracker for (n, seed), from the cache when neither input changed."""
+def tracker(n: int, seed: int, relief: int = 0) -> Path:
+    """The generated tracker for (n, seed, relief), from the cache when no input changed.
+    With relief, the same evidence as without, and ``relief`` relief entries among it."""
     key = hashlib.sha256()
     for part in (BENCH / "generate.py", SHIPPED):
         key.update(part.read_bytes())
-    key.update(f"{n}:{seed}".encode())
-    path = OUT / f"tracker-{n}-seed{seed}-{key.hexdigest()[:12]}.toml"
+    key.update(f"{n}:{seed}:{relief}".encode())
+    name = f"tracker-{n}-seed{seed}" + (f"-relief{relief}" if relief else "")
+    path = OUT / f"{name}-{key.hexdigest()[:12]}.toml"
     if not path.exists():
-        for stale in OUT.glob(f"tracker-{n}-seed{seed}-*.toml"):
+        for stale in OUT.glob(f"{name}-*.toml"):
             stale.unlink()
-        note(f"generating {n:,} entries ...")
+        note(f"generating {n:,} entries{f' and {relief} relief entries' if relief else ''} ...")
         part = path.with_suffix(".part")
         gen = [PYTHON, str(BENCH / "generate.py"), str(n), str(part), "--seed", str(seed)]
+        gen += ["--relief", str(relief)] if relief else []
         subprocess.run(gen, check=True)
         part.replace(path)
     return path
@@ -155,11 +165,13 @@ def main() -> int:
     began = time.perf_counter()
     checked: list[str] = []
     try:
-        files = {n: tracker(n, args.seed) for n in (small, mid, large)}
+        files: dict[int | str, Path] = {n: tracker(n, args.seed) for n in (small, mid, large)}
+        files["relief"] = tracker(large, args.seed, RELIEF)
         for n, path in files.items():
+            name = f"{large:,} + {RELIEF} relief" if n == "relief" else f"{n:,}"
             spent = validate(path, env)
-            note(f"validate {n:,}: {spent:.2f} s, {path.stat().st_size / 1e6:.1f} MB file")
-            checked.append(f"{n:,} ({path.stat().st_size / 1e6:.1f} MB, validate {spent:.1f} s)")
+            note(f"validate {name}: {spent:.2f} s, {path.stat().st_size / 1e6:.1f} MB file")
+            checked.append(f"{name} ({path.stat().st_size / 1e6:.1f} MB, validate {spent:.1f} s)")
         with tempfile.TemporaryDirectory(dir=OUT) as scratch:
             rows = measure(files, (small, mid, large), runs, large_runs, env, Path(scratch))
     except (Unmeasurable, subprocess.CalledProcessError) as error:
@@ -172,7 +184,7 @@ def main() -> int:
 
 
 def measure(
-    files: dict[int, Path],
+    files: dict[int | str, Path],
     sizes: tuple[int, int, int],
     runs: int,
     large_runs: int,
@@ -183,8 +195,8 @@ def measure(
     status = ("status", "--format", "json", "--as-of", AS_OF)
     report = ("report", "--format", "html", "--as-of", AS_OF)
 
-    def cli(label: str, n: int | Path, *argv: str, ok: tuple[int, ...] = (0,)) -> Command:
-        path = files[n] if isinstance(n, int) else n
+    def cli(label: str, n: int | str | Path, *argv: str, ok: tuple[int, ...] = (0,)) -> Command:
+        path = n if isinstance(n, Path) else files[n]
         return Command(label, [CONDTRACK, "--file", str(path), *argv], ok_codes=ok)
 
     def python(label: str, *argv: str) -> Command:
@@ -212,6 +224,23 @@ def measure(
         command.prepare = fresh
         return command
 
+    def relief_into_copy() -> Command:
+        """`relief add` into a fresh copy of the tracker with relief, after another one (as
+        the next `log` after a `log`: on the record the earlier one left)."""
+        copy = scratch / "relief-add.toml"
+
+        def fresh() -> None:
+            shutil.copyfile(files["relief"], copy)
+            earlier = [word.replace("Belavia", "potash") for word in RELIEF_ARGS]
+            argv = [CONDTRACK, "--file", str(copy), *earlier]
+            subprocess.run(argv, env=env, check=True, capture_output=True)
+            with copy.open("rb+") as f:
+                os.fsync(f.fileno())
+
+        command = cli(f"relief add {large:,}", copy, *RELIEF_ARGS)
+        command.prepare = fresh
+        return command
+
     typer = python("import typer", "-c", "import typer")
     version = Command("--version", [CONDTRACK, "--version"])
     typer_pydantic = python("import typer, pydantic", "-c", "import typer, pydantic")
@@ -219,6 +248,7 @@ def measure(
     load = python(f"tomllib {large:,}", "-c", LOAD, str(files[large]))
     status_l = cli(f"status {large:,}", large, *status)
     status_m = cli(f"status {mid:,}", mid, *status)
+    status_r = cli(f"status {large:,} +{RELIEF} relief", "relief", *status)
     report_l = cli(f"report {large:,}", large, *report)
     records = Path(env[ENV_RECORDS])
     log_l, log_s, first_log_l = (
@@ -226,6 +256,7 @@ def measure(
         log_into_copy(small),
         log_into_copy(large, first=True),
     )
+    relief_l = relief_into_copy()
 
     note("warm-up: every command once on small files, to fill the bytecode cache; not counted")
     warm_up = [cli("", small, *status), cli("", small, *report)]
@@ -234,9 +265,9 @@ def measure(
     note(f"startup: {runs} rounds")
     interleave([typer, version, typer_pydantic, check], runs, env)
     note(f"{large:,} entries: {large_runs} rounds")
-    interleave([load, status_l, report_l, status_m], large_runs, env)
+    interleave([load, status_l, status_r, report_l, status_m], large_runs, env)
     note(f"log: {large_runs} rounds, each into a fresh copy")
-    interleave([log_l, log_s, first_log_l], large_runs, env)
+    interleave([log_l, relief_l, log_s, first_log_l], large_runs, env)
 
     return [
         Row("`condtrack --version`", version, '`python -c "import typer"`', typer, 1.2),
@@ -249,6 +280,20 @@ def measure(
         ),
         Row(f"`status --format json` at {large:,}", status_l, "bare `tomllib.load`", load, 0.6),
         Row(f"`log` at {large:,}", log_l, f"`log` at {small:,}", log_s, 1.5),
+        Row(
+            f"`status --format json` at {large:,} with {RELIEF} relief entries",
+            status_r,
+            f"`status --format json` at {large:,}, no relief",
+            status_l,
+            1.05,
+        ),
+        Row(
+            f"`relief add` at {large:,} (+{RELIEF} relief)",
+            relief_l,
+            f"`log` at {large:,}",
+            log_l,
+            1.1,
+        ),
         Row(
             f"`report --format html` at {large:,}",
             report_l,

@@ -1,6 +1,10 @@
 """Deterministic synthetic trackers for the benchmark: the shipped header + N evidence entries.
 
-    python bench/generate.py N OUT [--seed S]
+    python bench/generate.py N OUT [--seed S] [--relief R]
+
+``--relief R`` adds R ``[[relief]]`` entries (two on each date, so R/2 distinct dates),
+interleaved with the evidence; they come from a random generator of their own, so the
+evidence is byte for byte what the same N and seed give without relief.
 
 The same (n, seed) always gives the same bytes: everything comes from random.Random(seed),
 and the logged timestamps are spread over the five years before END, never read from the clock.
@@ -102,8 +106,73 @@ def _observe(rng: random.Random, ind: dict[str, Any], level: dict[str, int], t: 
     return max(floor, round(start * trend * (1 + rng.gauss(0, 0.03))))
 
 
-def generate(n: int, seed: int = 0) -> str:
-    """The TOML text of a tracker: shipped header, n evidence entries, ~2% retractions."""
+SENDERS = ["US", "EU", "UK", "CA", "CH"]
+MEASURES = _items(
+    "Belavia | potash: Belaruskali, BPC, Agrorozkvit | Belarusian banks | aviation parts"
+    " | oil products | tobacco | timber | steel | fertiliser transit | state media"
+    " | sovereign debt | KGB officials | judges | election officials | Grodno Azot"
+    " | Naftan | MAZ | BelAZ | Belshina | Belneftekhim",
+    "|",
+)
+INSTRUMENTS = _items(
+    "OFAC Belarus General License 11 | OFAC Belarus General License 13"
+    " | Council Decision (CFSP) 2025/1 | UK Belarus Regulations 2019 amendment",
+    "|",
+)
+
+
+def relief_blocks(
+    n: int, count: int, seed: int, dates: list[dt.date], logged: list[dt.datetime]
+) -> dict[int, list[str]]:
+    """``count`` relief tables, by the index of the evidence entry they follow: two on each
+    of count/2 dates, with a generator of their own (the evidence stays as without them)."""
+    rng = random.Random(f"relief-{seed}")
+    conditions = tomllib.loads(header())["conditions"]
+    ids = [c["id"] for c in conditions]
+    places = sorted(rng.sample(range(n), max(1, count // 2))) if n and count else []
+    eased: set[tuple[str, str]] = set()
+    blocks: dict[int, list[str]] = {}
+    made = 0
+    for place in places:
+        for _ in range(2):
+            if made == count:
+                break
+            made += 1
+            sender, measure = rng.choice(SENDERS), rng.choice(MEASURES)
+            key = (sender, measure)
+            action = rng.choices(["eased", "lifted", "suspended", "reimposed"], [5, 2, 2, 1])[0]
+            if action == "reimposed" and key not in eased:
+                action = "eased"
+            if action != "reimposed":
+                eased.add(key)
+            date = dates[place]
+            fields = [
+                f"id = {q('rl-' + ''.join(rng.choices(ALPHABET, k=10)))}",
+                f"sender = {q(sender)}",
+                f"measure = {q(measure)}",
+                f"action = {q(action)}",
+                f"date = {date.isoformat()}",
+            ]
+            if rng.random() < 0.5:
+                fields.append(f"instrument = {q(rng.choice(INSTRUMENTS))}")
+            if action != "reimposed" and rng.random() < 0.2:
+                fields.append(f"expires = {(date + dt.timedelta(days=180)).isoformat()}")
+            tied = rng.sample(ids, rng.choice([0, 1, 1, 2]))
+            if tied:
+                fields.append(f"for = [{', '.join(q(t) for t in tied)}]")
+            fields += [
+                f"source = {q(rng.choice(SOURCES))}",
+                f"reliability = {q(rng.choice(COUNTING))}",
+                f"summary = {q(_summary(rng, sender + ' ' + action + ' ' + measure))}",
+                f"logged = {logged[place]:%Y-%m-%dT%H:%M:%SZ}",
+            ]
+            blocks.setdefault(place, []).append("\n".join(["[[relief]]", *fields]) + "\n")
+    return blocks
+
+
+def generate(n: int, seed: int = 0, relief: int = 0) -> str:
+    """The TOML text of a tracker: shipped header, n evidence entries, ~2% retractions, and
+    ``relief`` relief entries among them."""
     rng = random.Random(seed)
     head = header()
     conditions = tomllib.loads(head)["conditions"]
@@ -114,6 +183,9 @@ def generate(n: int, seed: int = 0) -> str:
     retracted: set[str] = set()
     blocks = [head]
     span = (END - START).total_seconds()
+    dates: list[dt.date] = []
+    stamps: list[dt.datetime] = []
+    positions: list[int] = []  # where in blocks each evidence entry's table is
     for i in range(n):
         logged = START + dt.timedelta(seconds=int((i + rng.random()) * span / n) // 60 * 60)
         lag = rng.choice([0, 0, 0, 1, 1, 2, 3, 7, 14, 30, 90])
@@ -149,7 +221,10 @@ def generate(n: int, seed: int = 0) -> str:
             entry_id = "ev-" + "".join(rng.choices(ALPHABET, k=10))
         seen.add(entry_id)
         ids.append(entry_id)
+        positions.append(len(blocks))
         blocks.append("\n".join(["[[evidence]]", f"id = {q(entry_id)}", *fields]) + "\n")
+        dates.append(date)
+        stamps.append(logged)
         if i and rng.random() < 0.02:
             target = ids[rng.randrange(len(ids) - 1)]
             if target not in retracted:
@@ -160,6 +235,11 @@ def generate(n: int, seed: int = 0) -> str:
                     f"evidence = {q(target)}\nreason = {q(rng.choice(REASONS))}\n"
                     f"date = {when.date().isoformat()}\nlogged = {when:%Y-%m-%dT%H:%M:%SZ}\n"
                 )
+    if relief:
+        extra = relief_blocks(n, relief, seed, dates, stamps)
+        for place in sorted(extra, reverse=True):
+            at = positions[place] + 1
+            blocks[at:at] = extra[place]
     return "\n".join(blocks)
 
 
@@ -168,8 +248,9 @@ def main() -> None:
     parser.add_argument("n", type=int, help="number of evidence entries")
     parser.add_argument("out", type=Path, help="file to write")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--relief", type=int, default=0, help="number of relief entries")
     args = parser.parse_args()
-    args.out.write_text(generate(args.n, args.seed), encoding="utf-8", newline="\n")
+    args.out.write_text(generate(args.n, args.seed, args.relief), encoding="utf-8", newline="\n")
 
 
 if __name__ == "__main__":

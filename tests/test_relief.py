@@ -695,10 +695,12 @@ def test_relief_add_asks_at_a_terminal_for_what_is_missing(tracker: Path) -> Non
     assert entry["date"] == dt.date(2025, 9, 11)
 
 
-# --- the fast paths: relief always takes the plain one ----------------------------------
+# --- the fast paths take relief too (issue 12: relief costs little when present) ----------
+# (Phase 1 sent every file with relief down the plain path; tests/test_relief_speed_paths.py
+# checks the fast paths against the plain one in depth.)
 
 
-def test_relief_takes_the_plain_path_and_is_never_recorded(tmp_path: Path) -> None:
+def test_relief_takes_the_fast_paths_and_is_recorded(tmp_path: Path) -> None:
     from condtrack.storage import remembered, slices, store
 
     path = tmp_path / "conditions.toml"
@@ -712,23 +714,32 @@ def test_relief_takes_the_plain_path_and_is_never_recorded(tmp_path: Path) -> No
     assert len(path.read_bytes()) > slices.SMALL_BYTES  # large enough to be recorded
     ok(run(path, "status"))
     assert remembered.recall(path.read_bytes()) is not None
-    first = add(path)
+    old = path.read_bytes()
+    first = add(path)  # raises the schema number: the one append that changes a byte
     data = path.read_bytes()
-    assert remembered.recall(data) is None  # the record of the old bytes vouches for nothing
-    assert slices.read_tracker(data) is None  # the slicer declines a [[relief]] table
-    tracker, sliceable = store.read_checked(data, path)
-    assert not sliceable and [r.id for r in tracker.relief] == [first]
-    ok(run(path, "status"))
-    assert remembered.recall(path.read_bytes()) is None  # reading it records nothing
+    assert remembered.recall(old) is not None  # left alone: it vouches for the old bytes only
+    # The result was checked whole, in slices (the slicer reads [[relief]] tables), and
+    # recorded with its relief entry.
+    sliced = slices.read_tracker(data)
+    document, whole = store.parse(data, path)
+    plain = store.check(document, whole, path)
+    assert sliced == plain and [r.id for r in plain.relief] == [first]
+    known = remembered.recall(data)
+    assert known is not None and first in known.ids and known.relief == tuple(plain.relief)
     logged = assess(path, "troops", "bases-closed", "met", "2025-03-01")
+    second = add(path, measure="potash", date="2025-10-01")
     after = path.read_bytes()
-    assert remembered.recall(after) is None
+    known = remembered.recall(after)
+    assert known is not None and {first, second, logged} <= known.ids
     tracker = store.read_checked(after, path)[0]
-    assert [r.id for r in tracker.relief] == [first]
+    assert [r.id for r in tracker.relief] == [first, second] == [r.id for r in known.relief]
     assert tracker.evidence[-1].id == logged and len(tracker.evidence) == 901
     # A [[relief]] table between evidence tables, in a slice of its own or not.
     text = after.decode()
     moved = text.replace('\n[[evidence]]\nid = "ev-450"', relief_block(id='"rl-mid"')
                          + '\n[[evidence]]\nid = "ev-450"', 1)  # fmt: skip
-    assert slices.read_tracker(moved.encode()) is None
-    assert [r.id for r in store.read_checked(moved.encode(), path)[0].relief] == ["rl-mid", first]
+    in_slices = slices.read_tracker(moved.encode())
+    assert in_slices is not None
+    assert [r.id for r in in_slices.relief] == ["rl-mid", first, second]
+    document, whole = store.parse(moved.encode(), path)
+    assert in_slices == store.check(document, whole, path)

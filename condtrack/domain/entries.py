@@ -166,6 +166,8 @@ class Existing(Protocol):
     @property
     def reports(self) -> Mapping[str, str]: ...
     @property
+    def relief(self) -> Sequence[Relief]: ...
+    @property
     def tracker(self) -> Tracker: ...
 
 
@@ -186,6 +188,10 @@ class Whole:
     @property
     def reports(self) -> Mapping[str, str]:
         return reports_of(self.tracker.evidence)
+
+    @property
+    def relief(self) -> Sequence[Relief]:
+        return self.tracker.relief
 
 
 class NewEntries:
@@ -269,7 +275,8 @@ class NewEntries:
         """A complete, checked relief entry, as a dict in the file's key order.
 
         Checked against every relief entry already recorded (a reimposition needs an
-        earlier easing of its measure), so the builder reads the whole file."""
+        earlier easing of its measure): a record of the file holds them, or the builder
+        reads the whole file."""
         entry = {
             k: v
             for k, v in stripped(fields).items()
@@ -288,7 +295,7 @@ class NewEntries:
             [],
             known_ids=self.taken,
             relief=[(0, checked)],
-            earlier_relief=[*self.existing.tracker.relief, *self.batch_relief],
+            earlier_relief=[*self.existing.relief, *self.batch_relief],
         )
         if problems:
             problem = problems[0]

@@ -12,7 +12,8 @@ relief ran ahead of compliance. Pure functions of a tracker and an as-of date.
 - An easing entry is **ahead of compliance** when, as of its date, the conditions relief
   requires were not all met: every condition (``[scoring] relief_requires = "all"``), or the
   ones it was granted ``for`` (``"linked"``; none named means all). Compliance is the
-  tracker's own scoring (``scoring.assess``) on that date.
+  tracker's own scoring (``scoring.assess``) on that date, every date from one assessment
+  (``scoring.standings``).
 - A measure in effect is **due to snap back** when a snapback condition is in snapback (as
   ``status`` decides it) and the measure was granted for that condition or for none named.
 """
@@ -20,12 +21,12 @@ relief ran ahead of compliance. Pure functions of a tracker and an as-of date.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from condtrack.domain.chains import withdrawal_reason, withdrawn
-from condtrack.domain.scoring import Assessment, Status, assess
+from condtrack.domain.scoring import Assessment, Standing, Status, standings
 from condtrack.schema.models import Relief, Retraction, Tracker, measure_key
 
 State = Literal["in-effect", "reimposed", "expired", "in-force"]
@@ -114,12 +115,12 @@ def required_conditions(tracker: Tracker, entry: Relief) -> tuple[str, ...]:
     return tuple(c.id for c in tracker.conditions)
 
 
-def compliance_on(assessment: Assessment, required: Sequence[str]) -> Compliance:
-    statuses = {c.id: c.status for c in assessment.conditions}
+def compliance_on(standing: Standing, required: Sequence[str]) -> Compliance:
+    statuses = dict(standing.statuses)
     return Compliance(
-        date=assessment.as_of,
-        score=assessment.overall.score,
-        status=assessment.overall.status,
+        date=standing.as_of,
+        score=standing.overall.score,
+        status=standing.overall.status,
         required=tuple((cid, statuses[cid]) for cid in required if cid in statuses),
     )
 
@@ -132,14 +133,14 @@ def ledger(tracker: Tracker, as_of: dt.date, assessment: Assessment | None = Non
     policy = tracker.scoring.relief_requires
     if not tracker.relief:
         return Ledger(as_of, policy, (), ())
-    on_date = _assessments(tracker, as_of, assessment)
+    on_date = standings(tracker, {as_of, *(entry.date for entry in tracker.relief)}, assessment)
     retracted = withdrawn(tracker.relief, tracker.retractions)
     superseded = {r.supersedes: r.id for r in tracker.relief if r.supersedes}
     ordered = sorted(enumerate(tracker.relief), key=lambda pair: (pair[1].date, pair[0]))
     steps: list[Step] = []
     for _, entry in ordered:
         excluded = _excluded(entry, as_of, superseded, retracted)
-        compliance = compliance_on(on_date(entry.date), required_conditions(tracker, entry))
+        compliance = compliance_on(on_date[entry.date], required_conditions(tracker, entry))
         steps.append(
             Step(
                 entry=entry,
@@ -149,25 +150,8 @@ def ledger(tracker: Tracker, as_of: dt.date, assessment: Assessment | None = Non
                 ahead=(not compliance.met) if entry.easing else None,
             )
         )
-    now = on_date(as_of)
-    in_snapback = {c.id for c in now.conditions if c.snapback}
+    in_snapback = set(on_date[as_of].in_snapback)
     return Ledger(as_of, policy, tuple(steps), _measures(steps, as_of, in_snapback))
-
-
-def _assessments(
-    tracker: Tracker, as_of: dt.date, known: Assessment | None
-) -> Callable[[dt.date], Assessment]:
-    """``assess`` on a date, once per date."""
-    cache: dict[dt.date, Assessment] = {}
-    if known is not None:
-        cache[known.as_of] = known
-
-    def on(day: dt.date) -> Assessment:
-        if day not in cache:
-            cache[day] = assess(tracker, day)
-        return cache[day]
-
-    return on
 
 
 def _excluded(

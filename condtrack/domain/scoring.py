@@ -7,6 +7,7 @@ The rules are documented in the README under "How scoring works".
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections import deque
 from collections.abc import Iterable, Sequence
@@ -136,6 +137,8 @@ class ConditionResult:
     met_since: dt.date | None  # start of the current run of "met"
     last_met: dt.date | None  # the latest earlier date on which it was met
     history: tuple[tuple[dt.date, float], ...] = ()  # score on each earlier day it could change
+    # The status on each of those days, as ``assess`` on that day gives it (see ``standings``).
+    statuses: tuple[Status, ...] = ()
     warnings: tuple[Warning, ...] = ()
     stale_since: dt.date | None = None  # the first day it was stale, when it is
 
@@ -197,21 +200,7 @@ def assess(tracker: Tracker, as_of: dt.date, known: KnownAt | None = None) -> As
     known at ``known`` (knowledge time; None: everything in the file)."""
     tracker = known_at(tracker, known)
     scoring = tracker.scoring
-    # A retraction of any version withdraws the whole chain, at every date (what the
-    # tracker knew before it was logged is ``knowledge.known_at``'s to cut).
-    retracted = withdrawn(tracker.evidence, tracker.retractions)
-    # An amendment replaces its original at every date: the record was corrected.
-    superseded = {e.supersedes: e.id for e in tracker.evidence if e.supersedes}
-    by_condition: dict[str, list[Evidence]] = {c.id: [] for c in tracker.conditions}
-    excluded: dict[str, list[Exclusion]] = {c.id: [] for c in tracker.conditions}
-    # File order breaks ties between entries of the same date: later lines win.
-    ordered = sorted(enumerate(tracker.evidence), key=lambda pair: (pair[1].date, pair[0]))
-    for _, entry in ordered:
-        reason = _exclusion(entry, as_of, retracted, superseded, scoring.min_reliability)
-        if reason is None:
-            by_condition[entry.condition].append(entry)
-        else:
-            excluded[entry.condition].append(Exclusion(entry.id, reason))
+    by_condition, excluded = _sorted_out(tracker, as_of)
     results = tuple(
         assess_condition(
             condition,
@@ -233,6 +222,104 @@ def assess(tracker: Tracker, as_of: dt.date, known: KnownAt | None = None) -> As
         min_reliability=scoring.min_reliability,
         known_at=known,
     )
+
+
+def _sorted_out(
+    tracker: Tracker, as_of: dt.date
+) -> tuple[dict[str, list[Evidence]], dict[str, list[Exclusion]]]:
+    """Each condition's counting evidence on ``as_of``, oldest first, and what is left out."""
+    scoring = tracker.scoring
+    # A retraction of any version withdraws the whole chain, at every date (what the
+    # tracker knew before it was logged is ``knowledge.known_at``'s to cut).
+    retracted = withdrawn(tracker.evidence, tracker.retractions)
+    # An amendment replaces its original at every date: the record was corrected.
+    superseded = {e.supersedes: e.id for e in tracker.evidence if e.supersedes}
+    by_condition: dict[str, list[Evidence]] = {c.id: [] for c in tracker.conditions}
+    excluded: dict[str, list[Exclusion]] = {c.id: [] for c in tracker.conditions}
+    # File order breaks ties between entries of the same date: later lines win.
+    ordered = sorted(enumerate(tracker.evidence), key=lambda pair: (pair[1].date, pair[0]))
+    for _, entry in ordered:
+        reason = _exclusion(entry, as_of, retracted, superseded, scoring.min_reliability)
+        if reason is None:
+            by_condition[entry.condition].append(entry)
+        else:
+            excluded[entry.condition].append(Exclusion(entry.id, reason))
+    return by_condition, excluded
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where the tracker stood on one date: ``assess``'s overall verdict and each
+    condition's status, without the detail behind them."""
+
+    as_of: dt.date
+    overall: Overall
+    statuses: tuple[tuple[str, Status], ...]  # (condition id, status), in the file's order
+    in_snapback: frozenset[str]  # the snapback conditions regressed on the date
+
+
+def standings(
+    tracker: Tracker, dates: Iterable[dt.date], assessment: Assessment | None = None
+) -> dict[dt.date, Standing]:
+    """``assess(tracker, d)``'s overall verdict and condition statuses for every date ``d``,
+    from one assessment on the latest of them (or ``assessment``, the tracker assessed on
+    a date no earlier than any of them, when the caller has it already).
+
+    ``assess`` walks each condition through every day its verdict can change before the
+    as-of date, and keeps the score and status on each (``history``, ``statuses``): on a
+    day between two of them, a condition stands where it stood on the earlier one. So the
+    ledger, which needs the compliance on every relief entry's date, costs one walk, not
+    one full assessment per date.
+    """
+    wanted = sorted(set(dates))
+    if not wanted:
+        return {}
+    if assessment is None or assessment.as_of < wanted[-1]:
+        assessment = assess(tracker, wanted[-1])
+    return {day: standing_on(assessment, day) for day in wanted}
+
+
+def standing_on(assessment: Assessment, day: dt.date) -> Standing:
+    """Where the assessed tracker stood on ``day``, no later than the assessment's date."""
+    if day > assessment.as_of:
+        raise ValueError(f"{day} is after the assessment's date {assessment.as_of}")
+    figures: list[tuple[float, float, Status, bool]] = []
+    for result in assessment.conditions:
+        if day == assessment.as_of:
+            score, status = result.score, result.status
+        else:
+            # The last day before the as-of date on which the verdict could change, up to
+            # ``day``; before the first of them no evidence counted yet.
+            at = bisect.bisect_right(result.history, day, key=lambda pair: pair[0]) - 1
+            score, status = (
+                (result.history[at][1], result.statuses[at]) if at >= 0 else (0.0, "unknown")
+            )
+        snapback = status == "regressed" and result.condition.snapback
+        figures.append((result.condition.weight, score, status, snapback))
+    conditions = [result.condition for result in assessment.conditions]
+    return Standing(
+        as_of=day,
+        overall=_overall_of(figures),
+        statuses=tuple(
+            (c.id, status) for c, (_, _, status, _) in zip(conditions, figures, strict=True)
+        ),
+        in_snapback=frozenset(
+            c.id for c, (*_, snapback) in zip(conditions, figures, strict=True) if snapback
+        ),
+    )
+
+
+def _status_of(statuses: set[Status], score: float, last_met: dt.date | None) -> Status:
+    """A condition's status from its criteria's statuses and its (rounded) score."""
+    if statuses == {"met"}:
+        return "met"
+    if last_met is not None and statuses & {"not-met", "partial"}:
+        # Only evidence against a criterion is a regression; a lapse into "unknown"
+        # (a flow no longer observed in the window) is missing data, not a breach.
+        return "regressed"
+    if statuses == {"unknown"}:
+        return "unknown"
+    return "not-met" if score == 0 else "partial"
 
 
 def _exclusion(
@@ -270,18 +357,16 @@ def assess_condition(
     met_since: dt.date | None = None
     last_met: dt.date | None = None
     history: list[tuple[dt.date, float]] = []
+    statuses: list[Status] = []
     for day in _change_days(condition, evidence, window, as_of):
         for state in trackers.values():
             state.advance(evidence, day)
         verdicts = [state.verdict(day) for state in trackers.values()]
-        history.append(
-            (
-                day,
-                rounded(
-                    _weighted(list(zip(weights, (v.score for v in verdicts), strict=True))) * 100
-                ),
-            )
+        day_score = rounded(
+            _weighted(list(zip(weights, (v.score for v in verdicts), strict=True))) * 100
         )
+        history.append((day, day_score))
+        statuses.append(_status_of({v.status for v in verdicts}, day_score, last_met))
         if all(v.status == "met" for v in verdicts):
             met_since = met_since or day
             last_met = day
@@ -295,23 +380,12 @@ def assess_condition(
     )
     # Round before deciding the status, so a status never contradicts the score shown.
     score = rounded(_weighted([(c.weight, c.verdict.score) for c in criteria]) * 100)
-    statuses = {c.verdict.status for c in criteria}
-    status: Status
-    if statuses == {"met"}:
-        status = "met"
-    elif statuses == {"unknown"}:
-        status = "unknown"
-    else:
-        status = "not-met" if score == 0 else "partial"
+    status = _status_of({c.verdict.status for c in criteria}, score, last_met)
     if status == "met":
         met_since = met_since or as_of
         last_met = as_of
     else:
         met_since = None
-        # Only evidence against a criterion is a regression; a lapse into "unknown"
-        # (a flow no longer observed in the window) is missing data, not a breach.
-        if last_met is not None and statuses & {"not-met", "partial"}:
-            status = "regressed"
     last_evidence = evidence[-1].date if evidence else None
     stale = last_evidence is not None and (as_of - last_evidence).days > stale_after_days
     stale_since = (
@@ -338,6 +412,7 @@ def assess_condition(
         met_since=met_since,
         last_met=last_met,
         history=tuple(history),
+        statuses=tuple(statuses),
         warnings=warnings,
         stale_since=stale_since,
     )
@@ -592,8 +667,13 @@ def _warnings(
 
 
 def _overall(results: Sequence[ConditionResult]) -> Overall:
-    score = rounded(_weighted([(r.condition.weight, r.score) for r in results]))
-    statuses = {r.status for r in results}
+    return _overall_of([(r.condition.weight, r.score, r.status, r.snapback) for r in results])
+
+
+def _overall_of(figures: Sequence[tuple[float, float, Status, bool]]) -> Overall:
+    """The overall verdict from each condition's (weight, score, status, in snapback)."""
+    score = rounded(_weighted([(weight, score) for weight, score, _, _ in figures]))
+    statuses = {status for _, _, status, _ in figures}
     status: Status
     if statuses == {"met"}:
         status = "met"
@@ -607,7 +687,7 @@ def _overall(results: Sequence[ConditionResult]) -> Overall:
         score=score,
         status=status,
         relief_ready=status == "met",
-        snapback=any(r.snapback for r in results),
+        snapback=any(snapback for _, _, _, snapback in figures),
     )
 
 

@@ -4,15 +4,14 @@ An append never changes an existing byte, and it is refused unless the whole res
 valid tracker. That is proved one of two ways:
 
 - the plain way: read the current file whole, check it, then check the result whole;
-- the short way, for new evidence only: the current bytes are ones condtrack has already
-  checked in full (``storage.remembered``), so the result is valid when the new tables, read
-  on their own, are valid entries that fit those checked bytes (see ``storage.slices`` for
-  why a file of whole entry tables means what its parts mean).
+- the short way, for new evidence (not amendments) and new relief entries: the current bytes
+  are ones condtrack has already checked in full (``storage.remembered``), so the result is
+  valid when the new tables, read on their own, are valid entries that fit those checked
+  bytes (see ``storage.slices`` for why a file of whole entry tables means what its parts
+  mean). The record holds what that needs: every id, the reports, and the relief entries
+  (a new relief entry is checked against the earlier ones, as the plain way checks it).
 
 The short way answers only "yes"; any doubt takes the plain way, which also words the error.
-Relief entries always take the plain way: the slice reader and the records know evidence and
-retractions only (a ``[[relief]]`` table in any slice makes it decline), and a file that holds
-relief is never recorded.
 
 The first relief entry raises the file's ``schema`` number (``schema.models.lowest_schema``)
 in the same atomic write: the one change to existing bytes an append makes.
@@ -78,8 +77,15 @@ class Current:
     @property
     def ids(self) -> AbstractSet[str]:
         if self._tracker is None and self.known is not None:
-            return self.known.ids  # a recorded file holds no relief (see the module's note)
+            return self.known.ids  # evidence and relief ids alike
         return {e.id for e in self.tracker.evidence} | {r.id for r in self.tracker.relief}
+
+    @property
+    def relief(self) -> Sequence[Relief]:
+        """The relief entries, in file order."""
+        if self._tracker is None and self.known is not None:
+            return self.known.relief
+        return self.tracker.relief
 
     @property
     def reports(self) -> Mapping[str, str]:
@@ -146,7 +152,7 @@ def append(path: Path, build: Callable[[Current], Entries], *, dry_run: bool = F
             return added
         _unchanged_since_read(path, identity)
         store.write_atomic(path, before, tail)
-        if not relief:
+        if before is old:  # a raised schema number changed the bytes a record would extend
             _remember_after(current, tail, added)
         return added
 
@@ -201,18 +207,29 @@ def _checked_briefly(current: Current, entries: Entries, block: bytes) -> Append
     """The new entries, checked on their own against bytes known to be valid; else None."""
     if current.known is None and not current.sliceable:
         return None
-    if any(table != "evidence" or "supersedes" in entry for table, entry in entries):
-        return None  # amendments and retractions depend on entries a record does not hold
+    for table, entry in entries:
+        if (table == "evidence" and "supersedes" in entry) or table not in ("evidence", "relief"):
+            # Evidence amendments and retractions depend on entries a record does not hold.
+            return None
     read = slices.read_entries(block)  # by tomllib: nobody has vouched for these bytes
     if read is None:
         return None
-    evidence, retractions = read
-    if len(evidence) != len(entries) or retractions:
+    evidence, retractions, relief = read
+    if len(evidence) + len(relief) != len(entries) or retractions:
         return None
-    numbered = list(enumerate(evidence, start=1))
-    if cross_check(current.header, numbered, [], known_ids=current.ids):
+    if len(relief) != sum(1 for table, _ in entries if table == "relief"):
         return None
-    return Appended(current.header, evidence, [])
+    problems = cross_check(
+        current.header,
+        list(enumerate(evidence, start=1)),
+        [],
+        known_ids=current.ids,
+        relief=list(enumerate(relief, start=1)),
+        earlier_relief=current.relief,
+    )
+    if problems:
+        return None
+    return Appended(current.header, evidence, [], relief)
 
 
 def _checked_whole(
@@ -250,10 +267,12 @@ def _checked_whole(
 
 def _remember_after(current: Current, tail: bytes, added: Appended) -> None:
     """Vouch for the bytes just written, so the next append can take the short way."""
-    new_ids = {e.id for e in added.evidence}
+    new_ids = {e.id for e in added.evidence} | {r.id for r in added.relief}
+    relief = [*current.relief, *added.relief]
     if current.known is not None:
         reports = {**reports_of(added.evidence), **current.known.reports}
-        remembered.remember_extended(current.known, tail, current.known.ids | new_ids, reports)
+        ids = current.known.ids | new_ids
+        remembered.remember_extended(current.known, tail, ids, reports, relief)
     elif current.sliceable:
         # An append leaves the head as it was, unless it adds the file's first entry.
         head_length = slices.head_length(current.data)
@@ -261,9 +280,8 @@ def _remember_after(current: Current, tail: bytes, added: Appended) -> None:
             head_length = slices.head_length(current.data + tail)
         if head_length is not None:
             reports = {**reports_of(added.evidence), **current.reports}
-            remembered.remember(
-                current.data + tail, head_length, set(current.ids) | new_ids, reports
-            )
+            all_ids = set(current.ids) | new_ids
+            remembered.remember(current.data + tail, head_length, all_ids, reports, relief)
 
 
 def _unchanged_since_read(path: Path, identity: tuple[int, int, int, int]) -> None:

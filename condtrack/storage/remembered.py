@@ -3,9 +3,11 @@
 Appending to a 100,000-entry file should not cost a full read each time, nor should reading
 it cost ``tomllib``'s slow verdict each time. After a write, and after a full check of a
 large file, condtrack records that the exact bytes form a valid tracker that can be read
-slice by slice, with the entry ids it holds and the keys of the reports they record (so that
-a `log` can refuse a duplicate). Valid means ``tomllib`` accepted them (TOML 1.0) and every
-check passed; only then may the fast reader read them (``condtrack.storage.tomlread``). The record
+slice by slice, with the entry ids it holds, the keys of the reports they record (so that
+a `log` can refuse a duplicate) and its relief entries (so that `relief add` can check a new
+one against them: a reimposition needs an earlier easing). Valid means ``tomllib``
+accepted them (TOML 1.0) and every check passed; only then may the fast reader read them
+(``condtrack.storage.tomlread``). The record
 is keyed by a SHA-256 of those bytes and of condtrack's own checking code and readers, so
 any change to the file (an edit, a ``git pull``) or to the rules (an upgrade) finds no record
 and costs one full check, as before.
@@ -33,12 +35,15 @@ import hashlib
 import os
 import re
 import stat
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from pydantic import TypeAdapter
+
+from condtrack.schema.models import Relief
 from condtrack.storage.portable import CLOEXEC, DIRECTORY, NOFOLLOW, NONBLOCK, current_user
 from condtrack.storage.portable import chmod_descriptor as fchmod
 
@@ -56,9 +61,10 @@ class Known:
     key: str
     size: int
     head_length: int  # where the first entry table starts
-    ids: frozenset[str]  # every evidence id in the file
+    ids: frozenset[str]  # every entry id in the file (evidence and relief)
     reports: Mapping[str, str]  # each report key (``schema.reports.report_keys``): its first entry
     content_hash: Any  # SHA-256 of the content, unfinished: a longer content extends it
+    relief: tuple[Relief, ...] = ()  # the relief entries, in file order
 
 
 def content_key(content_hash: Any) -> str | None:
@@ -139,13 +145,25 @@ def _read_record(folder_fd: int, name: str, limit: int = MAX_RECORD_BYTES + 1) -
         os.close(fd)
 
 
-def remember(data: bytes, head_length: int, ids: Iterable[str], reports: Mapping[str, str]) -> None:
-    """Record that ``data`` is a checked tracker; best effort, silent on failure."""
-    _record(hashlib.sha256(data), len(data), head_length, ids, reports)
+def remember(
+    data: bytes,
+    head_length: int,
+    ids: Iterable[str],
+    reports: Mapping[str, str],
+    relief: Sequence[Relief] = (),
+) -> None:
+    """Record that ``data`` is a checked tracker; best effort, silent on failure.
+
+    ``ids``: every entry id, evidence and relief; ``relief``: the relief entries."""
+    _record(hashlib.sha256(data), len(data), head_length, ids, reports, relief)
 
 
 def remember_extended(
-    known: Known, tail: bytes, ids: Iterable[str], reports: Mapping[str, str]
+    known: Known,
+    tail: bytes,
+    ids: Iterable[str],
+    reports: Mapping[str, str],
+    relief: Sequence[Relief] = (),
 ) -> None:
     """Record that ``known``'s content followed by ``tail`` is a checked tracker.
 
@@ -154,7 +172,8 @@ def remember_extended(
     """
     content_hash = known.content_hash.copy()
     content_hash.update(tail)
-    _record(content_hash, known.size + len(tail), known.head_length, ids, reports, replaces=known)
+    size = known.size + len(tail)
+    _record(content_hash, size, known.head_length, ids, reports, relief, replaces=known)
 
 
 def _record(
@@ -163,6 +182,7 @@ def _record(
     head_length: int,
     ids: Iterable[str],
     reports: Mapping[str, str],
+    relief: Sequence[Relief] = (),
     replaces: Known | None = None,
     env: Mapping[str, str] = os.environ,
 ) -> None:
@@ -172,9 +192,11 @@ def _record(
     key = content_key(content_hash)
     if key is None:
         return
-    # The ids one a line, then "key id" for each report.
+    # The ids one a line, then each relief entry as a line of JSON ("{...}"), then "key id"
+    # for each report (a key is hex digits: never "{").
     listed = list(ids)
-    lines = listed + [f"{key} {entry_id}" for key, entry_id in reports.items()]
+    lines = listed + [entry.model_dump_json(by_alias=True) for entry in relief]
+    lines += [f"{key} {entry_id}" for key, entry_id in reports.items()]
     body = "\n".join(lines).encode("utf-8")
     count = len(listed)
     numbers = b"%d %d %d" % (size, head_length, count)
@@ -279,13 +301,37 @@ def _decode(key: str, raw: bytes, size: int, content_hash: Any) -> Known | None:
     ids = frozenset(lines[:count])
     if len(ids) != count:
         return None
+    rest = count
+    while rest < len(lines) and lines[rest].startswith("{"):
+        rest += 1
+    relief = _relief(lines[count:rest], ids)
+    if relief is None:
+        return None
     reports: dict[str, str] = {}
-    for line in lines[count:]:
+    for line in lines[rest:]:
         report, space, entry_id = line.partition(" ")
         if not space or entry_id not in ids:
             return None
         reports.setdefault(report, entry_id)
-    return Known(key, size, head_length, ids, reports, content_hash)
+    return Known(key, size, head_length, ids, reports, content_hash, relief)
+
+
+def _relief(lines: Sequence[str], ids: frozenset[str]) -> tuple[Relief, ...] | None:
+    """The relief entries a record lists, each one of its ids; None if any is not."""
+    if not lines:
+        return ()
+    try:
+        entries = _relief_adapter().validate_json("[" + ",".join(lines) + "]")
+    except ValueError:  # pydantic's ValidationError is one
+        return None
+    if any(entry.id not in ids for entry in entries):
+        return None
+    return tuple(entries)
+
+
+@cache
+def _relief_adapter() -> TypeAdapter[list[Relief]]:
+    return TypeAdapter(list[Relief])
 
 
 def _seal(numbers: bytes, body: bytes) -> bytes:

@@ -1,9 +1,10 @@
 """Reading a large tracker slice by slice, so a 100,000-entry file never exists twice in memory.
 
-A tracker is a head (``[tracker]``, ``[scoring]``, the conditions) followed by many
-``[[evidence]]`` and ``[[retractions]]`` tables. Cut before such a header line, each slice
-is a TOML document of its own, and the whole file means exactly what its slices mean one
-after the other. The cuts are safe because a wrong one cannot go unnoticed: a cut inside a
+A tracker is a head (``[tracker]``, ``[scoring]``, ``[gate]``, the conditions) followed by
+many ``[[evidence]]``, ``[[retractions]]`` and ``[[relief]]`` tables, in any order. Cut
+before such a header line, each slice is a TOML document of its own, and the whole file
+means exactly what its slices mean one after the other (each table's entries in order). The
+cuts are safe because a wrong one cannot go unnoticed: a cut inside a
 multi-line string leaves that string unterminated, so the slice before it fails to parse.
 
 This is only a faster way to a valid file's tracker. Anything unusual (a slice that does not
@@ -22,23 +23,33 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import TypeAdapter, ValidationError
 
-from condtrack.schema.models import Evidence, Header, Retraction, Tracker
-from condtrack.schema.validation import HEAD_TABLES, cross_check
+from condtrack.schema.models import Evidence, Header, Relief, Retraction, Tracker
+from condtrack.schema.validation import HEAD_TABLES, cross_check, head_problems
 from condtrack.storage import tomlread
 
-ENTRY_TABLES = frozenset({"evidence", "retractions"})
+ENTRY_TABLES = frozenset({"evidence", "retractions", "relief"})
 SLICE_BYTES = 1 << 20  # large enough that the parser's per-call cost vanishes
 SMALL_BYTES = 64 << 10  # tomllib reads this in under 10 ms: no record is worth its cost
-_ENTRY_HEADER = re.compile(rb"^\[\[(?:evidence|retractions)\]\][ \t]*\r?$", re.MULTILINE)
+_ENTRY_HEADER = re.compile(rb"^\[\[(?:evidence|retractions|relief)\]\][ \t]*\r?$", re.MULTILINE)
+
+
+class Entries(NamedTuple):
+    """The entries of one slice (or of several), each table's in file order."""
+
+    evidence: list[Evidence]
+    retractions: list[Retraction]
+    relief: list[Relief]
 
 
 @cache
-def _adapters() -> tuple[TypeAdapter[list[Evidence]], TypeAdapter[list[Retraction]]]:
-    return TypeAdapter(list[Evidence]), TypeAdapter(list[Retraction])
+def _adapters() -> tuple[
+    TypeAdapter[list[Evidence]], TypeAdapter[list[Retraction]], TypeAdapter[list[Relief]]
+]:
+    return TypeAdapter(list[Evidence]), TypeAdapter(list[Retraction]), TypeAdapter(list[Relief])
 
 
 def head_length(data: bytes) -> int | None:
@@ -70,20 +81,21 @@ def read_header(head: bytes, *, vouched: bool = False) -> Header | None:
         return None
 
 
-def read_entries(
-    chunk: bytes, *, vouched: bool = False
-) -> tuple[list[Evidence], list[Retraction]] | None:
+def read_entries(chunk: bytes, *, vouched: bool = False) -> Entries | None:
     """The entries of one slice, validated; ``None`` if it holds anything else or fails."""
     document = _document(chunk, vouched)
     if document is None or not set(document) <= ENTRY_TABLES:
         return None
-    raw_evidence = document.get("evidence", [])
-    raw_retractions = document.get("retractions", [])
-    if not isinstance(raw_evidence, list) or not isinstance(raw_retractions, list):
+    raw = [document.get(table, []) for table in ("evidence", "retractions", "relief")]
+    if not all(isinstance(entries, list) for entries in raw):
         return None
-    evidence, retractions = _adapters()
+    evidence, retractions, relief = _adapters()
     try:
-        return evidence.validate_python(raw_evidence), retractions.validate_python(raw_retractions)
+        return Entries(
+            evidence.validate_python(raw[0]),
+            retractions.validate_python(raw[1]),
+            relief.validate_python(raw[2]),
+        )
     except ValidationError:
         return None
 
@@ -111,23 +123,50 @@ def read_tracker(data: bytes, *, vouched: int | None = None) -> Tracker | None:
         return None
     evidence: list[Evidence] = []
     retractions: list[Retraction] = []
+    relief: list[Relief] = []
     end = start
     for chunk in entry_slices(data, start):
         end += len(chunk)
         entries = read_entries(chunk, vouched=end <= vouched)
         if entries is None:
             return None
-        evidence += entries[0]
-        retractions += entries[1]
-    numbered_evidence = list(enumerate(evidence, start=1))
-    if cross_check(header, numbered_evidence, list(enumerate(retractions, start=1))):
+        evidence += entries.evidence
+        retractions += entries.retractions
+        relief += entries.relief
+    if problems(header, evidence, retractions, relief):
         return None
     if record:
         from condtrack.schema.reports import reports_of
         from condtrack.storage import remembered
 
-        remembered.remember(data, start, {e.id for e in evidence}, reports_of(evidence))
-    return Tracker(header=header, evidence=evidence, retractions=retractions)
+        ids = [*(e.id for e in evidence), *(r.id for r in relief)]
+        remembered.remember(data, start, ids, reports_of(evidence), relief)
+    return Tracker(header=header, evidence=evidence, retractions=retractions, relief=relief)
+
+
+def problems(
+    header: Header,
+    evidence: list[Evidence],
+    retractions: list[Retraction],
+    relief: list[Relief],
+) -> bool:
+    """Whether the whole file's checks find anything, as the plain path makes them: the
+    head's (with the schema number the file's tables need) and the cross-checks."""
+    tables = [name for name in Header.model_fields if getattr(header, name) is not None]
+    if relief:
+        tables.append("relief")
+    if head_problems(header, tables):
+        return True
+    numbered = list(enumerate(evidence, start=1))
+    return bool(
+        cross_check(
+            header,
+            numbered,
+            list(enumerate(retractions, start=1)),
+            head=False,
+            relief=list(enumerate(relief, start=1)),
+        )
+    )
 
 
 def _document(chunk: bytes, vouched: bool) -> dict[str, Any] | None:
