@@ -105,33 +105,15 @@ def assert_succeeded(results: list[tuple[str, int, str]]) -> None:
         )
 
 
-MONITOR_CSV = """\
-condition,date,source,summary,url,indicator,value,reliability,tags
-political-prisoners,2026-02-01,Monitor,Monthly count.,https://example.org/feb,prisoners-held,1160,B2,monthly
-political-prisoners,2026-03-01,Monitor,Monthly count.,https://example.org/mar,prisoners-held,1150,B2,monthly
-"""
-
-EVENTS_JSON = [
-    {
-        "condition": "russian-forces",
-        "date": "2026-02-10",
-        "source": "ISW",
-        "summary": "Exercises announced.",
-        "criterion": "personnel-removed",
-        "status": "not-met",
-        "reliability": "C3",
-    }
-]
-
-
 def test_the_tour_runs_as_written(tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()
+    # The tour starts in the reader's clone: the shipped record and the Venezuela example.
     work = tmp_path / "work"
-    (work / "briefing").mkdir(parents=True)
-    # The files the tour imports are the reader's own; these stand in for them.
-    (work / "briefing" / "monitor-export.csv").write_text(MONITOR_CSV, encoding="utf-8")
-    (work / "briefing" / "events.json").write_text(json.dumps(EVENTS_JSON), encoding="utf-8")
+    (work / "examples").mkdir(parents=True)
+    shutil.copyfile(REPO / "conditions.toml", work / "conditions.toml")
+    venezuela = Path("examples") / "venezuela-2023.toml"
+    shutil.copyfile(REPO / venezuela, work / venezuela)
     tour = [line for block in blocks("A five-minute tour", "sh") for line in commands(block)]
     briefings = [line for block in blocks("Briefings", "sh") for line in commands(block)]
     in_ci = [line for block in blocks("In CI", "sh") for line in commands(block)]
@@ -150,6 +132,7 @@ def test_the_tour_runs_as_written(tmp_path: Path) -> None:
     entries = json.loads(listing.stdout)
     entries = entries.get("evidence", entries) if isinstance(entries, dict) else entries
     assert len(entries) >= 7
+    assert (work / "conditions.toml").read_bytes() == (REPO / "conditions.toml").read_bytes()
     assert (work / "briefing" / "briefing.html").read_text(encoding="utf-8").startswith("<!")
     assert (
         (work / "briefing" / "condtrack-junit.xml").read_text(encoding="utf-8").startswith("<?xml")
