@@ -47,7 +47,7 @@ from condtrack.render.figures import (
     relief_summary,
     sparkline,
 )
-from condtrack.schema.models import Evidence, Retraction, Tracker
+from condtrack.schema.models import Evidence, Relief, Retraction, Tracker
 from condtrack.textsafe import one_line, visible
 
 if TYPE_CHECKING:
@@ -589,13 +589,7 @@ def relief_view(ledger: Ledger) -> RenderableType:
     )
     for step in ledger.steps:
         entry = step.entry
-        what = Text.assemble(user(one_line(entry.measure)), f": {entry.action}")
-        if entry.instrument:
-            what.append_text(user(f" ({one_line(entry.instrument)})", "dim"))
-        if entry.expires:
-            what.append(f", expires {entry.expires}")
-        if entry.for_:
-            what.append(f", for {', '.join(entry.for_)}")
+        what = _relief_step(entry, f": {entry.action}")
         summary = Text.assemble(
             user(one_line(entry.summary)), " (", user(one_line(entry.source), "dim"), ")"
         )
@@ -973,13 +967,7 @@ def _relief_changes(changes: Changes) -> RenderableType:
             if entry is not None
         ]
         for entry, action in rows:
-            what = Text.assemble(user(one_line(entry.measure)), action)
-            if entry.instrument:
-                what.append_text(user(f" ({one_line(entry.instrument)})", "dim"))
-            if entry.expires:
-                what.append(f", expires {entry.expires}")
-            if entry.for_:
-                what.append(f", for {', '.join(entry.for_)}")
+            what = _relief_step(entry, action)
             mark = [Text(relief.marks.get(entry.id, ""), style="cyan")] if marks else []
             entries.add_row(str(entry.date), entry.id, user(entry.sender), what, *mark)
         parts.append(entries)
@@ -1059,3 +1047,16 @@ def history_view(found: Chain) -> RenderableType:
             every = f" (the retraction of {found.retraction.evidence} withdraws every version)"
         items.append(user(f"retracted {found.retraction.date}{every}: {reason}", "yellow"))
     return Group(*items)
+
+
+def _relief_step(entry: Relief, action: str | Text) -> Text:
+    """A relief entry in a line: its measure, what was done, the instrument, expiry and
+    conditions it was granted for (user text shown, never interpreted)."""
+    what = Text.assemble(user(one_line(entry.measure)), action)
+    if entry.instrument:
+        what.append_text(user(f" ({one_line(entry.instrument)})", "dim"))
+    if entry.expires:
+        what.append(f", expires {entry.expires}")
+    if entry.for_:
+        what.append(f", for {', '.join(entry.for_)}")
+    return what
