@@ -5,6 +5,7 @@
 # so the less it runs, the shorter that moment. (typing's TYPE_CHECKING costs 2 ms.)
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from sys import UnraisableHookArgs
     from types import FrameType
 
 __version__ = "0.1.0"
@@ -21,6 +22,9 @@ def main() -> None:
         import signal
 
         signal.signal(signal.SIGINT, _interrupted)
+        import sys
+
+        sys.unraisablehook = _unraisable
         if hasattr(signal, "SIGPIPE"):  # a reader that went away (`| head`) ends us quietly
             signal.signal(signal.SIGPIPE, signal.SIG_DFL)
         from condtrack.cli import main as run
@@ -44,6 +48,18 @@ def _interrupted(signum: int, frame: "FrameType | None") -> None:
             os._exit(130)
         frame = frame.f_back
     raise KeyboardInterrupt
+
+
+def _unraisable(report: "UnraisableHookArgs") -> None:
+    """A Ctrl-C that landed in a finalizer (a destructor, a weakref or GC callback), where
+    Python cannot raise it and only prints "Exception ignored" with a traceback: the run
+    carries on, silently, as if the key had been pressed a moment later. Anything else
+    unraisable is reported as Python would."""
+    import sys
+
+    if report.exc_type is not None and issubclass(report.exc_type, KeyboardInterrupt):
+        return
+    sys.__unraisablehook__(report)
 
 
 def _ignore_interrupts() -> None:

@@ -444,3 +444,31 @@ def test_a_reader_that_goes_away_is_no_crash(reads: int, tmp_path: Path) -> None
         what = f"condtrack {' '.join(argv)}: exit {child.returncode}\n{stderr}"
         assert child.returncode in (-signal.SIGPIPE, normal.returncode), what
         assert stderr in ("", normal.stderr.decode()), what  # no traceback, no "Broken pipe"
+
+
+def test_a_ctrl_c_in_a_finalizer_is_not_reported_and_the_run_carries_on() -> None:
+    """Python cannot raise a KeyboardInterrupt that lands in a finalizer (seen in a clean-
+    clone run: while a compiled pattern was freed); it printed "Exception ignored" and a
+    traceback on a run that then finished. condtrack's hook keeps it silent; any other
+    unraisable error is still reported."""
+    code = (
+        "import gc, os, signal, sys\n"
+        "import condtrack\n"
+        "signal.signal(signal.SIGINT, condtrack._interrupted)\n"
+        "sys.unraisablehook = condtrack._unraisable\n"
+        "class Dying:\n"
+        "    def __del__(self):\n"
+        "        raise KeyboardInterrupt\n"
+        "class Failing:\n"
+        "    def __del__(self):\n"
+        "        raise ValueError('still reported')\n"
+        "Dying(); gc.collect(); print('carried on')\n"
+        "Failing(); gc.collect()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=child_env(), timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "carried on\n"
+    assert "KeyboardInterrupt" not in done.stderr
+    assert "ValueError: still reported" in done.stderr
