@@ -25,9 +25,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from condtrack.domain.chains import withdrawal_reason, withdrawn
-from condtrack.domain.scoring import Assessment, Standing, Status, standings
-from condtrack.schema.models import Relief, Retraction, Tracker, measure_key
+from condtrack.domain.chains import withdrawn
+from condtrack.domain.scoring import Assessment, Standing, Status, not_counted, standings
+from condtrack.schema.models import Relief, Tracker, measure_key
 
 State = Literal["in-effect", "reimposed", "expired", "in-force"]
 STATES: tuple[State, ...] = ("in-effect", "reimposed", "expired", "in-force")
@@ -139,7 +139,7 @@ def ledger(tracker: Tracker, as_of: dt.date, assessment: Assessment | None = Non
     ordered = sorted(enumerate(tracker.relief), key=lambda pair: (pair[1].date, pair[0]))
     steps: list[Step] = []
     for _, entry in ordered:
-        excluded = _excluded(entry, as_of, superseded, retracted)
+        excluded = not_counted(entry, as_of, retracted, superseded)
         compliance = compliance_on(on_date[entry.date], required_conditions(tracker, entry))
         steps.append(
             Step(
@@ -152,19 +152,6 @@ def ledger(tracker: Tracker, as_of: dt.date, assessment: Assessment | None = Non
         )
     in_snapback = set(on_date[as_of].in_snapback)
     return Ledger(as_of, policy, tuple(steps), _measures(steps, as_of, in_snapback))
-
-
-def _excluded(
-    entry: Relief, as_of: dt.date, superseded: dict[str, str], retracted: dict[str, Retraction]
-) -> str | None:
-    if entry.id in superseded:
-        return f"superseded by {superseded[entry.id]}"
-    retraction = retracted.get(entry.id)
-    if retraction is not None:
-        return withdrawal_reason(entry.id, retraction)
-    if entry.date > as_of:
-        return f"dated {entry.date}, after the as-of date"
-    return None
 
 
 def state_of(step: Step | None, as_of: dt.date) -> tuple[State, dt.date | None]:

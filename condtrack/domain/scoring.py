@@ -22,6 +22,7 @@ from condtrack.schema.models import (
     Evidence,
     Indicator,
     Offset,
+    Relief,
     Retraction,
     Tracker,
     grade_counts,
@@ -322,13 +323,14 @@ def _status_of(statuses: set[Status], score: float, last_met: dt.date | None) ->
     return "not-met" if score == 0 else "partial"
 
 
-def _exclusion(
-    entry: Evidence,
+def not_counted(
+    entry: Evidence | Relief,
     as_of: dt.date,
     retracted: dict[str, Retraction],
     superseded: dict[str, str],
-    minimum: str,
 ) -> str | None:
+    """Why an entry does not count on ``as_of``, whatever its grade (evidence and relief
+    alike): amended, withdrawn, or dated later; None when it counts."""
     if entry.id in superseded:
         return f"superseded by {superseded[entry.id]}"
     retraction = retracted.get(entry.id)
@@ -336,6 +338,19 @@ def _exclusion(
         return withdrawal_reason(entry.id, retraction)
     if entry.date > as_of:
         return f"dated {entry.date}, after the as-of date"
+    return None
+
+
+def _exclusion(
+    entry: Evidence,
+    as_of: dt.date,
+    retracted: dict[str, Retraction],
+    superseded: dict[str, str],
+    minimum: str,
+) -> str | None:
+    reason = not_counted(entry, as_of, retracted, superseded)
+    if reason is not None:
+        return reason
     if not grade_counts(entry.reliability, minimum):
         return f"graded {entry.reliability}, below the minimum {minimum}"
     return None
