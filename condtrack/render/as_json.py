@@ -559,8 +559,9 @@ def history_data(found: Chain, known: KnownAt | None = None) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
         "known_at": _known(known),
+        "kind": found.kind,
         "current": found.versions[-1].id,
-        "versions": [v.model_dump(mode="json") for v in found.versions],
+        "versions": [v.model_dump(mode="json", by_alias=True) for v in found.versions],
         "retracted": None
         if retraction is None
         else {

@@ -14,7 +14,14 @@ from condtrack.domain.gate import FAILED, FIELDS, PASSED, SNAPBACK, Source
 from condtrack.domain.relief import STATES
 from condtrack.domain.scoring import Status
 from condtrack.schema.jsonschema import DRAFT, entry_schema
-from condtrack.schema.models import Direction, IndicatorKind, ReliefAction, ReliefPolicy
+from condtrack.schema.models import (
+    Direction,
+    Evidence,
+    IndicatorKind,
+    Relief,
+    ReliefAction,
+    ReliefPolicy,
+)
 
 OUTPUTS = (
     "status", "report", "check", "evidence", "conditions", "history", "diff", "explain", "validate",
@@ -319,8 +326,9 @@ _BODIES: dict[str, tuple[str, dict[str, Any]]] = {
         _object(
             schema=_ONE,
             known_at=_KNOWN_AT,
+            kind={"enum": ["evidence", "relief"]},
             current=_STRING,
-            versions=_array(_ref("entry")),
+            versions={"anyOf": [_array(_ref("entry")), _array(_ref("relief_entry"))]},
             retracted=_null(_object(date=_DATE, logged=_LOGGED, reason=_STRING, evidence=_STRING)),
         ),
     ),
@@ -420,8 +428,9 @@ def output_schema(name: str) -> dict[str, Any]:
     """The JSON Schema of one JSON output (a name in ``OUTPUTS``)."""
     description, body = _BODIES[name]
     definitions = dict(_DEFINITIONS)
-    if name == "history":
+    if name == "history":  # the versions of an evidence entry, or of a relief entry
         definitions["entry"] = _entry()
+        definitions["relief_entry"] = _entry(Relief)
     if name == "evidence":  # an entry, and whether (and why) it was retracted
         listed = _entry()
         listed["properties"]["retracted"] = _null(
@@ -444,9 +453,10 @@ def output_schema(name: str) -> dict[str, Any]:
     }
 
 
-def _entry() -> dict[str, Any]:
-    """An evidence entry as the outputs give it, from the model: a renamed field shows."""
-    entry = entry_schema()
+def _entry(model: type[Evidence | Relief] = Evidence) -> dict[str, Any]:
+    """An evidence (or relief) entry as the outputs give it, from the model: a renamed
+    field shows."""
+    entry = entry_schema(model)
     entry.pop("$schema")
     definitions = entry.pop("$defs", {})
     assert not definitions, "an evidence entry refers to no other model"

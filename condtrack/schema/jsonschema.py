@@ -327,10 +327,10 @@ def tracker_schema() -> dict[str, Any]:
     return _finish(schema, toml=True)
 
 
-def entry_schema() -> dict[str, Any]:
-    """The JSON Schema of an evidence entry as the JSON outputs give it (``model_dump``):
-    every key present, ``null`` when not set."""
-    schema = Evidence.model_json_schema(mode="serialization", schema_generator=_JsonGenerator)
+def entry_schema(model: type[Evidence | Relief] = Evidence) -> dict[str, Any]:
+    """The JSON Schema of an evidence entry (or a relief entry) as the JSON outputs give it
+    (``model_dump``, by the file's names): every key present, ``null`` when not set."""
+    schema = model.model_json_schema(mode="serialization", schema_generator=_JsonGenerator)
     schema["required"] = list(schema["properties"])
     return _finish(schema, toml=False)
 
