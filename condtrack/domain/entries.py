@@ -21,7 +21,13 @@ from condtrack.domain.chains import withdrawn
 from condtrack.errors import CondtrackError
 from condtrack.schema.models import Evidence, Header, Relief, Retraction, Tracker
 from condtrack.schema.reports import relief_step, report_keys, reports_of, same_step
-from condtrack.schema.validation import cross_check, did_you_mean, message_for, suggest
+from condtrack.schema.validation import (
+    cross_check,
+    did_you_mean,
+    foreign_prefix,
+    message_for,
+    suggest,
+)
 from condtrack.textsafe import has_user_info
 
 M = TypeVar("M", bound=BaseModel)
@@ -424,6 +430,9 @@ class NewEntries:
             check_url(checked.url)
         entry["reliability"] = checked.reliability
         problems = cross_check(self.existing.header, [(0, checked)], [], known_ids=self.taken)
+        wrong = foreign_prefix("evidence", checked.id)  # new entries, even in a schema 1 file
+        if wrong is not None and not problems:
+            raise FieldError("id", wrong)
         if problems:
             problem = problems[0]
             if problem.field is None:
