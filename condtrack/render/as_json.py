@@ -424,7 +424,7 @@ def report_data(briefing: Briefing) -> dict[str, Any]:
         "overall": _overall(briefing.assessment),
         "settings": status["settings"],
         "conditions": conditions,
-        "changes": None if briefing.changes is None else changes_data(briefing.changes),
+        "changes": None if briefing.changes is None else diff_data(briefing.changes),
         # Left out without relief entries, so such a report reads as it always did.
         **({} if briefing.relief is None else {"relief": _report_relief(briefing.relief)}),
     }

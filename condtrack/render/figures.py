@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from condtrack.domain.briefing import Figure, ReliefSection, Row
-from condtrack.domain.changes import ConditionChange
+from condtrack.domain.changes import Changes, ConditionChange
 from condtrack.domain.relief import Ledger, Measure, Step
 from condtrack.domain.scoring import (
     ConditionResult,
@@ -21,7 +21,7 @@ from condtrack.domain.scoring import (
     format_number,
     format_score,
 )
-from condtrack.schema.models import Evidence
+from condtrack.schema.models import Evidence, Relief
 from condtrack.textsafe import one_line
 
 ARROWS = {"up": "↑", "down": "↓", "flat": "→"}
@@ -134,6 +134,48 @@ def state_text(measure: Measure) -> str:
     """A measure's state and since when: "in effect since 2025-12-15", "in force"."""
     words = measure.state.replace("-", " ")
     return f"{words} since {measure.since}" if measure.since else words
+
+
+def state_phrase(state: str, since: dt.date | None) -> str:
+    """A measure's state as a phrase: "in effect since 2025-12-15", "in force"."""
+    words = state.replace("-", " ")
+    return f"{words} since {since}" if since else words
+
+
+def relief_span(changes: Changes) -> str:
+    """Which relief entries a comparison lists: "logged since D", or by their dates."""
+    if changes.by == "event":
+        return f"dated from {changes.since + dt.timedelta(days=1)} to {changes.until}"
+    return f"logged since {changes.since}"
+
+
+def relief_changes_rows(changes: Changes) -> list[tuple[str, ...]]:
+    """The relief part of a comparison as rows of plain cells, for the report's tables:
+    (change, date, id, sender, measure, what, instrument, for, mark); "entry" and
+    "retracted" rows for the entries between the two points, "state" rows (the deciding
+    entry's id, "then → now") for each measure whose state changed. User text as it is:
+    each format escapes it."""
+    relief = changes.relief
+    if relief is None:
+        return []
+    rows: list[tuple[str, ...]] = []
+    listed: list[tuple[str, Relief, str]] = [("entry", e, e.action) for e in relief.added]
+    listed += [
+        ("retracted", entry, f"retracted on {r.date}: {one_line(r.reason)}")
+        for r, entry in relief.retracted
+        if entry is not None
+    ]
+    for change, entry, what in listed:
+        if change == "entry" and entry.expires:
+            what += f", expires {entry.expires}"
+        rows.append(
+            (change, str(entry.date), entry.id, entry.sender, entry.measure, what,
+             entry.instrument or "", ", ".join(entry.for_), relief.marks.get(entry.id, ""))
+        )  # fmt: skip
+    for m in relief.states:
+        moved = f"{state_phrase(m.before, m.before_since)} → {state_phrase(m.after, m.after_since)}"
+        rows.append(("state", "", m.event or "", m.sender, m.measure, moved, "", "", ""))
+    return rows
 
 
 def relief_summary(ledger: Ledger) -> str:

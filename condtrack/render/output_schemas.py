@@ -225,6 +225,35 @@ _STATUS_OVERALL = _object(
     **_DEFINITIONS["overall"]["properties"], relief_ahead=_INTEGER, snapback_due=_INTEGER
 )
 
+# What changed in the relief ledger between two points (`diff`, and `report --since`).
+_RELIEF_CHANGES = _object(
+    entries=_array(
+        _object(
+            id=_STRING,
+            sender=_STRING,
+            measure=_STRING,
+            action={"enum": list(get_args(ReliefAction))},
+            date=_DATE,
+            logged=_LOGGED,
+            instrument=_null(_STRING),
+            expires=_null(_DATE),
+            **{"for": _array(_STRING)},
+            supersedes=_null(_STRING),
+        )
+    ),
+    retracted=_array(_object(relief=_STRING, date=_DATE, logged=_LOGGED, reason=_STRING)),
+    marks=_array(_STRING),
+    measures=_array(
+        _object(
+            sender=_STRING,
+            measure=_STRING,
+            before=_object(state={"enum": list(STATES)}, since=_null(_DATE)),
+            after=_object(state={"enum": list(STATES)}, since=_null(_DATE)),
+            event=_null(_STRING),
+        )
+    ),
+)
+
 _BODIES: dict[str, tuple[str, dict[str, Any]]] = {
     "status": (
         "`condtrack status --format json`: every condition scored as of a date.",
@@ -253,7 +282,8 @@ _BODIES: dict[str, tuple[str, dict[str, Any]]] = {
                 overall=_ref("overall"),
                 settings=_ref("settings"),
                 conditions=_array(_REPORT_CONDITION),
-                changes={"anyOf": [_ref("changes"), {"type": "null"}]},
+                # With relief in the tracker, its changes too (as `diff` gives them).
+                changes={"anyOf": [_ref("report_changes"), {"type": "null"}]},
             ),
             relief=_REPORT_RELIEF,
         ),
@@ -337,35 +367,7 @@ _BODIES: dict[str, tuple[str, dict[str, Any]]] = {
         _optional(
             _DEFINITIONS["changes"],
             # Present when the tracker has relief (as known at either point).
-            relief=_object(
-                entries=_array(
-                    _object(
-                        id=_STRING,
-                        sender=_STRING,
-                        measure=_STRING,
-                        action={"enum": list(get_args(ReliefAction))},
-                        date=_DATE,
-                        logged=_LOGGED,
-                        instrument=_null(_STRING),
-                        expires=_null(_DATE),
-                        **{"for": _array(_STRING)},
-                        supersedes=_null(_STRING),
-                    )
-                ),
-                retracted=_array(
-                    _object(relief=_STRING, date=_DATE, logged=_LOGGED, reason=_STRING)
-                ),
-                marks=_array(_STRING),
-                measures=_array(
-                    _object(
-                        sender=_STRING,
-                        measure=_STRING,
-                        before=_object(state={"enum": list(STATES)}, since=_null(_DATE)),
-                        after=_object(state={"enum": list(STATES)}, since=_null(_DATE)),
-                        event=_null(_STRING),
-                    )
-                ),
-            ),
+            relief=_RELIEF_CHANGES,
         ),
     ),
     "explain": (
@@ -431,6 +433,8 @@ def output_schema(name: str) -> dict[str, Any]:
     if name == "history":  # the versions of an evidence entry, or of a relief entry
         definitions["entry"] = _entry()
         definitions["relief_entry"] = _entry(Relief)
+    if name == "report":
+        definitions["report_changes"] = _optional(_DEFINITIONS["changes"], relief=_RELIEF_CHANGES)
     if name == "evidence":  # an entry, and whether (and why) it was retracted
         listed = _entry()
         listed["properties"]["retracted"] = _null(
