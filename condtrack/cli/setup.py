@@ -59,6 +59,13 @@ def init(
     schema_path = target.parent / SCHEMA_FILE
     schema = dumps(tracker_schema()).encode("utf-8")
     check_output(target)  # a regular file (or none), and not one condtrack keeps for itself
+    if target.name == SCHEMA_FILE:  # the schema's own place: the two would be one file
+        other = target.parent / DEFAULT_NAME
+        raise CondtrackError(
+            f"cannot start a tracker at {target}: {SCHEMA_FILE} is the JSON Schema that init "
+            "writes beside the tracker",
+            hint=f"give the tracker another name, e.g. `condtrack init {other}`",
+        )
     check_output(schema_path, target)
     if schema_path.is_symlink():  # condtrack writes that file itself: a link would be followed
         raise CondtrackError(
