@@ -196,6 +196,7 @@ class SchemaOf(StrEnum):
     diff = "diff"
     explain = "explain"
     validate = "validate"
+    relief = "relief"  # `relief list`
 
 
 @app.command(
@@ -215,7 +216,8 @@ def schema(
             metavar="WHAT",
             parser=Choice(SchemaOf),
             help="tracker (the file; the default), or a command whose JSON output: "
-            "status, report, check, evidence, conditions, history, diff, explain or validate.",
+            "status, report, check, evidence, conditions, history, diff, explain, validate "
+            "or relief (`relief list`).",
             show_default=False,
         ),
     ] = SchemaOf.tracker,

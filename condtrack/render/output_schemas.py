@@ -25,6 +25,7 @@ from condtrack.schema.models import (
 
 OUTPUTS = (
     "status", "report", "check", "evidence", "conditions", "history", "diff", "explain", "validate",
+    "relief",
 )  # fmt: skip
 
 _STRING = {"type": "string"}
@@ -255,6 +256,11 @@ _RELIEF_CHANGES = _object(
 )
 
 _BODIES: dict[str, tuple[str, dict[str, Any]]] = {
+    "relief": (
+        "`condtrack relief list --format json`: the ledger, oldest first, each entry with "
+        "whether it counts and whether it ran ahead of compliance.",
+        _array(_ref("relief_step")),
+    ),
     "status": (
         "`condtrack status --format json`: every condition scored as of a date.",
         _object(
@@ -433,6 +439,17 @@ def output_schema(name: str) -> dict[str, Any]:
     if name == "history":  # the versions of an evidence entry, or of a relief entry
         definitions["entry"] = _entry()
         definitions["relief_entry"] = _entry(Relief)
+    if name == "relief":  # a relief entry, and its verdict (as-of date: the list's)
+        step = _entry(Relief)
+        step["properties"].update(
+            counts=_BOOLEAN,
+            excluded=_null(_STRING),
+            state={"enum": list(STATES)},
+            ahead=_null(_BOOLEAN),
+            compliance_at_date=_COMPLIANCE,
+        )
+        step["required"] += ["counts", "excluded", "state", "ahead", "compliance_at_date"]
+        definitions["relief_step"] = step
     if name == "report":
         definitions["report_changes"] = _optional(_DEFINITIONS["changes"], relief=_RELIEF_CHANGES)
     if name == "evidence":  # an entry, and whether (and why) it was retracted
