@@ -309,6 +309,7 @@ def relief_chart(section: ReliefSection, width: float = 880) -> Chart:
             line.append((point.x, points[n - 1].y))
         line.append((point.x, point.y))
     markers = []
+    taken: list[tuple[float, float]] = []  # where markers are drawn so far
     for step, (label_x, label_row, anchor), (_, text) in zip(counting, placed, labels, strict=True):
         if label_row is None:
             text, label_row = "", 0
@@ -328,7 +329,7 @@ def relief_chart(section: ReliefSection, width: float = 880) -> Chart:
                 colour=colours.get(entry.sender.casefold(), PALETTE[-1]),
                 shape=SHAPES[entry.action],
                 x=x_of(entry.date),
-                y=y_of(step.compliance.score),
+                y=_unstacked(x_of(entry.date), y_of(step.compliance.score), taken, top, bottom),
                 label=text,
                 label_x=label_x,
                 label_y=round(top - 6.0 - label_row * _ROW, 1),
@@ -356,6 +357,8 @@ def relief_chart(section: ReliefSection, width: float = 880) -> Chart:
         "can change, sampled evenly (every relief date kept)"
     )
     caption += "; markers: each counting relief entry on its date"
+    if any(m.y != y_of(m.step.compliance.score) for m in markers):
+        caption += " (markers that would cover one another are stacked, each in view)"
     unlabelled = sum(1 for _, row, _ in placed if row is None)
     if unlabelled:
         caption += (
@@ -379,6 +382,31 @@ def relief_chart(section: ReliefSection, width: float = 880) -> Chart:
         summary=summary,
         caption=caption + ".",
     )
+
+
+_MARKER_WIDTH = 12.0  # a marker's width, and a little room
+_STACK = 11.0  # how far a marker moves off another it would cover: its height, and room
+
+
+def _unstacked(
+    x: float, y: float, taken: list[tuple[float, float]], top: float, bottom: float
+) -> float:
+    """Where a marker at (x, y) is drawn so that it covers none drawn before it (entries on
+    one date, or dates too close to tell apart): moved up by a marker's height at a time,
+    or down where the top of the plot is in the way. Notes the place it takes."""
+    step = -_STACK if y - _STACK >= top else _STACK
+    placed = y
+    while any(abs(x - tx) < _MARKER_WIDTH and abs(placed - ty) < _STACK for tx, ty in taken):
+        placed = round(placed + step, 1)
+        if not top <= placed <= bottom:  # out of the plot that way: the other way
+            step, placed = -step, y
+            while any(
+                abs(x - tx) < _MARKER_WIDTH and abs(placed - ty) < _STACK for tx, ty in taken
+            ):
+                placed = round(placed + step, 1)
+            break
+    taken.append((x, placed))
+    return placed
 
 
 def _by_sender(markers: list[ChartMarker]) -> str:
