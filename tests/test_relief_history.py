@@ -16,7 +16,7 @@ import pytest
 
 from condtrack.render.output_schemas import output_schema
 from tests.conftest import SMALL_TRACKER
-from tests.reliability.helpers import ok, refused, run
+from tests.reliability.helpers import invalid, ok, refused, run
 
 RELIEF = """
 [[relief]]
@@ -147,3 +147,24 @@ def test_history_of_a_relief_entry_added_through_the_cli(tmp_path: Path) -> None
     data = history_json(path, second)
     assert [v["id"] for v in data["versions"]] == [first, second]
     assert "changed: summary" in ok(run(path, "history", first)).stdout
+
+
+@pytest.mark.parametrize(
+    ("entry_id", "said"),
+    [
+        ("rl-aaaaaaaaab", "no relief entry with id 'rl-aaaaaaaaab'; did you mean 'rl-aaaaaaaaaa'?"),
+        ("ev-cccccccccd", "no evidence with id 'ev-cccccccccd'; did you mean 'ev-cccccccccc'?"),
+        ("xx-1", "no evidence or relief entry with id 'xx-1'"),
+    ],
+)
+def test_retract_and_amend_name_an_unknown_ids_kind_as_history_does(
+    tracker: Path, entry_id: str, said: str
+) -> None:
+    refused(tracker, "retract", entry_id, "--reason", "r", expect=[said])
+    refused(tracker, "amend", entry_id, "--summary", "s", "--reason", "r", expect=[said])
+
+
+def test_a_retraction_of_an_unknown_relief_id_is_named_so(tracker: Path) -> None:
+    text = tracker.read_text("utf-8")
+    tracker.write_text(text.replace('evidence = "rl-aaaaaaaaaa"', 'evidence = "rl-aaaaaaaaaz"'))
+    invalid(tracker, "field 'evidence'", "retracts unknown relief entry 'rl-aaaaaaaaaz'")

@@ -25,6 +25,7 @@ from condtrack.schema.validation import (
     cross_check,
     did_you_mean,
     foreign_prefix,
+    kind_named,
     message_for,
     suggest,
 )
@@ -516,7 +517,8 @@ class NewEntries:
             original = self.relief_by_id.get(evidence_id)
         if original is None:
             hint = did_you_mean(evidence_id, [*self.by_id, *self.relief_by_id])
-            raise FieldError("evidence", f"no evidence with id {evidence_id!r}{hint}")
+            named = kind_named(evidence_id)
+            raise FieldError("evidence", f"no {named} with id {evidence_id!r}{hint}")
         return original
 
 

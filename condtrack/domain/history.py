@@ -14,12 +14,11 @@ from typing import Literal
 from condtrack.domain.chains import withdrawn
 from condtrack.domain.knowledge import KnownAt, known_from
 from condtrack.schema.models import Evidence, Relief, Retraction, Tracker
-from condtrack.schema.validation import did_you_mean
+from condtrack.schema.validation import did_you_mean, kind_named
 
 Kind = Literal["evidence", "relief"]
-# How a message names an entry of each kind, and the id prefix each kind's ids are made with.
+# How a message names an entry of each kind.
 KIND_NAMES: dict[Kind, str] = {"evidence": "evidence", "relief": "relief entry"}
-PREFIXES: dict[Kind, str] = {"evidence": "ev-", "relief": "rl-"}
 
 
 @dataclass(frozen=True)
@@ -69,8 +68,7 @@ def not_found(whole: Tracker, known: Tracker, entry_id: str, moment: KnownAt | N
                     f"{KIND_NAMES[kind]} {entry_id} was not yet logged at {moment.text} "
                     f"(logged {logged})"
                 )
-    kinds = [k for k, prefix in PREFIXES.items() if entry_id.lower().startswith(prefix)]
-    named = KIND_NAMES[kinds[0]] if kinds else "evidence or relief entry"
+    named = kind_named(entry_id)
     hint = did_you_mean(entry_id, [*(e.id for e in known.evidence), *(r.id for r in known.relief)])
     return f"no {named} with id {entry_id!r}{hint}"
 

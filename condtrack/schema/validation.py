@@ -107,6 +107,15 @@ _PREFIX_CASES = {
 }
 
 
+def kind_named(entry_id: str) -> str:
+    """What a message calls the entry an id names, by its prefix: "evidence", "relief
+    entry", or, for an id of another form, "evidence or relief entry"."""
+    for table, cases in _PREFIX_CASES.items():
+        if entry_id.startswith(cases):
+            return "evidence" if table == "evidence" else "relief entry"
+    return "evidence or relief entry"
+
+
 def foreign_prefix(table: str, entry_id: str) -> str | None:
     """What is wrong with an entry's id that carries another table's prefix, if it does."""
     for other, cases in _PREFIX_CASES.items():
@@ -204,7 +213,10 @@ def cross_check(
         place = _LazyPlace(lines, "retractions", number, None)
         if retraction.evidence not in seen:
             problems.append(
-                place.problem(f"retracts unknown evidence {retraction.evidence!r}", "evidence")
+                place.problem(
+                    f"retracts unknown {kind_named(retraction.evidence)} {retraction.evidence!r}",
+                    "evidence",
+                )
             )
         # A retraction is dated the day it is made (it then applies at every as-of date;
         # --known-at shows what was known before it): a later date would be made up.
