@@ -75,6 +75,7 @@ def test_the_cache_dir_option_keeps_records_where_it_says(tmp_path: Path) -> Non
 
 
 def test_a_bad_lock_timeout_option_is_refused_as_the_variable_is(tmp_path: Path) -> None:
+    """The same rule and words, each naming where the value came from."""
     assert run("init", cwd=tmp_path).returncode == 0
     before = (tmp_path / "conditions.toml").read_bytes()
     by_option = run(
@@ -86,7 +87,9 @@ def test_a_bad_lock_timeout_option_is_refused_as_the_variable_is(tmp_path: Path)
         CONDTRACK_LOCK_TIMEOUT="soon",
     )  # fmt: skip
     assert by_option.returncode == by_variable.returncode == 2
-    assert by_option.stderr == by_variable.stderr
+    rule = "must be a finite number of seconds >= 0, not 'soon'\n"
+    assert by_option.stderr == f"error: --lock-timeout {rule}"
+    assert by_variable.stderr == f"error: $CONDTRACK_LOCK_TIMEOUT {rule}"
     assert (tmp_path / "conditions.toml").read_bytes() == before
 
 
@@ -166,12 +169,14 @@ def test_every_setting_works_after_the_command_too(tmp_path: Path) -> None:
     assert entries[0]["summary"] == "--color"  # a value, not the setting
 
 
-def test_a_bad_lock_timeout_is_refused_by_every_command(tmp_path: Path) -> None:
+def test_a_bad_lock_timeout_option_is_refused_by_every_command(tmp_path: Path) -> None:
+    """A bad value on the command line is refused whatever the command; a bad variable
+    only by a command that locks (tests/test_lock_timeout_source.py)."""
     assert run("init", cwd=tmp_path).returncode == 0
-    for argv in (["status"], ["--lock-timeout", "nan", "conditions"], ["report"]):
-        done = run(*argv, cwd=tmp_path, CONDTRACK_LOCK_TIMEOUT="-1")
+    for argv in (["status"], ["conditions"], ["report"]):
+        done = run("--lock-timeout", "nan", *argv, cwd=tmp_path, CONDTRACK_LOCK_TIMEOUT="-1")
         assert done.returncode == 2
-        assert done.stderr.startswith("error: $CONDTRACK_LOCK_TIMEOUT must be a finite number")
+        assert done.stderr.startswith("error: --lock-timeout must be a finite number")
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to make a link owned by another user")

@@ -260,7 +260,8 @@ def test_a_writer_waits_for_filelocks_lock_and_times_out_in_the_same_words(
     assert done.returncode == 2
     assert done.stderr == (
         f"error: {shipped} is locked by another condtrack process; waited 0.3s for it to "
-        "finish; try again, or wait longer with $CONDTRACK_LOCK_TIMEOUT\n"
+        "finish; try again, or wait longer with --lock-timeout SECONDS (or "
+        "$CONDTRACK_LOCK_TIMEOUT)\n"
     )
     assert shipped.read_bytes() == before
     after = condtrack_run(*LOG)  # free again: the write goes through

@@ -517,8 +517,8 @@ def test_relief_ids_complete_where_each_command_takes_them(
     assert set(suggestions(tracker, "condtrack amend ")) == amendable | {ids["evidence"]}
     retractable = {ids["kept"], ids["amended"], ids["amendment"], ids["evidence"]}
     assert set(suggestions(tracker, "condtrack retract ")) == retractable
-    # `history` takes evidence ids only: it is offered no relief id.
-    assert suggestions(tracker, "condtrack history ") == [ids["evidence"]]
+    # `history` takes any id of either kind: every version, retracted ones too.
+    assert set(suggestions(tracker, "condtrack history ")) == set(ids.values())
     prefix = ids["kept"][:5]
     expected = {i for i in amendable if i.startswith(prefix)}
     assert set(suggestions(tracker, f"condtrack relief amend {prefix}")) == expected

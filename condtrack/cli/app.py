@@ -469,6 +469,17 @@ def _global(
     if cache_dir is not None:
         settings["CONDTRACK_CACHE_DIR"] = cache_dir
     if lock_timeout is not None:
+        from typer._click.core import ParameterSource
+
+        if ctx.get_parameter_source("lock_timeout") is not ParameterSource.ENVIRONMENT:
+            # Given on the command line: checked now, in the option's name. From the
+            # environment, it is checked (and named so) only by a command that locks.
+            from condtrack.storage.store import parse_lock_timeout
+
+            try:
+                parse_lock_timeout(lock_timeout, "--lock-timeout")
+            except CondtrackError as error:
+                fail(str(error))
         settings["CONDTRACK_LOCK_TIMEOUT"] = lock_timeout
     if color is Color.never:
         settings.update(NO_COLOR="1", FORCE_COLOR=None)
@@ -476,13 +487,6 @@ def _global(
         settings.update(FORCE_COLOR="1", NO_COLOR=None)
     for name, value in settings.items():
         _set_for_this_run(ctx, name, value)
-    if "CONDTRACK_LOCK_TIMEOUT" in os.environ:  # a bad value is an error for every command
-        from condtrack.storage.store import lock_timeout as checked_lock_timeout
-
-        try:
-            checked_lock_timeout()
-        except CondtrackError as error:
-            fail(str(error))
 
 
 def _set_for_this_run(ctx: typer.Context, name: str, value: str | None) -> None:

@@ -48,8 +48,13 @@ def indicator_ids(ctx: typer.Context) -> list[Suggestion]:
 
 
 def evidence_ids(ctx: typer.Context) -> list[Suggestion]:
-    """Any evidence entry's id, as `history` takes."""
-    return _offer(ctx, lambda doc, _: _evidence(doc, superseded_too=True, retracted_too=True))
+    """Any entry's id, evidence or relief, as `history` takes."""
+    return _offer(
+        ctx,
+        lambda doc, _: _evidence(
+            doc, superseded_too=True, retracted_too=True, tables=("evidence", "relief")
+        ),
+    )
 
 
 def amendable_ids(ctx: typer.Context) -> list[Suggestion]:

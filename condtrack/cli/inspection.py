@@ -293,6 +293,7 @@ def explain(
         "condtrack history ev-t5j7g5ap0f",
         "condtrack history ev-t5j7g5ap0f \\",
         "    --format json",
+        "condtrack history rl-m2r9vv1hx2",
     ),
 )
 @guarded
@@ -301,7 +302,9 @@ def history(
     evidence_id: Annotated[
         str,
         typer.Argument(
-            metavar="ID", help="Any version's id.", autocompletion=complete.evidence_ids
+            metavar="ID",
+            help="Any version's id, of evidence or of relief.",
+            autocompletion=complete.evidence_ids,
         ),
     ],
     output_format: Annotated[
@@ -310,17 +313,17 @@ def history(
     output: Output = None,
     known_at: KnownAt = None,
 ) -> None:
-    """Show an entry's chain: the original, each amendment with its reason, any retraction."""
-    from condtrack.domain.history import chain
+    """Show an entry's chain: the original, each amendment with its reason, any retraction.
+
+    Evidence and relief entries alike."""
+    from condtrack.domain.history import chain, not_found
     from condtrack.domain.knowledge import known_at as as_known
-    from condtrack.schema.validation import did_you_mean
 
     loaded = options(ctx).load()
     tracker = as_known(loaded.tracker, known_at)
     found = chain(tracker, evidence_id)
     if found is None:
-        hint = did_you_mean(evidence_id, (e.id for e in tracker.evidence))
-        fail(f"ID: no evidence with id {evidence_id!r}{hint}")
+        fail(f"ID: {not_found(loaded.tracker, tracker, evidence_id, known_at)}")
     if output_format is TextOrJson.json:
         from condtrack.render.as_json import dumps, history_data
 

@@ -167,6 +167,14 @@ def add(
     reliability: Grade = None,
     summary: Summary = None,
     tag: Tags = None,
+    allow_duplicate: Annotated[
+        bool,
+        typer.Option(
+            "--allow-duplicate",
+            help="Record it even when an entry has the same sender, measure, action and "
+            "date, and no different instrument (refused otherwise).",
+        ),
+    ] = False,
 ) -> None:
     """Append one relief entry (dated today unless --date); prints its id on standard output.
 
@@ -196,10 +204,10 @@ def add(
         if not asking.at_terminal():
             fail(f"missing option '--{left_out[0]}'; see '{ctx.command_path} -h'")
         with options_named(_OPTION_FOR_FIELD):
-            appended = _ask_and_record(path, given, left_out)
+            appended = _ask_and_record(path, given, left_out, allow_duplicate)
     else:
         with options_named(_OPTION_FOR_FIELD):
-            appended = _record(path, given)
+            appended = _record(path, given, allow_duplicate)
     _confirm("added", appended, path)
 
 
@@ -211,15 +219,22 @@ def _ids(values: list[str] | None) -> list[str] | None:
     return list(dict.fromkeys(named))  # each once, in the order given
 
 
-def _record(path: Path, given: dict[str, Any]) -> Appended:
+def _record(path: Path, given: dict[str, Any], allow_duplicate: bool = False) -> Appended:
     from condtrack.domain.entries import NewEntries, utc_now
     from condtrack.storage.appending import append
 
     fields = {**given, "date": given["date"] or today()}
-    return append(path, lambda t: [("relief", NewEntries(t).relief(fields, utc_now()))])
+    return append(
+        path,
+        lambda t: [
+            ("relief", NewEntries(t).relief(fields, utc_now(), allow_duplicate=allow_duplicate))
+        ],
+    )
 
 
-def _ask_and_record(path: Path, given: dict[str, Any], left_out: list[str]) -> Appended:
+def _ask_and_record(
+    path: Path, given: dict[str, Any], left_out: list[str], allow_duplicate: bool = False
+) -> Appended:
     """Ask for each required field left out, and the date when none was given; an action
     or a date is checked as it is typed, any other field the entry refuses is asked again."""
     from condtrack.cli.asking import _ask, _say
@@ -238,7 +253,7 @@ def _ask_and_record(path: Path, given: dict[str, Any], left_out: list[str]) -> A
             answers[name] = (answer or "").strip() or None
             continue
         try:
-            return _record(path, answers)
+            return _record(path, answers, allow_duplicate)
         except FieldError as error:
             if error.field not in left_out:
                 raise

@@ -59,6 +59,13 @@ def init(
     schema_path = target.parent / SCHEMA_FILE
     schema = dumps(tracker_schema()).encode("utf-8")
     check_output(target)  # a regular file (or none), and not one condtrack keeps for itself
+    if target.name == SCHEMA_FILE:  # the schema's own place: the two would be one file
+        other = target.parent / DEFAULT_NAME
+        raise CondtrackError(
+            f"cannot start a tracker at {target}: {SCHEMA_FILE} is the JSON Schema that init "
+            "writes beside the tracker",
+            hint=f"give the tracker another name, e.g. `condtrack init {other}`",
+        )
     check_output(schema_path, target)
     if schema_path.is_symlink():  # condtrack writes that file itself: a link would be followed
         raise CondtrackError(
@@ -189,6 +196,7 @@ class SchemaOf(StrEnum):
     diff = "diff"
     explain = "explain"
     validate = "validate"
+    relief = "relief"  # `relief list`
 
 
 @app.command(
@@ -208,7 +216,8 @@ def schema(
             metavar="WHAT",
             parser=Choice(SchemaOf),
             help="tracker (the file; the default), or a command whose JSON output: "
-            "status, report, check, evidence, conditions, history, diff, explain or validate.",
+            "status, report, check, evidence, conditions, history, diff, explain, validate "
+            "or relief (`relief list`).",
             show_default=False,
         ),
     ] = SchemaOf.tracker,

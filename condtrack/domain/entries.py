@@ -20,8 +20,15 @@ from pydantic_core import ErrorDetails
 from condtrack.domain.chains import withdrawn
 from condtrack.errors import CondtrackError
 from condtrack.schema.models import Evidence, Header, Relief, Retraction, Tracker
-from condtrack.schema.reports import report_keys, reports_of
-from condtrack.schema.validation import cross_check, did_you_mean, message_for, suggest
+from condtrack.schema.reports import relief_step, report_keys, reports_of, same_step
+from condtrack.schema.validation import (
+    cross_check,
+    did_you_mean,
+    foreign_prefix,
+    kind_named,
+    message_for,
+    suggest,
+)
 from condtrack.textsafe import has_user_info
 
 M = TypeVar("M", bound=BaseModel)
@@ -153,7 +160,11 @@ def utc_now() -> dt.datetime:
 
 
 class DuplicateError(CondtrackError):
-    """A new entry records the same report as an earlier one."""
+    """A new entry records the same report (or relief step) as an earlier one."""
+
+    def __init__(self, message: str, earlier: str = "") -> None:
+        super().__init__(message)
+        self.earlier = earlier  # the earlier entry's id, or the row that made it
 
 
 class Existing(Protocol):
@@ -206,6 +217,7 @@ class NewEntries:
         self.taken = set(existing.ids)
         self.batch_reports: dict[str, str] = {}  # reports of the entries made here
         self.batch_relief: list[Relief] = []  # relief entries made here, in order
+        self.batch_steps: dict[str, list[tuple[str | None, str]]] = {}  # of relief made here
 
     @cached_property
     def reports(self) -> Mapping[str, str]:
@@ -238,7 +250,8 @@ class NewEntries:
             earlier, what = found
             raise DuplicateError(
                 f"duplicate of {earlier}: same condition, date and source, and the same "
-                f"{what}; --allow-duplicate records it anyway"
+                f"{what}; --allow-duplicate records it anyway",
+                earlier,
             )
         self.note_report(entry, entry["id"])
         return entry
@@ -271,12 +284,53 @@ class NewEntries:
             if candidate not in self.taken:
                 return candidate
 
-    def relief(self, fields: Mapping[str, Any], logged: dt.datetime) -> dict[str, Any]:
+    @cached_property
+    def relief_steps(self) -> dict[str, list[tuple[str | None, str]]]:
+        """The file's relief entries by step (``schema.reports.relief_step``): for each short
+        key, (instrument, id) pairs in file order."""
+        steps: dict[str, list[tuple[str | None, str]]] = {}
+        for entry in self.existing.relief:
+            key, instrument = relief_step(entry)
+            steps.setdefault(key, []).append((instrument, entry.id))
+        return steps
+
+    @cached_property
+    def relief_superseded(self) -> set[str]:
+        """Relief entries an amendment corrected, from the relief entries alone (a record
+        holds them: no need to read the file)."""
+        return {r.supersedes for r in self.existing.relief if r.supersedes}
+
+    def relief_duplicate_of(self, entry: Mapping[str, Any] | Relief) -> str | None:
+        """The earlier relief entry (or noted row) that records the same step and still
+        stands, if any: one an amendment corrected, or a retraction withdrew, no longer says
+        what it said, so its step may be recorded again. (Retractions are read only when a
+        recorded entry has the same step: a record of the file does not hold them.)"""
+        key, instrument = relief_step(entry)
+        for other, earlier in self.relief_steps.get(key, ()):
+            stands = earlier not in self.relief_superseded
+            # Retractions last: the only part that reads every entry.
+            if same_step(instrument, other) and stands and earlier not in self.retracted:
+                return earlier
+        for other, earlier in self.batch_steps.get(key, ()):
+            if same_step(instrument, other):
+                return earlier
+        return None
+
+    def relief(
+        self,
+        fields: Mapping[str, Any],
+        logged: dt.datetime,
+        *,
+        allow_duplicate: bool = False,
+        label: str | None = None,
+    ) -> dict[str, Any]:
         """A complete, checked relief entry, as a dict in the file's key order.
 
         Checked against every relief entry already recorded (a reimposition needs an
-        earlier easing of its measure): a record of the file holds them, or the builder
-        reads the whole file."""
+        earlier easing of its measure; a new step must not repeat a recorded one, unless
+        ``allow_duplicate``): a record of the file holds them, or the builder reads the
+        whole file. An amendment repeats its original's step by design: not refused.
+        ``label``: what a later duplicate in this batch calls this one (default its id)."""
         entry = {
             k: v
             for k, v in stripped(fields).items()
@@ -302,6 +356,17 @@ class NewEntries:
             if problem.field is None:
                 raise CondtrackError(problem.message)
             raise FieldError(problem.field, problem.message)
+        earlier = None
+        if not allow_duplicate and checked.supersedes is None:
+            earlier = self.relief_duplicate_of(checked)
+        if earlier is not None:
+            raise DuplicateError(
+                f"duplicate of {earlier}: same sender, measure, action and date, and no "
+                "different instrument; --allow-duplicate records it anyway",
+                earlier,
+            )
+        key, instrument = relief_step(checked)
+        self.batch_steps.setdefault(key, []).append((instrument, label or checked.id))
         self.taken.add(checked.id)
         self.batch_relief.append(checked)
         return {key: entry[key] for key in RELIEF_KEYS if key in entry}
@@ -366,6 +431,9 @@ class NewEntries:
             check_url(checked.url)
         entry["reliability"] = checked.reliability
         problems = cross_check(self.existing.header, [(0, checked)], [], known_ids=self.taken)
+        wrong = foreign_prefix("evidence", checked.id)  # new entries, even in a schema 1 file
+        if wrong is not None and not problems:
+            raise FieldError("id", wrong)
         if problems:
             problem = problems[0]
             if problem.field is None:
@@ -449,7 +517,8 @@ class NewEntries:
             original = self.relief_by_id.get(evidence_id)
         if original is None:
             hint = did_you_mean(evidence_id, [*self.by_id, *self.relief_by_id])
-            raise FieldError("evidence", f"no evidence with id {evidence_id!r}{hint}")
+            named = kind_named(evidence_id)
+            raise FieldError("evidence", f"no {named} with id {evidence_id!r}{hint}")
         return original
 
 

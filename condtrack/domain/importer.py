@@ -21,6 +21,7 @@ from typing import Any
 
 from condtrack.domain.entries import (
     RELIEF_KEYS,
+    DuplicateError,
     FieldError,
     NewEntries,
     Whole,
@@ -262,10 +263,13 @@ def plan(
                 )
             if kind == "relief":
                 typed.setdefault("id", stable_id(typed, builder.taken, "rl-"))
-                entry = builder.relief(typed, logged)
+                entry = builder.relief(typed, logged, label=f"row {number}")
             else:
                 typed.setdefault("id", stable_id(typed, builder.taken))
                 entry = builder.evidence(typed, logged)
+        except DuplicateError as error:  # a relief step recorded already: the rule of `relief add`
+            duplicates.append((number, error.earlier))
+            continue
         except FieldError as error:
             problems.append(RowProblem(number, error.field, error.detail))
             continue

@@ -16,6 +16,7 @@ from condtrack.render.figures import (
     figure_text,
     marks_text,
     measure_verdict,
+    relief_changes_rows,
     state_text,
     verdict_text,
 )
@@ -111,7 +112,18 @@ def report_csv(briefing: Briefing) -> str:
     writer.writerow([csv_cell(cell) for cell in summary.values()])
     if briefing.relief is not None:
         writer.writerows(_relief_rows(briefing.relief))
+    if briefing.changes is not None and briefing.changes.relief is not None:
+        # With --since: the relief entries between the two points and the measures whose
+        # state changed, as `diff` lists them, under their own header.
+        rows = relief_changes_rows(briefing.changes)
+        writer.writerows([[""], list(RELIEF_CHANGE_COLUMNS)])
+        writer.writerows([csv_cell(one_line(cell)) for cell in row] for row in rows)
     return "\ufeff" + buffer.getvalue()
+
+
+RELIEF_CHANGE_COLUMNS = (
+    "relief_change", "date", "id", "sender", "measure", "change", "instrument", "for", "mark",
+)  # fmt: skip
 
 
 MEASURE_COLUMNS = (

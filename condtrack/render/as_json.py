@@ -424,7 +424,7 @@ def report_data(briefing: Briefing) -> dict[str, Any]:
         "overall": _overall(briefing.assessment),
         "settings": status["settings"],
         "conditions": conditions,
-        "changes": None if briefing.changes is None else changes_data(briefing.changes),
+        "changes": None if briefing.changes is None else diff_data(briefing.changes),
         # Left out without relief entries, so such a report reads as it always did.
         **({} if briefing.relief is None else {"relief": _report_relief(briefing.relief)}),
     }
@@ -559,8 +559,9 @@ def history_data(found: Chain, known: KnownAt | None = None) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
         "known_at": _known(known),
+        "kind": found.kind,
         "current": found.versions[-1].id,
-        "versions": [v.model_dump(mode="json") for v in found.versions],
+        "versions": [v.model_dump(mode="json", by_alias=True) for v in found.versions],
         "retracted": None
         if retraction is None
         else {

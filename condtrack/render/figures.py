@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from condtrack.domain.briefing import Figure, ReliefSection, Row
-from condtrack.domain.changes import ConditionChange
+from condtrack.domain.changes import Changes, ConditionChange
 from condtrack.domain.relief import Ledger, Measure, Step
 from condtrack.domain.scoring import (
     ConditionResult,
@@ -21,7 +21,7 @@ from condtrack.domain.scoring import (
     format_number,
     format_score,
 )
-from condtrack.schema.models import Evidence
+from condtrack.schema.models import Evidence, Relief
 from condtrack.textsafe import one_line
 
 ARROWS = {"up": "↑", "down": "↓", "flat": "→"}
@@ -134,6 +134,48 @@ def state_text(measure: Measure) -> str:
     """A measure's state and since when: "in effect since 2025-12-15", "in force"."""
     words = measure.state.replace("-", " ")
     return f"{words} since {measure.since}" if measure.since else words
+
+
+def state_phrase(state: str, since: dt.date | None) -> str:
+    """A measure's state as a phrase: "in effect since 2025-12-15", "in force"."""
+    words = state.replace("-", " ")
+    return f"{words} since {since}" if since else words
+
+
+def relief_span(changes: Changes) -> str:
+    """Which relief entries a comparison lists: "logged since D", or by their dates."""
+    if changes.by == "event":
+        return f"dated from {changes.since + dt.timedelta(days=1)} to {changes.until}"
+    return f"logged since {changes.since}"
+
+
+def relief_changes_rows(changes: Changes) -> list[tuple[str, ...]]:
+    """The relief part of a comparison as rows of plain cells, for the report's tables:
+    (change, date, id, sender, measure, what, instrument, for, mark); "entry" and
+    "retracted" rows for the entries between the two points, "state" rows (the deciding
+    entry's id, "then → now") for each measure whose state changed. User text as it is:
+    each format escapes it."""
+    relief = changes.relief
+    if relief is None:
+        return []
+    rows: list[tuple[str, ...]] = []
+    listed: list[tuple[str, Relief, str]] = [("entry", e, e.action) for e in relief.added]
+    listed += [
+        ("retracted", entry, f"retracted on {r.date}: {one_line(r.reason)}")
+        for r, entry in relief.retracted
+        if entry is not None
+    ]
+    for change, entry, what in listed:
+        if change == "entry" and entry.expires:
+            what += f", expires {entry.expires}"
+        rows.append(
+            (change, str(entry.date), entry.id, entry.sender, entry.measure, what,
+             entry.instrument or "", ", ".join(entry.for_), relief.marks.get(entry.id, ""))
+        )  # fmt: skip
+    for m in relief.states:
+        moved = f"{state_phrase(m.before, m.before_since)} → {state_phrase(m.after, m.after_since)}"
+        rows.append(("state", "", m.event or "", m.sender, m.measure, moved, "", "", ""))
+    return rows
 
 
 def relief_summary(ledger: Ledger) -> str:
@@ -267,6 +309,7 @@ def relief_chart(section: ReliefSection, width: float = 880) -> Chart:
             line.append((point.x, points[n - 1].y))
         line.append((point.x, point.y))
     markers = []
+    taken: list[tuple[float, float]] = []  # where markers are drawn so far
     for step, (label_x, label_row, anchor), (_, text) in zip(counting, placed, labels, strict=True):
         if label_row is None:
             text, label_row = "", 0
@@ -286,7 +329,7 @@ def relief_chart(section: ReliefSection, width: float = 880) -> Chart:
                 colour=colours.get(entry.sender.casefold(), PALETTE[-1]),
                 shape=SHAPES[entry.action],
                 x=x_of(entry.date),
-                y=y_of(step.compliance.score),
+                y=_unstacked(x_of(entry.date), y_of(step.compliance.score), taken, top, bottom),
                 label=text,
                 label_x=label_x,
                 label_y=round(top - 6.0 - label_row * _ROW, 1),
@@ -314,6 +357,8 @@ def relief_chart(section: ReliefSection, width: float = 880) -> Chart:
         "can change, sampled evenly (every relief date kept)"
     )
     caption += "; markers: each counting relief entry on its date"
+    if any(m.y != y_of(m.step.compliance.score) for m in markers):
+        caption += " (markers that would cover one another are stacked, each in view)"
     unlabelled = sum(1 for _, row, _ in placed if row is None)
     if unlabelled:
         caption += (
@@ -337,6 +382,31 @@ def relief_chart(section: ReliefSection, width: float = 880) -> Chart:
         summary=summary,
         caption=caption + ".",
     )
+
+
+_MARKER_WIDTH = 12.0  # a marker's width, and a little room
+_STACK = 11.0  # how far a marker moves off another it would cover: its height, and room
+
+
+def _unstacked(
+    x: float, y: float, taken: list[tuple[float, float]], top: float, bottom: float
+) -> float:
+    """Where a marker at (x, y) is drawn so that it covers none drawn before it (entries on
+    one date, or dates too close to tell apart): moved up by a marker's height at a time,
+    or down where the top of the plot is in the way. Notes the place it takes."""
+    step = -_STACK if y - _STACK >= top else _STACK
+    placed = y
+    while any(abs(x - tx) < _MARKER_WIDTH and abs(placed - ty) < _STACK for tx, ty in taken):
+        placed = round(placed + step, 1)
+        if not top <= placed <= bottom:  # out of the plot that way: the other way
+            step, placed = -step, y
+            while any(
+                abs(x - tx) < _MARKER_WIDTH and abs(placed - ty) < _STACK for tx, ty in taken
+            ):
+                placed = round(placed + step, 1)
+            break
+    taken.append((x, placed))
+    return placed
 
 
 def _by_sender(markers: list[ChartMarker]) -> str:

@@ -30,7 +30,9 @@ from condtrack.render.figures import (
     change_summary,
     figure_text,
     measure_verdict,
+    relief_changes_rows,
     relief_chart,
+    relief_span,
     relief_summary,
     state_text,
     verdict_text,
@@ -154,7 +156,9 @@ def report(briefing: Briefing) -> str:
         balance_head=_Html("<th>Balance</th>") if columns.balance else _NOTHING,
         marks_head=_Html("<th>Marks</th>") if columns.marks else _NOTHING,
         rows=_Html("\n").join(_row(row, window, columns) for row in briefing.rows),
-        changes=_changes(briefing.changes) if briefing.changes else _NOTHING,
+        changes=_NOTHING.join([_changes(briefing.changes), _relief_changes(briefing.changes)])
+        if briefing.changes
+        else _NOTHING,
         chart=_relief_chart(relief) if relief else _NOTHING,
         relief=_relief(relief) if relief else _NOTHING,
     )
@@ -313,6 +317,36 @@ def _changes(changes: Changes) -> _Html:
 </tbody>
 </table>"""
     ).format(since=changes.since, until=changes.until, rows=_Html("\n").join(rows))
+
+
+def _relief_changes(changes: Changes) -> _Html:
+    """The relief entries between the two points and the measures whose state changed, as
+    `diff` lists them; nothing without relief."""
+    if changes.relief is None:
+        return _NOTHING
+    span = relief_span(changes)
+    rows = relief_changes_rows(changes)
+    if not rows:
+        return _Html("\n<h2>Relief from {} to {}</h2>\n<p>No relief entries {}, and no measure "
+                     "changed state.</p>").format(changes.since, changes.until, span)  # fmt: skip
+    cells = [
+        _Html("<tr>{}</tr>").format(
+            _NOTHING.join(_Html("<td>{}</td>").format(cell or "—") for cell in row)
+        )
+        for row in rows
+    ]
+    return _Html(
+        """
+<h2>Relief from {since} to {until}</h2>
+<p>Relief entries {span}, and measures whose state changed.</p>
+<table>
+<thead><tr><th>Change</th><th>Date</th><th>Id</th><th>Sender</th><th>Measure</th>
+<th>What</th><th>Instrument</th><th>For</th><th>Marks</th></tr></thead>
+<tbody>
+{rows}
+</tbody>
+</table>"""
+    ).format(since=changes.since, until=changes.until, span=span, rows=_Html("\n").join(cells))
 
 
 # ---------------------------------------------------------------------------------------

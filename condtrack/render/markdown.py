@@ -17,6 +17,7 @@ from condtrack.render.figures import (
     marks_text,
     measure_verdict,
     relief_summary,
+    state_phrase,
     state_text,
     verdict_text,
 )
@@ -52,7 +53,7 @@ def report(briefing: Briefing) -> str:
     if briefing.relief is not None:
         lines += ["", *relief_tables(briefing.relief)]
     if briefing.changes is not None:
-        lines += ["", *changes_table(briefing.changes)]
+        lines += ["", *changes_table(briefing.changes), *relief_changes_table(briefing.changes)]
     return "\n".join(lines) + "\n"
 
 
@@ -201,12 +202,6 @@ def relief_changes_table(changes: Changes) -> list[str]:
     else:
         lines.append("No measure changed state.")
     return lines
-
-
-def state_phrase(state: str, since: dt.date | None) -> str:
-    """A measure's state as a phrase: "in effect since 2025-12-15", "in force"."""
-    words = state.replace("-", " ")
-    return f"{words} since {since}" if since else words
 
 
 def relief_ledger(ledger: Ledger) -> str:

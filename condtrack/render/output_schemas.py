@@ -14,10 +14,18 @@ from condtrack.domain.gate import FAILED, FIELDS, PASSED, SNAPBACK, Source
 from condtrack.domain.relief import STATES
 from condtrack.domain.scoring import Status
 from condtrack.schema.jsonschema import DRAFT, entry_schema
-from condtrack.schema.models import Direction, IndicatorKind, ReliefAction, ReliefPolicy
+from condtrack.schema.models import (
+    Direction,
+    Evidence,
+    IndicatorKind,
+    Relief,
+    ReliefAction,
+    ReliefPolicy,
+)
 
 OUTPUTS = (
     "status", "report", "check", "evidence", "conditions", "history", "diff", "explain", "validate",
+    "relief",
 )  # fmt: skip
 
 _STRING = {"type": "string"}
@@ -218,7 +226,41 @@ _STATUS_OVERALL = _object(
     **_DEFINITIONS["overall"]["properties"], relief_ahead=_INTEGER, snapback_due=_INTEGER
 )
 
+# What changed in the relief ledger between two points (`diff`, and `report --since`).
+_RELIEF_CHANGES = _object(
+    entries=_array(
+        _object(
+            id=_STRING,
+            sender=_STRING,
+            measure=_STRING,
+            action={"enum": list(get_args(ReliefAction))},
+            date=_DATE,
+            logged=_LOGGED,
+            instrument=_null(_STRING),
+            expires=_null(_DATE),
+            **{"for": _array(_STRING)},
+            supersedes=_null(_STRING),
+        )
+    ),
+    retracted=_array(_object(relief=_STRING, date=_DATE, logged=_LOGGED, reason=_STRING)),
+    marks=_array(_STRING),
+    measures=_array(
+        _object(
+            sender=_STRING,
+            measure=_STRING,
+            before=_object(state={"enum": list(STATES)}, since=_null(_DATE)),
+            after=_object(state={"enum": list(STATES)}, since=_null(_DATE)),
+            event=_null(_STRING),
+        )
+    ),
+)
+
 _BODIES: dict[str, tuple[str, dict[str, Any]]] = {
+    "relief": (
+        "`condtrack relief list --format json`: the ledger, oldest first, each entry with "
+        "whether it counts and whether it ran ahead of compliance.",
+        _array(_ref("relief_step")),
+    ),
     "status": (
         "`condtrack status --format json`: every condition scored as of a date.",
         _object(
@@ -246,7 +288,8 @@ _BODIES: dict[str, tuple[str, dict[str, Any]]] = {
                 overall=_ref("overall"),
                 settings=_ref("settings"),
                 conditions=_array(_REPORT_CONDITION),
-                changes={"anyOf": [_ref("changes"), {"type": "null"}]},
+                # With relief in the tracker, its changes too (as `diff` gives them).
+                changes={"anyOf": [_ref("report_changes"), {"type": "null"}]},
             ),
             relief=_REPORT_RELIEF,
         ),
@@ -319,8 +362,9 @@ _BODIES: dict[str, tuple[str, dict[str, Any]]] = {
         _object(
             schema=_ONE,
             known_at=_KNOWN_AT,
+            kind={"enum": ["evidence", "relief"]},
             current=_STRING,
-            versions=_array(_ref("entry")),
+            versions={"anyOf": [_array(_ref("entry")), _array(_ref("relief_entry"))]},
             retracted=_null(_object(date=_DATE, logged=_LOGGED, reason=_STRING, evidence=_STRING)),
         ),
     ),
@@ -329,35 +373,7 @@ _BODIES: dict[str, tuple[str, dict[str, Any]]] = {
         _optional(
             _DEFINITIONS["changes"],
             # Present when the tracker has relief (as known at either point).
-            relief=_object(
-                entries=_array(
-                    _object(
-                        id=_STRING,
-                        sender=_STRING,
-                        measure=_STRING,
-                        action={"enum": list(get_args(ReliefAction))},
-                        date=_DATE,
-                        logged=_LOGGED,
-                        instrument=_null(_STRING),
-                        expires=_null(_DATE),
-                        **{"for": _array(_STRING)},
-                        supersedes=_null(_STRING),
-                    )
-                ),
-                retracted=_array(
-                    _object(relief=_STRING, date=_DATE, logged=_LOGGED, reason=_STRING)
-                ),
-                marks=_array(_STRING),
-                measures=_array(
-                    _object(
-                        sender=_STRING,
-                        measure=_STRING,
-                        before=_object(state={"enum": list(STATES)}, since=_null(_DATE)),
-                        after=_object(state={"enum": list(STATES)}, since=_null(_DATE)),
-                        event=_null(_STRING),
-                    )
-                ),
-            ),
+            relief=_RELIEF_CHANGES,
         ),
     ),
     "explain": (
@@ -420,8 +436,22 @@ def output_schema(name: str) -> dict[str, Any]:
     """The JSON Schema of one JSON output (a name in ``OUTPUTS``)."""
     description, body = _BODIES[name]
     definitions = dict(_DEFINITIONS)
-    if name == "history":
+    if name == "history":  # the versions of an evidence entry, or of a relief entry
         definitions["entry"] = _entry()
+        definitions["relief_entry"] = _entry(Relief)
+    if name == "relief":  # a relief entry, and its verdict (as-of date: the list's)
+        step = _entry(Relief)
+        step["properties"].update(
+            counts=_BOOLEAN,
+            excluded=_null(_STRING),
+            state={"enum": list(STATES)},
+            ahead=_null(_BOOLEAN),
+            compliance_at_date=_COMPLIANCE,
+        )
+        step["required"] += ["counts", "excluded", "state", "ahead", "compliance_at_date"]
+        definitions["relief_step"] = step
+    if name == "report":
+        definitions["report_changes"] = _optional(_DEFINITIONS["changes"], relief=_RELIEF_CHANGES)
     if name == "evidence":  # an entry, and whether (and why) it was retracted
         listed = _entry()
         listed["properties"]["retracted"] = _null(
@@ -444,9 +474,10 @@ def output_schema(name: str) -> dict[str, Any]:
     }
 
 
-def _entry() -> dict[str, Any]:
-    """An evidence entry as the outputs give it, from the model: a renamed field shows."""
-    entry = entry_schema()
+def _entry(model: type[Evidence | Relief] = Evidence) -> dict[str, Any]:
+    """An evidence (or relief) entry as the outputs give it, from the model: a renamed
+    field shows."""
+    entry = entry_schema(model)
     entry.pop("$schema")
     definitions = entry.pop("$defs", {})
     assert not definitions, "an evidence entry refers to no other model"

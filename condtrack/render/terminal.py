@@ -1017,14 +1017,23 @@ def history_view(found: Chain) -> RenderableType:
     from condtrack.domain.history import changed_fields
 
     items: list[RenderableType] = []
-    previous: Evidence | None = None
+    previous: Evidence | Relief | None = None
     for number, version in enumerate(found.versions, start=1):
         current = number == len(found.versions)
+        what = (
+            _what(version)
+            if isinstance(version, Evidence)
+            else Text.assemble(
+                user(one_line(version.sender), "cyan"),
+                " ",
+                _relief_step(version, f": {version.action}"),
+            )
+        )
         head = Text.assemble(
             (f"v{number} ", "bold"),
             (version.id, "bold" if current else "dim"),
             f"  logged {version.logged.astimezone(dt.UTC):%Y-%m-%d %H:%M}Z  ",
-            _what(version),
+            what,
             ("  (current)" if current else "  (superseded)", "green" if current else "dim"),
         )
         items.append(whole(head))

@@ -195,7 +195,8 @@ DOCS: dict[type[BaseModel], tuple[str, str, dict[str, str]]] = {
         "One step of sanctions relief (or its reversal) by one sender on one measure. Add "
         "one with `condtrack relief add`; never edit or delete one: amend or retract it.",
         {
-            "id": "The entry's id (letters, digits, . _ -), unique in the file.",
+            "id": "The entry's id (letters, digits, . _ -), unique in the file; not "
+            "starting with ev-, the prefix of evidence ids (condtrack makes rl-...).",
             "sender": "Who grants it: a short code such as US, EU, UK.",
             "measure": 'The sanction it touches, e.g. "Belavia".',
             "action": "eased, lifted, suspended, reimposed or expired.",
@@ -261,6 +262,9 @@ _CHECKS: dict[Callable[..., Any], dict[str, Any]] = {
 }
 _FIELD_RULES: dict[tuple[type[BaseModel], str], dict[str, Any]] = {
     (TrackerInfo, "schema"): {"enum": list(READABLE_SCHEMAS)},
+    # Not the evidence prefix (``validation.foreign_prefix``; evidence's rule depends on the
+    # file's schema number, which a field's schema cannot see).
+    (Relief, "id"): {"not": {"pattern": "^[eE][vV]-"}},
 }
 # Lists that the model also takes as one item (``models._required_ids``).
 _ONE_OR_LIST = {(Gate, "require")}
@@ -327,10 +331,10 @@ def tracker_schema() -> dict[str, Any]:
     return _finish(schema, toml=True)
 
 
-def entry_schema() -> dict[str, Any]:
-    """The JSON Schema of an evidence entry as the JSON outputs give it (``model_dump``):
-    every key present, ``null`` when not set."""
-    schema = Evidence.model_json_schema(mode="serialization", schema_generator=_JsonGenerator)
+def entry_schema(model: type[Evidence | Relief] = Evidence) -> dict[str, Any]:
+    """The JSON Schema of an evidence entry (or a relief entry) as the JSON outputs give it
+    (``model_dump``, by the file's names): every key present, ``null`` when not set."""
+    schema = model.model_json_schema(mode="serialization", schema_generator=_JsonGenerator)
     schema["required"] = list(schema["properties"])
     return _finish(schema, toml=False)
 

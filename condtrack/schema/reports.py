@@ -1,7 +1,9 @@
-"""What makes two evidence entries the same report: the one rule for duplicates.
+"""What makes two evidence entries the same report, and two relief entries the same step:
+the one rule for duplicates of each.
 
-`log` and `import` refuse a duplicate by it, and the records of checked bytes keep its keys
-(``condtrack.storage.remembered``), so it sits below both.
+`log`, `relief add` and `import` refuse a duplicate by it, and the records of checked bytes
+keep what it needs (``condtrack.storage.remembered``: the report keys, and the relief
+entries themselves), so it sits below both.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from condtrack.schema.models import Evidence
+from condtrack.schema.models import Evidence, Relief, measure_key
 
 
 def report_keys(entry: Mapping[str, Any] | Evidence) -> list[str]:
@@ -41,6 +43,39 @@ def report_keys(entry: Mapping[str, Any] | Evidence) -> list[str]:
     if url:
         keys.append(_digest(f"{base}\x00url\x00{comparable(url)}"))
     return keys
+
+
+def relief_step(entry: Mapping[str, Any] | Relief) -> tuple[str, str | None]:
+    """What makes two relief entries the same step: the same measure (sender and measure
+    as ``measure_key`` compares them), action and date (the first part, a short key) and,
+    when both name one, the same instrument (the second part, as ``comparable`` makes it,
+    or None).
+
+    A relief entry records what a sender did, not who reported it: the same easing taken
+    from the Treasury's notice and from a news report is one step, so the source and the
+    summary are not part of it. Two licences easing one measure on one day are two steps,
+    and an entry that names no instrument is the same step as one that names any.
+    """
+    sender: Any
+    measure: Any
+    action: Any
+    day: Any
+    instrument: Any
+    if isinstance(entry, Relief):
+        sender, measure, action = entry.sender, entry.measure, entry.action
+        day, instrument = entry.date, entry.instrument
+    else:
+        sender, measure, action = entry.get("sender"), entry.get("measure"), entry.get("action")
+        day, instrument = entry.get("date"), entry.get("instrument")
+    parts = (*measure_key(str(sender), str(measure)), str(action), str(day))
+    key = _digest("\x00".join(("relief", *parts)))
+    return key, None if instrument is None else comparable(instrument)
+
+
+def same_step(first: str | None, second: str | None) -> bool:
+    """Two instruments (``relief_step``'s second part) of entries with the same short key:
+    the same step unless both name one and they differ."""
+    return first is None or second is None or first == second
 
 
 def comparable(value: Any) -> str:

@@ -98,6 +98,36 @@ def _newer_schema(doc: Mapping[str, Any]) -> bool:
     return type(number) is int and number > max(READABLE_SCHEMAS)
 
 
+# The prefix condtrack gives each table's ids; hand-written and imported ids may take any
+# other form, but not another table's prefix, which would misname the entry's kind.
+ID_PREFIXES = {"evidence": "ev-", "relief": "rl-"}
+_PREFIX_CASES = {
+    table: tuple({prefix, prefix.upper(), prefix.capitalize(), prefix[0] + prefix[1:].upper()})
+    for table, prefix in ID_PREFIXES.items()
+}
+
+
+def kind_named(entry_id: str) -> str:
+    """What a message calls the entry an id names, by its prefix: "evidence", "relief
+    entry", or, for an id of another form, "evidence or relief entry"."""
+    for table, cases in _PREFIX_CASES.items():
+        if entry_id.startswith(cases):
+            return "evidence" if table == "evidence" else "relief entry"
+    return "evidence or relief entry"
+
+
+def foreign_prefix(table: str, entry_id: str) -> str | None:
+    """What is wrong with an entry's id that carries another table's prefix, if it does."""
+    for other, cases in _PREFIX_CASES.items():
+        if other != table and entry_id.startswith(cases):
+            noun = "an evidence entry" if table == "evidence" else "a relief entry"
+            return (
+                f"id {entry_id!r} starts with {entry_id[:3]}, the prefix of {other} "
+                f"ids: {noun} may not carry it (rename it, and every reference to it)"
+            )
+    return None
+
+
 def cross_check(
     header: Header,
     evidence: Sequence[tuple[int, Evidence]],
@@ -122,10 +152,14 @@ def cross_check(
     seen = _Either(known_ids, new_ids)
     superseded: dict[str, str] = {}
     now = dt.datetime.now(dt.UTC)
+    # A file from before relief (schema 1) may hold any id that is not used twice.
+    relief_era = header.tracker.schema_version >= lowest_schema(["relief"])
     for number, entry in evidence:
         place = _LazyPlace(lines, "evidence", number, entry.id)
         if entry.id in seen:
             problems.append(place.problem(f"id {entry.id!r} is used twice", "id"))
+        if relief_era and entry.id.startswith(_PREFIX_CASES["relief"]):
+            problems.append(place.problem(str(foreign_prefix("evidence", entry.id)), "id"))
         if entry.supersedes is not None:
             if entry.supersedes not in seen:
                 problems.append(
@@ -179,7 +213,10 @@ def cross_check(
         place = _LazyPlace(lines, "retractions", number, None)
         if retraction.evidence not in seen:
             problems.append(
-                place.problem(f"retracts unknown evidence {retraction.evidence!r}", "evidence")
+                place.problem(
+                    f"retracts unknown {kind_named(retraction.evidence)} {retraction.evidence!r}",
+                    "evidence",
+                )
             )
         # A retraction is dated the day it is made (it then applies at every as-of date;
         # --known-at shows what was known before it): a later date would be made up.
@@ -227,6 +264,9 @@ def _relief_problems(
         place = _LazyPlace(lines, "relief", number, entry.id)
         if entry.id in seen:
             problems.append(Problem(str(place), f"id {entry.id!r} is used twice", "id"))
+        wrong = foreign_prefix("relief", entry.id)
+        if wrong is not None:
+            problems.append(Problem(str(place), wrong, "id"))
         if entry.supersedes is not None:
             if entry.supersedes not in relief_ids:
                 kind = "evidence, not relief" if entry.supersedes in seen else "relief"

@@ -415,7 +415,7 @@ def locked(path: Path) -> Iterator[None]:
                     raise CondtrackError(
                         f"{path} is locked by another condtrack process",
                         hint=f"waited {timeout:g}s for it to finish; try again, or wait "
-                        f"longer with ${ENV_LOCK_TIMEOUT}",
+                        f"longer with --lock-timeout SECONDS (or ${ENV_LOCK_TIMEOUT})",
                     )
                 time.sleep(0.01)
         except BaseException:
@@ -467,18 +467,25 @@ def _take(lock: Callable[..., bool], fd: int, sidecar: Path, path: Path) -> bool
 def lock_timeout(env: Mapping[str, str] = os.environ) -> float:
     """How long a writer waits for the lock: ``$CONDTRACK_LOCK_TIMEOUT`` seconds, else 30.
 
+    Asked only by a command that takes the lock, so a bad value stops no command that
+    only reads. (``--lock-timeout`` sets the variable for its run, after the CLI has
+    checked its value with ``parse_lock_timeout``, naming the option.)
+    """
+    return parse_lock_timeout(env.get(ENV_LOCK_TIMEOUT, "30"), f"${ENV_LOCK_TIMEOUT}")
+
+
+def parse_lock_timeout(raw: str, where: str) -> float:
+    """A lock timeout as written, from ``where`` (an option or a variable, as errors name it).
+
     A finite number of seconds, 0 or more: NaN, infinity or a negative number would make
     the wait endless (no deadline is ever passed) or meaningless, so they are refused.
     """
-    raw = env.get(ENV_LOCK_TIMEOUT, "30")
     try:
         timeout = float(raw)
     except ValueError:
         timeout = math.nan
     if not math.isfinite(timeout) or timeout < 0:
-        raise CondtrackError(
-            f"${ENV_LOCK_TIMEOUT} must be a finite number of seconds >= 0, not {raw!r}"
-        )
+        raise CondtrackError(f"{where} must be a finite number of seconds >= 0, not {raw!r}")
     return timeout
 
 
