@@ -41,6 +41,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -242,6 +243,15 @@ def _store(folder: Any, key: str, size: int, base: bytes, body: bytes) -> None:
 
 
 def _write(folder_fd: int, key: str, size: int, base: bytes, body: bytes) -> None:
+    """The snapshot, in place of condtrack's own one of that name; one that is not (another
+    user's, one others may write, a link) is left alone, as records are."""
+    try:
+        there = os.stat(key + SUFFIX, dir_fd=folder_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        pass
+    else:
+        if not stat.S_ISREG(there.st_mode) or not remembered.trusted(there):
+            return
     first = b"%s %s %d %s" % (MAGIC, key.encode(), size, base)
     content = b"%s %s\n%s" % (first, _seal(first, body), body)
     remembered._write_record(folder_fd, key + SUFFIX, content)
