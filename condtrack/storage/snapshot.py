@@ -42,6 +42,8 @@ import json
 import os
 import re
 import stat
+import types
+import typing
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -95,7 +97,7 @@ def remember(data: bytes, tracker: Tracker, env: Any = os.environ) -> None:
     with contextlib.suppress(Exception):
         body = _encode(
             [
-                tracker.header.model_dump(mode="json", by_alias=True),
+                tracker.header.model_dump(mode="json"),
                 *_tables(tracker.evidence, tracker.retractions, tracker.relief),
             ]
         )
@@ -339,7 +341,51 @@ def _tracker(
 
 
 def _header(model: type[Header], document: Any) -> Header:
-    return model.model_validate(document)
+    """The head's settings and conditions, built as they were dumped (field by field,
+    nested models included) without validating them again, so that no schema is built:
+    building pydantic's validators is most of what a small tracker's read would cost."""
+    header: Header = _constructed(model, document)
+    return header
+
+
+def _constructed(model: type[Any], values: Any) -> Any:
+    if type(values) is not dict or set(values) != set(model.model_fields):
+        raise ValueError(f"not a dumped {model.__name__}")
+    fields = {
+        name: _value(info.annotation, values[name]) for name, info in model.model_fields.items()
+    }
+    instance = object.__new__(model)
+    object.__setattr__(instance, "__dict__", fields)
+    object.__setattr__(instance, "__pydantic_fields_set__", set(fields))
+    object.__setattr__(instance, "__pydantic_extra__", None)
+    object.__setattr__(instance, "__pydantic_private__", None)
+    return instance
+
+
+def _value(annotation: Any, value: Any) -> Any:
+    """A dumped value as its field holds it: nested models (alone, in a list, or optional)
+    built again; anything else (text, numbers, lists of them) is as JSON gives it."""
+    from pydantic import BaseModel
+
+    if value is None:
+        return None
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return _constructed(annotation, value)
+    origin, arguments = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is list and arguments and _is_model(arguments[0]):
+        if type(value) is not list:
+            raise ValueError("not a list")
+        return [_constructed(arguments[0], item) for item in value]
+    models = [argument for argument in arguments if _is_model(argument)]
+    if origin in (typing.Union, types.UnionType) and models:
+        return _constructed(models[0], value)
+    return value
+
+
+def _is_model(annotation: Any) -> bool:
+    from pydantic import BaseModel
+
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
 
 
 # --- housekeeping ---------------------------------------------------------------------------
