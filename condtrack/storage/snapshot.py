@@ -216,7 +216,8 @@ def _build(model: type[Any], rows: list[list[Any]]) -> list[Any]:
                 row[at] = decode(row[at])
         instance = new(model)
         assign(instance, "__dict__", dict(zip(names, row, strict=True)))
-        assign(instance, "__pydantic_fields_set__", every.copy())
+        # One set for all: pydantic copies it before any change (``model_copy``).
+        assign(instance, "__pydantic_fields_set__", every)
         assign(instance, "__pydantic_extra__", None)
         assign(instance, "__pydantic_private__", None)
         built.append(instance)
