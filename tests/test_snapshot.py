@@ -451,3 +451,18 @@ def test_a_large_file_gets_a_snapshot_in_a_real_process(
     assert json.loads(real_run(path, *command).stdout)["title"] == POISON  # believed
     snap.chmod(0o666)  # now anyone could have written it: not believed
     assert real_run(path, *command).stdout == first
+
+
+def test_every_date_and_time_field_has_its_json_form() -> None:
+    """Dates travel as day numbers and times as ISO 8601 text; a new field of either kind
+    that the snapshot did not know would make every snapshot fail to write (caught, but
+    slow), so the lists must name them all."""
+    from condtrack.schema.models import Evidence, Relief, Retraction
+
+    for model in (Evidence, Retraction, Relief):
+        for name, info in model.model_fields.items():
+            text = str(info.annotation)
+            if "Datetime" in text or "datetime.datetime" in text:
+                assert name in snapshot._MOMENTS, (model.__name__, name)
+            elif "date" in text:
+                assert name in snapshot._DATES, (model.__name__, name)
