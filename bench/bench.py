@@ -260,6 +260,9 @@ def measure(
 
     note("warm-up: every command once on small files, to fill the bytecode cache; not counted")
     warm_up = [cli("", small, *status), cli("", small, *report)]
+    # The first read of each large file leaves its record and snapshot: the timed reads are
+    # the everyday ones (the first read is `first log`'s figure).
+    warm_up += [cli("", large, *status), cli("", "relief", *status)]
     for command in [typer, version, typer_pydantic, check, log_s, *warm_up]:
         command.run(env, record=False)
     note(f"startup: {runs} rounds")
@@ -278,7 +281,7 @@ def measure(
             typer_pydantic,
             1.5,
         ),
-        Row(f"`status --format json` at {large:,}", status_l, "bare `tomllib.load`", load, 0.6),
+        Row(f"`status --format json` at {large:,}", status_l, "bare `tomllib.load`", load, 0.15),
         Row(f"`log` at {large:,}", log_l, f"`log` at {small:,}", log_s, 1.5),
         Row(
             f"`status --format json` at {large:,} with {RELIEF} relief entries",
@@ -306,7 +309,7 @@ def measure(
             status_l,
             "bare `tomllib.load`",
             load,
-            1.2,
+            1.0,
             memory=True,
         ),
         Row(f"`status` time at {large:,}", status_l, f"`status` at {mid:,}", status_m, 11),

@@ -21,7 +21,7 @@ import condtrack.domain.entries
 import condtrack.storage.appending
 from condtrack.errors import CondtrackError
 from condtrack.schema.models import Tracker
-from condtrack.storage import remembered, slices, store
+from condtrack.storage import remembered, slices, snapshot, store
 from tests.reliability.helpers import (
     child_env,
     condtrack_argv,
@@ -84,7 +84,10 @@ def assert_same(actual: Verdict | None, expected: Verdict) -> None:
 @contextlib.contextmanager
 def plain_path_only() -> Iterator[None]:
     """Every read takes the plain path: the reference the fast path must match."""
-    with mock.patch.object(slices, "read_tracker", lambda data: None):
+    with (
+        mock.patch.object(slices, "read_tracker", lambda data: None),
+        mock.patch.object(snapshot, "recall", lambda data: None),
+    ):
         yield
 
 

@@ -69,10 +69,18 @@ def withdrawn(
     applied = list(retractions)
     if not applied:
         return {}
-    roots = chain_roots((e.id, e.supersedes) for e in evidence)
+    entries = list(evidence)
+    ids = {e.id for e in entries}
+    # Only entries in amendment chains need their chain worked out (in file order, as
+    # ``chain_roots`` takes them); every other entry is a chain of its own.
+    older = {e.supersedes for e in entries if e.supersedes is not None}
+    roots = chain_roots(
+        (e.id, e.supersedes) for e in entries if e.supersedes is not None or e.id in older
+    )
     by_chain: dict[str, Retraction] = {}
     for retraction in applied:
-        root = roots.get(retraction.evidence)
+        target = retraction.evidence
+        root = roots.get(target, target if target in ids else None)
         if root is None:
             continue
         earlier = by_chain.get(root)
@@ -80,7 +88,9 @@ def withdrawn(
             by_chain[root] = retraction
     if not by_chain:
         return {}
-    return {entry: by_chain[root] for entry, root in roots.items() if root in by_chain}
+    found = {root: by_chain[root] for root in by_chain if root not in roots}
+    found.update((entry, by_chain[root]) for entry, root in roots.items() if root in by_chain)
+    return found
 
 
 def withdrawal_reason(entry_id: str, retraction: Retraction) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import operator
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -237,15 +238,29 @@ def _sorted_out(
     superseded = {e.supersedes: e.id for e in tracker.evidence if e.supersedes}
     by_condition: dict[str, list[Evidence]] = {c.id: [] for c in tracker.conditions}
     excluded: dict[str, list[Exclusion]] = {c.id: [] for c in tracker.conditions}
-    # File order breaks ties between entries of the same date: later lines win.
-    ordered = sorted(enumerate(tracker.evidence), key=lambda pair: (pair[1].date, pair[0]))
-    for _, entry in ordered:
-        reason = _exclusion(entry, as_of, retracted, superseded, scoring.min_reliability)
+    # File order breaks ties between entries of the same date (the sort is stable): later
+    # lines win.
+    ordered = sorted(tracker.evidence, key=_date_of)
+    minimum = scoring.min_reliability
+    graded: dict[str, bool] = {}  # each reliability grade's verdict, worked out once
+    for entry in ordered:
+        # The common case first, as ``_exclusion`` decides it, without building a reason.
+        if entry.id not in superseded and entry.id not in retracted and entry.date <= as_of:
+            counts = graded.get(entry.reliability)
+            if counts is None:
+                counts = graded[entry.reliability] = grade_counts(entry.reliability, minimum)
+            if counts:
+                by_condition[entry.condition].append(entry)
+                continue
+        reason = _exclusion(entry, as_of, retracted, superseded, minimum)
         if reason is None:
             by_condition[entry.condition].append(entry)
         else:
             excluded[entry.condition].append(Exclusion(entry.id, reason))
     return by_condition, excluded
+
+
+_date_of = operator.attrgetter("date")
 
 
 @dataclass(frozen=True)
@@ -373,9 +388,11 @@ def assess_condition(
     last_met: dt.date | None = None
     history: list[tuple[dt.date, float]] = []
     statuses: list[Status] = []
+    # Each criterion walks only the entries that can decide it (the rest it would skip).
+    relevant = _relevant(trackers, evidence)
     for day in _change_days(condition, evidence, window, as_of):
-        for state in trackers.values():
-            state.advance(evidence, day)
+        for criterion_id, state in trackers.items():
+            state.advance(relevant[criterion_id], day)
         verdicts = [state.verdict(day) for state in trackers.values()]
         day_score = rounded(
             _weighted(list(zip(weights, (v.score for v in verdicts), strict=True))) * 100
@@ -387,8 +404,8 @@ def assess_condition(
             last_met = day
         else:
             met_since = None
-    for state in trackers.values():
-        state.advance(evidence, as_of)
+    for criterion_id, state in trackers.items():
+        state.advance(relevant[criterion_id], as_of)
     criteria = tuple(
         CriterionResult(c.id, c.text, c.weight, trackers[c.id].verdict(as_of))
         for c in condition.criteria
@@ -408,7 +425,13 @@ def assess_condition(
         if stale and last_evidence is not None
         else None
     )
-    indicators = tuple(_indicator_result(i, evidence, as_of, window) for i in condition.indicators)
+    observed: dict[str, list[Evidence]] = {i.id: [] for i in condition.indicators}
+    for entry in evidence:
+        if entry.indicator is not None and entry.indicator in observed:
+            observed[entry.indicator].append(entry)
+    indicators = tuple(
+        _indicator_result(i, observed[i.id], as_of, window) for i in condition.indicators
+    )
     offsets = tuple(_offset_result(o, indicators) for o in condition.offsets)
     warnings = _warnings(
         condition, status, stale_since, last_evidence, last_met, offsets, window_days
@@ -431,6 +454,27 @@ def assess_condition(
         warnings=warnings,
         stale_since=stale_since,
     )
+
+
+def _relevant(
+    trackers: dict[str, _CriterionState], evidence: Sequence[Evidence]
+) -> dict[str, list[Evidence]]:
+    """For each criterion, in order, the entries its ``advance`` takes in (an assessment of
+    it, an observation of its indicator): the others it would only pass over."""
+    relevant: dict[str, list[Evidence]] = {criterion_id: [] for criterion_id in trackers}
+    deciding: dict[str, list[str]] = {}  # indicator id: the criteria it decides
+    for criterion_id, state in trackers.items():
+        if state.indicator is not None:
+            deciding.setdefault(state.indicator.id, []).append(criterion_id)
+    for entry in evidence:
+        assessed = entry.criterion if entry.status is not None else None
+        if assessed is not None and assessed in relevant:
+            relevant[assessed].append(entry)
+        if entry.indicator is not None:
+            for criterion_id in deciding.get(entry.indicator, ()):
+                if criterion_id != assessed:
+                    relevant[criterion_id].append(entry)
+    return relevant
 
 
 def _change_days(
@@ -461,6 +505,10 @@ class _CriterionState:
         # window its total moves, but only a new observation may raise the verdict.
         self.floor: Verdict | None = None
         self.current: tuple[dt.date, Verdict | None] | None = None  # the flow's, as of a day
+        # The window's total, kept as entries come and go while every value in it is a whole
+        # number (exact, as ``sum`` makes it); with a fraction in it, ``sum`` adds them up.
+        self.window_total = 0
+        self.fractions = 0  # values in the window that are not whole numbers (int)
 
     def advance(self, evidence: Sequence[Evidence], day: dt.date) -> None:
         """Take in the evidence dated up to ``day``; called for each day it can change."""
@@ -474,9 +522,10 @@ class _CriterionState:
                 self.first = self.first or entry
                 self.latest = entry
                 self.in_window.append(entry)
+                self._count(entry.value, 1)
                 observed = True
         while self.in_window and self.in_window[0].date <= day - self.window:
-            self.in_window.popleft()
+            self._count(self.in_window.popleft().value, -1)
         if self._is_flow:
             current, floor = self._indicator_verdict(day), self.floor
             self.current = (day, current)
@@ -508,6 +557,17 @@ class _CriterionState:
         if by_assessment is not None:
             reason += f"; the assessment of {by_assessment.date} it overruled does not count again"
         return Verdict("unknown", 0.0, reason=reason)
+
+    def _count(self, value: float | None, sign: int) -> None:
+        if type(value) is int:
+            self.window_total += sign * value
+        else:
+            self.fractions += sign
+
+    def _window_sum(self) -> float:
+        if self.fractions:
+            return sum(_number(e.value) for e in self.in_window)
+        return self.window_total
 
     @property
     def _is_flow(self) -> bool:
@@ -565,7 +625,7 @@ class _CriterionState:
             if not self.in_window:
                 return None
             latest = self.in_window[-1]
-            current = sum(_number(e.value) for e in self.in_window)
+            current = self._window_sum()
             start = indicator.baseline
             start_text = f"baseline {format_number(start)}" if start is not None else "no baseline"
             days = self.window.days

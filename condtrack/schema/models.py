@@ -159,7 +159,7 @@ Sender = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9.-]{0,15}$")]
 class Model(BaseModel):
     # Strict: TOML has real dates, numbers and booleans, so a quoted date or a number
     # where a date belongs is a mistake to report, not something to convert silently.
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, defer_build=True)
 
 
 class TrackerInfo(Model):
@@ -381,7 +381,7 @@ class Header(Model):
 class Tracker(BaseModel):
     """A whole tracker file, checked. Built by ``condtrack.schema.validation``."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     header: Header
     evidence: list[Evidence] = []

@@ -33,7 +33,7 @@ from condtrack.errors import CondtrackError
 from condtrack.schema.models import Evidence, Header, Relief, Retraction, Tracker, lowest_schema
 from condtrack.schema.reports import reports_of
 from condtrack.schema.validation import cross_check
-from condtrack.storage import remembered, slices, store
+from condtrack.storage import remembered, slices, snapshot, store
 from condtrack.textsafe import serialized_escapes
 
 Entries = Sequence[tuple[str, Mapping[str, Any]]]  # (table, entry) pairs
@@ -273,6 +273,7 @@ def _remember_after(current: Current, tail: bytes, added: Appended) -> None:
         reports = {**reports_of(added.evidence), **current.known.reports}
         ids = current.known.ids | new_ids
         remembered.remember_extended(current.known, tail, ids, reports, relief)
+        _snapshot_after(current.known.content_hash, current.data, tail, added)
     elif current.sliceable:
         # An append leaves the head as it was, unless it adds the file's first entry.
         head_length = slices.head_length(current.data)
@@ -282,6 +283,25 @@ def _remember_after(current: Current, tail: bytes, added: Appended) -> None:
             reports = {**reports_of(added.evidence), **current.reports}
             all_ids = set(current.ids) | new_ids
             remembered.remember(current.data + tail, head_length, all_ids, reports, relief)
+            _snapshot_after(remembered.content_hash(current.data), current.data, tail, added)
+
+
+def _snapshot_after(old_hash: Any, old: bytes, tail: bytes, added: Appended) -> None:
+    """Carry the old bytes' snapshot, if any, on to the new ones: the added entries only."""
+    old_key = remembered.content_key(old_hash)
+    if old_key is None:
+        return
+    new_hash = old_hash.copy()
+    new_hash.update(tail)
+    snapshot.remember_appended(
+        old_key,
+        len(old),
+        new_hash,
+        len(old) + len(tail),
+        added.evidence,
+        added.retractions,
+        added.relief,
+    )
 
 
 def _unchanged_since_read(path: Path, identity: tuple[int, int, int, int]) -> None:

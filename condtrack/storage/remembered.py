@@ -77,18 +77,35 @@ def content_key(content_hash: Any) -> str | None:
     return digest.hexdigest()
 
 
+_last_hashed: list[Any] = []  # [bytes, their hash]: the bytes last hashed, kept alive
+
+
+def content_hash(data: bytes) -> Any:
+    """A SHA-256 of ``data``, unfinished (a longer content may extend a copy of it).
+
+    The last bytes hashed are kept with their hash, so a command that asks for a snapshot
+    and then for a record of the same bytes hashes them once (compared by identity: the
+    bytes object is held, so its id cannot be reused meanwhile).
+    """
+    if _last_hashed and _last_hashed[0] is data:
+        return _last_hashed[1].copy()
+    digest = hashlib.sha256(data)
+    _last_hashed[:] = [data, digest]
+    return digest.copy()
+
+
 def recall(data: bytes, env: Mapping[str, str] = os.environ) -> Known | None:
     """What a record says of exactly these bytes, if one exists and is intact."""
     folder = records_folder(env)
     if folder is None:
         return None
-    content_hash = hashlib.sha256(data)
-    key = content_key(content_hash)
+    hashed = content_hash(data)
+    key = content_key(hashed)
     if key is None:
         return None
     with _opened_folder(folder) as folder_fd:
         raw = None if folder_fd is None else _read_record(folder_fd, f"{key}.ids")
-    return None if raw is None else _decode(key, raw, len(data), content_hash)
+    return None if raw is None else _decode(key, raw, len(data), hashed)
 
 
 def trusted(info: os.stat_result) -> bool:
@@ -122,7 +139,9 @@ def _opened_folder(folder: Path) -> Iterator[int | None]:
         os.close(fd)
 
 
-def _read_record(folder_fd: int, name: str, limit: int = MAX_RECORD_BYTES + 1) -> bytes | None:
+def _read_record(
+    folder_fd: int, name: str, limit: int = MAX_RECORD_BYTES + 1, largest: int = MAX_RECORD_BYTES
+) -> bytes | None:
     """Up to ``limit`` bytes of a trusted record in the records folder; None for anything
     else. Non-blocking and regular files only: a FIFO or a device planted there must not
     hang or flood a command that only wanted to save time."""
@@ -133,7 +152,7 @@ def _read_record(folder_fd: int, name: str, limit: int = MAX_RECORD_BYTES + 1) -
         return None
     try:
         info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_RECORD_BYTES:
+        if not stat.S_ISREG(info.st_mode) or info.st_size > largest:
             return None
         if not trusted(info):
             return None

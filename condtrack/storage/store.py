@@ -215,11 +215,18 @@ def read_tracker(data: bytes, path: Path) -> Tracker:
 
 def read_checked(data: bytes, path: Path) -> tuple[Tracker, bool]:
     """The checked tracker, and whether it could be read slice by slice."""
-    from condtrack.storage.slices import read_tracker as read_in_slices
+    from condtrack.storage import slices, snapshot
 
     with _collector_paused():
-        tracker = read_in_slices(data)
+        known = len(data) > slices.SMALL_BYTES
+        if known:  # a snapshot of these exact bytes, checked before: no parsing at all
+            tracker = snapshot.recall(data)
+            if tracker is not None:
+                return tracker, True
+        tracker = slices.read_tracker(data)
         if tracker is not None:
+            if known:
+                snapshot.remember(data, tracker)
             return tracker, True
         doc, text = parse(data, path)
         return check(doc, text, path), False
