@@ -90,17 +90,27 @@ class _Base:
     vouched_side: str | None = None  # the side whose record vouched for the base
 
 
+_UNKNOWN = _Base(frozenset(), (), None)  # no record vouches for the base
+
+
 def merge_files(base: Path, ours: Path, theirs: Path) -> Appended | None:
     """The merge of three files on disk when both sides only appended; None: take the full
     merge. Only the base is read whole; each side's bytes past the base are read alone."""
     data = store.read_bytes(base)
-    ours_tail = _tail(ours, data)
-    if ours_tail is None:
+    ours_tail, theirs_tail = _tail(ours, data), _tail(theirs, data)
+    if ours_tail is None or theirs_tail is None:
         return None
-    theirs_tail = _tail(theirs, data)
-    if theirs_tail is None:
+    content, size, head_end = hashlib.sha256(data), len(data), slices.head_length(data)
+    del data  # not held while a record is read: the two would double the peak memory
+    versions = _tail_versions({"ours": ours_tail, "theirs": theirs_tail})
+    if versions is None or not head_end:
         return None
-    return merge_appended(data, ours_tail, theirs_tail)
+    tails = {"ours": ours_tail, "theirs": theirs_tail}
+    facts = _recorded(content, size, head_end, tails, versions)
+    data = store.read_bytes(base)
+    if hashlib.sha256(data).digest() != content.digest():
+        return None  # changed while we looked
+    return merge_appended(data, ours_tail, theirs_tail, facts=facts or _UNKNOWN)
 
 
 def merge_versions(base: bytes, ours: bytes, theirs: bytes) -> Appended | None:
@@ -110,8 +120,13 @@ def merge_versions(base: bytes, ours: bytes, theirs: bytes) -> Appended | None:
     return merge_appended(base, ours[len(base) :], theirs[len(base) :])
 
 
-def merge_appended(base: bytes, ours_tail: bytes, theirs_tail: bytes) -> Appended | None:
-    """The base followed by both sides' new entries, as the full merge writes them."""
+def merge_appended(
+    base: bytes, ours_tail: bytes, theirs_tail: bytes, *, facts: _Base | None = None
+) -> Appended | None:
+    """The base followed by both sides' new entries, as the full merge writes them.
+
+    ``facts``: what records say the base holds, when the caller has looked them up
+    (``_UNKNOWN``: no record vouches for it)."""
     if not ours_tail and not theirs_tail:
         return Appended((base,), changed=False)
     if base.startswith(b"\xef\xbb\xbf") or not base.endswith(b"\n"):
@@ -126,14 +141,13 @@ def merge_appended(base: bytes, ours_tail: bytes, theirs_tail: bytes) -> Appende
         return None
     header, head_tables = head
     tails = {"ours": ours_tail, "theirs": theirs_tail}
-    versions: dict[str, Version] = {}
-    for side, tail in tails.items():
-        if tail:
-            version = _tail_version(tail)
-            if version is None:
-                return None
-            versions[side] = version
-    facts = _base_facts(base, head_end, tails, versions)
+    versions = _tail_versions(tails)
+    if versions is None:
+        return None
+    if facts is None:
+        facts = _recorded(hashlib.sha256(base), len(base), head_end, tails, versions)
+    if facts is None or facts is _UNKNOWN:
+        facts = _checked(base)
     if facts is None:
         return None
     tables = [*head_tables, *(["relief"] if facts.relief else [])]  # what the schema needs
@@ -173,7 +187,8 @@ def _tail(path: Path, base: bytes) -> bytes | None:
                 if not chunk or not base.startswith(chunk, position):
                     return None
                 position += len(chunk)
-            return handle.read(store.MAX_FILE_BYTES + 1 - len(base))
+            rest = handle.read(info.st_size - position)
+            return None if handle.read(1) else rest  # grown since: take the full merge
         except OSError:
             return None
 
@@ -196,6 +211,17 @@ def _head(head: bytes) -> tuple[Header, list[str]] | None:
     except ValidationError:
         return None
     return header, [key for key in document if document[key] != []]
+
+
+def _tail_versions(tails: dict[str, bytes]) -> dict[str, Version] | None:
+    versions: dict[str, Version] = {}
+    for side, tail in tails.items():
+        if tail:
+            version = _tail_version(tail)
+            if version is None:
+                return None
+            versions[side] = version
+    return versions
 
 
 def _tail_version(tail: bytes) -> Version | None:
@@ -231,12 +257,12 @@ def _entries_of(version: Version) -> list[tuple[str, dict[str, Any]]]:
     return found
 
 
-def _base_facts(
-    base: bytes, head_end: int, tails: dict[str, bytes], versions: dict[str, Version]
+def _recorded(
+    content: Any, size: int, head_end: int, tails: dict[str, bytes], versions: dict[str, Version]
 ) -> _Base | None:
-    """What the base holds, from a record that vouches for it, else from one full check."""
-    content = hashlib.sha256(base)
-    known = remembered.recall_hashed(content, len(base))
+    """What the base holds, from a record of it or of a side (``content``: the base's
+    SHA-256, unfinished); None when no record vouches for it."""
+    known = remembered.recall_hashed(content, size)
     if known is not None and known.head_length == head_end:
         return _Base(known.ids, known.relief, None)
     for side, tail in tails.items():
@@ -244,12 +270,18 @@ def _base_facts(
             continue
         extended = content.copy()
         extended.update(tail)
-        known = remembered.recall_hashed(extended, len(base) + len(tail))
+        known = remembered.recall_hashed(extended, size + len(tail))
         if known is None or known.head_length != head_end:
             continue
         facts = _without(known, versions[side], side)
         if facts is not None:
             return facts
+    return None
+
+
+def _checked(base: bytes) -> _Base | None:
+    """What the base holds, from one full check of it, slice by slice (which leaves a
+    record of it, so that the next merge from it is quick)."""
     tracker = slices.read_tracker(base)
     if tracker is None:
         return None
@@ -285,6 +317,9 @@ def _log_tables(base: bytes, head_end: int) -> dict[str, int] | None:
         return None
     if len(base) < 2 or base[-2] in _BLANK:
         return None
+    quick = _plain_log_tables(base, head_end)
+    if quick is not None:
+        return quick
     counts = dict.fromkeys(ENTRY_TABLES, 0)
     for match in _LINE_OPENING_BRACKET.finditer(base, head_end - 1):
         start = match.start() + 1
@@ -299,6 +334,20 @@ def _log_tables(base: bytes, head_end: int) -> dict[str, int] | None:
         if base[start - 2 : start] != b"\n\n" or start < 3 or base[start - 3] in _BLANK:
             return None
         counts[table] += 1
+    return counts
+
+
+def _plain_log_tables(base: bytes, head_end: int) -> dict[str, int] | None:
+    """``_log_tables`` for a log as condtrack writes it, by counting alone (no line starts
+    with a blank, every line that starts with "[" is an entry's plain header a blank line
+    after text); None when it is not so plain."""
+    if base.count(b"\n ", head_end) or base.count(b"\n\t", head_end):
+        return None
+    if any(base.count(blank + b"\n\n[", head_end - 3) for blank in (b"\n", b" ", b"\t")):
+        return None
+    counts = {t: base.count(b"\n\n[[%s]]\n" % t.encode(), head_end - 2) for t in ENTRY_TABLES}
+    if sum(counts.values()) != base.count(b"\n[", head_end - 1):
+        return None
     return counts
 
 
