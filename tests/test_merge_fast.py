@@ -359,6 +359,37 @@ def test_a_record_of_the_base_or_of_ours_spares_the_full_check_of_the_base(
     assert reads == []
 
 
+def test_an_amendment_of_an_old_entry_is_cleared_by_the_record_of_its_side_or_a_full_check(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    base = _large(600)
+    amending = base + ("\n" + entry("ev-fix", 2, supersedes="ev-00001", reason="r")).encode()
+    plain = base + ("\n" + entry("ev-plain", 1)).encode()
+    expected = full(base, amending, plain)
+    assert expected is not None
+    reads: list[bytes] = []
+    read_tracker = slices.read_tracker
+
+    def watched(data: bytes, **kwargs: Any) -> Any:
+        reads.append(data)
+        return read_tracker(data, **kwargs)
+
+    monkeypatch.setattr(slices, "read_tracker", watched)
+    assert read_tracker(amending) is not None  # a record of the amending side (its `log`'s)
+    assert fast(base, amending, plain) == expected
+    assert reads == []  # that side was checked whole: its amendment needs no more
+    monkeypatch.setenv("CONDTRACK_CACHE_DIR", str(tmp_path / "other-cache"))
+    assert read_tracker(plain) is not None  # now only the other side has a record
+    assert fast(base, amending, plain) == expected
+    assert reads == [base]  # whether the base amended ev-00001 already: a full check says
+    # An amendment of an entry the base has amended already is invalid: the full merge says so.
+    again = amending + ("\n" + entry("ev-fix2", 3, supersedes="ev-00001", reason="r")).encode()
+    later = amending + ("\n" + entry("ev-late", 4)).encode()
+    assert read_tracker(later) is not None  # the valid side's record
+    assert fast(amending, later, again) is None
+    assert full(amending, later, again) is None
+
+
 # --- real git ---------------------------------------------------------------------------------
 
 

@@ -165,7 +165,11 @@ def merge_appended(
             return None
         order = merged.order
         result = Appended((base, b"\n" + join(merged.pieces).encode("utf-8")), changed=True)
-    return result if _valid(header, tables, facts, order, versions) else None
+    valid = _valid(header, tables, facts, order, versions)
+    if valid is None:  # an amendment of an old entry: whether it was amended already
+        facts = _checked(base)
+        valid = facts is not None and _valid(header, tables, facts, order, versions)
+    return result if valid else None
 
 
 def _tail(path: Path, base: bytes) -> bytes | None:
@@ -357,8 +361,9 @@ def _valid(
     base: _Base,
     order: Sequence[tuple[str, dict[str, Any]]],
     versions: dict[str, Version],
-) -> bool:
-    """Whether the new entries, in this order after the base's, leave a valid tracker."""
+) -> bool | None:
+    """Whether the new entries, in this order after the base's, leave a valid tracker;
+    None when that needs what only a full check of the base knows."""
     numbered: dict[str, list[tuple[int, Any]]] = {table: [] for table in ENTRY_TABLES}
     try:
         for table, entry in order:
@@ -387,6 +392,7 @@ def _valid(
     vouched: set[Any] = set()
     if base.vouched_side is not None:
         vouched = {e.get("id") for _, e in _entries_of(versions[base.vouched_side])}
+    unknown = False
     for _, entry in numbered["evidence"]:
         target = entry.supersedes
         if target is None or target not in base.ids:
@@ -397,5 +403,5 @@ def _valid(
             if target in base.superseded:
                 return False
         elif entry.id not in vouched:
-            return False
-    return True
+            unknown = True
+    return None if unknown else True
