@@ -128,7 +128,7 @@ def merge_appended(
     ``facts``: what records say the base holds, when the caller has looked them up
     (``_UNKNOWN``: no record vouches for it)."""
     if not ours_tail and not theirs_tail:
-        return Appended((base,), changed=False)
+        return None  # git calls no driver then; the full merge checks the file as it is
     if base.startswith(b"\xef\xbb\xbf") or not base.endswith(b"\n"):
         return None
     if b"\r" in base:  # CRLF files (and stray CRs) take the full merge
@@ -144,13 +144,6 @@ def merge_appended(
     versions = _tail_versions(tails)
     if versions is None:
         return None
-    if facts is None:
-        facts = _recorded(hashlib.sha256(base), len(base), head_end, tails, versions)
-    if facts is None or facts is _UNKNOWN:
-        facts = _checked(base)
-    if facts is None:
-        return None
-    tables = [*head_tables, *(["relief"] if facts.relief else [])]  # what the schema needs
     if ours_tail == theirs_tail or not theirs_tail or not ours_tail:
         # One side appended nothing, or both the same: the other side's bytes are the
         # merge, as the full merge has it; only its new entries need checking.
@@ -165,6 +158,14 @@ def merge_appended(
             return None
         order = merged.order
         result = Appended((base, b"\n" + join(merged.pieces).encode("utf-8")), changed=True)
+    # Then what the base holds (the costly part when no record vouches for it).
+    if facts is None:
+        facts = _recorded(hashlib.sha256(base), len(base), head_end, tails, versions)
+    if facts is None or facts is _UNKNOWN:
+        facts = _checked(base)
+    if facts is None:
+        return None
+    tables = [*head_tables, *(["relief"] if facts.relief else [])]  # what the schema needs
     valid = _valid(header, tables, facts, order, versions)
     if valid is None:  # an amendment of an old entry: whether it was amended already
         facts = _checked(base)
