@@ -272,6 +272,10 @@ def measure(
     note(f"log: {large_runs} rounds, each into a fresh copy")
     interleave([log_l, relief_l, log_s, first_log_l], large_runs, env)
 
+    merge_l, merge_size_kb = merge_appended(files[large], scratch, env)
+    note(f"merge: {large_runs} rounds, each over a fresh copy of ours")
+    interleave([merge_l], large_runs, env)
+
     return [
         Row("`condtrack --version`", version, '`python -c "import typer"`', typer, 1.2),
         Row(
@@ -320,7 +324,58 @@ def measure(
             log_s,
             None,
         ),
+        Row(
+            f"`merge` of two sides that each appended {MERGE_LOGS} entries to a {large:,} base",
+            merge_l,
+            f"`log` at {large:,}",
+            log_l,
+            2,
+        ),
+        SizeRow(
+            "peak memory of that `merge`",
+            merge_l,
+            "the file's size",
+            log_l,
+            3,
+            memory=True,
+            size_kb=merge_size_kb,
+        ),
     ]
+
+
+MERGE_LOGS = 10  # entries each side of the merge appends
+
+
+def merge_appended(base: Path, scratch: Path, env: dict[str, str]) -> tuple[Command, float]:
+    """`condtrack merge` as git runs it, on a base and two sides that each logged
+    ``MERGE_LOGS`` entries to a copy of it (so each side has the record its `log` left, as
+    an analyst's own side has); ours is copied afresh before each run. Also the size of
+    the merged file, in kilobytes, that its memory is compared with."""
+    sides = {}
+    for side in ("ours", "theirs"):
+        path = scratch / f"merge-{side}.toml"
+        shutil.copyfile(base, path)
+        for number in range(MERGE_LOGS):
+            words = [w.replace("900", str(800 + number)) for w in LOG_ARGS]
+            words = [w.replace("Benchmark", f"Benchmark {side}") for w in words]
+            argv = [CONDTRACK, "--file", str(path), *words]
+            subprocess.run(argv, env=env, check=True, capture_output=True)
+        sides[side] = path
+    target = scratch / "merge-result.toml"
+
+    def fresh() -> None:
+        shutil.copyfile(sides["ours"], target)
+        with target.open("rb+") as f:
+            os.fsync(f.fileno())
+
+    argv = [CONDTRACK, "merge", str(base), str(target), str(sides["theirs"]), "conditions.toml"]
+    command = Command(f"merge {base.name}", argv, prepare=fresh)
+    fresh()
+    command.run(env, record=False)
+    size = base.stat().st_size
+    if target.stat().st_size < size + sum(p.stat().st_size - size for p in sides.values()):
+        raise Unmeasurable(f"the merge of two copies of {base} lost entries")
+    return command, target.stat().st_size / 1024
 
 
 @dataclass
@@ -344,6 +399,23 @@ class Row:
         return (
             f"| {self.figure} | {show(self.measured)} | {self.baseline_text} "
             f"{show(self.baseline)} | {ratio:.2f} | {target} | {holds} |"
+        )
+
+
+@dataclass
+class SizeRow(Row):
+    """A memory figure against a size in kilobytes (a file's) rather than a command's."""
+
+    size_kb: float = 0.0
+
+    def cells(self) -> str:
+        mb = [kb / 1024 for kb in self.measured.peak_kb]
+        ratio = statistics.median(mb) / (self.size_kb / 1024)
+        target = f"<= {self.target:g}"
+        holds = "yes" if self.target is not None and ratio <= self.target else "**no**"
+        return (
+            f"| {self.figure} | {memory_of(self.measured)} | {self.baseline_text} "
+            f"{self.size_kb / 1024:.0f} MB | {ratio:.2f} | {target} | {holds} |"
         )
 
 

@@ -43,8 +43,16 @@ def merge(
     each conflict in OURS with git's markers, names it on standard error and exits 1.
     `condtrack git-setup` registers it.
     """
-    from condtrack.git.merge.driver import merge_trackers
+    from condtrack.git.merge.appended import merge_files
     from condtrack.storage.store import read_bytes, write_atomic
+
+    # Both sides only appended entries (the common case): merged on the bytes, quickly.
+    appended = merge_files(base, ours, theirs)
+    if appended is not None:
+        if appended.changed:
+            write_atomic(ours, *appended.parts)
+        return
+    from condtrack.git.merge.driver import merge_trackers
 
     name = path or ours.name
     versions = [read_bytes(version) for version in (base, ours, theirs)]

@@ -96,16 +96,23 @@ def content_hash(data: bytes) -> Any:
 
 def recall(data: bytes, env: Mapping[str, str] = os.environ) -> Known | None:
     """What a record says of exactly these bytes, if one exists and is intact."""
+    if records_folder(env) is None:
+        return None
+    return recall_hashed(content_hash(data), len(data), env)
+
+
+def recall_hashed(hashed: Any, size: int, env: Mapping[str, str] = os.environ) -> Known | None:
+    """As ``recall``, for content known only by its unfinished SHA-256 and its size (the
+    merge driver checks a side as the base's hash extended by what the side appended)."""
     folder = records_folder(env)
     if folder is None:
         return None
-    hashed = content_hash(data)
     key = content_key(hashed)
     if key is None:
         return None
     with _opened_folder(folder) as folder_fd:
         raw = None if folder_fd is None else _read_record(folder_fd, f"{key}.ids")
-    return None if raw is None else _decode(key, raw, len(data), hashed)
+    return None if raw is None else _decode(key, raw, size, hashed)
 
 
 def trusted(info: os.stat_result) -> bool:

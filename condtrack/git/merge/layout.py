@@ -28,6 +28,16 @@ ENTRY_TABLES = ("evidence", "retractions", "relief")
 _HEADER = re.compile(
     r"^[ \t]*(\[\[?)[ \t]*([^\[\]\n#]*?)[ \t]*(\]\]?)[ \t]*(?:#[^\n]*)?\r?$", re.MULTILINE
 )
+HEADER_PATTERN = _HEADER.pattern  # the same headers, found in bytes by ``appended``
+
+
+def table_kind(opening: str, name: str, closing: str) -> str | None:
+    """What a header names, as ``layout`` reads it: ``evidence[]`` for ``[[ evidence ]]``,
+    ``tracker`` for ``[tracker]``; None for unmatched brackets."""
+    if len(opening) != len(closing):
+        return None
+    name = re.sub(r"[ \t]*\.[ \t]*", ".", name)
+    return name + ("[]" if len(opening) == 2 else "")
 
 
 @dataclass
@@ -80,11 +90,11 @@ def layout(text: str, doc: Mapping[str, Any]) -> Layout | None:
     for number, header in enumerate(headers):
         end = headers[number + 1].start() if number + 1 < len(headers) else len(text)
         chunk = text[header.start() : end]
-        opening, name, closing = header.group(1), header.group(2), header.group(3)
-        if len(opening) != len(closing):
+        found_kind = table_kind(header.group(1), header.group(2), header.group(3))
+        if found_kind is None:
             return None
-        name = re.sub(r"[ \t]*\.[ \t]*", ".", name)
-        kind = name + ("[]" if len(opening) == 2 else "")
+        kind = found_kind
+        name = kind.removesuffix("[]")
         if kind in (f"{t}[]" for t in ENTRY_TABLES):
             if not found.entries:
                 found.head = text[: header.start()]
