@@ -10,6 +10,11 @@ if TYPE_CHECKING:
 
 __version__ = "0.1.0"
 
+# Set once Ctrl-C has been pressed: code that catches what it calls raises (pydantic-core
+# building a schema turns a KeyboardInterrupt into a SchemaError of its own, with no
+# cause) can lose the interrupt itself, not the fact that the user asked to stop.
+ctrl_c_pressed = False
+
 
 def main() -> None:
     """The console script and ``python -m condtrack``: Ctrl-C exits 130, silently.
@@ -41,6 +46,8 @@ def _interrupted(signum: int, frame: "FrameType | None") -> None:
     there can land in a callback of the import machinery, which prints it and carries on,
     or in a class being built, which wraps it in another error. Nothing half-imported
     needs undoing, so the process ends at once."""
+    global ctrl_c_pressed
+    ctrl_c_pressed = True
     while frame is not None:
         if frame.f_code.co_filename.startswith("<frozen importlib"):
             import os

@@ -472,3 +472,48 @@ def test_a_ctrl_c_in_a_finalizer_is_not_reported_and_the_run_carries_on() -> Non
     assert done.stdout == "carried on\n"
     assert "KeyboardInterrupt" not in done.stderr
     assert "ValueError: still reported" in done.stderr
+
+
+def test_a_ctrl_c_that_a_library_turned_into_its_own_error_exits_130_silently() -> None:
+    """pydantic-core, building a schema when Ctrl-C lands, raises a SchemaError of its own
+    with no trace of the KeyboardInterrupt (seen in a run of the start-up Ctrl-C test): the
+    run must still end as an interrupted one, exit 130 and nothing said, not as a bug."""
+    code = (
+        "import signal\n"
+        "import condtrack\n"
+        "signal.signal(signal.SIGINT, condtrack._interrupted)\n"
+        "import sys, condtrack.cli.app\n"
+        "cli = sys.modules['condtrack.cli.app']\n"
+        "def building():\n"
+        "    try:\n"
+        "        signal.raise_signal(signal.SIGINT)\n"
+        "    except KeyboardInterrupt:\n"
+        "        pass  # caught and lost, as code in Rust loses it\n"
+        "    raise RuntimeError('a schema could not be built')\n"
+        "cli.app = building\n"
+        "cli.main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=child_env(), timeout=60
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (130, "", "")
+
+
+def test_an_error_without_ctrl_c_is_still_reported_as_a_bug() -> None:
+    """The other side of the rule above: with no Ctrl-C pressed, the same error is a bug."""
+    code = (
+        "import condtrack\n"
+        "import sys, condtrack.cli.app\n"
+        "cli = sys.modules['condtrack.cli.app']\n"
+        "def building():\n"
+        "    raise RuntimeError('a schema could not be built')\n"
+        "cli.app = building\n"
+        "cli.main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=child_env(), timeout=60
+    )
+    assert done.returncode == 70
+    assert "internal error (a bug in condtrack): RuntimeError: a schema could not be built" in (
+        done.stderr
+    )

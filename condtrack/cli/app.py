@@ -26,6 +26,7 @@ import typer
 from typer._click.parser import _OptionParser
 from typer.core import TyperArgument, TyperCommand, TyperGroup
 
+import condtrack
 from condtrack import __version__
 from condtrack.errors import CondtrackError
 from condtrack.textsafe import one_line
@@ -773,7 +774,11 @@ def main() -> None:
 
 def _interrupted(error: BaseException) -> bool:
     """Whether Ctrl-C caused this error: code that wraps what it catches (a class being
-    built, a library's own error) can turn a KeyboardInterrupt into something else."""
+    built, a library's own error) can turn a KeyboardInterrupt into something else, and
+    one written in Rust (pydantic-core) keeps no trace of it: then the handler's note that
+    Ctrl-C was pressed decides."""
+    if condtrack.ctrl_c_pressed:
+        return True
     seen: set[int] = set()
     cause: BaseException | None = error
     while cause is not None and id(cause) not in seen:
