@@ -199,7 +199,12 @@ class Assessment:
 def assess(tracker: Tracker, as_of: dt.date, known: KnownAt | None = None) -> Assessment:
     """Score every condition of the tracker as of ``as_of`` (valid time), with what was
     known at ``known`` (knowledge time; None: everything in the file)."""
-    tracker = known_at(tracker, known)
+    return assess_known(known_at(tracker, known), as_of, known)
+
+
+def assess_known(tracker: Tracker, as_of: dt.date, known: KnownAt | None = None) -> Assessment:
+    """``assess`` of a tracker already cut back to what was known at ``known``
+    (``knowledge.known_at``): for callers that assess one cut more than once."""
     scoring = tracker.scoring
     by_condition, excluded = _sorted_out(tracker, as_of)
     results = tuple(
@@ -237,15 +242,28 @@ def _sorted_out(
     superseded = {e.supersedes: e.id for e in tracker.evidence if e.supersedes}
     by_condition: dict[str, list[Evidence]] = {c.id: [] for c in tracker.conditions}
     excluded: dict[str, list[Exclusion]] = {c.id: [] for c in tracker.conditions}
-    # File order breaks ties between entries of the same date: later lines win.
-    ordered = sorted(enumerate(tracker.evidence), key=lambda pair: (pair[1].date, pair[0]))
-    for _, entry in ordered:
-        reason = _exclusion(entry, as_of, retracted, superseded, scoring.min_reliability)
+    # File order breaks ties between entries of the same date: later lines win (the sort
+    # is stable, and a file appended to in date order is all but sorted already).
+    minimum = scoring.min_reliability
+    for entry in sorted(tracker.evidence, key=_date_of):
+        if (
+            entry.date <= as_of
+            and entry.id not in superseded
+            and entry.id not in retracted
+            and grade_counts(entry.reliability, minimum)
+        ):
+            reason = None  # the common case, asked first: it counts
+        else:
+            reason = _exclusion(entry, as_of, retracted, superseded, minimum)
         if reason is None:
             by_condition[entry.condition].append(entry)
         else:
             excluded[entry.condition].append(Exclusion(entry.id, reason))
     return by_condition, excluded
+
+
+def _date_of(entry: Evidence) -> dt.date:
+    return entry.date
 
 
 @dataclass(frozen=True)
@@ -368,14 +386,34 @@ def assess_condition(
     """Score one condition from its counting evidence, sorted by date (oldest first)."""
     window = dt.timedelta(days=window_days)
     trackers = {c.id: _CriterionState(condition, c.id, window) for c in condition.criteria}
+    # Each criterion walks only the entries that can move it, and each indicator's history
+    # is gathered in the same pass: one look at every entry, not one per criterion.
+    relevant: dict[str, list[Evidence]] = {c.id: [] for c in condition.criteria}
+    observed: dict[str, list[Evidence]] = {i.id: [] for i in condition.indicators}
+    moved_by = {
+        state.indicator.id: relevant[criterion]
+        for criterion, state in trackers.items()
+        if state.indicator is not None
+    }
+    for entry in evidence:
+        if entry.criterion is not None and entry.status is not None:
+            walk = relevant.get(entry.criterion)
+            if walk is not None:
+                walk.append(entry)
+        if entry.indicator is not None:
+            walk = moved_by.get(entry.indicator)
+            if walk is not None and (not walk or walk[-1] is not entry):
+                walk.append(entry)
+            if entry.value is not None and entry.indicator in observed:
+                observed[entry.indicator].append(entry)
     weights = [c.weight for c in condition.criteria]
     met_since: dt.date | None = None
     last_met: dt.date | None = None
     history: list[tuple[dt.date, float]] = []
     statuses: list[Status] = []
     for day in _change_days(condition, evidence, window, as_of):
-        for state in trackers.values():
-            state.advance(evidence, day)
+        for criterion, state in trackers.items():
+            state.advance(relevant[criterion], day)
         verdicts = [state.verdict(day) for state in trackers.values()]
         day_score = rounded(
             _weighted(list(zip(weights, (v.score for v in verdicts), strict=True))) * 100
@@ -387,8 +425,8 @@ def assess_condition(
             last_met = day
         else:
             met_since = None
-    for state in trackers.values():
-        state.advance(evidence, as_of)
+    for criterion, state in trackers.items():
+        state.advance(relevant[criterion], as_of)
     criteria = tuple(
         CriterionResult(c.id, c.text, c.weight, trackers[c.id].verdict(as_of))
         for c in condition.criteria
@@ -408,7 +446,9 @@ def assess_condition(
         if stale and last_evidence is not None
         else None
     )
-    indicators = tuple(_indicator_result(i, evidence, as_of, window) for i in condition.indicators)
+    indicators = tuple(
+        _indicator_result(i, observed[i.id], as_of, window) for i in condition.indicators
+    )
     offsets = tuple(_offset_result(o, indicators) for o in condition.offsets)
     warnings = _warnings(
         condition, status, stale_since, last_evidence, last_met, offsets, window_days
