@@ -44,11 +44,13 @@ def merge(
     `condtrack git-setup` registers it.
     """
     from condtrack.git.merge.driver import merge_trackers
+    from condtrack.progress import task
     from condtrack.storage.store import read_bytes, write_atomic
 
     name = path or ours.name
-    versions = [read_bytes(version) for version in (base, ours, theirs)]
-    result = merge_trackers(*versions, name=name, marker_size=marker_size)
+    with task(f"merging {name}"):  # three versions of a large file take a while
+        versions = [read_bytes(version) for version in (base, ours, theirs)]
+        result = merge_trackers(*versions, name=name, marker_size=marker_size)
     if result.content != versions[1]:
         # No lock: OURS is git's own copy, git holds its index lock for the whole merge,
         # and a lock file beside OURS would be left in the work tree.

@@ -19,6 +19,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
+from condtrack import progress
 from condtrack.domain.knowledge import (
     KnownAt,
     both_dates,
@@ -136,10 +137,14 @@ def compare(
     Each knowledge cut is made once and shared by the assessments and the relief news:
     at 100,000 entries a cut, like an assessment, is a walk through every entry.
     """
-    now = known_at(tracker, known)
-    then = end_of(since) if by == "logged" else known
-    earlier = now if then is known else known_at(tracker, then)
-    before, after = assess_known(earlier, since, then), assess_known(now, until, known)
+    with progress.task("scoring", total=2) as step:
+        now = known_at(tracker, known)
+        then = end_of(since) if by == "logged" else known
+        earlier = now if then is known else known_at(tracker, then)
+        before = assess_known(earlier, since, then)
+        step(1)
+        after = assess_known(now, until, known)
+        step(1)
     if by == "logged":
         assert then is not None
         # Learned since, and dated by the later date: what may move its verdicts.

@@ -14,11 +14,12 @@ import datetime as dt
 import io
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sized
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from condtrack import progress
 from condtrack.domain.entries import (
     RELIEF_KEYS,
     Existing,
@@ -225,6 +226,17 @@ def plan(
     A row of a withdrawn entry is a problem, or left out with ``skip_retracted``.
     """
     builder = NewEntries(Whole(existing) if isinstance(existing, Tracker) else existing)
+    with progress.task("checking rows", len(rows) if isinstance(rows, Sized) else None) as step:
+        return _plan(builder, rows, logged, step, skip_retracted)
+
+
+def _plan(
+    builder: NewEntries,
+    rows: Iterable[tuple[int, Mapping[str, Any]]],
+    logged: dt.datetime,
+    step: progress.Advance,
+    skip_retracted: bool,
+) -> Plan:
     entries: list[dict[str, Any]] = []
     numbers: list[int] = []
     duplicates: list[tuple[int, str]] = []
@@ -233,6 +245,7 @@ def plan(
     retracted: list[int] = []
     kinds: list[str] = []
     for number, row in rows:
+        step(1)
         withdrawn = _withdrawn(row)
         if withdrawn is not None and skip_retracted:
             retracted.append(number)
