@@ -188,3 +188,16 @@ def test_the_bar_is_wanted_only_at_a_terminal_outside_ci(monkeypatch: pytest.Mon
     assert progressbar.delay({}) == progressbar.DELAY
     assert progressbar.delay({progressbar.ENV_DELAY: "0"}) == 0
     assert progressbar.delay({progressbar.ENV_DELAY: "soon"}) == progressbar.DELAY
+
+
+def test_merge_shows_a_bar_while_it_reads_and_merges(tracker: Path, tmp_path: Path) -> None:
+    """The merge command (git's driver) reads three versions: its bar, from cli/merge.py."""
+    base, theirs = tmp_path / "base.toml", tmp_path / "theirs.toml"
+    base.write_bytes(tracker.read_bytes())
+    theirs.write_bytes(tracker.read_bytes())
+    leader_code, stdout, stderr = at_a_terminal(
+        tracker, "merge", str(base), str(tracker), str(theirs)
+    )
+    assert leader_code == 0, stderr
+    assert b"merging" in stderr, stderr
+    assert stdout == b""
