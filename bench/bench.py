@@ -30,6 +30,8 @@ SHIPPED = ROOT / "conditions.toml"
 PYTHON = sys.executable
 CONDTRACK = str(Path(sys.executable).parent / "condtrack")
 AS_OF = "2026-11-01"  # generated evidence ends the day before
+SINCE = "2026-08-01"  # `diff --since`: a quarter's changes
+IMPORT_ROWS = 10_000  # rows `import` adds to the largest tracker
 DASH = "\N{EN DASH}"
 ENV_RECORDS = "CONDTRACK_CACHE_DIR"
 LOAD = "import sys, tomllib; tomllib.load(open(sys.argv[1], 'rb'))"
@@ -110,6 +112,29 @@ def tracker(n: int, seed: int, relief: int = 0) -> Path:
     return path
 
 
+def import_rows(n: int, seed: int) -> Path:
+    """A CSV of ``n`` evidence rows (a generated tracker of another seed than the one they
+    join: new reports), from the cache when no input changed."""
+    source = tracker(n, seed + 1)
+    path = source.with_name(source.stem + "-rows.csv")
+    if not path.exists():
+        import csv
+        import tomllib
+
+        fields = ["id", "condition", "criterion", "status", "indicator", "value", "date"]
+        fields += ["source", "url", "reliability", "summary", "tags"]
+        part = path.with_suffix(".part")
+        with source.open("rb") as f, part.open("w", newline="", encoding="utf-8") as out:
+            writer = csv.writer(out)
+            writer.writerow(fields)
+            for entry in tomllib.load(f)["evidence"]:
+                if "supersedes" not in entry:  # an import adds, never amends
+                    tags = ";".join(entry.get("tags", []))
+                    writer.writerow([tags if k == "tags" else entry.get(k, "") for k in fields])
+        part.replace(path)
+    return path
+
+
 def validate(path: Path, env: dict[str, str]) -> float:
     """Seconds `condtrack validate` takes to accept the file; Unmeasurable if it refuses."""
     start = time.perf_counter()
@@ -166,8 +191,11 @@ def main() -> int:
     checked: list[str] = []
     try:
         files: dict[int | str, Path] = {n: tracker(n, args.seed) for n in (small, mid, large)}
+        files["rows"] = import_rows(IMPORT_ROWS, args.seed)
         files["relief"] = tracker(large, args.seed, RELIEF)
         for n, path in files.items():
+            if n == "rows":
+                continue
             name = f"{large:,} + {RELIEF} relief" if n == "relief" else f"{n:,}"
             spent = validate(path, env)
             note(f"validate {name}: {spent:.2f} s, {path.stat().st_size / 1e6:.1f} MB file")
@@ -258,8 +286,35 @@ def measure(
     )
     relief_l = relief_into_copy()
 
+    def import_into_copy() -> Command:
+        """`import` of the rows into a fresh copy of the largest tracker, whose bytes a
+        record vouches for (as after any earlier command on it)."""
+        copy = scratch / "import.toml"
+
+        def fresh() -> None:
+            shutil.copyfile(files[large], copy)
+            # A record of these bytes, if the runs before removed it (the first log's do).
+            argv = [CONDTRACK, "--file", str(copy), "status", "--format", "json"]
+            subprocess.run(argv, env=env, check=True, capture_output=True)
+            with copy.open("rb+") as f:
+                os.fsync(f.fileno())
+
+        argv = ("import", str(files["rows"]), "--skip-duplicates")
+        command = cli(f"import {large:,}", copy, *argv)
+        command.prepare = fresh
+        return command
+
+    import_l = import_into_copy()
+    diff_l = cli(
+        f"diff {large:,}", large, "diff", "--since", SINCE, "--until", AS_OF, "--format", "json"
+    )
+
     note("warm-up: every command once on small files, to fill the bytecode cache; not counted")
-    warm_up = [cli("", small, *status), cli("", small, *report)]
+    warm_up = [
+        cli("", small, *status),
+        cli("", small, *report),
+        cli("", small, "diff", "--since", SINCE),
+    ]
     # The first read of each large file leaves its record and snapshot: the timed reads are
     # the everyday ones (the first read is `first log`'s figure).
     warm_up += [cli("", large, *status), cli("", "relief", *status)]
@@ -268,9 +323,9 @@ def measure(
     note(f"startup: {runs} rounds")
     interleave([typer, version, typer_pydantic, check], runs, env)
     note(f"{large:,} entries: {large_runs} rounds")
-    interleave([load, status_l, status_r, report_l, status_m], large_runs, env)
+    interleave([load, status_l, status_r, report_l, diff_l, status_m], large_runs, env)
     note(f"log: {large_runs} rounds, each into a fresh copy")
-    interleave([log_l, relief_l, log_s, first_log_l], large_runs, env)
+    interleave([log_l, relief_l, log_s, first_log_l, import_l], large_runs, env)
 
     merge_l, merge_size_kb = merge_appended(files[large], scratch, env)
     note(f"merge: {large_runs} rounds, each over a fresh copy of ours")
@@ -307,6 +362,20 @@ def measure(
             f"`status --format json` at {large:,}",
             status_l,
             1.3,
+        ),
+        Row(
+            f"`diff --since {SINCE}` at {large:,}",
+            diff_l,
+            f"`status --format json` at {large:,}",
+            status_l,
+            1.3,
+        ),
+        Row(
+            f"`import` of {IMPORT_ROWS:,} rows into {large:,}",
+            import_l,
+            f"`status --format json` at {large:,}",
+            status_l,
+            2,
         ),
         Row(
             f"peak memory of `status` at {large:,}",

@@ -126,6 +126,13 @@ def private_cache(
     return folder
 
 
+@pytest.fixture(autouse=True)
+def no_progress_bars(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No progress bar in a test's pseudo-terminal however slow the machine (a bar shows
+    after a second: condtrack.cli.progressbar); tests/test_progress.py sets its own delay."""
+    monkeypatch.setenv("CONDTRACK_PROGRESS_DELAY", "86400")
+
+
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()

@@ -1,6 +1,6 @@
 """The tree is the architecture: every import in condtrack runs downward through its layers.
 
-    foundation  condtrack.errors, condtrack.textsafe
+    foundation  condtrack.errors, condtrack.textsafe, condtrack.progress
     1 schema    condtrack.schema
     2 storage   condtrack.storage
     3 domain    condtrack.domain
@@ -24,6 +24,7 @@ PACKAGE = Path(condtrack.__file__).resolve().parent
 LAYERS = {
     "condtrack.errors": 0,
     "condtrack.textsafe": 0,
+    "condtrack.progress": 0,
     "condtrack.schema": 1,
     "condtrack.storage": 2,
     "condtrack.domain": 3,

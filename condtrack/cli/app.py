@@ -180,7 +180,11 @@ class _LazyCommands(TyperGroup):
         return super().resolve_command(ctx, args)
 
     def invoke(self, ctx: Any) -> Any:
-        with usage_errors_in_one_line():
+        from condtrack.cli.progressbar import reporter
+        from condtrack.progress import listening
+
+        # Long work shows a bar on standard error, at a terminal only (cli.progressbar).
+        with usage_errors_in_one_line(), listening(reporter()):
             return super().invoke(ctx)
 
     def _completion_for_named_shell(self, ctx: Any, args: list[str]) -> None:

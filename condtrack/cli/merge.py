@@ -44,19 +44,22 @@ def merge(
     `condtrack git-setup` registers it.
     """
     from condtrack.git.merge.appended import merge_files
+    from condtrack.progress import task
     from condtrack.storage.store import read_bytes, write_atomic
 
     # Both sides only appended entries (the common case): merged on the bytes, quickly.
-    appended = merge_files(base, ours, theirs)
+    name = path or ours.name
+    with task(f"merging {name}"):  # a large file takes a while
+        appended = merge_files(base, ours, theirs)
     if appended is not None:
         if appended.changed:
             write_atomic(ours, *appended.parts)
         return
     from condtrack.git.merge.driver import merge_trackers
 
-    name = path or ours.name
-    versions = [read_bytes(version) for version in (base, ours, theirs)]
-    result = merge_trackers(*versions, name=name, marker_size=marker_size)
+    with task(f"merging {name}"):  # three versions of a large file take a while
+        versions = [read_bytes(version) for version in (base, ours, theirs)]
+        result = merge_trackers(*versions, name=name, marker_size=marker_size)
     if result.content != versions[1]:
         # No lock: OURS is git's own copy, git holds its index lock for the whole merge,
         # and a lock file beside OURS would be left in the work tree.

@@ -414,14 +414,16 @@ def import_(
     outcome: list[Plan] = []
 
     def build(current: Current) -> list[tuple[str, dict[str, Any]]]:
-        result = plan(current.tracker, rows, utc_now(), skip_retracted=skip_retracted)
+        # Checked against what a record of the file vouches for, as `log` is: the file's
+        # entries are read whole only when no record holds them (see storage.appending).
+        result = plan(current, rows, utc_now(), skip_retracted=skip_retracted)
         outcome.append(result)
         if result.problems or (result.duplicates and not skip_duplicates):
             raise _Refused
-        before.append(current.tracker)
+        before.append(current)
         return result.tables()
 
-    before: list[Tracker] = []
+    before: list[Current] = []
     try:
         added = append(path, build, dry_run=dry_run)
     except _Refused:
@@ -439,7 +441,7 @@ def import_(
         raise CondtrackError(f"nothing imported: {' and '.join(reasons)}") from None
     result = outcome[-1]
     if dry_run:
-        _show_dry_run(added, before[-1] if before else None)
+        _show_dry_run(added, before[-1].tracker if before and added.relief else None)
     else:
         for entry in result.entries:
             typer.echo(entry["id"])

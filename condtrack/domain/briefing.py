@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
+from condtrack import progress
 from condtrack.domain.changes import By, Changes, compare
 from condtrack.domain.knowledge import KnownAt, known_at
 from condtrack.domain.relief import Ledger, Measure, ledger
@@ -84,11 +85,13 @@ def build(
 ) -> Briefing:
     """The briefing as of ``as_of`` with what was known at ``known`` (None: everything);
     with ``since``, what changed since then (see ``changes.compare``)."""
-    changes = compare(tracker, since, as_of, known, by) if since is not None else None
-    assessment = changes.after if changes else assess(tracker, as_of, known)
-    before = {c.id: c for c in changes.before.conditions} if changes else {}
-    rows = tuple(_row(result, before.get(result.id)) for result in assessment.conditions)
-    return Briefing(tracker, assessment, rows, changes, relief_section(tracker, assessment, known))
+    with progress.task("scoring"):
+        changes = compare(tracker, since, as_of, known, by) if since is not None else None
+        assessment = changes.after if changes else assess(tracker, as_of, known)
+        before = {c.id: c for c in changes.before.conditions} if changes else {}
+        rows = tuple(_row(result, before.get(result.id)) for result in assessment.conditions)
+        relief = relief_section(tracker, assessment, known)
+    return Briefing(tracker, assessment, rows, changes, relief)
 
 
 def _row(result: ConditionResult, before: ConditionResult | None) -> Row:

@@ -223,21 +223,29 @@ class NewEntries:
     def reports(self) -> Mapping[str, str]:
         return self.existing.reports
 
-    def duplicate_of(self, entry: Mapping[str, Any]) -> str | None:
-        """The earlier entry (or noted row) that records the same report, if any."""
-        found = self._duplicate(entry)
+    def duplicate_of(
+        self, entry: Mapping[str, Any], keys: Sequence[str] | None = None
+    ) -> str | None:
+        """The earlier entry (or noted row) that records the same report, if any;
+        ``keys``: the entry's ``report_keys``, when the caller has them."""
+        found = self._duplicate(entry, keys)
         return None if found is None else found[0]
 
-    def _duplicate(self, entry: Mapping[str, Any]) -> tuple[str, str] | None:
-        for key, what in zip(report_keys(entry), ("summary", "URL"), strict=False):
+    def _duplicate(
+        self, entry: Mapping[str, Any], keys: Sequence[str] | None = None
+    ) -> tuple[str, str] | None:
+        found = report_keys(entry) if keys is None else keys
+        for key, what in zip(found, ("summary", "URL"), strict=False):
             earlier = self.reports.get(key) or self.batch_reports.get(key)
             if earlier is not None:
                 return earlier, what
         return None
 
-    def note_report(self, entry: Mapping[str, Any], label: str) -> None:
+    def note_report(
+        self, entry: Mapping[str, Any], label: str, keys: Sequence[str] | None = None
+    ) -> None:
         """Count ``entry`` as recorded, as ``label``, for later duplicates in this batch."""
-        for key in report_keys(entry):
+        for key in report_keys(entry) if keys is None else keys:
             self.batch_reports.setdefault(key, label)
 
     def new_report(
@@ -272,7 +280,7 @@ class NewEntries:
 
     @cached_property
     def relief_by_id(self) -> dict[str, Relief]:
-        return {r.id: r for r in self.existing.tracker.relief}
+        return {r.id: r for r in self.existing.relief}
 
     @cached_property
     def relief_amended(self) -> dict[str, str]:
@@ -336,7 +344,8 @@ class NewEntries:
             for k, v in stripped(fields).items()
             if v is not None and v != [] and k in RELIEF_KEYS
         }
-        entry.setdefault("id", self.new_id("rl-"))
+        if "id" not in entry:  # a new id only when none was given
+            entry["id"] = self.new_id("rl-")
         entry.setdefault("reliability", "F6")
         entry["logged"] = logged
         checked = _checked(Relief, entry)
@@ -420,7 +429,8 @@ class NewEntries:
             for k, v in stripped(fields).items()
             if v is not None and v != [] and k in Evidence.model_fields
         }
-        entry.setdefault("id", self.new_id())
+        if "id" not in entry:
+            entry["id"] = self.new_id()
         entry.setdefault("reliability", "F6")
         entry["logged"] = logged
         try:

@@ -14,14 +14,16 @@ import datetime as dt
 import io
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sized
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from condtrack import progress
 from condtrack.domain.entries import (
     RELIEF_KEYS,
     DuplicateError,
+    Existing,
     FieldError,
     NewEntries,
     Whole,
@@ -210,7 +212,7 @@ def kind_of(row: Mapping[str, Any]) -> str:
 
 
 def plan(
-    tracker: Tracker,
+    existing: Tracker | Existing,
     rows: Iterable[tuple[int, Mapping[str, Any]]],
     logged: dt.datetime,
     *,
@@ -218,9 +220,24 @@ def plan(
 ) -> Plan:
     """Check every row against the tracker and each other; nothing is written here.
 
+    ``existing``: the tracker, or the file as an append sees it (``storage.appending``),
+    whose record of what was checked already holds what new rows are checked against (the
+    settings, every id and report, the relief entries): then the file's other entries are
+    read only for a row that carries the id of one of them (an export imported back).
     A row of a withdrawn entry is a problem, or left out with ``skip_retracted``.
     """
-    builder = NewEntries(Whole(tracker))
+    builder = NewEntries(Whole(existing) if isinstance(existing, Tracker) else existing)
+    with progress.task("checking rows", len(rows) if isinstance(rows, Sized) else None) as step:
+        return _plan(builder, rows, logged, step, skip_retracted)
+
+
+def _plan(
+    builder: NewEntries,
+    rows: Iterable[tuple[int, Mapping[str, Any]]],
+    logged: dt.datetime,
+    step: progress.Advance,
+    skip_retracted: bool,
+) -> Plan:
     entries: list[dict[str, Any]] = []
     numbers: list[int] = []
     duplicates: list[tuple[int, str]] = []
@@ -229,6 +246,7 @@ def plan(
     retracted: list[int] = []
     kinds: list[str] = []
     for number, row in rows:
+        step(1)
         withdrawn = _withdrawn(row)
         if withdrawn is not None and skip_retracted:
             retracted.append(number)
@@ -277,16 +295,17 @@ def plan(
             problems.append(RowProblem(number, None, str(error)))
             continue
         if kind == "evidence":
-            earlier = builder.duplicate_of(entry)  # the rule `log` applies too
+            keys = report_keys(entry)
+            earlier = builder.duplicate_of(entry, keys)  # the rule `log` applies too
             if earlier is not None:
                 builder.taken.discard(entry["id"])
                 duplicates.append((number, earlier))
                 continue
-            builder.note_report(entry, f"row {number}")
+            builder.note_report(entry, f"row {number}", keys)
         entries.append(entry)
         numbers.append(number)
         kinds.append(kind)
-    minimum = tracker.scoring.min_reliability
+    minimum = builder.existing.header.scoring.min_reliability
     return Plan(
         tuple(entries),
         tuple(duplicates),
@@ -383,7 +402,9 @@ def _already_recorded(builder: NewEntries, row: Mapping[str, Any]) -> str | None
     """The id of the entry a row carries, when the file holds that entry as the same report;
     a row whose id names a different report is left for the id check to refuse."""
     entry_id = row.get("id")
-    existing = builder.by_id.get(entry_id) if isinstance(entry_id, str) else None
+    if not isinstance(entry_id, str) or entry_id not in builder.existing.ids:
+        return None  # no entry of the file has it: asked first, so as not to read them all
+    existing = builder.by_id.get(entry_id)
     if existing is None or report_keys(existing)[0] != report_keys(row)[0]:
         return None
     return existing.id

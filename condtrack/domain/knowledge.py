@@ -91,9 +91,9 @@ def known_at(tracker: Tracker, moment: KnownAt | None) -> Tracker:
     """
     if moment is None:
         return tracker
-    evidence = [e for e in tracker.evidence if moment.knows(known_from(e))]
-    retractions = [r for r in tracker.retractions if moment.knows(known_from(r))]
-    relief = [r for r in tracker.relief if moment.knows(known_from(r))]
+    evidence = _known(tracker.evidence, moment.end)
+    retractions = _known(tracker.retractions, moment.end)
+    relief = _known(tracker.relief, moment.end)
     if (len(evidence), len(retractions), len(relief)) == (
         len(tracker.evidence),
         len(tracker.retractions),
@@ -106,15 +106,28 @@ def known_at(tracker: Tracker, moment: KnownAt | None) -> Tracker:
     )
 
 
+def _known(entries: list[E], end: dt.datetime) -> list[E]:
+    """The entries known by ``end`` (``known_from(e) <= end``), in file order; the usual
+    entry, stamped with its ``logged`` time, is compared without a call."""
+    return [
+        e for e in entries if (e.logged <= end if e.logged is not None else known_from(e) <= end)
+    ]
+
+
 def learned_between(entries: Iterable[E], after: KnownAt | None, until: KnownAt | None) -> list[E]:
     """The entries learned after ``after`` (all, when None) and known by ``until``
     (everything, when None), in file order."""
+    low = None if after is None else after.end
+    high = None if until is None else until.end
     return [
         e
         for e in entries
-        if (after is None or not after.knows(known_from(e)))
-        and (until is None or until.knows(known_from(e)))
+        if (low is None or not _at(e) <= low) and (high is None or _at(e) <= high)
     ]
+
+
+def _at(entry: Evidence | Retraction | Relief) -> dt.datetime:
+    return entry.logged if entry.logged is not None else known_from(entry)
 
 
 def both_dates(entry: Evidence | Retraction | Relief) -> str:

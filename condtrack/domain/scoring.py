@@ -200,7 +200,12 @@ class Assessment:
 def assess(tracker: Tracker, as_of: dt.date, known: KnownAt | None = None) -> Assessment:
     """Score every condition of the tracker as of ``as_of`` (valid time), with what was
     known at ``known`` (knowledge time; None: everything in the file)."""
-    tracker = known_at(tracker, known)
+    return assess_known(known_at(tracker, known), as_of, known)
+
+
+def assess_known(tracker: Tracker, as_of: dt.date, known: KnownAt | None = None) -> Assessment:
+    """``assess`` of a tracker already cut back to what was known at ``known``
+    (``knowledge.known_at``): for callers that assess one cut more than once."""
     scoring = tracker.scoring
     by_condition, excluded = _sorted_out(tracker, as_of)
     results = tuple(

@@ -54,6 +54,8 @@ class _Html(Markup):
     def escape(cls, s: Any, /) -> Self:
         if hasattr(s, "__html__"):  # markup already: kept as it is
             return cls(s)
+        if type(s) is float or type(s) is int:  # digits, a sign, a point: nothing to escape
+            return cls(str(s))
         # Controls and hidden characters shown as escapes, on one line, then entities for
         # & < > " ' (the standard library's spelling: &quot; and &#x27;).
         return cls(html.escape(one_line(str(s)), quote=True))
@@ -273,9 +275,7 @@ def _chart(history: Sequence[Observation], label: str) -> _Html:
         height=height,
         title=title,
         points=" ".join(f"{x},{y}" for x, y in points),
-        dots=_NOTHING.join(
-            _Html('<circle cx="{}" cy="{}" r="2"/>').format(x, y) for x, y in points
-        ),
+        dots=_NOTHING.join(_Html('<circle cx="%s" cy="%s" r="2"/>') % (x, y) for x, y in points),
     )
 
 

@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 
 from pydantic import TypeAdapter, ValidationError
 
+from condtrack import progress
 from condtrack.schema.models import Evidence, Header, Relief, Retraction, Tracker
 from condtrack.schema.validation import HEAD_TABLES, cross_check, head_problems
 from condtrack.storage import tomlread
@@ -125,22 +126,25 @@ def read_tracker(data: bytes, *, vouched: int | None = None) -> Tracker | None:
     retractions: list[Retraction] = []
     relief: list[Relief] = []
     end = start
-    for chunk in entry_slices(data, start):
-        end += len(chunk)
-        entries = read_entries(chunk, vouched=end <= vouched)
-        if entries is None:
+    with progress.task("reading the tracker", total=len(data)) as advance:
+        advance(start)
+        for chunk in entry_slices(data, start):
+            end += len(chunk)
+            entries = read_entries(chunk, vouched=end <= vouched)
+            if entries is None:
+                return None
+            evidence += entries.evidence
+            retractions += entries.retractions
+            relief += entries.relief
+            advance(len(chunk))
+        if problems(header, evidence, retractions, relief):
             return None
-        evidence += entries.evidence
-        retractions += entries.retractions
-        relief += entries.relief
-    if problems(header, evidence, retractions, relief):
-        return None
-    if record:
-        from condtrack.schema.reports import reports_of
-        from condtrack.storage import remembered
+        if record:
+            from condtrack.schema.reports import reports_of
+            from condtrack.storage import remembered
 
-        ids = [*(e.id for e in evidence), *(r.id for r in relief)]
-        remembered.remember(data, start, ids, reports_of(evidence), relief)
+            ids = [*(e.id for e in evidence), *(r.id for r in relief)]
+            remembered.remember(data, start, ids, reports_of(evidence), relief)
     return Tracker(header=header, evidence=evidence, retractions=retractions, relief=relief)
 
 

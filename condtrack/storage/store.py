@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from condtrack import progress
 from condtrack.errors import CondtrackError
 from condtrack.schema.models import Tracker
 from condtrack.schema.validation import Problem, check_document
@@ -228,8 +229,9 @@ def read_checked(data: bytes, path: Path) -> tuple[Tracker, bool]:
             if known:
                 snapshot.remember(data, tracker)
             return tracker, True
-        doc, text = parse(data, path)
-        return check(doc, text, path), False
+        with progress.task("reading the tracker"):  # whole: no steps to tell
+            doc, text = parse(data, path)
+            return check(doc, text, path), False
 
 
 @contextlib.contextmanager
