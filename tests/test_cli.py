@@ -638,8 +638,9 @@ def test_shipped_conditions_section_is_the_template_plus_what_the_record_needs()
     assert shipped["scoring"] == template["scoring"]
     for key in ("title", "subject", "source"):
         assert shipped["tracker"][key] == template["tracker"][key], key
-    # The shipped record holds relief, which needs schema 2; a new tracker starts at 1.
-    assert (template["tracker"]["schema"], shipped["tracker"]["schema"]) == (1, 2)
+    # The shipped record holds relief and the EU's renewals, which need schema 3 (the
+    # action `renewed`); a new tracker starts at 1.
+    assert (template["tracker"]["schema"], shipped["tracker"]["schema"]) == (1, 3)
     assert shipped["relief"]
     assert shipped["tracker"]["description"].startswith(template["tracker"]["description"][:-1])
     assert len(shipped["conditions"]) == len(template["conditions"])

@@ -267,8 +267,8 @@ def test_entry_number_counts_from_the_top(cli: Invoke, write: WriteFn) -> None:
             id="duplicate-indicator-id",
         ),
         pytest.param(
-            lambda: replaced("schema = 1", "schema = 3"),
-            ("[tracker]", "schema 3 is not supported"),
+            lambda: replaced("schema = 1", "schema = 4"),
+            ("[tracker]", "schema 4 is not supported"),
             id="future-schema",
         ),
         pytest.param(

@@ -35,7 +35,11 @@ AS_OF = "2025-09-30"
 
 
 def with_gate(text: str, body: str, schema: int | None = GATE_SCHEMA) -> str:
-    """The tracker with a ``[gate]`` table before its first condition."""
+    """The tracker with a ``[gate]`` table before its first condition, its schema number
+    ``schema`` (by default at least the gate's: a file that needs more keeps its own)."""
+    declared = re.search(r"(?m)^schema = (\d+)$", text)
+    if schema == GATE_SCHEMA and declared is not None:
+        schema = max(schema, int(declared.group(1)))
     if schema is not None:
         text = re.sub(r"(?m)^schema = \d+$", f"schema = {schema}", text, count=1)
     found = re.search(r"(?m)^\[\[conditions\]\]", text)

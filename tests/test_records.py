@@ -260,7 +260,7 @@ BREAKING_EDITS: dict[str, Callable[[bytes], bytes]] = {
         data + evidence_block(id='"ev-hand"', condition='"nowhere"').encode()
     ),
     "an entry table left empty": lambda data: data + b"\n[[evidence]]\n",
-    "the head changed": lambda data: data.replace(b"schema = 1", b"schema = 3", 1),
+    "the head changed": lambda data: data.replace(b"schema = 1", b"schema = 4", 1),
     "a criterion renamed in the head": lambda data: data.replace(
         b'id = "bases-closed"', b'id = "bases-shut"', 1
     ),

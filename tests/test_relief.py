@@ -200,11 +200,11 @@ def test_an_older_condtrack_refuses_a_file_with_relief_by_its_schema(
 
 def test_a_newer_schema_is_named_before_its_unknown_tables(tracker: Path) -> None:
     add(tracker)
-    tracker.write_bytes(tracker.read_bytes().replace(b"schema = 2", b"schema = 3"))
+    tracker.write_bytes(tracker.read_bytes().replace(b"schema = 2", b"schema = 4"))
     result = run(tracker, "status")
     assert result.exit_code == 2
     assert (
-        "schema 3 is not supported by this condtrack (it reads schema 1 or 2)"
+        "schema 4 is not supported by this condtrack (it reads schema 1, 2 or 3)"
         in (result.stderr.splitlines()[0])
     )
 
@@ -671,11 +671,11 @@ def test_relief_add_asks_at_a_terminal_for_what_is_missing(tracker: Path) -> Non
         session.expect("Measure: ")
         session.answer("Belavia")
         listed = session.expect("Action (number or name): ")
-        assert "1 eased, 2 lifted, 3 suspended, 4 reimposed, 5 expired" in listed
+        assert "1 eased, 2 lifted, 3 suspended, 4 reimposed, 5 expired, 6 renewed" in listed
         session.answer("relaxed")  # refused as typed, and asked again at once
         assert "unknown action 'relaxed'" in session.expect("Action (number or name): ")
         session.answer("9")
-        assert "choose 1 to 5" in session.expect("Action (number or name): ")
+        assert "choose 1 to 6" in session.expect("Action (number or name): ")
         session.answer("1")
         session.expect("Source: ")
         session.answer("OFAC")

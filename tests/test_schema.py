@@ -243,7 +243,7 @@ BROKEN = {
     "number": ("value = 1150", 'value = "1150"', '"1150" is not of type "number"'),
     "required": ('summary = "Count."', "", '"summary" is a required property'),
     "logged": ("logged = 2025-01-12T10:00:00Z", "logged = 2025-01-12T10:00:00", "date-time"),
-    "schema": ("schema = 1", "schema = 3", "3 is not one of [1,2]"),
+    "schema": ("schema = 1", "schema = 4", "4 is not one of [1,2,3]"),
     "weight": ("weight = 3.0", "weight = 0", "0 is less than or equal to the minimum of 0"),
 }
 

@@ -150,7 +150,12 @@ def test_viasna_counts_are_a_series_that_draws() -> None:
 
 def test_the_html_report_charts_the_prisoner_count(cli: Invoke) -> None:
     doc = load(BELARUS)
-    held = [e for e in doc["evidence"] if e.get("indicator") == "prisoners-held"]
+    superseded = {e["supersedes"] for e in doc["evidence"] if "supersedes" in e}
+    held = [
+        e
+        for e in doc["evidence"]
+        if e.get("indicator") == "prisoners-held" and e["id"] not in superseded
+    ]
     result = cli("report", "--format", "html", "--as-of", "2026-11-30", file=BELARUS)
     assert result.exit_code == 0, result.output
     chart = re.search(r'aria-label="prisoners-held: (\d+) observations', result.stdout)
@@ -292,8 +297,10 @@ def test_belarus_relief_at_the_end_of_2025_ran_ahead_of_compliance(cli: Invoke) 
     which renewed its measures unchanged, has no measure eased at all."""
     as_of = "2025-12-31"
     doc = load(BELARUS)
-    steps = [r for r in doc["relief"] if str(r["date"]) <= as_of]
-    assert steps and {r["sender"] for r in steps} == {"US"}
+    dated = [r for r in doc["relief"] if str(r["date"]) <= as_of]
+    steps = [r for r in dated if r["sender"] == "US"]
+    assert steps and {r["sender"] for r in dated} == {"US", "EU"}
+    assert {r["action"] for r in dated if r["sender"] == "EU"} == {"renewed"}
     for step in steps:
         on_its_date = status_at(cli, BELARUS, str(step["date"]))["overall"]["status"]
         assert on_its_date != "met", step["measure"]
@@ -303,12 +310,53 @@ def test_belarus_relief_at_the_end_of_2025_ran_ahead_of_compliance(cli: Invoke) 
     assert {m["measure"] for m in in_effect} == latest
     assert all(m["ahead"] and m["sender"] == "US" for m in in_effect)
     assert data["overall"]["relief_ahead"] == len(in_effect)
-    assert not any(m["sender"] == "EU" for m in data["relief"])
+    eu = [m for m in data["relief"] if m["sender"] == "EU"]
+    assert eu and all(m["state"] == "in-force" and not m["ahead"] for m in eu)
     # and the gate that asks for sequencing fails on it, naming each measure
     result = cli("check", "--require-sequencing", "--as-of", as_of, file=BELARUS)
     assert result.exit_code == 1
     for measure in latest:
         assert f"US {measure} in effect since" in result.stdout, measure
+
+
+@pytest.mark.parametrize("as_of", ["2025-12-31", "2026-03-31"])
+def test_belarus_eu_measures_are_in_force_renewed(cli: Invoke, as_of: str) -> None:
+    """The EU kept its sanctions (issue 14): each EU measure is in force since its latest
+    renewal in the file on or before the date, never eased, and the report's sender x
+    measure matrix says "in force, renewed" in the EU column; on potash, beside the US
+    easing."""
+    doc = load(BELARUS)
+    renewals: dict[str, dict[str, Any]] = {}
+    for entry in sorted(doc["relief"], key=lambda r: r["date"]):
+        if entry["sender"] == "EU" and str(entry["date"]) <= as_of:
+            assert entry["action"] == "renewed"
+            renewals[entry["measure"]] = entry
+    assert renewals
+    data = status_at(cli, BELARUS, as_of)
+    eu = {m["measure"]: m for m in data["relief"] if m["sender"] == "EU"}
+    assert set(eu) == {r["measure"] for r in doc["relief"] if r["sender"] == "EU"}
+    for name in set(eu) - set(renewals):  # renewed only later: in force, with no date yet
+        assert (eu[name]["state"], eu[name]["since"]) == ("in-force", None)
+    for name, entry in renewals.items():
+        shown = eu[name]
+        assert (shown["state"], shown["since"], shown["event"]) == (
+            "in-force",
+            str(entry["date"]),
+            entry["id"],
+        )
+        assert shown["ahead"] is False and shown["snapback_due"] is False
+    report = cli("report", "--as-of", as_of, "--format", "markdown", file=BELARUS)
+    assert report.exit_code == 0, report.output
+    matrix = report.stdout[report.stdout.index("### Sender × measure") :]  # noqa: RUF001
+    head = matrix.splitlines()[2].split(" | ")
+    column = head.index("EU")
+    for name, entry in renewals.items():
+        (row,) = [r for r in matrix.splitlines() if r.startswith(f"| {name} |")]
+        assert row.split(" | ")[column] == f"in force, renewed {entry['date']}", row
+    potash = "potash: Belaruskali, BPC, Agrorozkvit"
+    if potash in renewals:
+        us = {m["measure"]: m for m in data["relief"] if m["sender"] == "US"}
+        assert us[potash]["state"] == "in-effect" and us[potash]["ahead"]
 
 
 def test_venezuela_relief_was_reimposed_or_expired_once_the_conditions_failed(

@@ -411,8 +411,8 @@ ADVERSARIAL: dict[str, tuple[str | bytes, str | None]] = {
         "not valid UTF-8",
     ),
     "an invalid head before valid entries": (
-        tracker(entries(range(1, 6))).replace("schema = 1", "schema = 3"),
-        "schema 3 is not supported",
+        tracker(entries(range(1, 6))).replace("schema = 1", "schema = 4"),
+        "schema 4 is not supported",
     ),
     "a BOM before a header in the middle": (
         tracker(entries(range(1, 4)), "\ufeff" + entry(4)),

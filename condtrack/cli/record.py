@@ -458,7 +458,12 @@ def import_(
             f"{left_out} of retracted entries left out ({_rows(result.retracted)})", err=True
         )
     for column, found in result.left_out:
-        warn(f"column {column!r} is left out ({_rows(found)}): entries are stamped as logged now")
+        why = (
+            "entries are stamped as logged now"
+            if column == "logged"
+            else "corrections of entries this tracker does not hold, imported as new entries"
+        )
+        warn(f"column {column!r} is left out ({_rows(found)}): {why}")
     uncounted = result.uncounted()
     if uncounted:
         grades = ", ".join(sorted({grade for _, grade in uncounted}))

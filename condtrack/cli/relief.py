@@ -2,7 +2,8 @@
 
 The ledger's rules live in ``condtrack.domain.relief``; entries are built by
 ``condtrack.domain.entries`` and appended as `log` appends evidence (locked, atomic, the
-file's schema raised to 2 by the write that adds its first relief entry).
+file's schema raised to 2 by the write that adds its first relief entry, to 3 by the one
+that adds its first ``renewed`` entry).
 """
 
 from __future__ import annotations
@@ -44,8 +45,8 @@ if TYPE_CHECKING:
 relief = typer.Typer(
     cls=Group,
     name="relief",
-    help="The relief ledger: what each sender eased, lifted, suspended or reimposed, and "
-    "whether relief ran ahead of compliance.",
+    help="The relief ledger: what each sender eased, lifted, suspended, reimposed or renewed "
+    "(kept in force), and whether relief ran ahead of compliance.",
     no_args_is_help=True,
     rich_markup_mode="markdown",
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -67,6 +68,7 @@ class Action(StrEnum):
     suspended = "suspended"
     reimposed = "reimposed"
     expired = "expired"
+    renewed = "renewed"  # kept in force: a renewal or extension without easing
 
 
 # The fields `relief add` needs, in the order asked at a terminal.
@@ -111,11 +113,18 @@ Instrument = Annotated[
 Expires = Annotated[
     dt.date | None,
     date_option(
-        "--expires", help="The last day an eased, lifted or suspended measure holds, YYYY-MM-DD."
+        "--expires",
+        help="The last day an eased, lifted or suspended measure holds, YYYY-MM-DD (not for "
+        "reimposed, expired or renewed).",
     ),
 ]
 ActionOption = Annotated[
-    Action | None, typer.Option("--action", parser=Choice(Action), help="What the sender did.")
+    Action | None,
+    typer.Option(
+        "--action",
+        parser=Choice(Action),
+        help="What the sender did (renewed: kept the sanction in force, without easing).",
+    ),
 ]
 For = Annotated[
     list[str] | None,
@@ -150,6 +159,10 @@ Tags = Annotated[
         "    --instrument 'OFAC Belarus General License 11' \\",
         "    --for political-prisoners --source 'US Treasury' \\",
         "    --summary 'Belavia may service its aircraft'",
+        "condtrack relief add --sender EU --measure Belavia \\",
+        "    --action renewed --date 2026-02-26 \\",
+        "    --source 'Council of the EU' \\",
+        "    --summary 'Kept in force to 2027-02-28'",
     ),
 )
 @guarded
@@ -180,7 +193,7 @@ def add(
 
     --sender, --measure, --action, --source and --summary are required; at a terminal it
     asks for whichever the command line leaves out. The first relief entry raises the
-    file's schema to 2, which older condtrack versions refuse.
+    file's schema to 2, the first renewed entry to 3, which older condtrack versions refuse.
     """
     given: dict[str, Any] = {
         "sender": sender,

@@ -19,7 +19,7 @@ from pydantic_core import ErrorDetails
 
 from condtrack.domain.chains import withdrawn
 from condtrack.errors import CondtrackError
-from condtrack.schema.models import Evidence, Header, Relief, Retraction, Tracker
+from condtrack.schema.models import Evidence, Header, Relief, Retraction, Tracker, entry_schema
 from condtrack.schema.reports import relief_step, report_keys, reports_of, same_step
 from condtrack.schema.validation import (
     cross_check,
@@ -353,7 +353,7 @@ class NewEntries:
             check_url(checked.url)
         entry["reliability"] = checked.reliability
         problems = cross_check(
-            self.existing.header,
+            at_least(self.existing.header, entry_schema("relief", entry)),
             [],
             [],
             known_ids=self.taken,
@@ -555,3 +555,12 @@ def _checked(model: type[M], entry: Mapping[str, Any]) -> M:
 
 def _message(detail: ErrorDetails) -> str:
     return message_for(detail)
+
+
+def at_least(header: Header, schema: int) -> Header:
+    """``header`` as it will be once the append that needs ``schema`` has raised the file's
+    number to it (``storage.appending`` does so in the same write)."""
+    if header.tracker.schema_version >= schema:
+        return header
+    tracker = header.tracker.model_copy(update={"schema_version": schema})
+    return header.model_copy(update={"tracker": tracker})

@@ -39,9 +39,11 @@ from condtrack.textsafe import csv_text
 
 # Columns an import reads: the fields of `condtrack log`, plus an optional stable id from
 # the source system. Of the others that `condtrack evidence --format csv` exports, an
-# import refuses a row that amends (`condtrack amend` does that, with its checks) and a row
-# of a withdrawn entry (imported, it would count again), and warns of the column it leaves
-# out (`logged` is set to now).
+# import refuses a row that amends an entry of this tracker (`condtrack amend` does that,
+# with its checks) and a row of a withdrawn entry (imported, it would count again), and
+# warns of the columns it leaves out (`logged` is set to now; `supersedes` and `reason` of
+# an entry corrected in the tracker it was exported from, which this one does not hold:
+# imported as a new entry).
 AMENDING = ("supersedes", "reason")
 RETRACTION = ("retracted", "retraction_reason")
 LEFT_OUT = ("logged",)
@@ -273,6 +275,13 @@ def _plan(
             for column in LEFT_OUT:
                 if column in row:
                     left_out.setdefault(column, []).append(number)
+            corrected = typed.get("supersedes")
+            if corrected is not None and corrected not in builder.taken:
+                # An export's corrected entry, from a tracker that holds what it corrected:
+                # here it is a new entry (its history stays where it came from).
+                for column in AMENDING:
+                    if typed.pop(column, None) is not None:
+                        left_out.setdefault(column, []).append(number)
             amends = next((c for c in AMENDING if c in typed), None)
             if amends is not None:
                 raise FieldError(

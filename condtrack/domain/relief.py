@@ -1,11 +1,13 @@
-"""The relief ledger: what each sender eased, lifted, suspended or reimposed, and whether
-relief ran ahead of compliance. Pure functions of a tracker and an as-of date.
+"""The relief ledger: what each sender eased, lifted, suspended, reimposed or renewed, and
+whether relief ran ahead of compliance. Pure functions of a tracker and an as-of date.
 
 - A measure is one sender's sanction on one thing (``measure_key``: case and spacing do not
   matter). Its state on a date is decided by its latest counting entry on or before it:
   eased, lifted or suspended make it ``in-effect`` (until its ``expires`` date has passed:
-  then ``expired``), reimposed ``reimposed``, expired ``expired``; with no counting entry the
-  sanction is ``in-force``.
+  then ``expired``), reimposed ``reimposed``, expired ``expired``; renewed (the sender
+  decided to keep the sanction: a renewal or extension without easing) ``in-force`` since
+  its date, ending any earlier easing of the measure without claiming a snapback; with no
+  counting entry the sanction is ``in-force``, with no date.
 - An entry counts unless an amendment superseded it (the amendment counts instead) or a
   retraction withdrew its chain, at every date (``chains.withdrawn``); what the tracker knew
   at a moment is ``knowledge.known_at``'s to cut, before the ledger is made.
@@ -165,6 +167,8 @@ def state_of(step: Step | None, as_of: dt.date) -> tuple[State, dt.date | None]:
         return "in-effect", entry.date
     if entry.action == "reimposed":
         return "reimposed", entry.date
+    if entry.action == "renewed":
+        return "in-force", entry.date
     return "expired", entry.date
 
 

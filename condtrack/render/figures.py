@@ -131,8 +131,11 @@ def ahead_text(step: Step, *, detail: bool = True) -> str:
 
 
 def state_text(measure: Measure) -> str:
-    """A measure's state and since when: "in effect since 2025-12-15", "in force"."""
+    """A measure's state and since when: "in effect since 2025-12-15", "in force", "in
+    force, renewed 2026-02-26" (decided by a renewal)."""
     words = measure.state.replace("-", " ")
+    if measure.since and renewed(measure):
+        return f"{words}, renewed {measure.since}"
     return f"{words} since {measure.since}" if measure.since else words
 
 
@@ -178,6 +181,11 @@ def relief_changes_rows(changes: Changes) -> list[tuple[str, ...]]:
     return rows
 
 
+def renewed(measure: Measure) -> bool:
+    """Whether a renewal (the sender kept the sanction in force) decides the state."""
+    return measure.event is not None and measure.event.entry.action == "renewed"
+
+
 def relief_summary(ledger: Ledger) -> str:
     """The overall line's relief clause: how many measures run ahead, per sender."""
     by_sender = ledger.ahead_by_sender()
@@ -211,14 +219,16 @@ def measure_verdict(measure: Measure) -> str:
 # ---------------------------------------------------------------------------------------
 # The relief chart: the overall score over time, relief entries marked on it
 
-Shape = Literal["up", "down", "circle"]
+Shape = Literal["up", "down", "circle", "square"]
 SHAPES: dict[str, Shape] = {
     "eased": "up", "lifted": "up", "suspended": "up", "reimposed": "down", "expired": "circle",
+    "renewed": "square",
 }  # fmt: skip
 SHAPE_WORDS: tuple[tuple[Shape, str], ...] = (
     ("up", "eased, lifted or suspended"),
     ("down", "reimposed"),
     ("circle", "expired"),
+    ("square", "renewed"),
 )
 # Okabe and Ito's colours, told apart with colour-blindness too; labels and shapes carry
 # the meaning in black and white.

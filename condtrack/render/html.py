@@ -486,7 +486,13 @@ overall score</text>
 
 
 def _shape(shape: Shape, x: float, y: float, colour: str) -> _Html:
-    """A marker: a triangle up (easing), a triangle down (reimposed), a ring (expired)."""
+    """A marker: a triangle up (easing), a triangle down (reimposed), a ring (expired), a
+    square (renewed: kept in force)."""
+    if shape == "square":
+        return _Html(
+            '<rect class="shape" x="{}" y="{}" width="9" height="9" fill="{}" '
+            'stroke="#1a1a1a" stroke-width="0.8"/>'
+        ).format(round(x - 4.5, 1), round(y - 4.5, 1), colour)
     if shape == "circle":
         return _Html(
             '<circle class="shape" cx="{}" cy="{}" r="4.5" fill="#fff" stroke="{}" '

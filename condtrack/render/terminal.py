@@ -45,6 +45,7 @@ from condtrack.render.figures import (
     change_summary,
     explained_entries,
     relief_summary,
+    renewed,
     sparkline,
 )
 from condtrack.schema.models import Evidence, Relief, Retraction, Tracker
@@ -530,7 +531,8 @@ def relief_table(
         caption=_sequencing_caption(ledger.policy, shown, note),
     )
     for measure in shown:
-        state = Text(measure.state.replace("-", " "), style=_STATE_STYLES.get(measure.state, ""))
+        words = measure.state.replace("-", " ") + (", renewed" if renewed(measure) else "")
+        state = Text(words, style=_STATE_STYLES.get(measure.state, ""))
         if measure.snapback_due:
             state.append("\nSNAPBACK DUE", style="bold white on red")
         verdict = ""

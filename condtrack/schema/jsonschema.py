@@ -24,9 +24,11 @@ from pydantic_core import core_schema
 
 from condtrack.schema import models
 from condtrack.schema.models import (
+    EASING_ACTIONS,
     MAX_MAGNITUDE,
     READABLE_SCHEMAS,
     TABLE_SINCE,
+    VALUE_SINCE,
     Condition,
     Criterion,
     Evidence,
@@ -199,7 +201,8 @@ DOCS: dict[type[BaseModel], tuple[str, str, dict[str, str]]] = {
             "starting with ev-, the prefix of evidence ids (condtrack makes rl-...).",
             "sender": "Who grants it: a short code such as US, EU, UK.",
             "measure": 'The sanction it touches, e.g. "Belavia".',
-            "action": "eased, lifted, suspended, reimposed or expired.",
+            "action": "eased, lifted, suspended, reimposed, expired, or renewed (kept in force "
+            "without easing; needs schema 3).",
             "date": "The day it took effect, YYYY-MM-DD.",
             "instrument": 'The legal instrument, e.g. "OFAC Belarus General License 13".',
             "expires": "For eased, lifted or suspended: the last day it holds, YYYY-MM-DD.",
@@ -278,9 +281,30 @@ _MODEL_RULES: dict[type[BaseModel], dict[str, Any]] = {
             }
             for table, since in TABLE_SINCE.items()
         ]
+        # A value that a later schema introduced needs that number too (models.VALUE_SINCE).
+        + [
+            {
+                "if": {
+                    "required": [table],
+                    "properties": {
+                        table: {
+                            "contains": {"required": [name], "properties": {name: {"const": value}}}
+                        }
+                    },
+                },
+                "then": {"properties": {"tracker": {"properties": {"schema": {"minimum": since}}}}},
+            }
+            for (table, name), values in VALUE_SINCE.items()
+            for value, since in values.items()
+        ]
     },
     Indicator: {"dependencies": {"criterion": ["target"]}},
-    Relief: {"dependencies": {"supersedes": ["reason"], "reason": ["supersedes"]}},
+    Relief: {
+        "dependencies": {"supersedes": ["reason"], "reason": ["supersedes"]},
+        # Only relief that eases expires.
+        "if": {"not": {"properties": {"action": {"enum": list(EASING_ACTIONS)}}}},
+        "then": {"not": {"required": ["expires"]}},
+    },
     Evidence: {
         "dependencies": {
             "status": ["criterion"],

@@ -1,9 +1,9 @@
-"""The tracker file's schema (versions 1 and 2) as pydantic models.
+"""The tracker file's schema (versions 1 to 3) as pydantic models.
 
-Schema 2 adds the ``[gate]`` table and ``[[relief]]`` entries: a file is written with the
-lowest schema number that can express it (``lowest_schema``), so a file without them stays
-readable by a condtrack that knows only schema 1, and one with them is refused by it, by
-number.
+Schema 2 adds the ``[gate]`` table and ``[[relief]]`` entries; schema 3 the relief action
+``renewed``. A file is written with the lowest schema number that can express it
+(``lowest_schema``), so a file without them stays readable by a condtrack that knows only
+the older number, and one with them is refused by it, by number.
 
 Models check each entry on its own; checks that need the whole file (ids that must
 exist, ids that must be unique) live in ``condtrack.schema.validation``.
@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -27,11 +27,14 @@ from pydantic import (
     model_validator,
 )
 
-READABLE_SCHEMAS = (1, 2)  # the schema numbers this condtrack reads
+READABLE_SCHEMAS = (1, 2, 3)  # the schema numbers this condtrack reads
 # The top-level tables a schema number introduced. A file that holds one declares (at least)
 # that number, so an older condtrack refuses it with "schema N is not supported" instead of
 # misreading it (see ``lowest_schema``).
 TABLE_SINCE: dict[str, int] = {"gate": 2, "relief": 2}
+# The same for a value of an entry's field: (table, field) -> {value: the schema it needs}.
+# An older condtrack would refuse the value without saying why, or misread it.
+VALUE_SINCE: dict[tuple[str, str], dict[str, int]] = {("relief", "action"): {"renewed": 3}}
 EARLIEST_DATE = dt.date(1900, 1, 1)
 MAX_SUMMARY = 4000
 MAX_SHORT_TEXT = 300
@@ -39,7 +42,7 @@ MAX_URL = 2048
 MAX_MAGNITUDE = 1e15
 
 AssessmentStatus = Literal["met", "partial", "not-met"]
-ReliefAction = Literal["eased", "lifted", "suspended", "reimposed", "expired"]
+ReliefAction = Literal["eased", "lifted", "suspended", "reimposed", "expired", "renewed"]
 EASING_ACTIONS = ("eased", "lifted", "suspended")
 ReliefPolicy = Literal["all", "linked"]
 IndicatorKind = Literal["stock", "flow"]
@@ -172,7 +175,8 @@ class TrackerInfo(Model):
     @model_validator(mode="after")
     def _known_schema(self) -> TrackerInfo:
         if self.schema_version not in READABLE_SCHEMAS:
-            readable = " or ".join(map(str, READABLE_SCHEMAS))
+            *earlier, last = map(str, READABLE_SCHEMAS)
+            readable = f"{', '.join(earlier)} or {last}" if earlier else last
             raise ValueError(
                 f"schema {self.schema_version} is not supported by this condtrack "
                 f"(it reads schema {readable})"
@@ -180,14 +184,30 @@ class TrackerInfo(Model):
         return self
 
 
-def lowest_schema(tables: Iterable[str]) -> int:
-    """The lowest schema number that can express a file with these top-level tables.
+def lowest_schema(
+    tables: Iterable[str], entries: Iterable[tuple[str, Mapping[str, object]]] = ()
+) -> int:
+    """The lowest schema number that can express a file with these top-level tables and
+    these ``entries`` ((table, entry) pairs: a field's value may need a later number).
 
     The one rule for the schema number: a file is written with this number (a file without
-    the newer tables stays readable by older releases), and a file that declares less is
-    refused (an older condtrack would refuse it without saying why).
+    the newer tables or values stays readable by older releases), and a file that declares
+    less is refused (an older condtrack would refuse it without saying why).
     """
-    return max((TABLE_SINCE.get(table, 1) for table in tables), default=1)
+    numbers = [TABLE_SINCE.get(table, 1) for table in tables]
+    numbers.extend(entry_schema(table, entry) for table, entry in entries)
+    return max(numbers, default=1)
+
+
+def entry_schema(table: str, entry: Mapping[str, object]) -> int:
+    """The lowest schema number that can express one entry of ``table``: its table's, or a
+    later one that a value of one of its fields needs (``VALUE_SINCE``)."""
+    number = TABLE_SINCE.get(table, 1)
+    for (where, name), since in VALUE_SINCE.items():
+        value = entry.get(name) if where == table else None
+        if isinstance(value, str):
+            number = max(number, since.get(value, 1))
+    return number
 
 
 class Scoring(Model):

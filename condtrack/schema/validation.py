@@ -24,6 +24,7 @@ from condtrack.schema.models import (
     Relief,
     Retraction,
     Tracker,
+    entry_schema,
     lowest_schema,
     measure_key,
 )
@@ -287,6 +288,7 @@ def _relief_problems(
             superseded.setdefault(entry.supersedes, entry.id)
         new_ids.add(entry.id)
         relief_ids.add(entry.id)
+        problems.extend(_schema_problems(place, header, "relief", {"action": entry.action}))
         for condition in entry.for_:
             if condition not in conditions:
                 problems.append(
@@ -323,6 +325,27 @@ def _relief_problems(
                     )
                 )
         problems.extend(_logged_problems(place, entry.date, entry.logged, now))
+    return problems
+
+
+def _schema_problems(
+    place: _LazyPlace, header: Header, table: str, fields: Mapping[str, str]
+) -> list[Problem]:
+    """A value of an entry's field that needs a later schema than the file declares
+    (``models.VALUE_SINCE``): an older condtrack would misread it or refuse it unexplained."""
+    declared = header.tracker.schema_version
+    problems = []
+    for name, value in fields.items():
+        needed = entry_schema(table, {name: value})
+        if needed > declared:
+            problems.append(
+                place.problem(
+                    f"{name} {value!r} needs schema {needed}, but [tracker] schema is "
+                    f"{declared} (write schema = {needed}, so that an older condtrack "
+                    "refuses the file by saying so)",
+                    name,
+                )
+            )
     return problems
 
 

@@ -13,8 +13,9 @@ valid tracker. That is proved one of two ways:
 
 The short way answers only "yes"; any doubt takes the plain way, which also words the error.
 
-The first relief entry raises the file's ``schema`` number (``schema.models.lowest_schema``)
-in the same atomic write: the one change to existing bytes an append makes.
+The first relief entry (and the first ``renewed`` one) raises the file's ``schema`` number
+(``schema.models.lowest_schema``) in the same atomic write: the one change to existing bytes
+an append makes.
 """
 
 from __future__ import annotations
@@ -137,12 +138,10 @@ def append(path: Path, build: Callable[[Current], Entries], *, dry_run: bool = F
             raise CondtrackError(
                 f"{path}: refusing to grow the file past {store.MAX_FILE_BYTES // 2**20} MiB"
             )
-        relief = sum(1 for table, _ in entries if table == "relief")
         before = old
-        if relief:
-            needed = lowest_schema(["relief"])
-            if header.tracker.schema_version < needed:
-                before = raise_schema(old, needed, path)
+        needed = lowest_schema([table for table, _ in entries], entries)
+        if header.tracker.schema_version < needed:
+            before = raise_schema(old, needed, path)
         if before is old:
             added = _checked_briefly(current, entries, block)
             added = added or _checked_whole(current, entries, tail)
@@ -191,7 +190,7 @@ def raise_schema(data: bytes, number: int, path: Path) -> bytes:
 
 def _not_raised(path: Path, number: int) -> NoReturn:
     raise CondtrackError(
-        f"{path}: relief entries need schema {number}, and the [tracker] table's schema "
+        f"{path}: the new entries need schema {number}, and the [tracker] table's schema "
         f"could not be raised safely; write `schema = {number}` there by hand and run again"
     )
 
