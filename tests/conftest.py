@@ -9,11 +9,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 from typer.testing import CliRunner, Result
 
 from condtrack.cli import app
 
 REPO = Path(__file__).resolve().parent.parent
+
+# Property tests check behaviour, never speed: no deadline (hypothesis's default of 200 ms
+# fails examples that only ran slowly, as they do on a loaded machine or beside the other
+# pytest-xdist worker). Tests that set their own settings keep them.
+settings.register_profile("condtrack", deadline=None)
+settings.load_profile("condtrack")
 
 # A generic tracker: proves nothing in the code is specific to the shipped Belarus file.
 SMALL_TRACKER = """\

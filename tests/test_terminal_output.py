@@ -397,16 +397,27 @@ def occurrences(text: str, ids: Iterable[str]) -> dict[str, int]:
     return {i: len(re.findall(rf"(?<![\w.-]){re.escape(i)}(?![\w.-])", text)) for i in ids}
 
 
+@pytest.fixture(scope="module")
+def wide_views() -> dict[str, str]:
+    """Each view of ``narrow_case`` at 1000 columns, run once (the file never changes)."""
+    return {}
+
+
 @settings(max_examples=80, deadline=None)
 @given(width=st.integers(30, 200), view=st.sampled_from(
     ["status", "explain", "evidence", "conditions", "history", "diff", "import"]))  # fmt: skip
 def test_every_id_is_whole_at_any_width(
-    narrow_case: tuple[Path, dict[str, tuple[str, ...]]], width: int, view: str
+    narrow_case: tuple[Path, dict[str, tuple[str, ...]]],
+    wide_views: dict[str, str],
+    width: int,
+    view: str,
 ) -> None:
     path, views = narrow_case
     document = tomllib.loads(path.read_text("utf-8"))
     ids = ids_of_tracker(document) | {f"{LONG_ENTRY}-import"}
-    wide = run(path, *views[view], env={"COLUMNS": "1000"}).stdout
+    if view not in wide_views:
+        wide_views[view] = run(path, *views[view], env={"COLUMNS": "1000"}).stdout
+    wide = wide_views[view]
     narrow = run(path, *views[view], env={"COLUMNS": str(width)}).stdout
     seen = occurrences(wide, ids)
     assert sum(seen.values()) >= 3, wide  # the control: the view shows ids
