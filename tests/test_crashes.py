@@ -307,9 +307,14 @@ CPYTHON_GAVE_UP = re.compile(r"^(Fatal Python error|Could not import runpy modul
 
 
 def before_condtrack_ran(stderr: str) -> bool:
-    """Tracebacks of a KeyboardInterrupt in CPython's start-up alone (see above)."""
+    """Tracebacks of a KeyboardInterrupt in CPython's start-up alone (see above). One that
+    lands where no Python code runs (between two of start-up's imports) has no frame at
+    all: CPython prints the bare name (seen under load). condtrack's code runs only in
+    frames, and its handler is set before any, so a bare name is start-up's."""
     frames = _FRAME.findall(stderr)
-    if not frames or "KeyboardInterrupt" not in stderr:
+    if not frames:
+        return stderr.strip() == "KeyboardInterrupt"
+    if "KeyboardInterrupt" not in stderr:
         return False
     package = REPO / "condtrack"
     entry_modules = {str(package / "__init__.py"), str(package / "__main__.py")}
