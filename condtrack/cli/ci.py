@@ -22,6 +22,7 @@ from condtrack.cli.app import (
     guarded,
     number_option,
     options,
+    refuse_tracker_streams,
     two_times,
     warn,
 )
@@ -268,6 +269,7 @@ def validate(
     if revision is not None and not against_git:
         fail("--revision: it names what --against-git compares with; add --against-git")
 
+    refuse_tracker_streams(*(files or ()))
     checked = []
     valid_lines = []  # the text's standard output, when -o names a file for it
     for path in files or [options(ctx).path()]:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from condtrack.cli.app import app, examples, guarded, number_option
+from condtrack.cli.app import app, examples, guarded, number_option, refuse_tracker_streams
 from condtrack.textsafe import one_line
 
 
@@ -46,6 +46,7 @@ def merge(
     from condtrack.git.merge.driver import merge_trackers
     from condtrack.storage.store import read_bytes, write_atomic
 
+    refuse_tracker_streams(base, ours, theirs)
     name = path or ours.name
     versions = [read_bytes(version) for version in (base, ours, theirs)]
     result = merge_trackers(*versions, name=name, marker_size=marker_size)
