@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
-from condtrack.domain.chains import withdrawal_reason, withdrawn
+from condtrack.domain.chains import in_date_order, withdrawal_reason, withdrawn
 from condtrack.domain.knowledge import KnownAt, known_at
 from condtrack.schema.models import (
     Condition,
@@ -237,9 +237,9 @@ def _sorted_out(
     superseded = {e.supersedes: e.id for e in tracker.evidence if e.supersedes}
     by_condition: dict[str, list[Evidence]] = {c.id: [] for c in tracker.conditions}
     excluded: dict[str, list[Exclusion]] = {c.id: [] for c in tracker.conditions}
-    # File order breaks ties between entries of the same date: later lines win.
-    ordered = sorted(enumerate(tracker.evidence), key=lambda pair: (pair[1].date, pair[0]))
-    for _, entry in ordered:
+    # File order breaks ties between entries of the same date: later lines win, an
+    # amendment in its original's place (``chains.in_date_order``).
+    for entry in in_date_order(tracker.evidence):
         reason = _exclusion(entry, as_of, retracted, superseded, scoring.min_reliability)
         if reason is None:
             by_condition[entry.condition].append(entry)
