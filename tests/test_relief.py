@@ -50,7 +50,7 @@ def tracker(tmp_path: Path) -> Path:
 def add(path: Path, *extra: str, **fields: str) -> str:
     """`relief add` with defaults for what a test does not care about; returns the id."""
     values = {"sender": "US", "measure": "Belavia", "action": "eased", "date": "2025-09-11",
-              "source": "OFAC", "summary": "licence"}  # fmt: skip
+              "source": "OFAC", "summary": "licence", "reliability": "A1"}  # fmt: skip
     values.update(fields)
     args = [f"--{key.replace('_', '-')}={value}" for key, value in values.items()]
     result = ok(run(path, "relief", "add", *args, *extra))
@@ -211,7 +211,7 @@ def test_a_newer_schema_is_named_before_its_unknown_tables(tracker: Path) -> Non
 
 RELIEF_BASE = {
     "id": '"rl-hand"', "sender": '"US"', "measure": '"Belavia"', "action": '"eased"',
-    "date": "2025-09-11", "source": '"OFAC"', "summary": '"licence"',
+    "date": "2025-09-11", "source": '"OFAC"', "summary": '"licence"', "reliability": '"A1"',
     "logged": "2025-09-12T09:00:00Z",
 }  # fmt: skip
 
@@ -641,7 +641,8 @@ def test_ahead_equals_an_independent_oracle(
         text += (
             f'\n[[relief]]\nid = "rl-{number}"\nsender = "US"\nmeasure = "m{number}"\n'
             f'action = "{action}"\ndate = {day}\nfor = {json.dumps(tied)}\n'
-            f'source = "S"\nsummary = "r{number}"\nlogged = 2025-06-01T00:00:00Z\n'
+            f'source = "S"\nreliability = "A1"\nsummary = "r{number}"\n'
+            "logged = 2025-06-01T00:00:00Z\n"
         )
     tracker, problems = check_document(tomllib.loads(text), text)
     assert tracker is not None, problems

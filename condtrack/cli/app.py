@@ -582,6 +582,19 @@ def warn(message: str) -> None:
     typer.echo(f"warning: {one_line(message)}", err=True)
 
 
+def warn_if_not_counted(reliability: str, minimum: str, where: str) -> None:
+    """The warning ``log``, ``amend`` and ``relief add|amend`` give for an entry graded
+    below the tracker's minimum: recorded, but it will not count (``where``: in scores, in
+    the relief ledger)."""
+    from condtrack.schema.models import grade_counts
+
+    if not grade_counts(reliability, minimum):
+        warn(
+            f"graded {reliability}, below this tracker's minimum {minimum}: "
+            f"recorded, but it will not count {where}"
+        )
+
+
 def emit(text: str, output: str | None, tracker: Path | None = None) -> None:
     """Text to standard output (no ``--output``, or ``-o -``), or written atomically to
     ``output``: never over the ``tracker`` read, nor any file condtrack keeps for itself.

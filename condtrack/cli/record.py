@@ -22,6 +22,7 @@ from condtrack.cli.app import (
     options_named,
     today,
     warn,
+    warn_if_not_counted,
 )
 from condtrack.errors import CondtrackError
 from condtrack.textsafe import one_line
@@ -329,12 +330,12 @@ def retract(
 
 def _confirm(verb: str, appended: Appended, path: Path) -> None:
     """The new id on stdout for scripts; what happened on stderr for people."""
-    from condtrack.schema.models import grade_counts
-
+    minimum = appended.header.scoring.min_reliability
     if appended.relief:  # `amend` of a relief entry
         step = appended.relief[-1]
         typer.echo(step.id)
         typer.echo(one_line(f"{verb} {step.id} ({step.sender} {step.measure}) in {path}"), err=True)
+        warn_if_not_counted(step.reliability, minimum, "in the relief ledger")
         return
     entry = appended.evidence[-1]
     typer.echo(entry.id)
@@ -342,12 +343,7 @@ def _confirm(verb: str, appended: Appended, path: Path) -> None:
     if entry.indicator:
         what += f" ({entry.indicator} = {entry.value})"
     typer.echo(one_line(f"{verb} {entry.id} against {entry.condition}{what} in {path}"), err=True)
-    minimum = appended.header.scoring.min_reliability
-    if not grade_counts(entry.reliability, minimum):
-        warn(
-            f"graded {entry.reliability}, below this tracker's minimum {minimum}: "
-            "recorded, but it will not count in scores"
-        )
+    warn_if_not_counted(entry.reliability, minimum, "in scores")
 
 
 class ImportFormat(StrEnum):
@@ -464,7 +460,7 @@ def import_(
             f"{_count(len(uncounted), 'entry')} ({_rows([row for row, _ in uncounted])}) "
             f"graded {grades}, below "
             f"this tracker's minimum {result.minimum} (F6 where a row gives no reliability): "
-            f"{'would be ' if dry_run else ''}recorded, but not counted in scores"
+            f"{'would be ' if dry_run else ''}recorded, but not counted"
         )
 
 

@@ -33,6 +33,7 @@ from condtrack.cli.app import (
     options_named,
     today,
     two_times,
+    warn_if_not_counted,
 )
 from condtrack.errors import CondtrackError
 from condtrack.textsafe import one_line
@@ -430,3 +431,6 @@ def _confirm(verb: str, appended: Appended, path: Path) -> None:
     tied = f" for {', '.join(entry.for_)}" if entry.for_ else ""
     what = f"{entry.sender} {entry.action} {entry.measure}{tied}"
     typer.echo(one_line(f"{verb} {entry.id}: {what} in {path}"), err=True)
+    warn_if_not_counted(
+        entry.reliability, appended.header.scoring.min_reliability, "in the relief ledger"
+    )

@@ -138,7 +138,7 @@ def ledger(tracker: Tracker, as_of: dt.date, assessment: Assessment | None = Non
     superseded = {r.supersedes: r.id for r in tracker.relief if r.supersedes}
     steps: list[Step] = []
     for entry in in_date_order(tracker.relief):  # an amendment in its original's place
-        excluded = not_counted(entry, as_of, retracted, superseded)
+        excluded = not_counted(entry, as_of, retracted, superseded, tracker.scoring.min_reliability)
         compliance = compliance_on(on_date[entry.date], required_conditions(tracker, entry))
         steps.append(
             Step(

@@ -240,7 +240,7 @@ def _sorted_out(
     # File order breaks ties between entries of the same date: later lines win, an
     # amendment in its original's place (``chains.in_date_order``).
     for entry in in_date_order(tracker.evidence):
-        reason = _exclusion(entry, as_of, retracted, superseded, scoring.min_reliability)
+        reason = not_counted(entry, as_of, retracted, superseded, scoring.min_reliability)
         if reason is None:
             by_condition[entry.condition].append(entry)
         else:
@@ -328,9 +328,10 @@ def not_counted(
     as_of: dt.date,
     retracted: dict[str, Retraction],
     superseded: dict[str, str],
+    minimum: str,
 ) -> str | None:
-    """Why an entry does not count on ``as_of``, whatever its grade (evidence and relief
-    alike): amended, withdrawn, or dated later; None when it counts."""
+    """Why an entry does not count on ``as_of`` (evidence and relief alike): amended,
+    withdrawn, dated later, or graded below the tracker's ``minimum``; None when it counts."""
     if entry.id in superseded:
         return f"superseded by {superseded[entry.id]}"
     retraction = retracted.get(entry.id)
@@ -338,19 +339,6 @@ def not_counted(
         return withdrawal_reason(entry.id, retraction)
     if entry.date > as_of:
         return f"dated {entry.date}, after the as-of date"
-    return None
-
-
-def _exclusion(
-    entry: Evidence,
-    as_of: dt.date,
-    retracted: dict[str, Retraction],
-    superseded: dict[str, str],
-    minimum: str,
-) -> str | None:
-    reason = not_counted(entry, as_of, retracted, superseded)
-    if reason is not None:
-        return reason
     if not grade_counts(entry.reliability, minimum):
         return f"graded {entry.reliability}, below the minimum {minimum}"
     return None
