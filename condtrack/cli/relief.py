@@ -8,6 +8,7 @@ file's schema raised to 2 by the write that adds its first relief entry).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -70,7 +71,7 @@ class Action(StrEnum):
     expired = "expired"
 
 
-# The fields `relief add` needs, in the order asked at a terminal.
+# The fields `relief add` needs; at a terminal it asks for them (cli.asking.ReliefQuestions).
 REQUIRED = ("sender", "measure", "action", "source", "summary")
 
 
@@ -197,7 +198,9 @@ def add(
         if not asking.at_terminal():
             fail(f"missing option '--{left_out[0]}'; see '{ctx.command_path} -h'")
         with options_named(_OPTION_FOR_FIELD):
-            appended = _ask_and_record(path, given, left_out)
+            tracker = options(ctx).load().tracker
+            record = functools.partial(_record, path)
+            appended = asking.fill_in_and_record(tracker, given, record, asking.ReliefQuestions)
     else:
         with options_named(_OPTION_FOR_FIELD):
             appended = _record(path, given)
@@ -218,64 +221,6 @@ def _record(path: Path, given: dict[str, Any]) -> Appended:
 
     fields = {**given, "date": given["date"] or today()}
     return append(path, lambda t: [("relief", NewEntries(t).relief(fields, utc_now()))])
-
-
-def _ask_and_record(path: Path, given: dict[str, Any], left_out: list[str]) -> Appended:
-    """Ask for each required field left out, and the date when none was given; an action
-    or a date is checked as it is typed, any other field the entry refuses is asked again."""
-    from condtrack.cli.asking import _ask, _say
-    from condtrack.domain.entries import FieldError
-
-    answers = dict(given)
-    for name in left_out:
-        answers[name] = _action() if name == "action" else _ask(name.capitalize()).strip() or None
-    if answers["date"] is None:
-        answers["date"] = _date()
-    while True:
-        missing = [name for name in left_out if not answers[name]]
-        if missing:
-            name = missing[0]
-            answer = _action() if name == "action" else _ask(f"{name.capitalize()} (required)")
-            answers[name] = (answer or "").strip() or None
-            continue
-        try:
-            return _record(path, answers)
-        except FieldError as error:
-            if error.field not in left_out:
-                raise
-            _say(f"  {one_line(str(error))}")
-            answers[error.field] = _ask(error.field.capitalize()).strip() or None
-
-
-def _action() -> str | None:
-    """The action, as its number in the list shown or its name; asked until it is one."""
-    from condtrack.cli.asking import _ask, _say
-    from condtrack.domain.entries import FieldError, pick
-
-    actions = [action.value for action in Action]
-    _say("Actions: " + ", ".join(f"{number} {name}" for number, name in enumerate(actions, 1)))
-    while True:
-        answer = _ask("Action (number or name)").strip()
-        if not answer:
-            return None
-        try:
-            return pick("action", answer, actions)
-        except FieldError as error:
-            _say(f"  {one_line(str(error))}")
-
-
-def _date() -> dt.date:
-    """The date it took effect, today when Enter is pressed; asked until it is a date."""
-    from condtrack.cli.app import parse_date
-    from condtrack.cli.asking import _ask, _say
-
-    default = today().isoformat()
-    while True:
-        text = _ask(f"Date it took effect, YYYY-MM-DD [{default}]").strip() or default
-        try:
-            return parse_date(text, future_ok=False)
-        except CondtrackError as error:
-            _say(f"  {one_line(str(error))}")
 
 
 @relief.command(

@@ -91,14 +91,15 @@ def check_url(url: str) -> None:
         )
 
 
-def check_field(field: str, value: Any) -> None:
-    """Refuse one field of a new entry on its own, as the whole entry would refuse it.
+def check_field(field: str, value: Any, kind: str = "evidence") -> None:
+    """Refuse one field of a new entry (``kind``: evidence or relief) on its own, as the
+    whole entry would refuse it.
 
     For answers checked as they are typed; rules between fields wait for the whole entry.
     """
     value = stripped({field: value})[field]  # as the whole entry will store it
     try:
-        Evidence.model_validate({field: value})
+        (Relief if kind == "relief" else Evidence).model_validate({field: value})
     except ValidationError as error:
         for detail in error.errors(include_url=False):
             if detail["loc"][:1] == (field,) and detail["type"] != "missing":
