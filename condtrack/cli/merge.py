@@ -44,11 +44,13 @@ def merge(
     `condtrack git-setup` registers it.
     """
     from condtrack.git.merge.driver import merge_trackers
-    from condtrack.storage.store import read_bytes, write_atomic
+    from condtrack.storage.store import write_atomic
 
     refuse_tracker_streams(base, ours, theirs)
     name = path or ours.name
-    versions = [read_bytes(version) for version in (base, ours, theirs)]
+    versions = [
+        _version(file, role) for file, role in ((base, "BASE"), (ours, "OURS"), (theirs, "THEIRS"))
+    ]
     result = merge_trackers(*versions, name=name, marker_size=marker_size)
     if result.content != versions[1]:
         # No lock: OURS is git's own copy, git holds its index lock for the whole merge,
@@ -69,3 +71,18 @@ def merge(
         err=True,
     )
     raise typer.Exit(1)
+
+
+def _version(path: Path, role: str) -> bytes:
+    """One of the three versions git passes; a missing one is named as git's argument (no
+    `condtrack init` hint: the driver merges files, it never starts one)."""
+    from condtrack.errors import CondtrackError
+    from condtrack.storage.store import read_regular
+
+    try:
+        return read_regular(path, f"{role} version")
+    except FileNotFoundError:
+        raise CondtrackError(
+            f"{role}: {path} does not exist",
+            hint="git passes the three versions of the file (see `condtrack git-setup`)",
+        ) from None

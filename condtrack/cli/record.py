@@ -36,7 +36,10 @@ if TYPE_CHECKING:
 
 
 # Option names as the user types them, for errors about a field of a new entry.
-_OPTION_FOR_FIELD = {"tags": "--tag", "condition": "CONDITION", "evidence": "ID"}
+_OPTION_FOR_FIELD = {"tags": "--tag", "condition": "CONDITION", "evidence": "ID", "relief": "ID"}
+# amend's and retract's: the entry is its ID argument (evidence or relief), the condition an
+# option (`amend --condition`).
+_AMEND_OPTION_FOR_FIELD = {"tags": "--tag", "evidence": "ID", "relief": "ID"}
 
 
 # The fields of an entry, shared by `log` and `amend`.
@@ -209,7 +212,9 @@ def amend(
     evidence_id: Annotated[
         str,
         typer.Argument(
-            metavar="ID", help="Evidence id to correct.", autocompletion=complete.amendable_ids
+            metavar="ID",
+            help="Evidence or relief id to correct (`relief amend` for relief's own fields).",
+            autocompletion=complete.amendable_ids,
         ),
     ],
     reason: Annotated[str, typer.Option("--reason", help="Why the correction is needed.")],
@@ -250,7 +255,7 @@ def amend(
     from condtrack.storage.appending import append
 
     path = options(ctx).path()
-    with options_named(_OPTION_FOR_FIELD):
+    with options_named(_AMEND_OPTION_FOR_FIELD):
         changes = {
             "condition": condition,
             "summary": summary,
@@ -291,7 +296,9 @@ def retract(
     evidence_id: Annotated[
         str,
         typer.Argument(
-            metavar="ID", help="Evidence id to withdraw.", autocompletion=complete.retractable_ids
+            metavar="ID",
+            help="Evidence or relief id to withdraw.",
+            autocompletion=complete.retractable_ids,
         ),
     ],
     reason: Annotated[str, typer.Option("--reason", help="Why it no longer counts.")],
@@ -322,7 +329,7 @@ def retract(
         versions.extend(i for i, root in roots.items() if root == roots[evidence_id])
         return [("retractions", entry)]
 
-    with options_named(_OPTION_FOR_FIELD):
+    with options_named(_AMEND_OPTION_FOR_FIELD):
         append(path, build)
     withdrawn = f": every version is withdrawn ({', '.join(versions)})" if len(versions) > 1 else ""
     typer.echo(one_line(f"retracted {evidence_id} in {path}{withdrawn}"), err=True)
@@ -496,8 +503,9 @@ def _rows(numbers: Sequence[int]) -> str:
 
 
 def _count(number: int, noun: str) -> str:
-    plural = noun[:-1] + "ies" if noun.endswith("y") else noun + "s"
-    return f"{number} {noun if number == 1 else plural}"
+    from condtrack.textsafe import counted
+
+    return counted(number, noun)
 
 
 class _Refused(Exception):

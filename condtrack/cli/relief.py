@@ -208,10 +208,16 @@ def add(
 
 
 def _ids(values: list[str] | None) -> list[str] | None:
-    """Condition ids given as repeated options or separated by commas."""
+    """Condition ids given as repeated options or separated by commas; an empty one
+    (``--for ""``, ``--for a,,b``) is refused, not read as "tied to none"."""
     if not values:
         return None
-    named = [part.strip() for value in values for part in value.split(",") if part.strip()]
+    named = [part.strip() for value in values for part in value.split(",")]
+    if "" in named:
+        raise CondtrackError(
+            "--for: an empty condition id; name a condition, or leave --for out for relief "
+            "tied to no condition in particular"
+        )
     return list(dict.fromkeys(named))  # each once, in the order given
 
 

@@ -226,19 +226,16 @@ def _relief_problems(
     for order, (number, entry) in enumerate(relief, start=len(earlier)):
         place = _LazyPlace(lines, "relief", number, entry.id)
         if entry.id in seen:
-            problems.append(Problem(str(place), f"id {entry.id!r} is used twice", "id"))
+            problems.append(place.problem(f"id {entry.id!r} is used twice", "id"))
         if entry.supersedes is not None:
             if entry.supersedes not in relief_ids:
                 kind = "evidence, not relief" if entry.supersedes in seen else "relief"
                 problems.append(
-                    Problem(
-                        str(place), f"supersedes unknown {kind} {entry.supersedes!r}", "supersedes"
-                    )
+                    place.problem(f"supersedes unknown {kind} {entry.supersedes!r}", "supersedes")
                 )
             elif entry.supersedes in superseded:
                 problems.append(
-                    Problem(
-                        str(place),
+                    place.problem(
                         f"{entry.supersedes!r} was already amended by "
                         f"{superseded[entry.supersedes]!r}",
                         "supersedes",
@@ -249,14 +246,11 @@ def _relief_problems(
         relief_ids.add(entry.id)
         for condition in entry.for_:
             if condition not in conditions:
-                problems.append(
-                    Problem(str(place), _unknown("condition", condition, conditions), "for")
-                )
+                problems.append(place.problem(_unknown("condition", condition, conditions), "for"))
         if entry.expires is not None:
             if not entry.easing:
                 problems.append(
-                    Problem(
-                        str(place),
+                    place.problem(
                         f"only relief that eases (eased, lifted, suspended) expires, not "
                         f"{entry.action!r}",
                         "expires",
@@ -264,8 +258,7 @@ def _relief_problems(
                 )
             elif entry.expires < entry.date:
                 problems.append(
-                    Problem(
-                        str(place),
+                    place.problem(
                         f"expires {entry.expires}, before the relief's date {entry.date}",
                         "expires",
                     )
@@ -275,8 +268,7 @@ def _relief_problems(
             if not any(earlier_step < (entry.date, order) for earlier_step in eased.get(key, [])):
                 verb = "reimposes" if entry.action == "reimposed" else "ends (expired)"
                 problems.append(
-                    Problem(
-                        str(place),
+                    place.problem(
                         f"{verb} {entry.sender} {entry.measure!r}, which no earlier entry "
                         "eased, lifted or suspended",
                         "action",
