@@ -444,7 +444,7 @@ def test_gate_require_sequencing_in_the_file_and_its_flag_overriding_it(tracker:
     assert data["policy"]["require_sequencing"] is True
     assert data["policy"]["from"]["require_sequencing"] == "gate"
     text_run = run(tracker, "check", "--as-of", "2025-10-01")
-    assert "relief in step with compliance (from [gate])" in text_run.stdout
+    assert "1 measure in effect ahead of compliance (from [gate])" in text_run.stdout
     # The flag's negative form overrides the file; the default gate (all met) is then back.
     overridden = run(tracker, "check", "--as-of", "2025-10-01", "--no-require-sequencing",
                      "--format", "json")  # fmt: skip

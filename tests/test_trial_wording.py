@@ -110,3 +110,62 @@ def test_the_readme_relief_example_gives_the_instrument_it_shows(
     (measure,) = json.loads(cli("status", "--format", "json", file=path).stdout)["relief"]
     assert measure["instrument"] and measure["instrument"] in row
     assert measure["measure"] in row and measure["since"] in row
+
+
+def _hand_written(tmp_path: Path, retraction_logged: str | None, amended_to: str | None) -> Path:
+    """An easing on 2025-03-01 (logged 03-02), a reimposition on 04-01 (logged 04-02), and
+    the easing retracted (logged at ``retraction_logged``) or re-dated by an amendment
+    written before the reimposition."""
+    from tests.conftest import SMALL_TRACKER
+
+    def block(entry_id: str, action: str, date: str, logged: str, extra: str = "") -> str:
+        return (
+            f'\n[[relief]]\nid = "{entry_id}"\nsender = "US"\nmeasure = "m"\n'
+            f'action = "{action}"\ndate = {date}\nsource = "s"\nreliability = "A1"\n'
+            f'summary = "{action}"\n{extra}logged = {logged}T00:00:00Z\n'
+        )
+
+    text = SMALL_TRACKER.replace("schema = 1", "schema = 2")
+    text += block("rl-eased00000", "eased", "2025-03-01", "2025-03-02")
+    if amended_to is not None:
+        extra = 'supersedes = "rl-eased00000"\nreason = "later"\n'
+        text += block("rl-redated000", "eased", amended_to, amended_to, extra)
+    text += block("rl-reimposed0", "reimposed", "2025-04-01", "2025-04-02")
+    if retraction_logged is not None:
+        text += (
+            '\n[[retractions]]\nevidence = "rl-eased00000"\nreason = "wrong"\n'
+            f"date = {retraction_logged}\nlogged = {retraction_logged}T00:00:00Z\n"
+        )
+    path = tmp_path / "hand.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_validate_refuses_a_reimposition_whose_easing_no_longer_counted(
+    tmp_path: Path, cli: Invoke
+) -> None:
+    for retracted, amended in (("2025-03-10", None), (None, "2025-05-01")):
+        path = _hand_written(tmp_path, retracted, amended)
+        data = json.loads(cli("validate", "--format", "json", str(path)).stdout)
+        (problem,) = data["files"][0]["problems"]
+        assert (problem["entry"], problem["field"]) == ("rl-reimposed0", "action")
+        assert "which no earlier entry eased" in problem["message"]
+    # Retracted after the reimposition was logged: what was recorded stays valid.
+    later = _hand_written(tmp_path, "2025-04-10", None)
+    assert cli("validate", str(later)).exit_code == 0
+    assert cli("validate", str(_hand_written(tmp_path, None, "2025-03-15"))).exit_code == 0
+
+
+def test_relief_add_refuses_the_same_reimposition(cli: Invoke, tracker_file: Path) -> None:
+    entry = _ease(cli)
+    assert cli("retract", entry, "--reason", "never happened").exit_code == 0
+    before = tracker_file.read_bytes()
+    line = ["relief", "add", "--sender", "US", "--measure", "oil", "--source", "s",
+            "--summary", "x", "--date", "2025-04-01", "--action"]  # fmt: skip
+    refused = cli(*line, "reimposed")
+    assert refused.exit_code == 2 and "which no earlier entry eased" in refused.stderr
+    assert tracker_file.read_bytes() == before
+    redated = _ease(cli)
+    assert cli("relief", "amend", redated, "--date", "2025-05-01", "--reason", "r").exit_code == 0
+    assert cli(*line, "expired").exit_code == 2
+    assert cli(*line[:-2], "2025-05-02", "--action", "reimposed").exit_code == 0
