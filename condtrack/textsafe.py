@@ -113,6 +113,13 @@ _ESCAPED_BYTES = re.compile("[\udc80-\udcff]+")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+def counted(number: int, noun: str, plural: str | None = None) -> str:
+    """``number`` and ``noun`` in its singular or plural form: "1 retraction", "2 entries"."""
+    if number == 1:
+        return f"{number} {noun}"
+    return f"{number} {plural or (noun[:-1] + 'ies' if noun.endswith('y') else noun + 's')}"
+
+
 def one_line(text: str) -> str:
     """``visible`` text folded onto one line, for table cells and messages.
 

@@ -366,7 +366,7 @@ def test_evidence_filters(
     assert [r[0] for r in rows[1:]] == want
     table = cli("evidence", *args, env=WIDE)
     assert table.exit_code == 0
-    assert f"{len(want)} evidence entries" in table.stdout
+    assert f"{len(want)} evidence {'entry' if len(want) == 1 else 'entries'}" in table.stdout
     for name, entry_id in logged.items():
         assert (entry_id in table.stdout) == (name in expected)
 
@@ -539,7 +539,7 @@ def test_validate_counts_what_was_logged(cli: Invoke, log: LogFn) -> None:
     assert cli("retract", first, "--reason", "wrong").exit_code == 0
     result = cli("validate")
     assert result.exit_code == 0
-    assert "valid (2 conditions, 2 evidence entries, 1 retractions)" in result.stdout
+    assert "valid (2 conditions, 2 evidence entries, 1 retraction)" in result.stdout
 
 
 # --- finding the tracker file -------------------------------------------------------------

@@ -151,7 +151,7 @@ def test_real_processes_log_on_each_others_records(
     assert len(records(private_cache)) == 1
     renewed = recall(with_evidence.read_bytes(), private_cache)
     assert renewed is not None and renewed.ids == known.ids | {second}
-    assert "valid (3 conditions, 6 evidence entries, 1 retractions)" in condtrack("validate").stdout
+    assert "valid (3 conditions, 6 evidence entries, 1 retraction)" in condtrack("validate").stdout
 
 
 # A hypothesis-driven mix of writes, refusals and hand edits, with records and without.

@@ -50,7 +50,7 @@ def tracker(tmp_path: Path) -> Path:
 def add(path: Path, *extra: str, **fields: str) -> str:
     """`relief add` with defaults for what a test does not care about; returns the id."""
     values = {"sender": "US", "measure": "Belavia", "action": "eased", "date": "2025-09-11",
-              "source": "OFAC", "summary": "licence"}  # fmt: skip
+              "source": "OFAC", "summary": "licence", "reliability": "A1"}  # fmt: skip
     values.update(fields)
     args = [f"--{key.replace('_', '-')}={value}" for key, value in values.items()]
     result = ok(run(path, "relief", "add", *args, *extra))
@@ -211,7 +211,7 @@ def test_a_newer_schema_is_named_before_its_unknown_tables(tracker: Path) -> Non
 
 RELIEF_BASE = {
     "id": '"rl-hand"', "sender": '"US"', "measure": '"Belavia"', "action": '"eased"',
-    "date": "2025-09-11", "source": '"OFAC"', "summary": '"licence"',
+    "date": "2025-09-11", "source": '"OFAC"', "summary": '"licence"', "reliability": '"A1"',
     "logged": "2025-09-12T09:00:00Z",
 }  # fmt: skip
 
@@ -444,7 +444,7 @@ def test_gate_require_sequencing_in_the_file_and_its_flag_overriding_it(tracker:
     assert data["policy"]["require_sequencing"] is True
     assert data["policy"]["from"]["require_sequencing"] == "gate"
     text_run = run(tracker, "check", "--as-of", "2025-10-01")
-    assert "relief in step with compliance (from [gate])" in text_run.stdout
+    assert "1 measure in effect ahead of compliance (from [gate])" in text_run.stdout
     # The flag's negative form overrides the file; the default gate (all met) is then back.
     overridden = run(tracker, "check", "--as-of", "2025-10-01", "--no-require-sequencing",
                      "--format", "json")  # fmt: skip
@@ -641,7 +641,8 @@ def test_ahead_equals_an_independent_oracle(
         text += (
             f'\n[[relief]]\nid = "rl-{number}"\nsender = "US"\nmeasure = "m{number}"\n'
             f'action = "{action}"\ndate = {day}\nfor = {json.dumps(tied)}\n'
-            f'source = "S"\nsummary = "r{number}"\nlogged = 2025-06-01T00:00:00Z\n'
+            f'source = "S"\nreliability = "A1"\nsummary = "r{number}"\n'
+            "logged = 2025-06-01T00:00:00Z\n"
         )
     tracker, problems = check_document(tomllib.loads(text), text)
     assert tracker is not None, problems
@@ -662,37 +663,115 @@ def test_toml_string_helper_round_trips_hostile_text() -> None:
 
 
 def test_relief_add_asks_at_a_terminal_for_what_is_missing(tracker: Path) -> None:
+    """Asked as `log` asks: each field the line leaves out once, in the order of a step
+    (who, what, when, for what, the instrument, until when, then the source), optional
+    ones skipped with Enter, each answer checked as typed, and a field the whole entry
+    refuses asked again."""
     if sys.platform == "win32":
         pytest.skip("needs a POSIX pseudo-terminal")
     from tests.test_terminal import Terminal
 
     session = Terminal(["--file", str(tracker), "relief", "add", "--sender", "US"], tracker.parent)
     try:
-        session.expect("Measure: ")
+        session.expect("Measure (the sanction it touches")
         session.answer("Belavia")
-        listed = session.expect("Action (number or name): ")
-        assert "1 eased, 2 lifted, 3 suspended, 4 reimposed, 5 expired, 6 renewed" in listed
+        listed = session.expect("Action (number or id): ")
+        assert "1  eased" in listed and "5  expired" in listed and "6  renewed" in listed
         session.answer("relaxed")  # refused as typed, and asked again at once
-        assert "unknown action 'relaxed'" in session.expect("Action (number or name): ")
+        assert "unknown action 'relaxed'" in session.expect("Action (number or id): ")
         session.answer("9")
-        assert "choose 1 to 6" in session.expect("Action (number or name): ")
+        assert "choose 1 to 6" in session.expect("Action (number or id): ")
         session.answer("1")
-        session.expect("Source: ")
-        session.answer("OFAC")
-        session.expect("Summary: ")
-        session.answer("GL 11")
-        session.expect("YYYY-MM-DD [")
+        session.expect("Date it took effect, YYYY-MM-DD [")
         session.answer("2025-02-30")  # no such day: asked again
         assert "is not a valid date" in session.expect("YYYY-MM-DD [")
         session.answer("2025-09-11")
+        listed = session.expect("For (numbers or ids, separated by spaces; Enter for none): ")
+        assert "prisoners" in listed and "troops" in listed  # the conditions, to pick from
+        session.answer("prisoner")
+        assert "did you mean 'prisoners'?" in session.expect("For (numbers or ids")
+        session.answer("prisoners")
+        session.expect("Instrument, the legal act (Enter for none): ")
+        session.answer("OFAC GL 11")
+        session.expect("Last day it holds, YYYY-MM-DD (Enter for none): ")
+        session.answer("2025-09-01")  # a date, but before the step's: asked again at the end
+        session.expect("Source (who reported it): ")
+        session.answer("")  # required: asked again
+        session.expect("Source (who reported it): ")
+        session.answer("OFAC")
+        session.expect("Link to the source (Enter for none): ")
+        session.answer("")
+        session.expect("[F6]: ")
+        session.answer("B2")
+        session.expect("Summary (what was granted): ")
+        session.answer("GL 11")
+        session.expect("Tags, separated by spaces (Enter for none): ")
+        session.answer("")
+        assert "before the relief's date" in session.expect("Last day it holds")
+        session.answer("2026-03-11")
         code, shown = session.finish()
     finally:
         session.close()
     assert code == 0, shown
+    assert session.output.decode().count("Summary") == 1  # asked once, after the date
     (entry,) = tomllib.loads(tracker.read_text(encoding="utf-8"))["relief"]
     assert entry["id"] in shown
     assert (entry["measure"], entry["action"], entry["source"]) == ("Belavia", "eased", "OFAC")
-    assert entry["date"] == dt.date(2025, 9, 11)
+    assert (entry["date"], entry["expires"]) == (dt.date(2025, 9, 11), dt.date(2026, 3, 11))
+    assert (entry["for"], entry["instrument"], entry["reliability"]) == (
+        ["prisoners"],
+        "OFAC GL 11",
+        "B2",
+    )
+
+
+def test_relief_add_at_a_terminal_skips_what_is_optional_and_refuses_a_bad_option_first(
+    tracker: Path,
+) -> None:
+    if sys.platform == "win32":
+        pytest.skip("needs a POSIX pseudo-terminal")
+    from tests.test_terminal import Terminal
+
+    before = tracker.read_bytes()
+    refused = Terminal(
+        ["--file", str(tracker), "relief", "add", "--for", "prisoner"], tracker.parent
+    )
+    try:
+        code, shown = refused.finish()
+    finally:
+        refused.close()
+    assert code == 2 and shown.startswith("error: --for: unknown condition 'prisoner'"), shown
+    assert tracker.read_bytes() == before
+    for action in ("reimposed", "eased"):
+        line = ["relief", "add", "--sender", "US", "--measure", "m", "--action", action]
+        session = Terminal(["--file", str(tracker), *line], tracker.parent)
+        try:
+            session.expect("Date it took effect")
+            session.answer("")  # today
+            for question in ("For (numbers", "Instrument"):
+                session.expect(question)
+                session.answer("")
+            if action == "eased":
+                session.expect("Last day it holds")
+                session.answer("")
+            asked = session.expect("Source (who reported it): ")
+            session.answer("Gazette")
+            for question in ("Link", "[F6]", "Summary", "Tags"):
+                session.expect(question)
+                session.answer("" if question != "Summary" else f"{action}.")
+            code, shown = session.finish()
+        finally:
+            session.close()
+        if action == "reimposed":
+            assert "Last day" not in asked  # no expiry for a reimposition
+            # Nothing eased before it: refused as the option is without a terminal.
+            assert code == 2 and "which no earlier entry eased" in shown, shown
+            assert tracker.read_bytes() == before
+    assert code == 0, shown
+    assert "graded F6, below this tracker's minimum C3" in shown  # as log warns
+    (entry,) = tomllib.loads(tracker.read_text(encoding="utf-8"))["relief"]
+    assert entry["action"] == "eased" and entry["reliability"] == "F6"
+    assert not {"instrument", "for", "expires", "url", "tags"} & set(entry)
 
 
 # --- the fast paths take relief too (issue 12: relief costs little when present) ----------

@@ -27,7 +27,7 @@ def relief_block(entry_id: str, measure: str, date: str, logged: str, **fields: 
     """One hand-written [[relief]] table; ``fields`` are TOML values as Python (str, list)."""
     values: dict[str, Any] = {
         "id": entry_id, "sender": "US", "measure": measure, "action": "eased",
-        "date": date, "source": "OFAC", "summary": "licence", **fields,
+        "date": date, "source": "OFAC", "summary": "licence", "reliability": "A1", **fields,
     }  # fmt: skip
     lines = ["", "[[relief]]"]
     for key, value in values.items():

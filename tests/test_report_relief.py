@@ -469,7 +469,7 @@ def test_hostile_relief_text_is_inert_in_every_format(tmp_path: Path, payload: s
     args = [f"--{k}={v}" for k, v in fields.items()]
     for sender, date in (("US", "2025-02-01"), ("EU", "2025-03-01")):
         ok(run(path, "relief", "add", f"--sender={sender}", "--action=eased", f"--date={date}",
-               "--url=https://ok.example/a?b=1&c=2", *args))  # fmt: skip
+               "--url=https://ok.example/a?b=1&c=2", "--reliability=A1", *args))  # fmt: skip
     outputs = {fmt: report(path, fmt) for fmt in FORMATS}
     flat = one_line(payload)
     for text in outputs.values():

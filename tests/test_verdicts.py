@@ -339,10 +339,13 @@ def test_every_output_shows_the_score_the_gate_compares(
     gate = run(runner, path, "check", "--min-score", repr(minimum), "--as-of", "2025-02-01")
     assert gate.exit_code == (0 if score >= minimum else 1), (shown, minimum, gate.output)
     if score < minimum:
-        (shown_in_check,) = [
+        # The FAIL line and the verdict (which names what failed) both say it.
+        shown_in_check = [
             line for line in gate.stdout.splitlines() if "overall score" in line and "below" in line
         ]
-        assert f"overall score {texts.pop()} is below" in shown_in_check
+        assert [line.split()[0] for line in shown_in_check] == ["FAIL", "gate"]
+        expected = f"overall score {texts.pop()} is below"
+        assert all(expected in line for line in shown_in_check), shown_in_check
 
 
 # --- 8. a retraction of any version withdraws the whole chain ------------------------------

@@ -119,7 +119,34 @@ class _LazyCommands(TyperGroup):
 
     def parse_args(self, ctx: Any, args: list[str]) -> Any:
         self._completion_for_named_shell(ctx, args)
-        return super().parse_args(ctx, self._file_first(ctx, args))
+        args = self._file_first(ctx, args)
+        refuse_tracker_streams(lambda: self._tracker_named(args))
+        return super().parse_args(ctx, args)
+
+    def _tracker_named(self, args: list[str]) -> Path | None:
+        """The tracker a command on this line would use (as ``Options.path``), or None when
+        there is none to find: read from the global settings, which ``_file_first`` put
+        before the command's name."""
+        takes_value = {
+            name for p in self.params if not getattr(p, "is_flag", False) for name in p.opts
+        }
+        named: str | None = None
+        at = 0
+        while at < len(args) and args[at].startswith("-") and args[at] != "--":
+            word = args[at]
+            if word in ("-f", "--file") and at + 1 < len(args):
+                named = args[at + 1]
+            elif word.startswith("--file="):
+                named = word.partition("=")[2]
+            elif word.startswith("-f") and not word.startswith("--"):
+                named = word[2:]
+            at += 2 if word in takes_value else 1
+        from condtrack.storage.store import locate
+
+        try:
+            return locate(Path(named) if named else None)
+        except (CondtrackError, OSError):
+            return None  # no tracker: the command says so, if it needs one
 
     def _file_first(self, ctx: Any, args: list[str]) -> list[str]:
         """``condtrack status -f x.toml`` read as ``condtrack -f x.toml status``: the global
@@ -520,8 +547,61 @@ def fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
+def refuse_tracker_streams(*trackers: Path | Callable[[], Path | None] | None) -> None:
+    """Refuse a run whose standard output or error is one of the ``trackers`` (the same
+    file, by device and inode: ``>> conditions.toml``, a link to it, ``/dev/fd/1``), before
+    anything is written: whatever a command prints there (a table, an id, a note, an error)
+    would land in the file it reads.
+
+    Standard output: one line on standard error, exit 2. Standard error: exit 2 and nothing
+    written anywhere, since the error line itself would be written into the tracker. The
+    group calls this for the tracker of every command (``-f``, ``$CONDTRACK_FILE`` or the
+    one found) before it parses anything else; a command whose trackers are its arguments
+    (``validate FILE...``, ``git-setup -f``, ``merge``) calls it for those. A tracker may be
+    given as a function, called only when a stream is a regular file (the common case, a
+    terminal or a pipe, costs two ``fstat`` calls).
+    """
+    import stat
+
+    streams: dict[int, tuple[int, int]] = {}
+    for fd in (1, 2):
+        try:
+            info = os.fstat(fd)
+        except OSError:
+            continue  # closed: nothing is written there
+        if stat.S_ISREG(info.st_mode):
+            streams[fd] = (info.st_dev, info.st_ino)
+    if not streams:
+        return
+    for given in trackers:
+        tracker = given() if callable(given) else given
+        if tracker is None:
+            continue
+        try:
+            there = os.stat(tracker)
+        except OSError:
+            continue
+        if streams.get(2) == (there.st_dev, there.st_ino):
+            raise typer.Exit(CondtrackError.exit_code)  # an error line would land in it
+        if streams.get(1) == (there.st_dev, there.st_ino):
+            fail(f"refusing to write standard output: it is the tracker {tracker}")
+
+
 def warn(message: str) -> None:
     typer.echo(f"warning: {one_line(message)}", err=True)
+
+
+def warn_if_not_counted(reliability: str, minimum: str, where: str) -> None:
+    """The warning ``log``, ``amend`` and ``relief add|amend`` give for an entry graded
+    below the tracker's minimum: recorded, but it will not count (``where``: in scores, in
+    the relief ledger)."""
+    from condtrack.schema.models import grade_counts
+
+    if not grade_counts(reliability, minimum):
+        warn(
+            f"graded {reliability}, below this tracker's minimum {minimum}: "
+            f"recorded, but it will not count {where}"
+        )
 
 
 def emit(text: str, output: str | None, tracker: Path | None = None) -> None:

@@ -1,4 +1,5 @@
-"""`condtrack log` at a terminal: ask for each field the command line left out.
+"""`condtrack log` and `relief add` at a terminal: ask for each field the command line
+left out.
 
 Every answer is checked as it is typed, by the functions that check the options, and
 the entry then goes through the same append as `log` with options; a refusal there
@@ -10,12 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, get_args
 
 import typer
 
 from condtrack.cli.app import fail, parse_date, today
 from condtrack.errors import CondtrackError
+from condtrack.schema.models import EASING_ACTIONS, ReliefAction
 from condtrack.textsafe import one_line
 
 if TYPE_CHECKING:
@@ -29,6 +31,14 @@ FIELDS = (
     "reliability", "summary", "tags",
 )  # fmt: skip
 REQUIRED = ("condition", "summary", "source")
+# `relief add`'s: the step itself (who did what to which measure, when, for what), then the
+# instrument and how long it holds, then its source.
+RELIEF_FIELDS = (
+    "sender", "measure", "action", "date", "for", "instrument", "expires", "source", "url",
+    "reliability", "summary", "tags",
+)  # fmt: skip
+ACTIONS = get_args(ReliefAction)
+EASING = EASING_ACTIONS  # the actions that may have an expiry date
 STATUSES = ("met", "partial", "not-met")
 GRADES = [
     "Reliability is an Admiralty code: a letter for the source, A (reliable) to E",
@@ -57,12 +67,17 @@ def missing(ctx: typer.Context, name: str) -> NoReturn:
 
 
 def fill_in_and_record(
-    tracker: Tracker, given: dict[str, Any], record: Callable[[dict[str, Any]], R]
+    tracker: Tracker,
+    given: dict[str, Any],
+    record: Callable[[dict[str, Any]], R],
+    kind: type[Questions] | None = None,
 ) -> R:
-    """Ask for the missing fields, then ``record`` the answers, asking again what it refuses."""
+    """Ask for the missing fields, then ``record`` the answers, asking again what it refuses.
+
+    ``kind``: the questions (``Questions`` for evidence, ``ReliefQuestions``)."""
     from condtrack.domain.entries import FieldError
 
-    questions = Questions(tracker, given)
+    questions = (kind or Questions)(tracker, given)
     questions.ask_missing()
     while True:
         try:
@@ -76,6 +91,9 @@ def fill_in_and_record(
 
 class Questions:
     """The questions for one new evidence entry, and the answers so far."""
+
+    fields: tuple[str, ...] = FIELDS
+    kind = "evidence"  # the entry whose rules check each answer
 
     def __init__(self, tracker: Tracker, given: dict[str, Any]) -> None:
         self.tracker = tracker
@@ -99,7 +117,7 @@ class Questions:
                 check_field(field, parse_number(value) if field == "value" else value)
 
     def ask_missing(self) -> None:
-        for field in FIELDS:
+        for field in self.fields:
             if self.answers.get(field) is None and self._applies(field):
                 self.ask(field)
 
@@ -173,7 +191,7 @@ class Questions:
         from condtrack.domain.entries import check_field
 
         tags = _ask("Tags, separated by spaces (Enter for none)").split()
-        check_field("tags", tags)
+        check_field("tags", tags, self.kind)
         return tags or None
 
     def _choose(
@@ -206,8 +224,84 @@ class Questions:
         answer = _ask(question)
         if not needed and not answer.strip():
             return None
-        check_field(field, answer)
+        check_field(field, answer, self.kind)
         return answer
+
+
+class ReliefQuestions(Questions):
+    """The questions for one new relief entry (`relief add`): required fields until
+    answered, the others skipped with Enter, each checked as typed by the rules of a relief
+    entry, and the whole entry by ``record`` (an expiry before the date, a reimposition
+    with nothing eased) asking again the field it refuses."""
+
+    fields = RELIEF_FIELDS
+    kind = "relief"
+
+    def _check_given(self) -> None:
+        from condtrack.domain.entries import FieldError, check_field
+        from condtrack.schema.validation import suggest
+
+        valid = [c.id for c in self.tracker.conditions]
+        for field, value in self.answers.items():
+            if value is None or field in ("date", "expires"):  # dates: parsed by the options
+                continue
+            if field == "for":
+                for condition in value:
+                    if condition not in valid:
+                        detail = f"unknown condition {condition!r} {suggest(condition, valid)}"
+                        raise FieldError(field, detail.rstrip())
+                continue
+            check_field(field, value, self.kind)
+
+    def _applies(self, field: str) -> bool:
+        if field == "expires":
+            return self.answers.get("action") in EASING
+        return True
+
+    def _sender(self) -> str | None:
+        return self._text("sender", "Sender (who grants it: US, EU, ...)")
+
+    def _measure(self) -> str | None:
+        return self._text("measure", 'Measure (the sanction it touches, e.g. "Belavia")')
+
+    def _action(self) -> str | None:
+        return self._choose("action", [(action, "") for action in ACTIONS])
+
+    def _date(self) -> dt.date:
+        default = today().isoformat()
+        text = _ask(f"Date it took effect, YYYY-MM-DD [{default}]").strip() or default
+        return parse_date(text, future_ok=False)  # as the --date option parses it
+
+    def _for(self) -> list[str] | None:
+        from condtrack.domain.entries import pick
+
+        conditions = [(c.id, c.title) for c in self.tracker.conditions]
+        width = max(len(value) for value, _ in conditions)
+        self._show_once(
+            "for",
+            [
+                "Conditions it was granted for:",
+                *(
+                    f"  {number:>2}  {value:<{width}}  {one_line(text)}".rstrip()
+                    for number, (value, text) in enumerate(conditions, 1)
+                ),
+            ],
+        )
+        answer = _ask("For (numbers or ids, separated by spaces; Enter for none)")
+        words = answer.replace(",", " ").split()
+        chosen = [pick("condition", word, [value for value, _ in conditions]) for word in words]
+        return list(dict.fromkeys(chosen)) or None
+
+    def _instrument(self) -> str | None:
+        question = "Instrument, the legal act (Enter for none)"
+        return self._text("instrument", question, needed=False)
+
+    def _expires(self) -> dt.date | None:
+        text = _ask("Last day it holds, YYYY-MM-DD (Enter for none)").strip()
+        return parse_date(text) if text else None
+
+    def _summary(self) -> str | None:
+        return self._text("summary", "Summary (what was granted)")
 
 
 def _ask(question: str) -> str:

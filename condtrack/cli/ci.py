@@ -22,6 +22,7 @@ from condtrack.cli.app import (
     guarded,
     number_option,
     options,
+    refuse_tracker_streams,
     two_times,
     warn,
 )
@@ -268,6 +269,7 @@ def validate(
     if revision is not None and not against_git:
         fail("--revision: it names what --against-git compares with; add --against-git")
 
+    refuse_tracker_streams(*(files or ()))
     checked = []
     valid_lines = []  # the text's standard output, when -o names a file for it
     for path in files or [options(ctx).path()]:
@@ -340,9 +342,12 @@ def _say(result: Validated) -> str | None:
 
         for message in unstamped(tracker):  # a warning: the file is valid, the exit code stays
             typer.echo(one_line(f"warning: {path}: {message}"), err=True)
-        relief = f", {len(tracker.relief)} relief entries" if tracker.relief else ""
+        from condtrack.textsafe import counted
+
+        relief = f", {counted(len(tracker.relief), 'relief entry')}" if tracker.relief else ""
         return one_line(
-            f"{path}: valid ({len(tracker.conditions)} conditions, {len(tracker.evidence)} "
-            f"evidence entries, {len(tracker.retractions)} retractions{relief})"
+            f"{path}: valid ({counted(len(tracker.conditions), 'condition')}, "
+            f"{counted(len(tracker.evidence), 'evidence entry')}, "
+            f"{counted(len(tracker.retractions), 'retraction')}{relief})"
         )
     return None

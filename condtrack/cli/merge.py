@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from condtrack.cli.app import app, examples, guarded, number_option
+from condtrack.cli.app import app, examples, guarded, number_option, refuse_tracker_streams
 from condtrack.textsafe import one_line
 
 
@@ -45,8 +45,9 @@ def merge(
     """
     from condtrack.git.merge.appended import merge_files
     from condtrack.progress import task
-    from condtrack.storage.store import read_bytes, write_atomic
+    from condtrack.storage.store import write_atomic
 
+    refuse_tracker_streams(base, ours, theirs)
     # Both sides only appended entries (the common case): merged on the bytes, quickly.
     name = path or ours.name
     with task(f"merging {name}"):  # a large file takes a while
@@ -58,7 +59,10 @@ def merge(
     from condtrack.git.merge.driver import merge_trackers
 
     with task(f"merging {name}"):  # three versions of a large file take a while
-        versions = [read_bytes(version) for version in (base, ours, theirs)]
+        versions = [
+            _version(file, role)
+            for file, role in ((base, "BASE"), (ours, "OURS"), (theirs, "THEIRS"))
+        ]
         result = merge_trackers(*versions, name=name, marker_size=marker_size)
     if result.content != versions[1]:
         # No lock: OURS is git's own copy, git holds its index lock for the whole merge,
@@ -79,3 +83,18 @@ def merge(
         err=True,
     )
     raise typer.Exit(1)
+
+
+def _version(path: Path, role: str) -> bytes:
+    """One of the three versions git passes; a missing one is named as git's argument (no
+    `condtrack init` hint: the driver merges files, it never starts one)."""
+    from condtrack.errors import CondtrackError
+    from condtrack.storage.store import read_regular
+
+    try:
+        return read_regular(path, f"{role} version")
+    except FileNotFoundError:
+        raise CondtrackError(
+            f"{role}: {path} does not exist",
+            hint="git passes the three versions of the file (see `condtrack git-setup`)",
+        ) from None

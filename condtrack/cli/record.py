@@ -22,6 +22,7 @@ from condtrack.cli.app import (
     options_named,
     today,
     warn,
+    warn_if_not_counted,
 )
 from condtrack.errors import CondtrackError
 from condtrack.textsafe import one_line
@@ -35,7 +36,10 @@ if TYPE_CHECKING:
 
 
 # Option names as the user types them, for errors about a field of a new entry.
-_OPTION_FOR_FIELD = {"tags": "--tag", "condition": "CONDITION", "evidence": "ID"}
+_OPTION_FOR_FIELD = {"tags": "--tag", "condition": "CONDITION", "evidence": "ID", "relief": "ID"}
+# amend's and retract's: the entry is its ID argument (evidence or relief), the condition an
+# option (`amend --condition`).
+_AMEND_OPTION_FOR_FIELD = {"tags": "--tag", "evidence": "ID", "relief": "ID"}
 
 
 # The fields of an entry, shared by `log` and `amend`.
@@ -208,7 +212,9 @@ def amend(
     evidence_id: Annotated[
         str,
         typer.Argument(
-            metavar="ID", help="Evidence id to correct.", autocompletion=complete.amendable_ids
+            metavar="ID",
+            help="Evidence or relief id to correct (`relief amend` for relief's own fields).",
+            autocompletion=complete.amendable_ids,
         ),
     ],
     reason: Annotated[str, typer.Option("--reason", help="Why the correction is needed.")],
@@ -249,7 +255,7 @@ def amend(
     from condtrack.storage.appending import append
 
     path = options(ctx).path()
-    with options_named(_OPTION_FOR_FIELD):
+    with options_named(_AMEND_OPTION_FOR_FIELD):
         changes = {
             "condition": condition,
             "summary": summary,
@@ -290,7 +296,9 @@ def retract(
     evidence_id: Annotated[
         str,
         typer.Argument(
-            metavar="ID", help="Evidence id to withdraw.", autocompletion=complete.retractable_ids
+            metavar="ID",
+            help="Evidence or relief id to withdraw.",
+            autocompletion=complete.retractable_ids,
         ),
     ],
     reason: Annotated[str, typer.Option("--reason", help="Why it no longer counts.")],
@@ -321,7 +329,7 @@ def retract(
         versions.extend(i for i, root in roots.items() if root == roots[evidence_id])
         return [("retractions", entry)]
 
-    with options_named(_OPTION_FOR_FIELD):
+    with options_named(_AMEND_OPTION_FOR_FIELD):
         append(path, build)
     withdrawn = f": every version is withdrawn ({', '.join(versions)})" if len(versions) > 1 else ""
     typer.echo(one_line(f"retracted {evidence_id} in {path}{withdrawn}"), err=True)
@@ -329,12 +337,12 @@ def retract(
 
 def _confirm(verb: str, appended: Appended, path: Path) -> None:
     """The new id on stdout for scripts; what happened on stderr for people."""
-    from condtrack.schema.models import grade_counts
-
+    minimum = appended.header.scoring.min_reliability
     if appended.relief:  # `amend` of a relief entry
         step = appended.relief[-1]
         typer.echo(step.id)
         typer.echo(one_line(f"{verb} {step.id} ({step.sender} {step.measure}) in {path}"), err=True)
+        warn_if_not_counted(step.reliability, minimum, "in the relief ledger")
         return
     entry = appended.evidence[-1]
     typer.echo(entry.id)
@@ -342,12 +350,7 @@ def _confirm(verb: str, appended: Appended, path: Path) -> None:
     if entry.indicator:
         what += f" ({entry.indicator} = {entry.value})"
     typer.echo(one_line(f"{verb} {entry.id} against {entry.condition}{what} in {path}"), err=True)
-    minimum = appended.header.scoring.min_reliability
-    if not grade_counts(entry.reliability, minimum):
-        warn(
-            f"graded {entry.reliability}, below this tracker's minimum {minimum}: "
-            "recorded, but it will not count in scores"
-        )
+    warn_if_not_counted(entry.reliability, minimum, "in scores")
 
 
 class ImportFormat(StrEnum):
@@ -471,7 +474,7 @@ def import_(
             f"{_count(len(uncounted), 'entry')} ({_rows([row for row, _ in uncounted])}) "
             f"graded {grades}, below "
             f"this tracker's minimum {result.minimum} (F6 where a row gives no reliability): "
-            f"{'would be ' if dry_run else ''}recorded, but not counted in scores"
+            f"{'would be ' if dry_run else ''}recorded, but not counted"
         )
 
 
@@ -507,8 +510,9 @@ def _rows(numbers: Sequence[int]) -> str:
 
 
 def _count(number: int, noun: str) -> str:
-    plural = noun[:-1] + "ies" if noun.endswith("y") else noun + "s"
-    return f"{number} {noun if number == 1 else plural}"
+    from condtrack.textsafe import counted
+
+    return counted(number, noun)
 
 
 class _Refused(Exception):

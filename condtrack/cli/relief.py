@@ -9,6 +9,7 @@ that adds its first ``renewed`` entry).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -34,6 +35,7 @@ from condtrack.cli.app import (
     options_named,
     today,
     two_times,
+    warn_if_not_counted,
 )
 from condtrack.errors import CondtrackError
 from condtrack.textsafe import one_line
@@ -71,7 +73,7 @@ class Action(StrEnum):
     renewed = "renewed"  # kept in force: a renewal or extension without easing
 
 
-# The fields `relief add` needs, in the order asked at a terminal.
+# The fields `relief add` needs; at a terminal it asks for them (cli.asking.ReliefQuestions).
 REQUIRED = ("sender", "measure", "action", "source", "summary")
 
 
@@ -217,7 +219,9 @@ def add(
         if not asking.at_terminal():
             fail(f"missing option '--{left_out[0]}'; see '{ctx.command_path} -h'")
         with options_named(_OPTION_FOR_FIELD):
-            appended = _ask_and_record(path, given, left_out, allow_duplicate)
+            tracker = options(ctx).load().tracker
+            record = functools.partial(_record, path, allow_duplicate=allow_duplicate)
+            appended = asking.fill_in_and_record(tracker, given, record, asking.ReliefQuestions)
     else:
         with options_named(_OPTION_FOR_FIELD):
             appended = _record(path, given, allow_duplicate)
@@ -225,10 +229,16 @@ def add(
 
 
 def _ids(values: list[str] | None) -> list[str] | None:
-    """Condition ids given as repeated options or separated by commas."""
+    """Condition ids given as repeated options or separated by commas; an empty one
+    (``--for ""``, ``--for a,,b``) is refused, not read as "tied to none"."""
     if not values:
         return None
-    named = [part.strip() for value in values for part in value.split(",") if part.strip()]
+    named = [part.strip() for value in values for part in value.split(",")]
+    if "" in named:
+        raise CondtrackError(
+            "--for: an empty condition id; name a condition, or leave --for out for relief "
+            "tied to no condition in particular"
+        )
     return list(dict.fromkeys(named))  # each once, in the order given
 
 
@@ -243,66 +253,6 @@ def _record(path: Path, given: dict[str, Any], allow_duplicate: bool = False) ->
             ("relief", NewEntries(t).relief(fields, utc_now(), allow_duplicate=allow_duplicate))
         ],
     )
-
-
-def _ask_and_record(
-    path: Path, given: dict[str, Any], left_out: list[str], allow_duplicate: bool = False
-) -> Appended:
-    """Ask for each required field left out, and the date when none was given; an action
-    or a date is checked as it is typed, any other field the entry refuses is asked again."""
-    from condtrack.cli.asking import _ask, _say
-    from condtrack.domain.entries import FieldError
-
-    answers = dict(given)
-    for name in left_out:
-        answers[name] = _action() if name == "action" else _ask(name.capitalize()).strip() or None
-    if answers["date"] is None:
-        answers["date"] = _date()
-    while True:
-        missing = [name for name in left_out if not answers[name]]
-        if missing:
-            name = missing[0]
-            answer = _action() if name == "action" else _ask(f"{name.capitalize()} (required)")
-            answers[name] = (answer or "").strip() or None
-            continue
-        try:
-            return _record(path, answers, allow_duplicate)
-        except FieldError as error:
-            if error.field not in left_out:
-                raise
-            _say(f"  {one_line(str(error))}")
-            answers[error.field] = _ask(error.field.capitalize()).strip() or None
-
-
-def _action() -> str | None:
-    """The action, as its number in the list shown or its name; asked until it is one."""
-    from condtrack.cli.asking import _ask, _say
-    from condtrack.domain.entries import FieldError, pick
-
-    actions = [action.value for action in Action]
-    _say("Actions: " + ", ".join(f"{number} {name}" for number, name in enumerate(actions, 1)))
-    while True:
-        answer = _ask("Action (number or name)").strip()
-        if not answer:
-            return None
-        try:
-            return pick("action", answer, actions)
-        except FieldError as error:
-            _say(f"  {one_line(str(error))}")
-
-
-def _date() -> dt.date:
-    """The date it took effect, today when Enter is pressed; asked until it is a date."""
-    from condtrack.cli.app import parse_date
-    from condtrack.cli.asking import _ask, _say
-
-    default = today().isoformat()
-    while True:
-        text = _ask(f"Date it took effect, YYYY-MM-DD [{default}]").strip() or default
-        try:
-            return parse_date(text, future_ok=False)
-        except CondtrackError as error:
-            _say(f"  {one_line(str(error))}")
 
 
 @relief.command(
@@ -458,3 +408,6 @@ def _confirm(verb: str, appended: Appended, path: Path) -> None:
     tied = f" for {', '.join(entry.for_)}" if entry.for_ else ""
     what = f"{entry.sender} {entry.action} {entry.measure}{tied}"
     typer.echo(one_line(f"{verb} {entry.id}: {what} in {path}"), err=True)
+    warn_if_not_counted(
+        entry.reliability, appended.header.scoring.min_reliability, "in the relief ledger"
+    )

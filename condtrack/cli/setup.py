@@ -19,6 +19,7 @@ from condtrack.cli.app import (
     examples,
     guarded,
     options,
+    refuse_tracker_streams,
     warn,
 )
 from condtrack.errors import CondtrackError
@@ -55,6 +56,7 @@ def init(
     from condtrack.storage.store import DEFAULT_NAME, check_output, locked, read_bytes, write_atomic
 
     target = path or options(ctx).file or Path(DEFAULT_NAME)
+    refuse_tracker_streams(target)
     template = files("condtrack").joinpath("templates/default.toml").read_bytes()
     schema_path = target.parent / SCHEMA_FILE
     schema = dumps(tracker_schema()).encode("utf-8")
@@ -169,6 +171,7 @@ def git_setup(
     from condtrack.git.repo import driver_command, register
 
     tracker = file or options(ctx).path()
+    refuse_tracker_streams(tracker)
     if not tracker.is_file():
         raise CondtrackError(f"{tracker} does not exist", hint="create it with `condtrack init`")
     command, why = driver_command(sys.argv[0], sys.executable)

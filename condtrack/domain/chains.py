@@ -12,8 +12,10 @@ this module, so they agree.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Protocol
+import datetime as dt
+import operator
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 if TYPE_CHECKING:  # completion uses chain_roots, and must not pay for pydantic
     from condtrack.schema.models import Retraction
@@ -26,6 +28,40 @@ class Entry(Protocol):
     def id(self) -> str: ...
     @property
     def supersedes(self) -> str | None: ...
+
+
+class Dated(Entry, Protocol):
+    @property
+    def date(self) -> dt.date: ...
+
+
+D = TypeVar("D", bound=Dated)
+
+
+_date_of = operator.attrgetter("date")  # faster than a lambda over 100,000 entries
+
+
+def in_date_order(entries: Sequence[D]) -> list[D]:
+    """``entries`` oldest first, as every verdict reads them: the later of two entries of
+    one date is the one that stands (a criterion's status, a measure's state).
+
+    Entries of one date keep the file order of their chains' originals: an amendment,
+    appended at the end of the file, takes its original's place, so correcting the
+    summary of the first of two same-day entries never lets it overtake the second. The
+    versions of one chain follow each other in file order.
+    """
+    if not any(entry.supersedes for entry in entries):  # most files: the file's order
+        return sorted(entries, key=_date_of)
+    first: dict[str, int] = {}
+    for at, entry in enumerate(entries):
+        first.setdefault(entry.id, at)
+    roots = chain_roots((entry.id, entry.supersedes) for entry in entries)
+    places = [
+        (entry.date, first.get(roots.get(entry.id, entry.id), at), at, entry)
+        for at, entry in enumerate(entries)
+    ]
+    places.sort(key=lambda place: place[:3])
+    return [place[3] for place in places]
 
 
 def chain_roots(links: Iterable[tuple[str, str | None]]) -> dict[str, str]:

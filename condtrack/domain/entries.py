@@ -19,7 +19,15 @@ from pydantic_core import ErrorDetails
 
 from condtrack.domain.chains import withdrawn
 from condtrack.errors import CondtrackError
-from condtrack.schema.models import Evidence, Header, Relief, Retraction, Tracker, entry_schema
+from condtrack.schema.models import (
+    Evidence,
+    Header,
+    Relief,
+    Retraction,
+    Tracker,
+    entry_schema,
+    measure_key,
+)
 from condtrack.schema.reports import relief_step, report_keys, reports_of, same_step
 from condtrack.schema.validation import (
     cross_check,
@@ -98,14 +106,15 @@ def check_url(url: str) -> None:
         )
 
 
-def check_field(field: str, value: Any) -> None:
-    """Refuse one field of a new entry on its own, as the whole entry would refuse it.
+def check_field(field: str, value: Any, kind: str = "evidence") -> None:
+    """Refuse one field of a new entry (``kind``: evidence or relief) on its own, as the
+    whole entry would refuse it.
 
     For answers checked as they are typed; rules between fields wait for the whole entry.
     """
     value = stripped({field: value})[field]  # as the whole entry will store it
     try:
-        Evidence.model_validate({field: value})
+        (Relief if kind == "relief" else Evidence).model_validate({field: value})
     except ValidationError as error:
         for detail in error.errors(include_url=False):
             if detail["loc"][:1] == (field,) and detail["type"] != "missing":
@@ -180,6 +189,9 @@ class Existing(Protocol):
     def relief(self) -> Sequence[Relief]: ...
     @property
     def tracker(self) -> Tracker: ...
+    def retractions_naming(self, ids: AbstractSet[str]) -> Sequence[Retraction]:
+        """The retractions of any of ``ids``: all of them, and no others needed."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -203,6 +215,9 @@ class Whole:
     @property
     def relief(self) -> Sequence[Relief]:
         return self.tracker.relief
+
+    def retractions_naming(self, ids: AbstractSet[str]) -> Sequence[Retraction]:
+        return [r for r in self.tracker.retractions if r.evidence in ids]
 
 
 class NewEntries:
@@ -359,6 +374,9 @@ class NewEntries:
             known_ids=self.taken,
             relief=[(0, checked)],
             earlier_relief=[*self.existing.relief, *self.batch_relief],
+            # A reimposition needs an easing no retraction withdrew: the retractions of
+            # the measure's entries, asked for these two actions alone.
+            earlier_retractions=self._retractions_of_measure(checked),
         )
         if problems:
             problem = problems[0]
@@ -379,6 +397,18 @@ class NewEntries:
         self.taken.add(checked.id)
         self.batch_relief.append(checked)
         return {key: entry[key] for key in RELIEF_KEYS if key in entry}
+
+    def _retractions_of_measure(self, entry: Relief) -> Sequence[Retraction]:
+        if entry.action not in ("reimposed", "expired"):
+            return ()
+        from condtrack.domain.chains import chain_roots
+
+        key = measure_key(entry.sender, entry.measure)
+        relief = [*self.existing.relief, *self.batch_relief]
+        roots = chain_roots((r.id, r.supersedes) for r in relief)
+        chains = {roots[r.id] for r in relief if measure_key(r.sender, r.measure) == key}
+        ids = {r.id for r in relief if roots[r.id] in chains}  # every version of them
+        return self.existing.retractions_naming(ids) if ids else ()
 
     def relief_amendment(
         self,

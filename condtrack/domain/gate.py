@@ -101,6 +101,7 @@ class Failure:
     condition: str | None
     message: str
     relief: str | None = None  # the relief entry that put a measure in effect
+    measure: str | None = None  # its sender and measure ("US Belavia")
 
 
 @dataclass(frozen=True)
@@ -116,15 +117,59 @@ class Outcome:
 
     @property
     def verdict(self) -> str:
-        """One line: "gate passed (met: a, b) as of 2025-09-30", or failed."""
-        result = "gate failed" if self.failures else "gate passed"
-        return f"{result} ({'; '.join(self.requirements)}) as of {self.assessment.as_of}"
+        """One line: "gate passed (met: a, b) as of 2025-09-30" (what was required), or
+        what failed: "gate failed: a not met; 2 measures in effect ahead of compliance as of
+        2025-09-30"."""
+        if not self.failures:
+            return f"gate passed ({'; '.join(self.requirements)}) as of {self.assessment.as_of}"
+        return f"gate failed: {'; '.join(self.failed())} as of {self.assessment.as_of}"
+
+    def failed(self) -> list[str]:
+        """What failed, one phrase per kind of failure, in the order they were found;
+        "(from [gate])" where the requirement came from the file."""
+        groups: dict[str, list[Failure]] = {}
+        for failure in self.failures:
+            kind = "snapback-due" if failure.requirement == "snapback" and failure.measure else None
+            groups.setdefault(kind or failure.requirement, []).append(failure)
+        phrases = []
+        for kind, failures in groups.items():
+            named = ", ".join(dict.fromkeys(f.condition or f.measure or "" for f in failures))
+            count = len(failures)
+            if kind == "met":
+                phrase = (
+                    f"{named} not met" if count == 1 else f"{count} conditions not met: {named}"
+                )
+            elif kind == "min-score":
+                phrase = failures[0].message
+            elif kind == "max-age":
+                phrase = f"evidence missing or too old: {named}"
+            elif kind == "sequencing":
+                measures = "measure" if count == 1 else "measures"
+                phrase = f"{count} {measures} in effect ahead of compliance"
+            elif kind == "snapback-due":
+                phrase = f"snapback due: {named}"
+            else:  # a condition's snapback
+                phrase = f"snapback: {named}"
+            field = _FIELD_OF.get(kind)
+            phrases.append(
+                f"{phrase} (from [gate])" if field and self.policy.from_gate(field) else phrase
+            )
+        return phrases
 
     @property
     def exit_code(self) -> int:
         if self.assessment.overall.snapback:
             return SNAPBACK
         return FAILED if self.failures else PASSED
+
+
+# The [gate] field each kind of failure comes from.
+_FIELD_OF = {
+    "met": "require",
+    "min-score": "min_score",
+    "max-age": "max_age_days",
+    "sequencing": "require_sequencing",
+}
 
 
 def evaluate_policy(
@@ -255,6 +300,7 @@ def _relief_failures(ledger: Ledger, sequencing: bool) -> list[Failure]:
                     f"({event.entry.id}), granted when overall was "
                     f"{format_score(compliance.score)}/100 ({compliance.status}); unmet: {unmet}",
                     event.entry.id,
+                    name,
                 )
             )
         if measure.snapback_due:
@@ -265,6 +311,7 @@ def _relief_failures(ledger: Ledger, sequencing: bool) -> list[Failure]:
                     f"snapback due: {name} ({event.entry.id}) is in effect while "
                     f"{', '.join(measure.breached)} is in snapback",
                     event.entry.id,
+                    name,
                 )
             )
     return failures

@@ -96,13 +96,13 @@ class Plan:
         return [(kind, entry) for kind, entry in zip(kinds, self.entries, strict=True)]
 
     def uncounted(self) -> list[tuple[int, str]]:
-        """(row, grade) of each evidence entry graded below the minimum: recorded, never
-        counted in scores."""
+        """(row, grade) of each entry (evidence or relief) graded below the minimum:
+        recorded, never counted."""
         kinds = self.kinds or ("evidence",) * len(self.entries)
         return [
             (row, entry["reliability"])
             for row, kind, entry in zip(self.rows, kinds, self.entries, strict=True)
-            if kind == "evidence" and not grade_counts(entry["reliability"], self.minimum)
+            if not grade_counts(entry["reliability"], self.minimum)
         ]
 
 

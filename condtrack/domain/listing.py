@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from condtrack.domain.chains import in_date_order
 from condtrack.domain.knowledge import KnownAt
 from condtrack.errors import CondtrackError
 from condtrack.schema.models import Evidence, Tracker
@@ -113,7 +114,7 @@ def select(tracker: Tracker, filters: Filters, cut: Cut) -> Listing:
     superseded = {e.supersedes for e in tracker.evidence if e.supersedes}
     passing = [
         e
-        for e in sorted(tracker.evidence, key=lambda e: e.date)
+        for e in in_date_order(tracker.evidence)
         if (filters.everything or e.id not in superseded) and filters.keeps(e)
     ]
     return Listing(cut.apply(passing), len(passing), cut)

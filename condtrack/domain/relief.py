@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from condtrack.domain.chains import withdrawn
+from condtrack.domain.chains import in_date_order, withdrawn
 from condtrack.domain.scoring import Assessment, Standing, Status, not_counted, standings
 from condtrack.schema.models import Relief, Tracker, measure_key
 
@@ -138,10 +138,9 @@ def ledger(tracker: Tracker, as_of: dt.date, assessment: Assessment | None = Non
     on_date = standings(tracker, {as_of, *(entry.date for entry in tracker.relief)}, assessment)
     retracted = withdrawn(tracker.relief, tracker.retractions)
     superseded = {r.supersedes: r.id for r in tracker.relief if r.supersedes}
-    ordered = sorted(enumerate(tracker.relief), key=lambda pair: (pair[1].date, pair[0]))
     steps: list[Step] = []
-    for _, entry in ordered:
-        excluded = not_counted(entry, as_of, retracted, superseded)
+    for entry in in_date_order(tracker.relief):  # an amendment in its original's place
+        excluded = not_counted(entry, as_of, retracted, superseded, tracker.scoring.min_reliability)
         compliance = compliance_on(on_date[entry.date], required_conditions(tracker, entry))
         steps.append(
             Step(

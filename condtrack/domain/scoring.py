@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import operator
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
-from condtrack.domain.chains import withdrawal_reason, withdrawn
+from condtrack.domain.chains import in_date_order, withdrawal_reason, withdrawn
 from condtrack.domain.knowledge import KnownAt, known_at
 from condtrack.schema.models import (
     Condition,
@@ -243,13 +242,12 @@ def _sorted_out(
     superseded = {e.supersedes: e.id for e in tracker.evidence if e.supersedes}
     by_condition: dict[str, list[Evidence]] = {c.id: [] for c in tracker.conditions}
     excluded: dict[str, list[Exclusion]] = {c.id: [] for c in tracker.conditions}
-    # File order breaks ties between entries of the same date (the sort is stable): later
-    # lines win.
-    ordered = sorted(tracker.evidence, key=_date_of)
+    # File order breaks ties between entries of the same date: later lines win, an
+    # amendment in its original's place (``chains.in_date_order``).
     minimum = scoring.min_reliability
     graded: dict[str, bool] = {}  # each reliability grade's verdict, worked out once
-    for entry in ordered:
-        # The common case first, as ``_exclusion`` decides it, without building a reason.
+    for entry in in_date_order(tracker.evidence):
+        # The common case first, as ``not_counted`` decides it, without building a reason.
         if entry.id not in superseded and entry.id not in retracted and entry.date <= as_of:
             counts = graded.get(entry.reliability)
             if counts is None:
@@ -257,15 +255,12 @@ def _sorted_out(
             if counts:
                 by_condition[entry.condition].append(entry)
                 continue
-        reason = _exclusion(entry, as_of, retracted, superseded, minimum)
+        reason = not_counted(entry, as_of, retracted, superseded, minimum)
         if reason is None:
             by_condition[entry.condition].append(entry)
         else:
             excluded[entry.condition].append(Exclusion(entry.id, reason))
     return by_condition, excluded
-
-
-_date_of = operator.attrgetter("date")
 
 
 @dataclass(frozen=True)
@@ -348,9 +343,10 @@ def not_counted(
     as_of: dt.date,
     retracted: dict[str, Retraction],
     superseded: dict[str, str],
+    minimum: str,
 ) -> str | None:
-    """Why an entry does not count on ``as_of``, whatever its grade (evidence and relief
-    alike): amended, withdrawn, or dated later; None when it counts."""
+    """Why an entry does not count on ``as_of`` (evidence and relief alike): amended,
+    withdrawn, dated later, or graded below the tracker's ``minimum``; None when it counts."""
     if entry.id in superseded:
         return f"superseded by {superseded[entry.id]}"
     retraction = retracted.get(entry.id)
@@ -358,19 +354,6 @@ def not_counted(
         return withdrawal_reason(entry.id, retraction)
     if entry.date > as_of:
         return f"dated {entry.date}, after the as-of date"
-    return None
-
-
-def _exclusion(
-    entry: Evidence,
-    as_of: dt.date,
-    retracted: dict[str, Retraction],
-    superseded: dict[str, str],
-    minimum: str,
-) -> str | None:
-    reason = not_counted(entry, as_of, retracted, superseded)
-    if reason is not None:
-        return reason
     if not grade_counts(entry.reliability, minimum):
         return f"graded {entry.reliability}, below the minimum {minimum}"
     return None

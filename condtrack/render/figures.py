@@ -361,7 +361,11 @@ def relief_chart(section: ReliefSection, width: float = 880) -> Chart:
         + f"; {relief_summary(section.ledger)}"
     )
     caption = (
-        f"The line: the overall score on each of the {section.dates} dates it can change"
+        (
+            "The line: the overall score on the one date it can change"
+            if section.dates == 1
+            else f"The line: the overall score on each of the {section.dates} dates it can change"
+        )
         if not section.sampled
         else f"The line: the overall score on {len(series)} of the {section.dates} dates it "
         "can change, sampled evenly (every relief date kept)"

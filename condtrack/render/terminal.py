@@ -49,7 +49,7 @@ from condtrack.render.figures import (
     sparkline,
 )
 from condtrack.schema.models import Evidence, Relief, Retraction, Tracker
-from condtrack.textsafe import one_line, visible
+from condtrack.textsafe import counted, one_line, visible
 
 if TYPE_CHECKING:
     from condtrack.domain.changes import Changes
@@ -587,7 +587,7 @@ def relief_view(ledger: Ledger) -> RenderableType:
         Column("measure: action", wraps=True),
         Column("sequencing", wraps=True),
         Column("summary (source)", wraps=True),
-        title=Text(f"{len(ledger.steps)} relief entries, as of {ledger.as_of}"),
+        title=Text(f"{counted(len(ledger.steps), 'relief entry')}, as of {ledger.as_of}"),
     )
     for step in ledger.steps:
         entry = step.entry
@@ -858,7 +858,7 @@ def evidence_view(
     entries: Sequence[Evidence] | Listing, retractions: Mapping[str, Retraction]
 ) -> RenderableType:
     listing = entries if isinstance(entries, Listing) else Listing(list(entries), len(entries))
-    title = f"{len(listing.shown)} evidence entries"
+    title = counted(len(listing.shown), "evidence entry")
     if listing.left_out:
         title = (
             f"{len(listing.shown)} of {listing.total} evidence entries, {listing.cut.wording}; "

@@ -139,11 +139,14 @@ def cross_check(
     head: bool = True,
     relief: Sequence[tuple[int, Relief]] = (),
     earlier_relief: Sequence[Relief] = (),
+    earlier_retractions: Sequence[Retraction] = (),
 ) -> list[Problem]:
     """Checks that need the whole file: references resolve, ids are unique, values fit.
 
     ``known_ids`` are ids already recorded elsewhere (entries checked before these);
-    ``earlier_relief`` the relief entries among them (new relief is checked against them).
+    ``earlier_relief`` the relief entries among them (new relief is checked against them),
+    ``earlier_retractions`` the retractions recorded with them (an easing they withdrew
+    lets no later entry reimpose its measure).
     ``head``: the head's own checks too (``head_problems``, from the head's tables alone).
     """
     lines = lines or _HeaderLines(None)
@@ -208,7 +211,15 @@ def cross_check(
                 )
         problems.extend(_logged_problems(place, entry.date, entry.logged, now))
     if relief:
-        problems.extend(_relief_problems(header, relief, lines, seen, new_ids, earlier_relief, now))
+        # Retractions recorded before these entries (`relief add`'s), then the file's own,
+        # which count from their logged time.
+        withdrawals = [
+            *((r, True) for r in earlier_retractions),
+            *((r, False) for _, r in retractions),
+        ]
+        problems.extend(
+            _relief_problems(header, relief, lines, seen, new_ids, earlier_relief, now, withdrawals)
+        )
     latest = latest_today()
     for number, retraction in retractions:
         place = _LazyPlace(lines, "retractions", number, None)
@@ -242,44 +253,51 @@ def _relief_problems(
     new_ids: set[str],
     earlier: Sequence[Relief],
     now: dt.datetime,
+    retractions: Sequence[tuple[Retraction, bool]] = (),
 ) -> list[Problem]:
     """Relief entries: ids, amendments, the conditions they were granted for, dates, and a
-    reimposition of a measure that no earlier entry eased."""
+    reimposition of a measure that no earlier entry eased.
+
+    An easing counts for a reimposition as it stood when the reimposition was logged, as
+    `relief add` judges it then: not once an amendment earlier in the file replaced it
+    (the amendment, with its own date, counts instead), nor once a retraction logged
+    before the reimposition withdrew it. A later amendment or retraction leaves the
+    reimposition valid: what was recorded stays as it was."""
     problems: list[Problem] = []
     conditions = [c.id for c in header.conditions]
     relief_ids = {entry.id for entry in earlier}
     superseded = {entry.supersedes: entry.id for entry in earlier if entry.supersedes}
-    # (date, order) of each measure's easing entries, earlier entries first.
-    eased: dict[tuple[str, str], list[tuple[dt.date, int]]] = {}
-    for order, entry in enumerate(earlier):
+    everything = [*earlier, *(entry for _, entry in relief)]
+    # When each easing stopped counting: the order of the amendment that replaced it, and
+    # the logged time of the retraction that withdrew its chain.
+    replaced_at: dict[str, int] = {}
+    for order, entry in enumerate(everything):
+        if entry.supersedes is not None:
+            replaced_at.setdefault(entry.supersedes, order)
+    withdrawn_at = _withdrawn_at(everything, retractions)
+    # (date, order, id) of each measure's easing entries, earlier entries first.
+    eased: dict[tuple[str, str], list[tuple[dt.date, int, str]]] = {}
+    for order, entry in enumerate(everything):
         if entry.easing:
             eased.setdefault(measure_key(entry.sender, entry.measure), []).append(
-                (entry.date, order)
-            )
-    for order, (_number, entry) in enumerate(relief, start=len(earlier)):
-        if entry.easing:
-            eased.setdefault(measure_key(entry.sender, entry.measure), []).append(
-                (entry.date, order)
+                (entry.date, order, entry.id)
             )
     for order, (number, entry) in enumerate(relief, start=len(earlier)):
         place = _LazyPlace(lines, "relief", number, entry.id)
         if entry.id in seen:
-            problems.append(Problem(str(place), f"id {entry.id!r} is used twice", "id"))
+            problems.append(place.problem(f"id {entry.id!r} is used twice", "id"))
         wrong = foreign_prefix("relief", entry.id)
         if wrong is not None:
-            problems.append(Problem(str(place), wrong, "id"))
+            problems.append(place.problem(wrong, "id"))
         if entry.supersedes is not None:
             if entry.supersedes not in relief_ids:
                 kind = "evidence, not relief" if entry.supersedes in seen else "relief"
                 problems.append(
-                    Problem(
-                        str(place), f"supersedes unknown {kind} {entry.supersedes!r}", "supersedes"
-                    )
+                    place.problem(f"supersedes unknown {kind} {entry.supersedes!r}", "supersedes")
                 )
             elif entry.supersedes in superseded:
                 problems.append(
-                    Problem(
-                        str(place),
+                    place.problem(
                         f"{entry.supersedes!r} was already amended by "
                         f"{superseded[entry.supersedes]!r}",
                         "supersedes",
@@ -291,14 +309,11 @@ def _relief_problems(
         problems.extend(_schema_problems(place, header, "relief", {"action": entry.action}))
         for condition in entry.for_:
             if condition not in conditions:
-                problems.append(
-                    Problem(str(place), _unknown("condition", condition, conditions), "for")
-                )
+                problems.append(place.problem(_unknown("condition", condition, conditions), "for"))
         if entry.expires is not None:
             if not entry.easing:
                 problems.append(
-                    Problem(
-                        str(place),
+                    place.problem(
                         f"only relief that eases (eased, lifted, suspended) expires, not "
                         f"{entry.action!r}",
                         "expires",
@@ -306,21 +321,31 @@ def _relief_problems(
                 )
             elif entry.expires < entry.date:
                 problems.append(
-                    Problem(
-                        str(place),
+                    place.problem(
                         f"expires {entry.expires}, before the relief's date {entry.date}",
                         "expires",
                     )
                 )
         if entry.action in ("reimposed", "expired"):
             key = measure_key(entry.sender, entry.measure)
-            if not any(earlier_step < (entry.date, order) for earlier_step in eased.get(key, [])):
+            standing = [
+                (day, at)
+                for day, at, eased_id in eased.get(key, [])
+                if replaced_at.get(eased_id, order) >= order
+                and not withdrawn_at.get(eased_id, entry.logged) < entry.logged
+            ]
+            if not any(earlier_step < (entry.date, order) for earlier_step in standing):
                 verb = "reimposes" if entry.action == "reimposed" else "ends (expired)"
                 problems.append(
-                    Problem(
-                        str(place),
+                    place.problem(
                         f"{verb} {entry.sender} {entry.measure!r}, which no earlier entry "
-                        "eased, lifted or suspended",
+                        "eased, lifted or suspended"
+                        + (
+                            " (an easing retracted, or amended to a later date, by the time "
+                            "it was logged does not count)"
+                            if len(standing) < len(eased.get(key, []))
+                            else ""
+                        ),
                         "action",
                     )
                 )
@@ -347,6 +372,47 @@ def _schema_problems(
                 )
             )
     return problems
+
+
+# Earlier than any time an entry is logged: a retraction recorded before the entries checked.
+_BEFORE_ALL = dt.datetime.min.replace(tzinfo=dt.UTC)
+
+
+def _withdrawn_at(
+    entries: Sequence[Relief], retractions: Sequence[tuple[Retraction, bool]]
+) -> dict[str, dt.datetime]:
+    """When each withdrawn relief entry was withdrawn: its chain's earliest retraction, as
+    logged (one without ``logged`` from the start of its date, UTC), or before everything
+    for a retraction recorded before the entries checked (flagged True). A retraction
+    logged in the same second as a reimposition counts as after it: a file never turns
+    invalid by a later retraction."""
+    if not retractions:
+        return {}
+    # Each entry's chain, named by its original (as condtrack.domain.chains.chain_roots,
+    # which this layer may not import): a link to an unknown id or a loop ends it.
+    supersedes = {entry.id: entry.supersedes for entry in entries}
+    roots: dict[str, str] = {}
+    for start in supersedes:
+        current, seen = start, {start}
+        while (older := supersedes.get(current)) is not None and older in supersedes:
+            if older in seen:
+                break
+            current = older
+            seen.add(current)
+        roots[start] = current
+    by_chain: dict[str, dt.datetime] = {}
+    for retraction, before_all in retractions:
+        root = roots.get(retraction.evidence)
+        if root is None:
+            continue
+        when = (
+            _BEFORE_ALL
+            if before_all
+            else retraction.logged or dt.datetime.combine(retraction.date, dt.time(), dt.UTC)
+        )
+        if root not in by_chain or when < by_chain[root]:
+            by_chain[root] = when
+    return {entry: by_chain[root] for entry, root in roots.items() if root in by_chain}
 
 
 def _logged_problems(

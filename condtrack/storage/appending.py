@@ -88,6 +88,21 @@ class Current:
             return self.known.relief
         return self.tracker.relief
 
+    def retractions_naming(self, ids: AbstractSet[str]) -> Sequence[Retraction]:
+        """The retractions of any of ``ids`` (relief ids). A record holds no retractions:
+        the file is read in full only when one may name them, that is when an id occurs
+        in the bytes more often than the relief entries account for (its own ``id``, the
+        ``supersedes`` of its amendments); otherwise there is none."""
+        if self._tracker is None and self.known is not None:
+            expected = dict.fromkeys(ids, 0)
+            for entry in self.known.relief:
+                for named in (entry.id, entry.supersedes):
+                    if named in expected:
+                        expected[named] += 1
+            if all(self.data.count(i.encode()) <= n for i, n in expected.items()):
+                return []
+        return [r for r in self.tracker.retractions if r.evidence in ids]
+
     @property
     def reports(self) -> Mapping[str, str]:
         """Each report key of the file's entries, with the first entry that made it."""
