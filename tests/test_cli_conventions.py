@@ -551,6 +551,41 @@ def test_every_example_parses(name: str) -> None:
         command.make_context(name, words[2:], parent=context)  # raises on a usage error
 
 
+def subcommands() -> list[tuple[str, str, Any]]:
+    """(group, name, command) of every subcommand (`relief add` ...)."""
+    found = [
+        (group, name, command)
+        for group, built in help_commands()
+        for name, command in sorted(getattr(built, "commands", {}).items())
+    ]
+    assert found, "no command has subcommands any more: drop this test"
+    return found
+
+
+def test_every_subcommand_has_examples_that_parse() -> None:
+    """Subcommands' help ends with Examples too, and Click reads each without a usage error
+    (the command-level tests above see only the group's own help)."""
+    import shlex
+
+    import typer.main
+
+    group = typer.main.get_command(app)
+    for parent, name, command in subcommands():
+        epilog = command.epilog or ""
+        assert epilog.startswith("**Examples**"), (parent, name)
+        block = epilog.partition("```\n")[2].partition("\n```")[0].replace("\\\n", " ")
+        lines = [line.strip() for line in block.splitlines() if not line.startswith("#")]
+        assert lines, (parent, name)
+        for example in lines:
+            words = shlex.split(example)
+            assert words[:3] == ["condtrack", parent, name], example
+            context = group.make_context("condtrack", words[1:])
+            built = group.get_command(context, parent)  # type: ignore[attr-defined]
+            sub_context = built.make_context(parent, words[2:], parent=context)
+            sub = built.get_command(sub_context, name)
+            sub.make_context(name, words[3:], parent=sub_context)  # raises on a usage error
+
+
 @pytest.mark.parametrize("name", COMMANDS)
 def test_every_example_runs_on_the_shipped_tracker(
     name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
