@@ -39,7 +39,8 @@ def ledger(tmp_path: Path, steps: list[tuple[str, str, str]], met: bool = False)
             ok(run(path, "log", condition, *args, "--source=M", f"--summary={criterion}", "-rA1"))
     for n, (sender, action, date) in enumerate(steps):
         ok(run(path, "relief", "add", f"--sender={sender}", f"--measure=measure {n}",
-               f"--action={action}", f"--date={date}", "--source=S", "--summary=T"))  # fmt: skip
+               f"--action={action}", f"--date={date}", "--source=S", "--summary=T",
+               "-rA1"))  # fmt: skip
     html = ok(run(path, "report", "--format", "html", "--as-of", "2025-12-31")).stdout
     return chart(html)
 
@@ -92,7 +93,8 @@ def test_the_caption_says_markers_are_stacked_only_when_they_are(tmp_path: Path)
         path.write_text(SMALL_TRACKER, encoding="utf-8")
         for n, (sender, action, date) in enumerate(steps):
             fields = [f"--sender={sender}", f"--measure=m{n}", f"--action={action}"]
-            ok(run(path, "relief", "add", *fields, f"--date={date}", "--source=S", "--summary=T"))
+            fields += [f"--date={date}", "--source=S", "--summary=T", "--reliability=A1"]
+            ok(run(path, "relief", "add", *fields))
         html = ok(run(path, "report", "--format", "html", "--as-of", "2025-12-31")).stdout
         assert ("stacked, each in view" in html) is stacked
         data = json.loads(

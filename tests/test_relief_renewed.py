@@ -155,9 +155,9 @@ def test_an_amendment_to_renewed_raises_the_schema_too(tracker: Path) -> None:
 
 
 def test_an_import_of_a_renewal_raises_the_schema(tracker: Path, tmp_path: Path) -> None:
-    header = ["kind", "sender", "measure", "action", "date", "source", "summary"]
+    header = ["kind", "sender", "measure", "action", "date", "source", "summary", "reliability"]
     row = dict(zip(header, ["relief", "EU", "potash", "renewed", "2026-02-26", "Council",
-                            "kept in force"], strict=True))  # fmt: skip
+                            "kept in force", "A1"], strict=True))  # fmt: skip
     rows = write_csv(tmp_path / "rows.csv", [row], header)
     ok(run(tracker, "import", str(rows)))
     assert schema_of(tracker) == 3

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from condtrack.cli.app import app, examples, guarded, number_option, refuse_tracker_streams
+from condtrack.errors import CondtrackError
 from condtrack.textsafe import one_line
 
 
@@ -48,6 +49,10 @@ def merge(
     from condtrack.storage.store import write_atomic
 
     refuse_tracker_streams(base, ours, theirs)
+    roles = ((base, "BASE"), (ours, "OURS"), (theirs, "THEIRS"))
+    for file, role in roles:  # a missing one is named as git's argument, by either path
+        if not file.exists():
+            raise _missing(file, role)
     # Both sides only appended entries (the common case): merged on the bytes, quickly.
     name = path or ours.name
     with task(f"merging {name}"):  # a large file takes a while
@@ -59,10 +64,7 @@ def merge(
     from condtrack.git.merge.driver import merge_trackers
 
     with task(f"merging {name}"):  # three versions of a large file take a while
-        versions = [
-            _version(file, role)
-            for file, role in ((base, "BASE"), (ours, "OURS"), (theirs, "THEIRS"))
-        ]
+        versions = [_version(file, role) for file, role in roles]
         result = merge_trackers(*versions, name=name, marker_size=marker_size)
     if result.content != versions[1]:
         # No lock: OURS is git's own copy, git holds its index lock for the whole merge,
@@ -88,13 +90,16 @@ def merge(
 def _version(path: Path, role: str) -> bytes:
     """One of the three versions git passes; a missing one is named as git's argument (no
     `condtrack init` hint: the driver merges files, it never starts one)."""
-    from condtrack.errors import CondtrackError
     from condtrack.storage.store import read_regular
 
     try:
         return read_regular(path, f"{role} version")
     except FileNotFoundError:
-        raise CondtrackError(
-            f"{role}: {path} does not exist",
-            hint="git passes the three versions of the file (see `condtrack git-setup`)",
-        ) from None
+        raise _missing(path, role) from None
+
+
+def _missing(path: Path, role: str) -> CondtrackError:
+    return CondtrackError(
+        f"{role}: {path} does not exist",
+        hint="git passes the three versions of the file (see `condtrack git-setup`)",
+    )
