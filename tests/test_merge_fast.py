@@ -22,8 +22,10 @@ from condtrack.git.merge import driver
 from condtrack.git.merge.appended import merge_versions
 from condtrack.git.merge.driver import merge_trackers
 from condtrack.schema.validation import check_document
-from condtrack.storage import slices
+from condtrack.storage import remembered, slices, store
+from condtrack.storage.remembered import ENV_CACHE
 from tests.conftest import SMALL_TRACKER, Invoke
+from tests.fast_path_helpers import watching
 from tests.test_git_team import Repo
 from tests.test_merge import _version, histories
 from tests.test_relief_io import needs_git, relief_add, team  # noqa: F401 (a fixture)
@@ -147,6 +149,61 @@ def test_a_side_that_appended_nothing_gives_the_other_side_exactly(
     paths = files(tmp_path, BASE, OURS, BASE)
     assert run_merge(cli, paths).exit_code == 0
     assert paths[1].read_bytes() == OURS
+
+
+@pytest.mark.parametrize("sides", [(OURS, THEIRS), (BASE, THEIRS)], ids=["both", "theirs"])
+def test_a_fast_merge_leaves_a_record_and_a_snapshot_of_its_result(
+    sides: tuple[bytes, bytes],
+    tmp_path: Path,
+    cli: Invoke,
+    no_full_merge: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The first command after a merge of a large tracker reads no TOML: the merge left a
+    snapshot of its result (the base's, carried on), which gives a full read's answers."""
+    monkeypatch.setattr(slices, "SMALL_BYTES", 0)  # records and snapshots at any size
+    paths = files(tmp_path, BASE, *sides)
+    assert cli("status", file=paths[0]).exit_code == 0  # the base read once: its snapshot
+    assert run_merge(cli, paths).exit_code == 0
+    merged = paths[1]
+    assert '"ev-theirs"' in read_without_parsing(cli, merged)[2].stdout
+
+
+def read_without_parsing(cli: Invoke, merged: Path) -> list[Any]:
+    """Commands on the merged file parse no TOML, and answer as a full read does."""
+    commands = [
+        ("status", "--format", "json", "--as-of", "2025-06-01"),
+        ("check", "--format", "json", "--as-of", "2025-06-01"),
+        ("evidence", "--format", "json"),
+    ]
+    with watching(slices, "read_tracker") as sliced, watching(store, "parse") as parsed:
+        fast = [cli(*command, file=merged) for command in commands]
+    assert (sliced, parsed) == ([], [])
+    plain = [cli(*command, file=merged, env={ENV_CACHE: ""}) for command in commands]
+    assert [(r.exit_code, r.stdout) for r in fast] == [(r.exit_code, r.stdout) for r in plain]
+    return fast
+
+
+def test_after_two_analysts_logged_the_merge_leaves_a_snapshot_of_its_result(
+    tmp_path: Path, cli: Invoke, no_full_merge: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each side's ``log`` replaced the base's record with its own: the merge learns what
+    the base holds from a side's record, and still leaves a record and snapshot."""
+    monkeypatch.setattr(slices, "SMALL_BYTES", 0)
+    paths = files(tmp_path, BASE, BASE, BASE)
+    assert cli("status", file=paths[0]).exit_code == 0
+    for side, minute in ((paths[1], "2"), (paths[2], "3")):
+        logged = cli(
+            *("log", "troops", "--summary", f"from {side.name}", "--source", "s"),
+            *("--date", "2025-02-0" + minute, "--allow-duplicate"),
+            file=side,
+        )
+        assert logged.exit_code == 0, logged.output
+    assert remembered.recall(BASE) is None  # the sides' logs replaced the base's record
+    assert run_merge(cli, paths).exit_code == 0
+    found = read_without_parsing(cli, paths[1])[2].stdout
+    assert "from ours.toml" in found
+    assert "from theirs.toml" in found
 
 
 def test_amendments_of_the_bases_entries_merge_fast_after_a_full_check_of_the_base(

@@ -17,7 +17,7 @@ import re
 import sys
 import typing
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum, StrEnum
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Annotated, Any, Generic, NoReturn, ParamSpec, TypeVar
@@ -406,6 +406,7 @@ class TextOrJson(StrEnum):
 @dataclass
 class Options:
     file: Path | None
+    loaded: list[Loaded] = field(default_factory=list)
 
     def path(self) -> Path:
         from condtrack.storage.store import locate
@@ -415,7 +416,12 @@ class Options:
     def load(self) -> Loaded:
         from condtrack.storage.store import load
 
-        return load(self.path())
+        loaded = load(self.path())
+        # Kept with the context until the process ends: the console script ends it without
+        # freeing the tracker (``condtrack._exit_at_once``), which the command's return
+        # would otherwise do, entry by entry.
+        self.loaded.append(loaded)
+        return loaded
 
 
 def _show_version(value: bool) -> None:

@@ -202,6 +202,19 @@ def remember_extended(
     _record(content_hash, size, known.head_length, ids, reports, relief, replaces=known)
 
 
+def remember_hashed(
+    content_hash: Any,
+    size: int,
+    head_length: int,
+    ids: Iterable[str],
+    reports: Mapping[str, str],
+    relief: Sequence[Relief] = (),
+) -> None:
+    """``remember`` for bytes whose SHA-256 (``content_hash``, unfinished) the caller has,
+    without them: the merge of two appends, written as the base and the new entries."""
+    _record(content_hash, size, head_length, ids, reports, relief)
+
+
 def _record(
     content_hash: Any,
     size: int,

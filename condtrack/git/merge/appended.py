@@ -27,6 +27,7 @@ full read can clear) returns ``None``, and the full merge decides, as before.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import re
@@ -51,8 +52,9 @@ from condtrack.git.merge.layout import (
     table_kind,
 )
 from condtrack.schema.models import Evidence, Header, Relief, Retraction
+from condtrack.schema.reports import reports_of
 from condtrack.schema.validation import HEAD_TABLES, cross_check, head_problems
-from condtrack.storage import remembered, slices, store
+from condtrack.storage import remembered, slices, snapshot, store
 from condtrack.storage.portable import CLOEXEC, NONBLOCK
 
 _HEADER = re.compile(HEADER_PATTERN.encode(), re.MULTILINE)
@@ -74,6 +76,7 @@ class Appended:
 
     parts: tuple[bytes, ...]
     changed: bool  # whether it differs from ours
+    added: tuple[Evidence | Retraction | Relief, ...] = ()  # the new entries, checked, in order
 
     @property
     def content(self) -> bytes:
@@ -110,7 +113,10 @@ def merge_files(base: Path, ours: Path, theirs: Path) -> Appended | None:
     data = store.read_bytes(base)
     if hashlib.sha256(data).digest() != content.digest():
         return None  # changed while we looked
-    return merge_appended(data, ours_tail, theirs_tail, facts=facts or _UNKNOWN)
+    merged = merge_appended(data, ours_tail, theirs_tail, facts=facts or _UNKNOWN)
+    if merged is not None:
+        _remember_merged(content, size, tails, merged)
+    return merged
 
 
 def merge_versions(base: bytes, ours: bytes, theirs: bytes) -> Appended | None:
@@ -170,7 +176,72 @@ def merge_appended(
     if valid is None:  # an amendment of an old entry: whether it was amended already
         facts = _checked(base)
         valid = facts is not None and _valid(header, tables, facts, order, versions)
-    return result if valid else None
+    if not valid:
+        return None
+    try:
+        added = tuple(_MODELS[table].model_validate(entry) for table, entry in order)
+    except ValidationError:  # checked by ``_valid``: never
+        return None
+    return dataclasses.replace(result, added=added)
+
+
+def _remember_merged(content: Any, size: int, tails: dict[str, bytes], merged: Appended) -> None:
+    """A record and a snapshot of the merged bytes, so that the first command after a large
+    merge reads no TOML: what the base holds (from its record, or a side's record less what
+    that side appended) with the new entries, checked by the merge, added; the base's
+    snapshot, if any, carried on as an append carries it. ``content``: the base's SHA-256,
+    unfinished. Best effort."""
+    facts = _base_facts(content, size, tails)
+    if facts is None or len(merged.parts) != 2:
+        return
+    ids, earlier_relief, earlier_reports, head_length = facts
+    tail = merged.parts[1]
+    evidence = [e for e in merged.added if isinstance(e, Evidence)]
+    retractions = [e for e in merged.added if isinstance(e, Retraction)]
+    relief = [e for e in merged.added if isinstance(e, Relief)]
+    ids = ids | {e.id for e in evidence} | {e.id for e in relief}
+    reports = {**reports_of(evidence), **earlier_reports}
+    content_hash = content.copy()
+    content_hash.update(tail)
+    remembered.remember_hashed(
+        content_hash, size + len(tail), head_length, ids, reports, [*earlier_relief, *relief]
+    )
+    key = remembered.content_key(content)
+    if key is not None:
+        snapshot.remember_appended(
+            key, size, content_hash, size + len(tail), evidence, retractions, relief
+        )
+
+
+def _base_facts(
+    content: Any, size: int, tails: dict[str, bytes]
+) -> tuple[AbstractSet[str], Sequence[Relief], dict[str, str], int] | None:
+    """The base's entry ids, relief entries, report keys and head length, from a record of
+    it or of a side (as ``_recorded`` finds them, reports included); None without one."""
+    known = remembered.recall_hashed(content, size)
+    if known is not None:
+        return known.ids, known.relief, dict(known.reports), known.head_length
+    for tail in tails.values():
+        if not tail or any(quote in tail for quote in _MULTILINE_STRING):
+            continue
+        extended = content.copy()
+        extended.update(tail)
+        known = remembered.recall_hashed(extended, size + len(tail))
+        version = _tail_version(tail) if known is not None else None
+        if known is None or version is None:
+            continue
+        entries = _entries_of(version)
+        added = {entry.get("id") for _, entry in entries}
+        relief_added = sum(1 for table, _ in entries if table == "relief")
+        if relief_added > len(known.relief):
+            continue
+        return (
+            known.ids - added,
+            known.relief[: len(known.relief) - relief_added],
+            {key: first for key, first in known.reports.items() if first not in added},
+            known.head_length,
+        )
+    return None
 
 
 def _tail(path: Path, base: bytes) -> bytes | None:
