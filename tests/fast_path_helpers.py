@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import os
 import random
 import subprocess
 from collections.abc import Callable, Iterator, Sequence
@@ -214,3 +215,15 @@ def real_run(path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
     assert process.returncode == 0, process.stderr
     return process
+
+
+def record_seal(record: Path, numbers: bytes, body: bytes) -> bytes:
+    """The seal condtrack would give a record with these numbers and body, in the record's
+    own folder (``remembered.folder_secret``): a forgery that only its content can expose."""
+    from condtrack.storage import remembered
+
+    fd = os.open(record.parent, os.O_RDONLY)
+    try:
+        return remembered._seal(numbers, body, remembered.folder_secret(fd))
+    finally:
+        os.close(fd)

@@ -6,7 +6,6 @@ way refuses what the plain way refuses."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import re
@@ -41,6 +40,7 @@ from tests.fast_path_helpers import (
     plain_verdict,
     real_run,
     recall,
+    record_seal,
     records,
     rewrite_record,
     status_both_ways,
@@ -343,7 +343,7 @@ def _undecodable_body(record: Path) -> None:
     def change(fields: list[bytes], lines: list[bytes]) -> None:
         lines[:] = [b"ev-\xff"]
         fields[3] = b"1"
-        fields[4] = hashlib.sha256(b"ev-\xff").hexdigest().encode()
+        fields[4] = record_seal(record, b" ".join(fields[1:4]), b"ev-\xff")
 
     rewrite_record(record, change)
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 import json
 import random
 from collections.abc import Callable
@@ -46,6 +45,7 @@ from tests.fast_path_helpers import (
     read_verdict,
     real_run,
     recall,
+    record_seal,
     records,
     rewrite_record,
     to_crlf,
@@ -479,11 +479,8 @@ def _rewrite_relief(
             change(entry)
             lines[at] = json.dumps(entry).encode()
             if seal:
-                fields[4] = (
-                    hashlib.sha256(b" ".join(fields[1:4]) + b"\n" + b"\n".join(lines))
-                    .hexdigest()
-                    .encode()
-                )
+                numbers, body = b" ".join(fields[1:4]), b"\n".join(lines)
+                fields[4] = record_seal(record, numbers, body)
 
         rewrite_record(record, change_lines)
 

@@ -116,7 +116,16 @@ def reseal(snap: Path, change: Callable[[Any], None]) -> None:
     document = json.loads(body)
     change(document)
     body = json.dumps(document, ensure_ascii=False).encode()
-    snap.write_bytes(head + b" " + snapshot._seal(head, body) + b"\n" + body)
+    snap.write_bytes(head + b" " + seal_there(snap, head, body) + b"\n" + body)
+
+
+def seal_there(snap: Path, head: bytes, body: bytes) -> bytes:
+    """The seal condtrack would give these bytes in the snapshot's own folder."""
+    fd = os.open(snap.parent, os.O_RDONLY)
+    try:
+        return snapshot._seal(head, body, remembered.folder_secret(fd))
+    finally:
+        os.close(fd)
 
 
 def poison(document: Any) -> None:
@@ -283,7 +292,7 @@ def not_json(snap: Path) -> None:
     first = snap.read_bytes().partition(b"\n")[0]
     head = b" ".join(first.split(b" ")[:4])
     body = b"\x80\x04\x95cos\nsystem\n"
-    snap.write_bytes(head + b" " + snapshot._seal(head, body) + b"\n" + body)
+    snap.write_bytes(head + b" " + seal_there(snap, head, body) + b"\n" + body)
 
 
 def wrong_shape(snap: Path) -> None:
@@ -296,7 +305,7 @@ def another_key(snap: Path) -> None:
     fields = first.split(b" ")
     fields[1] = b"f" * 64
     head = b" ".join(fields[:4])
-    snap.write_bytes(head + b" " + snapshot._seal(head, body) + b"\n" + body)
+    snap.write_bytes(head + b" " + seal_there(snap, head, body) + b"\n" + body)
 
 
 DAMAGE: dict[str, Callable[[Path], object]] = {
@@ -349,6 +358,26 @@ def test_a_hand_edit_between_runs_is_read_in_full(tmp_path: Path, private_cache:
     expected = plain(path)
     assert outputs(path) == expected
     assert status_title(path) != POISON
+
+
+def test_a_restored_or_copied_cache_is_not_believed(
+    tmp_path: Path, private_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A snapshot rewritten and sealed again (what anyone can do: the seal is no secret to
+    whoever made the files) is believed only in the folder it was sealed in. A cache
+    restored from elsewhere (a CI cache, a backup) is a new folder: nothing in it counts,
+    so a forged verdict cannot come in with it; the file is read in full."""
+    path = tmp_path / "conditions.toml"
+    path.write_text(WITH_EVIDENCE, encoding="utf-8")
+    poisoned(path, private_cache)  # believed where it was sealed
+    restored = tmp_path / "restored"
+    shutil.copytree(private_cache, restored)  # owner and modes as they were
+    monkeypatch.setenv(remembered.ENV_CACHE, str(restored))
+    assert status_title(path) != POISON
+    plain = run(
+        path, "status", "--format", "json", "--as-of", AS_OF, env={remembered.ENV_CACHE: ""}
+    )
+    assert run(path, "status", "--format", "json", "--as-of", AS_OF).stdout == plain.stdout
 
 
 def test_the_switch_turns_snapshots_off(tmp_path: Path, private_cache: Path) -> None:

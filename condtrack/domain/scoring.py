@@ -13,6 +13,7 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from operator import attrgetter
 from typing import Literal
 
 from condtrack.domain.chains import in_date_order, withdrawal_reason, withdrawn
@@ -470,7 +471,7 @@ def _change_days(
 ) -> list[dt.date]:
     """The days before ``as_of`` on which a criterion's verdict can change."""
     flows = {i.id for i in condition.indicators if i.kind == "flow" and i.criterion}
-    days = set(map(_date_of, evidence))  # one pass in C: this runs over every entry
+    days = set(map(attrgetter("date"), evidence))  # one pass in C: this runs over every entry
     if flows:
         days |= {e.date + window for e in evidence if e.indicator in flows}
     return sorted(d for d in days if d < as_of)

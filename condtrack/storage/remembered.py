@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import hmac
 import os
 import re
 import stat
@@ -111,8 +112,11 @@ def recall_hashed(hashed: Any, size: int, env: Mapping[str, str] = os.environ) -
     if key is None:
         return None
     with _opened_folder(folder) as folder_fd:
-        raw = None if folder_fd is None else _read_record(folder_fd, f"{key}.ids")
-    return None if raw is None else _decode(key, raw, size, hashed)
+        if folder_fd is None:
+            return None
+        raw = _read_record(folder_fd, f"{key}.ids")
+        secret = folder_secret(folder_fd)
+    return None if raw is None else _decode(key, raw, size, hashed, secret)
 
 
 def trusted(info: os.stat_result) -> bool:
@@ -239,12 +243,13 @@ def _record(
     body = "\n".join(lines).encode("utf-8")
     count = len(listed)
     numbers = b"%d %d %d" % (size, head_length, count)
-    first = b"%s %s %s\n" % (_MAGIC, numbers, _seal(numbers, body))
     with contextlib.suppress(OSError):
         _create_folder(folder)
         with _opened_folder(folder) as folder_fd:
             if folder_fd is None:
                 return  # not ours alone: neither written to nor cleaned
+            seal = _seal(numbers, body, folder_secret(folder_fd))
+            first = b"%s %s %s\n" % (_MAGIC, numbers, seal)
             _write_record(folder_fd, f"{key}.ids", first + body)
             if replaces is not None and replaces.key != key:
                 _remove_record(folder_fd, f"{replaces.key}.ids")
@@ -320,7 +325,7 @@ def records_folder(env: Mapping[str, str] = os.environ) -> Path | None:
     return None if folder is None else folder / RECORDS
 
 
-def _decode(key: str, raw: bytes, size: int, content_hash: Any) -> Known | None:
+def _decode(key: str, raw: bytes, size: int, content_hash: Any, secret: bytes) -> Known | None:
     first, _, body = raw.partition(b"\n")
     parts = first.split(b" ")
     if len(parts) != 5 or parts[0] != _MAGIC:
@@ -331,8 +336,8 @@ def _decode(key: str, raw: bytes, size: int, content_hash: Any) -> Known | None:
         return None
     if recorded_size != size or not 0 < head_length <= size:
         return None
-    if _seal(b" ".join(parts[1:4]), body) != parts[4]:
-        return None  # a damaged record
+    if not hmac.compare_digest(_seal(b" ".join(parts[1:4]), body, secret), parts[4]):
+        return None  # a damaged record, or one written in another folder
     try:
         lines = body.decode("utf-8").split("\n") if body else []
     except UnicodeDecodeError:
@@ -373,9 +378,29 @@ def _relief_adapter() -> TypeAdapter[list[Relief]]:
     return TypeAdapter(list[Relief])
 
 
-def _seal(numbers: bytes, body: bytes) -> bytes:
-    """A checksum over everything a record says, so damage anywhere in it shows."""
-    return hashlib.sha256(numbers + b"\n" + body).hexdigest().encode()
+def _seal(numbers: bytes, body: bytes, secret: bytes) -> bytes:
+    """A checksum over everything a record says, so damage anywhere in it shows, keyed
+    to the folder it was written in (``folder_secret``)."""
+    return seal(secret, numbers, b"\n", body)
+
+
+def folder_secret(folder_fd: int) -> bytes:
+    """The key that seals records and snapshots to the records folder they were written in:
+    its device and inode. A folder restored or copied from elsewhere (a CI cache, a backup,
+    another machine's cache) is another folder, so what it holds is not believed, even when
+    its owner and permissions pass: its records and snapshots could have been made by
+    anyone, checksums included. (Whoever can already write files as you can change the
+    tracker itself; this does not try to stop them.)"""
+    info = os.fstat(folder_fd)
+    return b"condtrack-seal %d %d" % (info.st_dev, info.st_ino)
+
+
+def seal(secret: bytes, *parts: bytes | memoryview) -> bytes:
+    """An HMAC-SHA-256 of ``parts``, in hex, keyed by ``secret`` (``folder_secret``)."""
+    digest = hmac.new(secret, digestmod=hashlib.sha256)
+    for part in parts:
+        digest.update(part)
+    return digest.hexdigest().encode()
 
 
 def _prune(folder_fd: int) -> None:

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
+import hmac
 import json
 import os
 import re
@@ -230,10 +230,9 @@ def _encode(document: Any) -> bytes:
     return text.encode("utf-8")  # checked text: never a lone surrogate (that would raise)
 
 
-def _seal(first: bytes, body: bytes | memoryview) -> bytes:
-    digest = hashlib.sha256(first + b"\n")
-    digest.update(body)
-    return digest.hexdigest().encode()
+def _seal(first: bytes, body: bytes | memoryview, secret: bytes) -> bytes:
+    """A checksum of the whole snapshot, keyed to its folder (``remembered.folder_secret``)."""
+    return remembered.seal(secret, first, b"\n", body)
 
 
 def _store(folder: Any, key: str, size: int, base: bytes, body: bytes) -> None:
@@ -256,7 +255,7 @@ def _write(folder_fd: int, key: str, size: int, base: bytes, body: bytes) -> Non
         if not stat.S_ISREG(there.st_mode) or not remembered.trusted(there):
             return
     first = b"%s %s %d %s" % (MAGIC, key.encode(), size, base)
-    content = b"%s %s\n%s" % (first, _seal(first, body), body)
+    content = b"%s %s\n%s" % (first, _seal(first, body, remembered.folder_secret(folder_fd)), body)
     remembered._write_record(folder_fd, key + SUFFIX, content)
 
 
@@ -272,8 +271,11 @@ def _read(folder_fd: int, key: str, size: int) -> tuple[tuple[str, int] | None, 
     if end < 0 or len(parts) != 5 or parts[0] != MAGIC or parts[1] != key.encode():
         return None
     body = memoryview(raw)[end + 1 :]  # not copied: a snapshot can be tens of megabytes
-    if parts[2] != b"%d" % size or _seal(b" ".join(parts[:4]), body) != parts[4]:
-        return None  # another size, or damaged
+    if parts[2] != b"%d" % size:
+        return None  # another size
+    secret = remembered.folder_secret(folder_fd)
+    if not hmac.compare_digest(_seal(b" ".join(parts[:4]), body, secret), parts[4]):
+        return None  # damaged, or written in another folder
     try:
         base = _base(parts[3], key)
     except ValueError:
