@@ -247,3 +247,18 @@ def test_the_release_before_refuses_a_file_with_a_renewal_by_its_schema(
     first = result.stderr.splitlines()[0]
     assert "schema 3 is not supported by this condtrack (it reads schema 1 or 2)" in first
     assert tracker.read_bytes() == before
+
+
+def test_explain_ties_no_renewal_to_a_condition(tracker: Path) -> None:
+    """A renewal grants nothing, so `explain` neither lists the measure it decides among the
+    relief tied to a condition nor counts it among the measures granted for others (a
+    re-trial saw the EU's renewals listed as relief tied to russian-forces)."""
+    add(tracker, "--for", "prisoners", measure="Belavia")
+    renew(tracker, measure="restrictive measures")
+    text = ok(run(tracker, "explain", "troops", "--as-of", "2026-03-31")).stdout
+    tied = text[text.index("Relief tied") :]
+    assert "restrictive" not in tied
+    assert "1 more measure, granted for other conditions only" in " ".join(tied.split())
+    listed = ok(run(tracker, "explain", "prisoners", "--as-of", "2026-03-31")).stdout
+    tied = listed[listed.index("Relief tied") :]
+    assert "Belavia" in tied and "restrictive" not in tied

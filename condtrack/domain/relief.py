@@ -201,9 +201,12 @@ def _measures(steps: Sequence[Step], as_of: dt.date, in_snapback: set[str]) -> t
 
 def tied_to(ledger: Ledger, condition: str) -> tuple[Measure, ...]:
     """The measures whose deciding entry was granted ``for`` ``condition``, or for no
-    named condition (tied to them all), as `explain` shows them."""
+    named condition (tied to them all), as `explain` shows them. A renewal grants nothing
+    (the sender kept its sanction as it was), so a measure it decides is tied to none."""
     return tuple(
         m
         for m in ledger.measures
-        if m.event is not None and (not m.event.entry.for_ or condition in m.event.entry.for_)
+        if m.event is not None
+        and m.event.entry.action != "renewed"
+        and (not m.event.entry.for_ or condition in m.event.entry.for_)
     )

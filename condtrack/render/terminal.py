@@ -753,7 +753,10 @@ def _tied_relief(relief: Ledger, condition: str) -> RenderableType:
     """The measures granted for this condition (or for none named), and which policy
     decides whether they ran ahead of it."""
     tied = tied_to(relief, condition)
-    others = sum(1 for m in relief.measures if m.event is not None) - len(tied)
+    granted = [
+        m for m in relief.measures if m.event is not None and m.event.entry.action != "renewed"
+    ]
+    others = len(granted) - len(tied)
     linked = relief.policy == "linked"
     notes = []
     if not any(m.in_effect for m in tied):  # else the table's caption names the policy
