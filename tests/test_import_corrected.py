@@ -62,3 +62,27 @@ def test_a_row_amending_an_entry_of_this_tracker_is_still_refused(tmp_path: Path
     assert result.exit_code == 2
     assert "field 'supersedes'" in result.stderr and "condtrack amend" in result.stderr
     assert path.read_bytes() == before
+
+
+def test_a_ledger_with_a_corrected_step_imports_back_whole(tmp_path: Path) -> None:
+    """`relief list` exports every entry, the corrected and its correction: imported into
+    another tracker, the two come in as the same chain (a re-trial saw the shipped ledger's
+    export refused: "an import adds new entries only"), and the ledger reads the same."""
+    source = tracker(tmp_path / "source")
+    step = ["relief", "add", "--sender", "US", "--measure", "Belavia", "--action", "eased",
+            "--source", "OFAC", "--summary", "licence", "--reliability", "A1"]  # fmt: skip
+    first = logged_id(source, *step, "--date", "2025-09-10")
+    logged_id(source, "relief", "amend", first, "--date", "2025-09-11", "--reason", "typo")
+    listed = ["relief", "list", "--as-of", "2025-12-31", "--format", "json"]
+    for output_format in ("csv", "json"):
+        exported = tmp_path / f"ledger.{output_format}"
+        ok(run(source, "relief", "list", "--format", output_format, "-o", str(exported)))
+        target = tracker(tmp_path / f"target-{output_format}")
+        ok(run(target, "import", str(exported)))
+        ok(run(target, "validate"))
+        keep = ("id", "action", "date", "supersedes", "reason", "counts", "state", "ahead")
+        mine, theirs = (
+            [{k: e[k] for k in keep} for e in json.loads(ok(run(p, *listed)).stdout)]
+            for p in (source, target)
+        )
+        assert mine == theirs

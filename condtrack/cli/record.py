@@ -404,8 +404,9 @@ def import_(
     read regardless of case and spaces. A `kind` column says `evidence` (the default) or
     `relief`: a relief row has the fields of `condtrack relief add` (sender, measure,
     action, date, instrument, expires, for and tags separated by ';', source, url,
-    reliability, summary), and the first one raises the file's schema to 2. `relief list
-    --format csv|json` imports back as it is. Prints the new ids, one per line; --dry-run
+    reliability, summary), and the first one raises the file's schema to 2 (3 for a
+    `renewed`). `relief list --format csv|json` imports back as it is, corrections with
+    what they correct. Prints the new ids, one per line; --dry-run
     shows the same ids.
     """
     from condtrack.domain.entries import utc_now

@@ -43,7 +43,8 @@ from condtrack.textsafe import csv_text
 # with its checks) and a row of a withdrawn entry (imported, it would count again), and
 # warns of the columns it leaves out (`logged` is set to now; `supersedes` and `reason` of
 # an entry corrected in the tracker it was exported from, which this one does not hold:
-# imported as a new entry).
+# imported as a new entry). A correction whose original comes in the same import (`relief
+# list` exports every version) keeps both columns: the chain comes in whole.
 AMENDING = ("supersedes", "reason")
 RETRACTION = ("retracted", "retraction_reason")
 LEFT_OUT = ("logged",)
@@ -241,6 +242,7 @@ def _plan(
     skip_retracted: bool,
 ) -> Plan:
     entries: list[dict[str, Any]] = []
+    imported: set[str] = set()  # the ids of the rows taken so far
     numbers: list[int] = []
     duplicates: list[tuple[int, str]] = []
     problems: list[RowProblem] = []
@@ -283,6 +285,8 @@ def _plan(
                     if typed.pop(column, None) is not None:
                         left_out.setdefault(column, []).append(number)
             amends = next((c for c in AMENDING if c in typed), None)
+            if amends is not None and corrected in imported:
+                amends = None  # an export's history, original and correction both: kept
             if amends is not None:
                 raise FieldError(
                     amends,
@@ -312,6 +316,7 @@ def _plan(
                 continue
             builder.note_report(entry, f"row {number}", keys)
         entries.append(entry)
+        imported.add(entry["id"])
         numbers.append(number)
         kinds.append(kind)
     minimum = builder.existing.header.scoring.min_reliability
