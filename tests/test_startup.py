@@ -109,3 +109,40 @@ def test_version_from_a_real_process() -> None:
         [sys.executable, "-m", "condtrack", "--version"], capture_output=True, text=True
     )
     assert (done.returncode, done.stdout, done.stderr) == (0, f"condtrack {__version__}\n", "")
+
+
+@pytest.mark.parametrize("argv", [["--version"], ["--help"]])
+def test_output_to_a_file_costs_no_heavy_import(
+    argv: list[str], tracker_file: Path, tmp_path: Path
+) -> None:
+    """Before any command, condtrack checks that standard output is not the tracker; with
+    output redirected to a file (`condtrack --version > out.txt`, usual in CI) that means
+    finding the tracker, which must not import the schema models (pydantic) to do it: a
+    bench run saw `--version` take 2.4 times `import typer` so."""
+    probe = (
+        "import sys, json, atexit\n"
+        "atexit.register(lambda: print(json.dumps(sorted(m for m in sys.modules "
+        "if m.split('.')[0] in ('pydantic', 'condtrack'))), file=sys.stderr))\n"
+        "from condtrack import main\n"
+        f"sys.argv = ['condtrack', *{argv!r}]\n"
+        "main()\n"
+    )
+    out = tmp_path / "out.txt"
+    with out.open("wb") as stdout:
+        done = subprocess.run(
+            [sys.executable, "-c", probe],
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={
+                "CONDTRACK_FILE": str(tracker_file),
+                "CONDTRACK_CACHE_DIR": "",
+                "PATH": "/usr/bin",
+            },
+        )
+    assert done.returncode == 0, done.stderr
+    loaded = set(json.loads(done.stderr.strip().splitlines()[-1]))
+    assert "condtrack.storage.locating" in loaded  # the check did run
+    assert not {m for m in loaded if m.startswith("pydantic")}, sorted(loaded)
+    assert "condtrack.storage.store" not in loaded
+    assert out.read_text(encoding="utf-8")

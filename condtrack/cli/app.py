@@ -141,7 +141,7 @@ class _LazyCommands(TyperGroup):
             elif word.startswith("-f") and not word.startswith("--"):
                 named = word[2:]
             at += 2 if word in takes_value else 1
-        from condtrack.storage.store import locate
+        from condtrack.storage.locating import locate
 
         try:
             return locate(Path(named) if named else None)
@@ -409,7 +409,7 @@ class Options:
     loaded: list[Loaded] = field(default_factory=list)
 
     def path(self) -> Path:
-        from condtrack.storage.store import locate
+        from condtrack.storage.locating import locate
 
         return locate(self.file)
 

@@ -125,7 +125,8 @@ def required_conditions(ctx: typer.Context, incomplete: str) -> list[Suggestion]
 def _offer(ctx: typer.Context, lister: Lister) -> list[Suggestion]:
     try:
         from condtrack.storage import tomlread
-        from condtrack.storage.store import locate, read_bytes
+        from condtrack.storage.locating import locate
+        from condtrack.storage.store import read_bytes
 
         path = locate(ctx.find_root().params.get("file"))
         # Only suggestions, never a verdict on the file: the fast reader may read it as it
@@ -243,7 +244,8 @@ def _senders(document: Table, given: dict[str, str]) -> Iterator[tuple[Any, Any]
 def _measures_in(ctx: typer.Context) -> list[Suggestion]:
     """Each measure once (case and spacing aside), as first written, newest first."""
     from condtrack.storage import tomlread
-    from condtrack.storage.store import locate, read_bytes
+    from condtrack.storage.locating import locate
+    from condtrack.storage.store import read_bytes
 
     path = locate(ctx.find_root().params.get("file"))
     text = read_bytes(path).decode("utf-8").removeprefix("\ufeff")

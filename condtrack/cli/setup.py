@@ -53,7 +53,8 @@ def init(
     from importlib.resources import files
 
     from condtrack.schema.jsonschema import SCHEMA_FILE, dumps, tracker_schema
-    from condtrack.storage.store import DEFAULT_NAME, check_output, locked, read_bytes, write_atomic
+    from condtrack.storage.locating import DEFAULT_NAME
+    from condtrack.storage.store import check_output, locked, read_bytes, write_atomic
 
     target = path or options(ctx).file or Path(DEFAULT_NAME)
     refuse_tracker_streams(target)

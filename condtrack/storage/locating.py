@@ -1,0 +1,86 @@
+"""Which tracker a command uses: ``--file``, ``$CONDTRACK_FILE``, or the conditions.toml
+found here or in a parent folder. Kept apart from ``store`` (which builds on the schema
+models) so that what runs before every command, even ``--version`` (is standard output
+the tracker?), imports nothing heavy."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Mapping
+from pathlib import Path
+
+from condtrack.errors import CondtrackError
+from condtrack.storage.portable import current_user, user_name
+
+DEFAULT_NAME = "conditions.toml"
+ENV_FILE = "CONDTRACK_FILE"
+
+
+def locate(explicit: Path | None, env: Mapping[str, str] = os.environ) -> Path:
+    """``--file``, else ``$CONDTRACK_FILE``, else conditions.toml here or in a parent folder.
+
+    The search trusts only what the current user owns, as git's safe.directory does: it
+    stops at a folder or a conditions.toml that belongs to another user (root included),
+    whom it would otherwise let choose the file that is read and rewritten. (Where the
+    system has no user ids, Windows, there is no owner to compare and the search does not.)
+    """
+    if explicit is not None:
+        return explicit
+    if env.get(ENV_FILE):
+        return Path(env[ENV_FILE])
+    here = Path.cwd()
+    me = current_user()
+    searched: Path | None = None
+    for folder in (here, *here.parents):
+        owner = _owner(folder)
+        if owner is not None and me is not None and owner != me:
+            raise _nothing_found(here, searched, f"{folder}, which belongs to {user_name(owner)}")
+        candidate = folder / DEFAULT_NAME
+        found = _owner_of_candidate(candidate, me)
+        if found is not None:
+            if me is not None and found != me:
+                raise CondtrackError(
+                    f"not using {candidate}: it belongs to {user_name(found)}, not to you, "
+                    "and condtrack looks no further up",
+                    hint="name it with --file if you trust it, or create your own with "
+                    "`condtrack init`",
+                )
+            return candidate
+        searched = folder
+    raise _nothing_found(here, searched, None)
+
+
+def _nothing_found(here: Path, searched: Path | None, stop: str | None) -> CondtrackError:
+    if stop is None:
+        where = f"in {here} or any parent folder"
+    elif searched is None:
+        where = f"in {here}: {stop}, so condtrack does not look there"
+    elif searched == here:
+        where = f"in {here}: the search stops at {stop}"
+    else:
+        where = f"in {here} or a parent folder up to {searched}: the search stops at {stop}"
+    return CondtrackError(
+        f"no {DEFAULT_NAME} {where}",
+        hint="create one with `condtrack init`, or name one with --file",
+    )
+
+
+def _owner(path: Path) -> int | None:
+    try:
+        return os.stat(path).st_uid
+    except OSError:
+        return None
+
+
+def _owner_of_candidate(candidate: Path, me: int | None) -> int | None:
+    """Who owns the conditions.toml found here (a link and its target must both be the
+    same user's, else the other owner); None when there is no regular file."""
+    try:
+        link = os.lstat(candidate)
+        target = os.stat(candidate) if stat.S_ISLNK(link.st_mode) else link
+    except OSError:
+        return None
+    if not stat.S_ISREG(target.st_mode):
+        return None
+    return link.st_uid if link.st_uid != me else target.st_uid
