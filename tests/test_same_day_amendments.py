@@ -83,7 +83,7 @@ def test_amending_a_summary_never_changes_a_verdict(
         done = run(
             "relief", "add", "--sender", "US", "--measure", "oil", "--action", action,
             "--date", day, "--source", "Gazette", "--reliability", "A1",
-            "--summary", f"step {n}",
+            "--summary", f"step {n}", "--allow-duplicate",  # same-day steps repeat here
         )  # fmt: skip
         assert done.exit_code == 0, done.output
         relief_ids.append(("relief", done.stdout.strip()))
