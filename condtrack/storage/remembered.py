@@ -185,7 +185,7 @@ def remember(
     """Record that ``data`` is a checked tracker; best effort, silent on failure.
 
     ``ids``: every entry id, evidence and relief; ``relief``: the relief entries."""
-    _record(hashlib.sha256(data), len(data), head_length, ids, reports, relief)
+    remember_hashed(content_hash(data), len(data), head_length, ids, reports, relief)
 
 
 def remember_extended(
@@ -203,7 +203,7 @@ def remember_extended(
     content_hash = known.content_hash.copy()
     content_hash.update(tail)
     size = known.size + len(tail)
-    _record(content_hash, size, known.head_length, ids, reports, relief, replaces=known)
+    remember_hashed(content_hash, size, known.head_length, ids, reports, relief, replaces=known)
 
 
 def remember_hashed(
@@ -213,22 +213,12 @@ def remember_hashed(
     ids: Iterable[str],
     reports: Mapping[str, str],
     relief: Sequence[Relief] = (),
-) -> None:
-    """``remember`` for bytes whose SHA-256 (``content_hash``, unfinished) the caller has,
-    without them: the merge of two appends, written as the base and the new entries."""
-    _record(content_hash, size, head_length, ids, reports, relief)
-
-
-def _record(
-    content_hash: Any,
-    size: int,
-    head_length: int,
-    ids: Iterable[str],
-    reports: Mapping[str, str],
-    relief: Sequence[Relief] = (),
     replaces: Known | None = None,
     env: Mapping[str, str] = os.environ,
 ) -> None:
+    """``remember`` for bytes whose SHA-256 (``content_hash``, unfinished) the caller has,
+    without them (the merge of two appends, written as the base and the new entries);
+    ``replaces``: the record of the bytes these extend, which goes."""
     folder = records_folder(env)
     if folder is None:
         return
