@@ -153,7 +153,7 @@ def test_working_as_a_team_runs_as_written(tmp_path: Path) -> None:
     assert_succeeded(results)
     tracker = work / "briefing" / "conditions.toml"
     text = tracker.read_text(encoding="utf-8")
-    assert "Viasna counts 1,150" in text and "Joint exercises continue" in text
+    assert "Viasna counts 1,140" in text and "Zapad-2025 included" in text
     assert "<<<<<<<" not in text
     # git-setup prints what it changed, as the README shows it, and nothing the second time.
     shown = re.search(r"prints what it changed.*?```text\n(.*?)```", README, re.S)
@@ -258,3 +258,26 @@ def test_the_did_you_mean_example_is_what_condtrack_says() -> None:
         printed = shipped(*shlex.split(command)[1:])
         assert printed.returncode == 2
         assert printed.stderr.strip() == message
+
+
+def test_every_figure_the_readme_logs_cites_a_page_that_was_read() -> None:
+    """A reader copies the README's commands, so none may log a figure without its source:
+    every ``log`` and ``relief add`` in a ``sh`` block names a grade and a URL, and the URL is
+    one the research notes quote from (a page that was read), as the shipped record's are."""
+    research = "\n".join(
+        path.read_text(encoding="utf-8")
+        for path in sorted((REPO / "docs" / "research").glob("*.md"))
+    )
+    logged = [
+        line
+        for block in re.findall(r"^```sh\n(.*?)^```", README, re.S | re.M)
+        for line in commands(block)
+        if re.search(r"\bcondtrack (?:-f \S+ )?(?:log|relief add)\b", line)
+    ]
+    assert len(logged) >= 8, logged
+    for line in logged:
+        words = shlex.split(line.split(" #")[0].removeprefix("id=$(").removesuffix(")"))
+        assert "--reliability" in words, line
+        assert "--url" in words, f"no source URL: {line}"
+        url = words[words.index("--url") + 1]
+        assert url.startswith("https://") and url in research, f"not a page that was read: {url}"

@@ -37,12 +37,20 @@ def counts(entry: dict[str, Any], minimum: str) -> bool:
 
 
 def entries_to(doc: dict[str, Any], condition: str, as_of: dt.date) -> list[dict[str, Any]]:
-    """A condition's counting entries up to ``as_of``, oldest first (file order breaks ties)."""
+    """A condition's counting entries up to ``as_of``, oldest first (file order breaks ties).
+
+    An amendment replaces its original at every date, so a superseded entry is left out
+    (a regraded flow would otherwise count twice).
+    """
     minimum = doc["scoring"]["min_reliability"]
+    superseded = {e["supersedes"] for e in doc["evidence"] if "supersedes" in e}
     chosen = [
         (e["date"], n, e)
         for n, e in enumerate(doc["evidence"])
-        if e["condition"] == condition and e["date"] <= as_of and counts(e, minimum)
+        if e["condition"] == condition
+        and e["date"] <= as_of
+        and e["id"] not in superseded
+        and counts(e, minimum)
     ]
     return [e for _, _, e in sorted(chosen, key=lambda t: (t[0], t[1]))]
 
