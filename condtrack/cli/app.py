@@ -332,7 +332,7 @@ def _converted(param: Any, ctx: Any, value: Any) -> Any:
     if annotation is str and type(value) is str:  # Typer's adapter returns the text itself
         return value
     path_type = info.path_type or annotation
-    if type(value) is str and isinstance(path_type, type) and issubclass(path_type, PurePath):
+    if type(value) is str and isinstance(path_type, type) and issubclass(path_type, Path):
         # Typer's own checks of a path (exists=, readable=...), given the path itself
         # rather than its text, which Typer would turn into one with a pydantic adapter.
         from typer._param_types import coerce_cli_path
