@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Generic, NoReturn, ParamSpec, 
 
 import typer
 from typer._click.parser import _OptionParser
-from typer.core import TyperArgument, TyperCommand, TyperGroup
+from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption, _TyperParameter
 
 import condtrack
 from condtrack import __version__
@@ -291,9 +291,71 @@ class Group(TyperGroup):
             return super().invoke(ctx)
 
 
+def _process_value(param: Any, ctx: Any, value: Any) -> Any:
+    """A parameter's value converted without pydantic where Typer's conversion is a plain
+    one: Typer 0.29 builds a pydantic ``TypeAdapter`` for every parameter as the command
+    line is parsed, given or not (``typer.core._TyperParameter.process_value``), and
+    importing pydantic's validators and building the adapters cost more than the rest of a
+    quick command (``check``). Here a value not given, one read by the option's own
+    ``parser=``, a text and a path take Typer's result directly; anything else (a list, a
+    number, a flag's text from the environment), and a parser that raises a ``ValueError``
+    (which Typer words its way), goes to Typer as before."""
+    converted = _converted(param, ctx, value)
+    if converted is _TYPER:
+        return _TyperParameter.process_value(param, ctx, value)
+    if param.required and param.value_is_missing(converted):
+        from typer._click.exceptions import MissingParameter
+
+        raise MissingParameter(ctx=ctx, param=param)
+    if param.callback is not None:
+        converted = param.callback(ctx, param, converted)
+    return converted
+
+
+_TYPER = object()  # the value is Typer's to convert
+
+
+def _converted(param: Any, ctx: Any, value: Any) -> Any:
+    """``value`` as Typer's conversion would give it, or ``_TYPER`` when that needs Typer."""
+    multiple = param.multiple or param.nargs == -1
+    if value is None:  # not given: Typer gives () or None, whatever the type
+        return () if multiple else None
+    if multiple:
+        return _TYPER
+    info = param.type_descriptor.parameter_info
+    annotation = param.type_descriptor.annotation
+    if info.parser is not None:  # Typer's adapter only calls it
+        try:
+            return info.parser(value)
+        except (ValueError, AssertionError):
+            return _TYPER
+    if annotation is str and type(value) is str:  # Typer's adapter returns the text itself
+        return value
+    path_type = info.path_type or annotation
+    if type(value) is str and isinstance(path_type, type) and issubclass(path_type, Path):
+        # Typer's own checks of a path (exists=, readable=...), given the path itself
+        # rather than its text, which Typer would turn into one with a pydantic adapter.
+        from typer._param_types import coerce_cli_path
+
+        try:
+            path = path_type(value)
+            return coerce_cli_path(path, info, path_type=path_type, param=param, ctx=ctx)
+        except ValueError:  # a NUL in it: os.stat's error, which Typer words its way
+            return _TYPER
+    return _TYPER
+
+
+class _Option(TyperOption):
+    """Every option's class: converted as ``_process_value`` says."""
+
+    process_value = _process_value
+
+
 class _NamedArgument(TyperArgument):
     """An argument whose name (its metavar: ID, FILE) says what it is: help shows no type
-    beside it (Typer would add ``<str>``, ``<path>``)."""
+    beside it (Typer would add ``<str>``, ``<path>``); converted as ``_process_value`` says."""
+
+    process_value = _process_value
 
     def display_type_rich(self, ctx: Any) -> str | None:
         return None
@@ -301,8 +363,11 @@ class _NamedArgument(TyperArgument):
 
 def _named(params: list[Any]) -> list[Any]:
     """Help that names what each value is (see ``_METAVARS``), shows no value for a flag
-    (Typer would write ``<bool>``), and lets an argument's name speak for it."""
+    (Typer would write ``<bool>``), and lets an argument's name speak for it; values
+    converted without pydantic where Typer's conversion is a plain one (``_process_value``)."""
     for param in params:
+        if type(param) is TyperOption:
+            param.__class__ = _Option  # as arguments, below: same fields, one method differs
         if isinstance(param, TyperArgument):
             # Typer 0.29 makes every argument itself (typer.main._get_param), with no way
             # to choose its class, nor a setting that leaves the type out of help: the

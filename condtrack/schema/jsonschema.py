@@ -52,7 +52,7 @@ class TrackerFile(Model):
     """A whole tracker file as its TOML reads: the tables ``check_document`` knows."""
 
     tracker: TrackerInfo
-    scoring: Scoring = Scoring()
+    scoring: Scoring = Scoring.model_construct()  # as Header's (condtrack.schema.models)
     gate: Gate | None = None
     conditions: list[Condition] = Field(min_length=1)
     evidence: list[Evidence] = Field(default_factory=list)

@@ -388,7 +388,10 @@ class Header(Model):
     """Everything in the file but the evidence log: what the analyst set up."""
 
     tracker: TrackerInfo
-    scoring: Scoring = Scoring()
+    # Built as Scoring() would be (no validator: the defaults are the values), but without
+    # building Scoring's validator as this module is imported (defer_build): a command
+    # answered from a snapshot validates nothing (condtrack.storage.snapshot).
+    scoring: Scoring = Scoring.model_construct()
     gate: Gate | None = None
     conditions: list[Condition] = Field(min_length=1)
 
