@@ -18,11 +18,10 @@ import typer
 
 from condtrack.cli import complete
 from condtrack.cli.app import (
-    AsOf,
     Choice,
     Command,
     Group,
-    KnownAt,
+    MomentType,
     Output,
     app,
     date_option,
@@ -353,15 +352,35 @@ def list_(
             autocompletion=complete.senders,
         ),
     ] = None,
-    as_of: AsOf = None,
+    as_of: Annotated[
+        dt.date | None,
+        date_option(
+            "--as-of",
+            help="The ledger as it stood on this date, YYYY-MM-DD: entries dated later are "
+            "left out, and whether each counts is as of then (default: today).",
+        ),
+    ] = None,
     output_format: Annotated[
         ReliefFormat, typer.Option("--format", parser=Choice(ReliefFormat))
     ] = ReliefFormat.text,
     output: Output = None,
-    known_at: KnownAt = None,
+    known_at: Annotated[
+        Any,
+        typer.Option(
+            "--known-at",
+            metavar=MomentType.metavar,
+            parser=MomentType(),
+            help="The ledger as it was known then: entries, amendments and retractions "
+            "logged later are left out. YYYY-MM-DD (to the end of that day, UTC) or a "
+            "timestamp (UTC unless it has an offset); --as-of defaults to its date.",
+        ),
+    ] = None,
 ) -> None:
     """The ledger, oldest first: each entry, whether it counts, and whether the relief it
-    granted ran ahead of compliance (the conditions it required not all met on its date)."""
+    granted ran ahead of compliance (the conditions it required not all met on its date).
+
+    An entry that does not count (superseded, retracted, graded below min_reliability) is
+    not judged: the ledger says why it does not count instead."""
     from dataclasses import replace
 
     from condtrack.domain.knowledge import known_at as as_known
@@ -369,10 +388,13 @@ def list_(
 
     loaded = options(ctx).load()
     day, known = two_times(as_of, known_at)
-    found = ledger(as_known(loaded.tracker, known), day)
+    tracker = as_known(loaded.tracker, known)
+    found = ledger(tracker, day)
     if sender is not None:
         wanted = sender.strip().casefold()
-        senders = sorted({s.entry.sender.casefold(): s.entry.sender for s in found.steps}.values())
+        # A sender of any entry known, whatever its date: one whose entries all come later
+        # than --as-of has an empty ledger then, not a misspelt name.
+        senders = sorted({r.sender.casefold(): r.sender for r in tracker.relief}.values())
         if wanted not in {s.casefold() for s in senders}:
             from condtrack.schema.validation import suggest
 
@@ -392,11 +414,11 @@ def list_(
     elif output_format is ReliefFormat.markdown:
         from condtrack.render.markdown import relief_ledger
 
-        text = relief_ledger(found)
+        text = relief_ledger(found, known)
     else:
         from condtrack.render.terminal import relief_view
 
-        emit_view(relief_view(found), output, loaded.path)
+        emit_view(relief_view(found, known), output, loaded.path)
         return
     emit(text, output, loaded.path)
 
