@@ -13,6 +13,9 @@ import csv
 import datetime as dt
 import io
 import json
+import re
+import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +24,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import SMALL_TRACKER
-from tests.reliability.helpers import TERMINAL_UNSAFE, ok, run
-from tests.test_relief import add, hand_written, status
+from tests.reliability.helpers import TERMINAL_UNSAFE, invalid, ok, refused, run, write_csv
+from tests.test_relief import add, hand_written, relief_block, status
 
 
 @pytest.fixture
@@ -208,3 +211,219 @@ def test_an_entry_that_does_not_count_is_not_judged_ahead_and_says_why(tracker: 
     assert {m["measure"]: m["ahead"] for m in data["relief"]} == {
         "Belavia": True, "potash": False, "banks": False,
     }  # fmt: skip
+
+
+# --- 3. `for` where the action takes it; questions worded by action ------------------------
+
+
+def test_for_on_a_renewal_is_refused_by_add_amend_import_and_validate(
+    tracker: Path, tmp_path: Path
+) -> None:
+    renewal = ["relief", "add", "--sender", "EU", "--measure", "potash", "--action", "renewed",
+               "--date", "2026-02-26", "--source", "Council", "--summary", "kept"]  # fmt: skip
+    err = refused(tracker, *renewal, "--for", "prisoners", expect=["--for: 'renewed'"])
+    assert "takes no conditions" in err
+    renewed = add(tracker, sender="EU", measure="potash", action="renewed", date="2026-02-26")
+    refused(tracker, "relief", "amend", renewed, "--for", "prisoners", "--reason", "r",
+            expect=["--for: 'renewed' takes no conditions"])  # fmt: skip
+    eased = add(tracker, "--for=prisoners", date="2025-09-11")
+    err = refused(tracker, "relief", "amend", eased, "--action", "renewed", "--reason", "r",
+                  expect=["--for: ", "--clear for removes it"])  # fmt: skip
+    ok(run(tracker, "relief", "amend", eased, "--action", "renewed", "--clear", "for",
+           "--reason", "it was a renewal"))  # fmt: skip
+    header = ["kind", "sender", "measure", "action", "date", "source", "summary", "for"]
+    row = dict(zip(header, ["relief", "UK", "potash", "renewed", "2026-02-26", "FCDO", "kept",
+                            "prisoners"], strict=True))  # fmt: skip
+    rows = write_csv(tmp_path / "rows.csv", [row], header)
+    before = tracker.read_bytes()
+    result = run(tracker, "import", str(rows))
+    assert result.exit_code == 2 and "field 'for'" in result.stderr, result.output
+    assert tracker.read_bytes() == before
+    # A reimposition or an expiry still names the conditions it answers.
+    add(tracker, "--for=troops", measure="gold", date="2025-09-11")
+    add(tracker, "--for=troops", measure="gold", action="reimposed", date="2025-12-01")
+    hand = tmp_path / "hand"
+    hand.mkdir()
+    path = hand_written(hand, relief_block(action='"renewed"', **{"for": '["prisoners"]'}))
+    path.write_text(path.read_text("utf-8").replace("schema = 2", "schema = 3"), "utf-8")
+    invalid(path, "relief #1 (id 'rl-hand', line ", "field 'for'", "'renewed' takes no conditions")
+    refused(path, "status", expect=["field 'for'"])
+
+
+def test_the_tracker_schema_says_a_renewal_names_no_conditions() -> None:
+    """The editor's schema (condtrack.schema.json) has the rule too."""
+    import jsonschema
+
+    from condtrack.schema.jsonschema import tracker_schema
+
+    def errors(text: str) -> list[str]:
+        document = json.loads(json.dumps(tomllib.loads(text), default=str))  # dates as text
+        validator = jsonschema.Draft7Validator(tracker_schema())
+        return [error.message for error in validator.iter_errors(document)]
+
+    text = SMALL_TRACKER.replace("schema = 1", "schema = 3") + relief_block(
+        action='"renewed"', **{"for": '["prisoners"]'}
+    )
+    assert errors(text), "the editor's schema let `for` on a renewal pass"
+    assert errors(text.replace('for = ["prisoners"]', "for = []")) == []
+    assert errors(text.replace('"renewed"', '"eased"')) == []
+
+
+def terminal(tracker: Path, *args: str) -> Any:
+    if sys.platform == "win32":
+        pytest.skip("needs a POSIX pseudo-terminal")
+    from tests.test_terminal import Terminal
+
+    return Terminal(["--file", str(tracker), "relief", "add", *args], tracker.parent)
+
+
+def answer_rest(session: Any, summary_words: str) -> tuple[int, str]:
+    session.expect("Source (who reported it): ")
+    session.answer("Gazette")
+    for question in ("Link", "[F6]: "):
+        session.expect(question)
+        session.answer("")
+    session.expect(f"Summary ({summary_words}): ")
+    session.answer("step")
+    session.expect("Tags")
+    session.answer("")
+    code: int
+    shown: str
+    code, shown = session.finish()
+    return code, shown
+
+
+def test_the_questions_are_worded_by_action_and_a_renewal_is_not_asked_for_conditions(
+    tracker: Path,
+) -> None:
+    add(tracker, measure="m", date="2025-09-11")
+    session = terminal(tracker, "--sender", "EU", "--measure", "m", "--action", "renewed")
+    try:
+        session.expect("Date it took effect")
+        session.answer("2026-02-26")
+        asked = session.expect("Instrument, the legal act (Enter for none): ")
+        assert "For (" not in asked and "granted for" not in asked, asked
+        session.answer("")
+        code, shown = answer_rest(session, "what was kept in force")
+    finally:
+        session.close()
+    assert code == 0, shown
+    session = terminal(tracker, "--sender", "US", "--measure", "m", "--action", "reimposed")
+    try:
+        session.expect("Date it took effect")
+        session.answer("2025-12-01")
+        asked = session.expect("For (numbers or ids")
+        assert "Conditions it was reimposed over (ones not met):" in asked, asked
+        assert "granted for" not in asked
+        session.answer("troops")
+        session.expect("Instrument")
+        session.answer("")
+        code, shown = answer_rest(session, "what was reimposed")
+    finally:
+        session.close()
+    assert code == 0, shown
+    entries = tomllib.loads(tracker.read_text(encoding="utf-8"))["relief"]
+    assert [(e["action"], e.get("for")) for e in entries] == [
+        ("eased", None), ("renewed", None), ("reimposed", ["troops"]),
+    ]  # fmt: skip
+
+
+def test_an_action_typed_against_a_given_for_is_asked_again(tracker: Path) -> None:
+    session = terminal(tracker, "--sender", "EU", "--measure", "m", "--for", "prisoners")
+    try:
+        session.expect("Action (number or id): ")
+        session.answer("renewed")
+        assert "'renewed' takes no conditions" in session.expect("Action (number or id): ")
+        session.answer("eased")
+        session.expect("Date it took effect")
+        session.answer("2025-09-11")
+        asked = session.expect("Instrument")
+        assert "For (" not in asked  # given on the command line
+        session.answer("")
+        session.expect("Last day it holds")
+        session.answer("")
+        code, shown = answer_rest(session, "what was granted")
+    finally:
+        session.close()
+    assert code == 0, shown
+    (entry,) = tomllib.loads(tracker.read_text(encoding="utf-8"))["relief"]
+    assert (entry["action"], entry["for"]) == ("eased", ["prisoners"])
+
+
+# --- 4. an expiry before the date: refused as it is typed ----------------------------------
+
+
+def test_an_expiry_before_the_date_is_refused_as_typed_and_options_before_asking(
+    tracker: Path,
+) -> None:
+    session = terminal(tracker, "--sender", "US", "--measure", "m", "--action", "eased",
+                       "--date", "2025-09-11", "--for", "troops")  # fmt: skip
+    try:
+        session.expect("Instrument")
+        session.answer("")
+        session.expect("Last day it holds, YYYY-MM-DD (Enter for none): ")
+        session.answer("2025-09-10")
+        again = session.expect("Last day it holds")
+        assert "expires 2025-09-10, before the relief's date 2025-09-11" in again, again
+        assert "Source" not in again
+        session.answer("2025-09-11")  # its own day is its last
+        code, shown = answer_rest(session, "what was granted")
+    finally:
+        session.close()
+    assert code == 0, shown
+    (entry,) = tomllib.loads(tracker.read_text(encoding="utf-8"))["relief"]
+    assert entry["expires"] == dt.date(2025, 9, 11)
+    # Given as options, with a field left to ask: refused before any question.
+    before = tracker.read_bytes()
+    session = terminal(tracker, "--sender", "US", "--measure", "n", "--action", "eased",
+                       "--date", "2025-09-11", "--expires", "2025-09-01")  # fmt: skip
+    try:
+        code, shown = session.finish()
+    finally:
+        session.close()
+    assert code == 2 and shown.startswith("error: --expires: expires 2025-09-01, before"), shown
+    assert tracker.read_bytes() == before
+    # An expiry given, the date typed: a date after it is asked again.
+    session = terminal(tracker, "--sender", "US", "--measure", "n", "--action", "eased",
+                       "--expires", "2025-09-01", "--for", "troops")  # fmt: skip
+    try:
+        session.expect("Date it took effect")
+        session.answer("2025-09-11")
+        again = session.expect("Date it took effect")
+        assert "before the relief's date 2025-09-11" in again, again
+        session.answer("2025-08-01")
+        session.expect("Instrument")
+        session.answer("")
+        code, shown = answer_rest(session, "what was granted")
+    finally:
+        session.close()
+    assert code == 0, shown
+
+
+# --- 5. one schema hint per file, the number the whole file needs --------------------------
+
+
+@pytest.mark.parametrize("declared", [1, 2])
+def test_validate_gives_one_schema_hint_the_number_the_file_needs(
+    tmp_path: Path, declared: int
+) -> None:
+    blocks = [
+        relief_block(),
+        relief_block(id='"rl-two"', sender='"EU"', action='"renewed"', date="2024-02-26"),
+        relief_block(id='"rl-three"', sender='"EU"', action='"renewed"', date="2025-02-26"),
+    ]
+    path = hand_written(tmp_path, *blocks)
+    path.write_text(path.read_text("utf-8").replace("schema = 2", f"schema = {declared}"), "utf-8")
+    problems = invalid(path, "[tracker], field 'schema'", "needs schema 3")
+    hints = [p for p in problems if "write schema" in p]
+    assert len(hints) == 1, problems
+    assert re.findall(r"write schema = (\d)", hints[0]) == ["3"]
+    assert f"is {declared}, but relief action 'renewed' needs schema 3" in hints[0]
+    # Each entry that needs it is named, where it is, without a hint of its own.
+    located = [p for p in problems if "field 'action'" in p]
+    assert [("rl-two" in p, "rl-three" in p) for p in located] == [(True, False), (False, True)]
+    # The other commands stop at the first problem: the hint.
+    refused(path, "status", expect=["field 'schema'", "write schema = 3"])
+    fixed = path.read_text("utf-8").replace(f"schema = {declared}", "schema = 3")
+    path.write_text(fixed, "utf-8")
+    ok(run(path, "validate"))

@@ -40,6 +40,7 @@ from condtrack.errors import CondtrackError
 from condtrack.textsafe import one_line
 
 if TYPE_CHECKING:
+    from condtrack.domain.entries import FieldError
     from condtrack.storage.appending import Appended
 
 
@@ -133,8 +134,8 @@ For = Annotated[
         "--for",
         metavar="ID",
         autocompletion=complete.condition_lists,
-        help="A condition it was granted in return for; repeatable, or ids separated by "
-        "commas (none: not tied to any).",
+        help="A condition an easing was granted for, or a reimposition or expiry answers; "
+        "repeatable, or ids separated by commas (none: not tied to any; renewed takes none).",
     ),
 ]
 Source = Annotated[str | None, typer.Option("--source", metavar="TEXT", help="Who reported it.")]
@@ -144,7 +145,8 @@ Grade = Annotated[
     typer.Option("--reliability", "-r", metavar="GRADE", help="Admiralty code, e.g. B2."),
 ]
 Summary = Annotated[
-    str | None, typer.Option("--summary", "-s", metavar="TEXT", help="What was granted.")
+    str | None,
+    typer.Option("--summary", "-s", metavar="TEXT", help="What the sender did."),
 ]
 Tags = Annotated[
     list[str] | None, typer.Option("--tag", "-t", metavar="TAG", help="A tag; repeatable.")
@@ -299,7 +301,7 @@ def amend(
 
     (`condtrack amend ID` corrects the fields relief shares with evidence too; `condtrack
     retract ID` withdraws a relief entry.)"""
-    from condtrack.domain.entries import NewEntries, utc_now
+    from condtrack.domain.entries import FieldError, NewEntries, utc_now
     from condtrack.storage.appending import append
 
     path = options(ctx).path()
@@ -318,18 +320,31 @@ def amend(
             "summary": summary,
             "tags": tag or None,
         }
-        appended = append(
-            path,
-            lambda t: [
-                (
-                    "relief",
-                    NewEntries(t).relief_amendment(
-                        relief_id, changes, clear or [], reason, utc_now()
-                    ),
-                )
-            ],
-        )
+        try:
+            appended = append(
+                path,
+                lambda t: [
+                    (
+                        "relief",
+                        NewEntries(t).relief_amendment(
+                            relief_id, changes, clear or [], reason, utc_now()
+                        ),
+                    )
+                ],
+            )
+        except FieldError as error:
+            raise _kept_field_hint(error, changes) from None
     _confirm(f"amended {relief_id} with", appended, path)
+
+
+def _kept_field_hint(error: FieldError, changes: dict[str, Any]) -> FieldError:
+    """An amendment refused for a field kept from the original (its ``for`` or ``expires``
+    once --action changes to one that takes neither): say how to remove it."""
+    from condtrack.domain.entries import FieldError
+
+    if error.field in ("for", "expires") and changes.get(error.field) is None:
+        return FieldError(error.field, f"{error.detail}; --clear {error.field} removes it")
+    return error
 
 
 @relief.command(
