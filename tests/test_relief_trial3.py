@@ -427,3 +427,38 @@ def test_validate_gives_one_schema_hint_the_number_the_file_needs(
     fixed = path.read_text("utf-8").replace(f"schema = {declared}", "schema = 3")
     path.write_text(fixed, "utf-8")
     ok(run(path, "validate"))
+
+
+# --- 6. `import --dry-run` when every row is a duplicate ----------------------------------
+
+
+def test_a_dry_run_of_only_duplicates_says_so_in_one_line_as_the_import_does(
+    tmp_path: Path,
+) -> None:
+    import shutil
+
+    from tests.conftest import REPO
+
+    path = tmp_path / "conditions.toml"
+    shutil.copy(REPO / "conditions.toml", path)
+    export = tmp_path / "ledger.csv"
+    ok(run(path, "relief", "list", "--format", "csv", "-o", str(export)))
+    rows = len(csv_rows(path))
+    assert rows >= 10  # the control: the record's ledger, every row of it recorded already
+    before = path.read_bytes()
+    dry = ok(run(path, "import", str(export), "--dry-run", "--skip-duplicates"))
+    assert dry.stdout == ""  # no empty table
+    assert dry.stderr == (
+        f"would import 0 entries into {path}: every row is a duplicate ({rows} duplicates "
+        "skipped)\n"
+    )
+    done = ok(run(path, "import", str(export), "--skip-duplicates"))
+    assert done.stdout == ""
+    assert done.stderr == dry.stderr.replace("would import", "imported")
+    refused_dry = run(path, "import", str(export), "--dry-run")
+    assert refused_dry.exit_code == 2 and refused_dry.stdout == ""
+    last = refused_dry.stderr.splitlines()[-1]
+    assert last == (
+        f"error: nothing would be imported: {rows} duplicates (--skip-duplicates leaves them out)"
+    )
+    assert path.read_bytes() == before
