@@ -462,3 +462,78 @@ def test_a_dry_run_of_only_duplicates_says_so_in_one_line_as_the_import_does(
         f"error: nothing would be imported: {rows} duplicates (--skip-duplicates leaves them out)"
     )
     assert path.read_bytes() == before
+
+
+# --- 7. `init` fills the empty file a redirect or `touch` leaves ---------------------------
+
+
+def _init_template() -> bytes:
+    from importlib.resources import files
+
+    return files("condtrack").joinpath("templates/default.toml").read_bytes()
+
+
+@pytest.mark.parametrize("blank", [b"", b"  \n\t\n", b"\r\n"], ids=["empty", "spaces", "crlf"])
+def test_init_fills_an_empty_or_blank_file_and_still_refuses_one_with_content(
+    tmp_path: Path, blank: bytes
+) -> None:
+    path = tmp_path / "conditions.toml"
+    path.write_bytes(blank)
+    result = ok(run(None, "init", str(path)))
+    assert result.stdout == "" and result.stderr.startswith(f"created {path}")
+    assert path.read_bytes() == _init_template()
+    # Nothing to keep: no .bak beside it.
+    kept = sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("."))
+    assert kept == ["conditions.toml", "condtrack.schema.json"]
+    path.write_bytes(b"# my notes\n")
+    refused(path, "init", str(path), expect=["already exists", "--force"])
+
+
+def test_init_of_a_blank_file_waits_for_the_lock(tmp_path: Path) -> None:
+    from tests.reliability.helpers import holding_lock
+
+    path = tmp_path / "conditions.toml"
+    path.write_bytes(b"")
+    with holding_lock(path):
+        result = run(None, "init", str(path), env={"CONDTRACK_LOCK_TIMEOUT": "0.2"})
+    assert result.exit_code == 2 and "lock" in result.stderr, result.output
+    assert path.read_bytes() == b""
+
+
+def test_init_redirected_into_its_own_file_is_refused_clearly_and_then_runs(
+    tmp_path: Path,
+) -> None:
+    """`condtrack init > conditions.toml`, in a real shell: standard output is the file init
+    would write. Refused in one line that says what to do, nothing written into it; the
+    empty file the redirect left is then what `condtrack init` fills."""
+    import os
+    import shlex
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if k != "CONDTRACK_FILE"}
+    python = shlex.quote(sys.executable)
+    for line, target in [
+        (f"{python} -m condtrack init > conditions.toml", "conditions.toml"),
+        (f"{python} -m condtrack init other.toml > other.toml", "other.toml"),
+    ]:
+        done = subprocess.run(
+            ["sh", "-c", line], cwd=tmp_path, env=env, capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.count("\n") == 1 and done.stderr.startswith(
+            "error: refusing to write standard output: it is the tracker"
+        ), done.stderr
+        assert "init writes the tracker itself" in done.stderr
+        assert (tmp_path / target).read_bytes() == b""
+        again = subprocess.run(
+            [sys.executable, "-m", "condtrack", "init", target],
+            cwd=tmp_path, env=env, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert again.returncode == 0, again.stderr
+        assert (tmp_path / target).read_bytes() == _init_template()
+    # With standard error there too, nothing is written anywhere (no error line in it).
+    done = subprocess.run(
+        ["sh", "-c", f"{python} -m condtrack init new.toml > new.toml 2>&1"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2 and (tmp_path / "new.toml").read_bytes() == b""
