@@ -586,6 +586,37 @@ def test_every_subcommand_has_examples_that_parse() -> None:
             sub.make_context(name, words[3:], parent=sub_context)  # raises on a usage error
 
 
+def test_every_subcommand_example_runs_on_a_copy_of_the_shipped_tracker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`relief add`'s examples are recorded (none is refused as a duplicate of the record),
+    and an example's placeholder id stands for an entry of the file."""
+    import re
+    import shlex
+    import shutil
+    import tomllib
+
+    from tests.conftest import REPO
+
+    work = tmp_path / "work"
+    work.mkdir()
+    shutil.copy(REPO / "conditions.toml", work / "conditions.toml")
+    first = tomllib.loads((work / "conditions.toml").read_text("utf-8"))["relief"][0]["id"]
+    monkeypatch.chdir(work)
+    monkeypatch.delenv("CONDTRACK_FILE", raising=False)
+    runner = CliRunner()
+    ran = []
+    for parent, name, command in subcommands():
+        block = (command.epilog or "").partition("```\n")[2].partition("\n```")[0]
+        joined = block.replace("\\\n", " ")
+        for example in [line.strip() for line in joined.splitlines() if not line.startswith("#")]:
+            line = re.sub(r"\brl-0123456789\b", first, example)  # the placeholder
+            result = runner.invoke(app, shlex.split(line)[1:], env={"COLUMNS": "100"})
+            assert result.exit_code == 0, (example, result.output)
+            ran.append((parent, name))
+    assert ("relief", "add") in ran
+
+
 @pytest.mark.parametrize("name", COMMANDS)
 def test_every_example_runs_on_the_shipped_tracker(
     name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

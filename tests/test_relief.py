@@ -694,7 +694,9 @@ def test_relief_add_asks_at_a_terminal_for_what_is_missing(tracker: Path) -> Non
         session.expect("Instrument, the legal act (Enter for none): ")
         session.answer("OFAC GL 11")
         session.expect("Last day it holds, YYYY-MM-DD (Enter for none): ")
-        session.answer("2025-09-01")  # a date, but before the step's: asked again at the end
+        session.answer("2025-09-01")  # a date, but before the step's: asked again at once
+        assert "before the relief's date 2025-09-11" in session.expect("Last day it holds")
+        session.answer("2026-03-11")
         session.expect("Source (who reported it): ")
         session.answer("")  # required: asked again
         session.expect("Source (who reported it): ")
@@ -707,8 +709,6 @@ def test_relief_add_asks_at_a_terminal_for_what_is_missing(tracker: Path) -> Non
         session.answer("GL 11")
         session.expect("Tags, separated by spaces (Enter for none): ")
         session.answer("")
-        assert "before the relief's date" in session.expect("Last day it holds")
-        session.answer("2026-03-11")
         code, shown = session.finish()
     finally:
         session.close()

@@ -178,7 +178,8 @@ def _ledger_by_plain_assess(tracker: Tracker, as_of: dt.date) -> list[tuple[str,
                 (
                     plain.overall.score,
                     plain.overall.status,
-                    (not met) if step.entry.easing else None,
+                    # An entry that does not count is not judged (trial 2, P3).
+                    (not met) if step.entry.easing and step.counts else None,
                 ),
             )
         )

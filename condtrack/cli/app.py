@@ -120,8 +120,19 @@ class _LazyCommands(TyperGroup):
     def parse_args(self, ctx: Any, args: list[str]) -> Any:
         self._completion_for_named_shell(ctx, args)
         args = self._file_first(ctx, args)
-        refuse_tracker_streams(lambda: self._tracker_named(args))
+        hint = INIT_REDIRECT if self._command_word(args) == "init" else None
+        refuse_tracker_streams(lambda: self._tracker_named(args), hint=hint)
         return super().parse_args(ctx, args)
+
+    def _command_word(self, args: list[str]) -> str | None:
+        """The command's name on this line: the first word after the global settings."""
+        takes_value = {
+            name for p in self.params if not getattr(p, "is_flag", False) for name in p.opts
+        }
+        at = 0
+        while at < len(args) and args[at].startswith("-") and args[at] != "--":
+            at += 2 if args[at] in takes_value else 1
+        return args[at] if at < len(args) else None
 
     def _tracker_named(self, args: list[str]) -> Path | None:
         """The tracker a command on this line would use (as ``Options.path``), or None when
@@ -618,7 +629,16 @@ def fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
-def refuse_tracker_streams(*trackers: Path | Callable[[], Path | None] | None) -> None:
+# `condtrack init > conditions.toml`: what to do instead (init writes the file itself).
+INIT_REDIRECT = (
+    "init writes the tracker itself and prints nothing: run it without redirecting its "
+    "output into the file (an empty file, as the redirect leaves it, is one init fills)"
+)
+
+
+def refuse_tracker_streams(
+    *trackers: Path | Callable[[], Path | None] | None, hint: str | None = None
+) -> None:
     """Refuse a run whose standard output or error is one of the ``trackers`` (the same
     file, by device and inode: ``>> conditions.toml``, a link to it, ``/dev/fd/1``), before
     anything is written: whatever a command prints there (a table, an id, a note, an error)
@@ -655,7 +675,8 @@ def refuse_tracker_streams(*trackers: Path | Callable[[], Path | None] | None) -
         if streams.get(2) == (there.st_dev, there.st_ino):
             raise typer.Exit(CondtrackError.exit_code)  # an error line would land in it
         if streams.get(1) == (there.st_dev, there.st_ino):
-            fail(f"refusing to write standard output: it is the tracker {tracker}")
+            also = f"; {hint}" if hint else ""
+            fail(f"refusing to write standard output: it is the tracker {tracker}{also}")
 
 
 def warn(message: str) -> None:

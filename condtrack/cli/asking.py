@@ -17,7 +17,7 @@ import typer
 
 from condtrack.cli.app import fail, parse_date, today
 from condtrack.errors import CondtrackError
-from condtrack.schema.models import EASING_ACTIONS, ReliefAction
+from condtrack.schema.models import EASING_ACTIONS, FOR_ACTIONS, ReliefAction
 from condtrack.textsafe import one_line
 
 if TYPE_CHECKING:
@@ -39,6 +39,18 @@ RELIEF_FIELDS = (
 )  # fmt: skip
 ACTIONS = get_args(ReliefAction)
 EASING = EASING_ACTIONS  # the actions that may have an expiry date
+# What `relief add` asks of each action: the conditions an easing was granted for, or a
+# reimposition or an expiry answers (a renewal grants nothing: not asked), and what the
+# summary tells.
+FOR_HEADINGS = {
+    "reimposed": "Conditions it was reimposed over (ones not met):",
+    "expired": "Conditions it was left to expire over (ones not met):",
+}
+SUMMARY_WORDS = {
+    "reimposed": "what was reimposed",
+    "expired": "what ended",
+    "renewed": "what was kept in force",
+}
 STATUSES = ("met", "partial", "not-met")
 GRADES = [
     "Reliability is an Admiralty code: a letter for the source, A (reliable) to E",
@@ -125,10 +137,16 @@ class Questions:
         self.asked.add(field)
         while True:
             try:
-                self.answers[field] = getattr(self, f"_{field}")()
+                answer = getattr(self, f"_{field}")()
+                self._fits(field, {**self.answers, field: answer})
+                self.answers[field] = answer
                 return
             except CondtrackError as error:
                 _say(f"  {one_line(str(error))}")
+
+    def _fits(self, field: str, answers: dict[str, Any]) -> None:
+        """Refuse an answer that breaks a rule between it and the fields known so far
+        (raise ``CondtrackError``): asked again at once, not after every other question."""
 
     def _applies(self, field: str) -> bool:
         if field == "status":
@@ -252,10 +270,21 @@ class ReliefQuestions(Questions):
                         raise FieldError(field, detail.rstrip())
                 continue
             check_field(field, value, self.kind)
+        for field, message in _between(self.answers):  # options that contradict each other
+            raise FieldError(field, message)
+
+    def _fits(self, field: str, answers: dict[str, Any]) -> None:
+        """An answer that contradicts an option or an earlier answer (an expiry before the
+        date, --for with a renewal): the rule's words, and the question is asked again."""
+        for _, message in _between(answers, field):
+            raise CondtrackError(message)
 
     def _applies(self, field: str) -> bool:
+        action = self.answers.get("action")
         if field == "expires":
-            return self.answers.get("action") in EASING
+            return action in EASING
+        if field == "for":
+            return action in FOR_ACTIONS
         return True
 
     def _sender(self) -> str | None:
@@ -280,7 +309,9 @@ class ReliefQuestions(Questions):
         self._show_once(
             "for",
             [
-                "Conditions it was granted for:",
+                FOR_HEADINGS.get(
+                    self.answers.get("action") or "", "Conditions it was granted for:"
+                ),
                 *(
                     f"  {number:>2}  {value:<{width}}  {one_line(text)}".rstrip()
                     for number, (value, text) in enumerate(conditions, 1)
@@ -301,7 +332,20 @@ class ReliefQuestions(Questions):
         return parse_date(text) if text else None
 
     def _summary(self) -> str | None:
-        return self._text("summary", "Summary (what was granted)")
+        what = SUMMARY_WORDS.get(self.answers.get("action") or "", "what was granted")
+        return self._text("summary", f"Summary ({what})")
+
+
+def _between(answers: dict[str, Any], field: str | None = None) -> list[tuple[str, str]]:
+    """The rules between a relief entry's fields that ``answers`` break (the entry's own,
+    ``validation.relief_field_rules``); with ``field``, only those that it takes part in."""
+    from condtrack.schema.validation import relief_field_rules
+
+    broken = relief_field_rules(
+        answers.get("action"), answers.get("date"), answers.get("expires"), answers.get("for") or []
+    )
+    parts = {"expires": ("expires", "action", "date"), "for": ("for", "action")}
+    return [(f, message) for f, message in broken if field is None or field in parts[f]]
 
 
 def _ask(question: str) -> str:

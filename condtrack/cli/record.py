@@ -442,16 +442,21 @@ def import_(
         if result.duplicates:
             duplicates = _count(len(result.duplicates), "duplicate")
             reasons.append(f"{duplicates} (--skip-duplicates leaves them out)")
-        raise CondtrackError(f"nothing imported: {' and '.join(reasons)}") from None
+        nothing = "nothing would be imported" if dry_run else "nothing imported"
+        raise CondtrackError(f"{nothing}: {' and '.join(reasons)}") from None
     result = outcome[-1]
-    if dry_run:
+    if dry_run and result.entries:  # nothing to add: no empty table, the line says why
         _show_dry_run(added, before[-1].tracker if before and added.relief else None)
-    else:
+    elif not dry_run:
         for entry in result.entries:
             typer.echo(entry["id"])
     skipped = (
         f", {_count(len(result.duplicates), 'duplicate')} skipped" if result.duplicates else ""
     )
+    if result.duplicates and not result.entries and not result.retracted:
+        skipped = (
+            f": every row is a duplicate ({_count(len(result.duplicates), 'duplicate')} skipped)"
+        )
     verb = "would import" if dry_run else "imported"
     typer.echo(
         one_line(f"{verb} {_count(len(result.entries), 'entry')} into {path}{skipped}"), err=True

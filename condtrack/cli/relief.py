@@ -18,11 +18,10 @@ import typer
 
 from condtrack.cli import complete
 from condtrack.cli.app import (
-    AsOf,
     Choice,
     Command,
     Group,
-    KnownAt,
+    MomentType,
     Output,
     app,
     date_option,
@@ -41,6 +40,7 @@ from condtrack.errors import CondtrackError
 from condtrack.textsafe import one_line
 
 if TYPE_CHECKING:
+    from condtrack.domain.entries import FieldError
     from condtrack.storage.appending import Appended
 
 
@@ -134,8 +134,8 @@ For = Annotated[
         "--for",
         metavar="ID",
         autocompletion=complete.condition_lists,
-        help="A condition it was granted in return for; repeatable, or ids separated by "
-        "commas (none: not tied to any).",
+        help="A condition an easing was granted for, or a reimposition or expiry answers; "
+        "repeatable, or ids separated by commas (none: not tied to any; renewed takes none).",
     ),
 ]
 Source = Annotated[str | None, typer.Option("--source", metavar="TEXT", help="Who reported it.")]
@@ -145,7 +145,8 @@ Grade = Annotated[
     typer.Option("--reliability", "-r", metavar="GRADE", help="Admiralty code, e.g. B2."),
 ]
 Summary = Annotated[
-    str | None, typer.Option("--summary", "-s", metavar="TEXT", help="What was granted.")
+    str | None,
+    typer.Option("--summary", "-s", metavar="TEXT", help="What the sender did."),
 ]
 Tags = Annotated[
     list[str] | None, typer.Option("--tag", "-t", metavar="TAG", help="A tag; repeatable.")
@@ -156,11 +157,11 @@ Tags = Annotated[
     "add",
     cls=Command,
     epilog=examples(
+        "# a step taken today: the US puts Belavia back",
         "condtrack relief add --sender US --measure Belavia \\",
-        "    --action eased --date 2025-09-11 \\",
-        "    --instrument 'OFAC Belarus General License 11' \\",
-        "    --for political-prisoners --source 'US Treasury' \\",
-        "    --summary 'Belavia may service its aircraft'",
+        "    --action reimposed --for political-prisoners \\",
+        "    --instrument 'OFAC SDN list' -r A1 \\",
+        "    --source 'US Treasury' --summary 'Listed again'",
         "condtrack relief add --sender EU --measure Belavia \\",
         "    --action renewed --date 2026-02-26 \\",
         "    --source 'Council of the EU' \\",
@@ -300,7 +301,7 @@ def amend(
 
     (`condtrack amend ID` corrects the fields relief shares with evidence too; `condtrack
     retract ID` withdraws a relief entry.)"""
-    from condtrack.domain.entries import NewEntries, utc_now
+    from condtrack.domain.entries import FieldError, NewEntries, utc_now
     from condtrack.storage.appending import append
 
     path = options(ctx).path()
@@ -319,18 +320,31 @@ def amend(
             "summary": summary,
             "tags": tag or None,
         }
-        appended = append(
-            path,
-            lambda t: [
-                (
-                    "relief",
-                    NewEntries(t).relief_amendment(
-                        relief_id, changes, clear or [], reason, utc_now()
-                    ),
-                )
-            ],
-        )
+        try:
+            appended = append(
+                path,
+                lambda t: [
+                    (
+                        "relief",
+                        NewEntries(t).relief_amendment(
+                            relief_id, changes, clear or [], reason, utc_now()
+                        ),
+                    )
+                ],
+            )
+        except FieldError as error:
+            raise _kept_field_hint(error, changes) from None
     _confirm(f"amended {relief_id} with", appended, path)
+
+
+def _kept_field_hint(error: FieldError, changes: dict[str, Any]) -> FieldError:
+    """An amendment refused for a field kept from the original (its ``for`` or ``expires``
+    once --action changes to one that takes neither): say how to remove it."""
+    from condtrack.domain.entries import FieldError
+
+    if error.field in ("for", "expires") and changes.get(error.field) is None:
+        return FieldError(error.field, f"{error.detail}; --clear {error.field} removes it")
+    return error
 
 
 @relief.command(
@@ -353,15 +367,35 @@ def list_(
             autocompletion=complete.senders,
         ),
     ] = None,
-    as_of: AsOf = None,
+    as_of: Annotated[
+        dt.date | None,
+        date_option(
+            "--as-of",
+            help="The ledger as it stood on this date, YYYY-MM-DD: entries dated later are "
+            "left out, and whether each counts is as of then (default: today).",
+        ),
+    ] = None,
     output_format: Annotated[
         ReliefFormat, typer.Option("--format", parser=Choice(ReliefFormat))
     ] = ReliefFormat.text,
     output: Output = None,
-    known_at: KnownAt = None,
+    known_at: Annotated[
+        Any,
+        typer.Option(
+            "--known-at",
+            metavar=MomentType.metavar,
+            parser=MomentType(),
+            help="The ledger as it was known then: entries, amendments and retractions "
+            "logged later are left out. YYYY-MM-DD (to the end of that day, UTC) or a "
+            "timestamp (UTC unless it has an offset); --as-of defaults to its date.",
+        ),
+    ] = None,
 ) -> None:
     """The ledger, oldest first: each entry, whether it counts, and whether the relief it
-    granted ran ahead of compliance (the conditions it required not all met on its date)."""
+    granted ran ahead of compliance (the conditions it required not all met on its date).
+
+    An entry that does not count (superseded, retracted, graded below min_reliability) is
+    not judged: the ledger says why it does not count instead."""
     from dataclasses import replace
 
     from condtrack.domain.knowledge import known_at as as_known
@@ -369,10 +403,13 @@ def list_(
 
     loaded = options(ctx).load()
     day, known = two_times(as_of, known_at)
-    found = ledger(as_known(loaded.tracker, known), day)
+    tracker = as_known(loaded.tracker, known)
+    found = ledger(tracker, day)
     if sender is not None:
         wanted = sender.strip().casefold()
-        senders = sorted({s.entry.sender.casefold(): s.entry.sender for s in found.steps}.values())
+        # A sender of any entry known, whatever its date: one whose entries all come later
+        # than --as-of has an empty ledger then, not a misspelt name.
+        senders = sorted({r.sender.casefold(): r.sender for r in tracker.relief}.values())
         if wanted not in {s.casefold() for s in senders}:
             from condtrack.schema.validation import suggest
 
@@ -392,11 +429,11 @@ def list_(
     elif output_format is ReliefFormat.markdown:
         from condtrack.render.markdown import relief_ledger
 
-        text = relief_ledger(found)
+        text = relief_ledger(found, known)
     else:
         from condtrack.render.terminal import relief_view
 
-        emit_view(relief_view(found), output, loaded.path)
+        emit_view(relief_view(found, known), output, loaded.path)
         return
     emit(text, output, loaded.path)
 

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from condtrack.cli.app import (
+    INIT_REDIRECT,
     Choice,
     Output,
     TextOrJson,
@@ -47,6 +48,8 @@ def init(
 ) -> None:
     """Start a new tracker with the default conditions and no evidence.
 
+    An existing file is refused (--force replaces it, keeping a .bak), unless it is empty
+    or only whitespace, as `touch` or a shell redirect leaves it: init fills that one.
     Beside it goes condtrack.schema.json, the JSON Schema its first line names, so editors
     with Taplo (Even Better TOML) check and complete the file as you type.
     """
@@ -57,7 +60,7 @@ def init(
     from condtrack.storage.store import check_output, locked, read_bytes, write_atomic
 
     target = path or options(ctx).file or Path(DEFAULT_NAME)
-    refuse_tracker_streams(target)
+    refuse_tracker_streams(target, hint=INIT_REDIRECT)  # `condtrack init > conditions.toml`
     template = files("condtrack").joinpath("templates/default.toml").read_bytes()
     schema_path = target.parent / SCHEMA_FILE
     schema = dumps(tracker_schema()).encode("utf-8")
@@ -84,7 +87,7 @@ def init(
     except OSError as error:
         raise CondtrackError(f"cannot create {target.parent}: {error.strerror}") from None
     with locked(target):
-        if target.exists() or target.is_symlink():
+        if (target.exists() or target.is_symlink()) and not _blank(target):
             if not force:
                 raise CondtrackError(
                     f"{target} already exists", hint="use --force to replace it (a .bak is kept)"
@@ -95,6 +98,16 @@ def init(
         write_atomic(target, template)
         _write_schema(schema_path, schema, old_schema)
     typer.echo(one_line(f"created {target}: edit its conditions, then `condtrack log`"), err=True)
+
+
+def _blank(target: Path) -> bool:
+    """An empty or whitespace-only regular file, as `touch` or a shell redirect leaves it:
+    nothing to keep, so init fills it (read under init's lock)."""
+    from condtrack.storage.store import read_bytes
+
+    if target.is_symlink() or not target.is_file() or target.stat().st_size > 65536:
+        return False
+    return not read_bytes(target).strip()
 
 
 def _write_schema(path: Path, schema: bytes, old: bytes | None) -> None:

@@ -8,11 +8,13 @@ whether relief ran ahead of compliance. Pure functions of a tracker and an as-of
   decided to keep the sanction: a renewal or extension without easing) ``in-force`` since
   its date, ending any earlier easing of the measure without claiming a snapback; with no
   counting entry the sanction is ``in-force``, with no date.
-- An entry counts unless an amendment superseded it (the amendment counts instead) or a
+- The ledger on a date holds the entries dated on or before it (what stood then); an entry
+  counts unless an amendment superseded it (the amendment counts instead) or a
   retraction withdrew its chain, at every date (``chains.withdrawn``); what the tracker knew
   at a moment is ``knowledge.known_at``'s to cut, before the ledger is made.
-- An easing entry is **ahead of compliance** when, as of its date, the conditions relief
-  requires were not all met: every condition (``[scoring] relief_requires = "all"``), or the
+- An easing entry that counts is **ahead of compliance** when, as of its date, the
+  conditions relief requires were not all met (one that does not count is not judged: its
+  ``excluded`` says why): every condition (``[scoring] relief_requires = "all"``), or the
   ones it was granted ``for`` (``"linked"``; none named means all). Compliance is the
   tracker's own scoring (``scoring.assess``) on that date, every date from one assessment
   (``scoring.standings``).
@@ -57,7 +59,7 @@ class Step:
     counts: bool
     excluded: str | None  # why it does not count
     compliance: Compliance  # at the entry's date
-    ahead: bool | None  # None for an entry that does not ease
+    ahead: bool | None  # None for an entry that does not ease, or does not count
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,7 @@ class Measure:
 class Ledger:
     as_of: dt.date
     policy: str
-    steps: tuple[Step, ...]  # oldest first (file order breaks ties)
+    steps: tuple[Step, ...]  # dated on or before as_of, oldest first (file order breaks ties)
     measures: tuple[Measure, ...]
 
     @property
@@ -128,7 +130,9 @@ def compliance_on(standing: Standing, required: Sequence[str]) -> Compliance:
 
 
 def ledger(tracker: Tracker, as_of: dt.date, assessment: Assessment | None = None) -> Ledger:
-    """Every relief entry with its verdict, and every measure's state on ``as_of``.
+    """Every relief entry dated on or before ``as_of`` with its verdict (the ledger as it
+    stood on that date: an entry dated later is left out), and every measure's state on
+    ``as_of`` (a measure named only by later entries is ``in-force``, with no date).
 
     ``assessment``: the tracker assessed on ``as_of``, when the caller has it already.
     """
@@ -148,11 +152,15 @@ def ledger(tracker: Tracker, as_of: dt.date, assessment: Assessment | None = Non
                 counts=excluded is None,
                 excluded=excluded,
                 compliance=compliance,
-                ahead=(not compliance.met) if entry.easing else None,
+                # Only relief that counts is judged: what was superseded, withdrawn or
+                # graded too low granted nothing the ledger stands by.
+                ahead=(not compliance.met) if entry.easing and excluded is None else None,
             )
         )
     in_snapback = set(on_date[as_of].in_snapback)
-    return Ledger(as_of, policy, tuple(steps), _measures(steps, as_of, in_snapback))
+    measures = _measures(steps, as_of, in_snapback)
+    stood = tuple(step for step in steps if step.entry.date <= as_of)
+    return Ledger(as_of, policy, stood, measures)
 
 
 def state_of(step: Step | None, as_of: dt.date) -> tuple[State, dt.date | None]:

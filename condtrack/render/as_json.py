@@ -231,7 +231,7 @@ def explain_data(
     excluded = {x.evidence: x.reason for x in result.excluded}
     listing = per_subject(explained_entries(result, entries), cut or Cut())
     tied: dict[str, Any] = {}
-    if relief is not None and relief.steps:
+    if relief is not None and relief.measures:
         measures = tied_to(relief, condition.id)
         tied = {
             "relief_requires": relief.policy,

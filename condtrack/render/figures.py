@@ -109,7 +109,11 @@ def sparkline(values: list[float]) -> str:
 
 def ahead_text(step: Step, *, detail: bool = True) -> str:
     """An easing entry's sequencing verdict: "ahead of compliance: overall 8/100 (partial)
-    on 2025-12-15", or "in step"; "" for an entry that does not ease."""
+    on 2025-12-15", or "in step"; for an entry that does not count, why ("not counted:
+    superseded by rl-…"; it is not judged); "" for an entry that does not ease. Holds user
+    text (a retraction's reason): escape it for the output."""
+    if step.excluded is not None:
+        return f"not counted: {step.excluded}"
     if step.ahead is None:
         return ""
     if not step.ahead:

@@ -7,6 +7,7 @@ import datetime as dt
 from condtrack import __version__
 from condtrack.domain.briefing import Briefing, ReliefSection, Row
 from condtrack.domain.changes import Changes
+from condtrack.domain.knowledge import KnownAt
 from condtrack.domain.relief import Ledger, Measure
 from condtrack.domain.scoring import format_score
 from condtrack.render.figures import (
@@ -204,10 +205,12 @@ def relief_changes_table(changes: Changes) -> list[str]:
     return lines
 
 
-def relief_ledger(ledger: Ledger) -> str:
-    """`relief list --format markdown`: the ledger as one table, oldest first."""
+def relief_ledger(ledger: Ledger, known: KnownAt | None = None) -> str:
+    """`relief list --format markdown`: the ledger as one table, oldest first (as known at
+    ``known``, when --known-at cut it)."""
+    known_text = "" if known is None else f", as known at {markdown_text(known.text)}"
     lines = [
-        f"# Relief ledger as of {ledger.as_of}",
+        f"# Relief ledger as of {ledger.as_of}{known_text}",
         "",
         "| Date | Id | Sender | Measure | Action | Instrument | For | Sequencing | Source |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
@@ -217,9 +220,7 @@ def relief_ledger(ledger: Ledger) -> str:
         url = safe_url(entry.url)
         source = markdown_text(entry.source)
         source = f"[{source}]({url.replace('&', '&amp;')})" if url else source
-        verdict = ahead_text(step) or "—"
-        if step.excluded is not None:
-            verdict += f" (not counted: {markdown_text(step.excluded)})"
+        verdict = markdown_text(ahead_text(step)) or "—"
         cells = [
             str(entry.date),
             f"`{entry.id}`",

@@ -483,7 +483,8 @@ def _entry(model: type[Evidence | Relief] = Evidence) -> dict[str, Any]:
     assert not definitions, "an evidence entry refers to no other model"
     # The file leaves out a field that must not be given (an expiry on relief that does not
     # ease); the outputs give every field, as null: say that instead.
-    then = entry.get("then", {})
-    if set(then) == {"not"} and set(then["not"]) == {"required"}:
-        entry["then"] = {"properties": {f: {"type": "null"} for f in then["not"]["required"]}}
+    for rule in entry.get("allOf", []):
+        then = rule.get("then", {})
+        if set(then) == {"not"} and set(then["not"]) == {"required"}:
+            rule["then"] = {"properties": {f: {"type": "null"} for f in then["not"]["required"]}}
     return entry

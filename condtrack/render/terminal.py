@@ -28,7 +28,7 @@ from rich.padding import Padding
 from rich.segment import Segment
 from rich.text import Text
 
-from condtrack.domain.knowledge import utc_day
+from condtrack.domain.knowledge import KnownAt, utc_day
 from condtrack.domain.listing import Cut, Listing, per_subject
 from condtrack.domain.relief import Ledger, Measure, Step, tied_to
 from condtrack.domain.scoring import (
@@ -578,8 +578,10 @@ def sequencing_text(step: Step) -> str:
     return f"ahead: {format_score(step.compliance.score)}/100" if step.ahead else "in step"
 
 
-def relief_view(ledger: Ledger) -> RenderableType:
-    """The ledger for `relief list`: every entry, oldest first, with its verdict."""
+def relief_view(ledger: Ledger, known: KnownAt | None = None) -> RenderableType:
+    """The ledger for `relief list`: every entry, oldest first, with its verdict (as known
+    at ``known``, when --known-at cut it)."""
+    known_text = "" if known is None else f", as known at {known.text}"
     table = Grid(
         Column("date", head=True),
         Column("id", head=True),
@@ -587,7 +589,9 @@ def relief_view(ledger: Ledger) -> RenderableType:
         Column("measure: action", wraps=True),
         Column("sequencing", wraps=True),
         Column("summary (source)", wraps=True),
-        title=Text(f"{counted(len(ledger.steps), 'relief entry')}, as of {ledger.as_of}"),
+        title=Text(
+            f"{counted(len(ledger.steps), 'relief entry')}, as of {ledger.as_of}{known_text}"
+        ),
     )
     for step in ledger.steps:
         entry = step.entry
@@ -595,14 +599,15 @@ def relief_view(ledger: Ledger) -> RenderableType:
         summary = Text.assemble(
             user(one_line(entry.summary)), " (", user(one_line(entry.source), "dim"), ")"
         )
-        if step.excluded is not None:
-            summary.append_text(user(f"\nnot counted: {one_line(step.excluded)}", "yellow"))
+        verdict = user(one_line(ahead_text(step)), "red" if step.ahead else "")
+        if step.excluded is not None:  # not judged: why it does not count instead
+            verdict.stylize("yellow")
         table.add_row(
             str(entry.date),
             Text(entry.id, style="dim strike" if not step.counts else ""),
             entry.sender,
             what,
-            Text(ahead_text(step), style="red" if step.ahead else ""),
+            verdict,
             summary,
         )
     return table
@@ -744,7 +749,7 @@ def explain_view(
             )
         )
     parts.append(_timeline(result, entries, cut or Cut()))
-    if relief is not None and relief.steps:
+    if relief is not None and relief.measures:
         parts += [Text(), _tied_relief(relief, condition.id)]
     return Group(*parts)
 

@@ -25,6 +25,7 @@ from pydantic_core import core_schema
 from condtrack.schema import models
 from condtrack.schema.models import (
     EASING_ACTIONS,
+    FOR_ACTIONS,
     MAX_MAGNITUDE,
     READABLE_SCHEMAS,
     TABLE_SINCE,
@@ -206,7 +207,8 @@ DOCS: dict[type[BaseModel], tuple[str, str, dict[str, str]]] = {
             "date": "The day it took effect, YYYY-MM-DD.",
             "instrument": 'The legal instrument, e.g. "OFAC Belarus General License 13".',
             "expires": "For eased, lifted or suspended: the last day it holds, YYYY-MM-DD.",
-            "for": "The condition ids it was granted in return for (none: not tied to any).",
+            "for": "The condition ids an easing was granted for, or a reimposition or expiry "
+            "answers (none: not tied to any); not for renewed.",
             "source": "Who reported it.",
             "url": "A link to the source: an http(s) URL.",
             "reliability": "The Admiralty grade, e.g. B2 (F6 when unknown).",
@@ -301,9 +303,16 @@ _MODEL_RULES: dict[type[BaseModel], dict[str, Any]] = {
     Indicator: {"dependencies": {"criterion": ["target"]}},
     Relief: {
         "dependencies": {"supersedes": ["reason"], "reason": ["supersedes"]},
-        # Only relief that eases expires.
-        "if": {"not": {"properties": {"action": {"enum": list(EASING_ACTIONS)}}}},
-        "then": {"not": {"required": ["expires"]}},
+        "allOf": [
+            {  # Only relief that eases expires.
+                "if": {"not": {"properties": {"action": {"enum": list(EASING_ACTIONS)}}}},
+                "then": {"not": {"required": ["expires"]}},
+            },
+            {  # Only these actions name conditions: a renewal grants nothing.
+                "if": {"not": {"properties": {"action": {"enum": list(FOR_ACTIONS)}}}},
+                "then": {"properties": {"for": {"maxItems": 0}}},
+            },
+        ],
     },
     Evidence: {
         "dependencies": {

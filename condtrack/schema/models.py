@@ -44,6 +44,9 @@ MAX_MAGNITUDE = 1e15
 AssessmentStatus = Literal["met", "partial", "not-met"]
 ReliefAction = Literal["eased", "lifted", "suspended", "reimposed", "expired", "renewed"]
 EASING_ACTIONS = ("eased", "lifted", "suspended")
+# The actions an entry may name conditions ``for``: an easing is granted for them, a
+# reimposition or an expiry answers them; a renewal (the sanction kept) grants nothing.
+FOR_ACTIONS = (*EASING_ACTIONS, "reimposed", "expired")
 ReliefPolicy = Literal["all", "linked"]
 IndicatorKind = Literal["stock", "flow"]
 Direction = Literal["lower", "higher"]

@@ -18,7 +18,11 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from condtrack.schema.models import (
+    EASING_ACTIONS,
+    FOR_ACTIONS,
     READABLE_SCHEMAS,
+    TABLE_SINCE,
+    VALUE_SINCE,
     Evidence,
     Header,
     Relief,
@@ -77,8 +81,15 @@ def check_document(
     relief = _validate_list(Relief, doc.get("relief", []), "relief", lines, problems)
 
     if header is not None:
-        # The tables the whole file holds decide the schema number it needs.
-        problems.extend(head_problems(header, [key for key in doc if doc[key] != []]))
+        # The tables the whole file holds, and the values its entries use, decide the
+        # schema number it needs: one problem, with the one number to write.
+        tables = [key for key in doc if doc[key] != []]
+        entries: dict[str, Sequence[tuple[int, BaseModel]]] = {
+            "evidence": evidence,
+            "retractions": retractions,
+            "relief": relief,
+        }
+        problems.extend(head_problems(header, tables, _versioned_values(entries)))
         problems.extend(
             cross_check(header, evidence, retractions, lines, head=False, relief=relief)
         )
@@ -310,22 +321,10 @@ def _relief_problems(
         for condition in entry.for_:
             if condition not in conditions:
                 problems.append(place.problem(_unknown("condition", condition, conditions), "for"))
-        if entry.expires is not None:
-            if not entry.easing:
-                problems.append(
-                    place.problem(
-                        f"only relief that eases (eased, lifted, suspended) expires, not "
-                        f"{entry.action!r}",
-                        "expires",
-                    )
-                )
-            elif entry.expires < entry.date:
-                problems.append(
-                    place.problem(
-                        f"expires {entry.expires}, before the relief's date {entry.date}",
-                        "expires",
-                    )
-                )
+        for field, message in relief_field_rules(
+            entry.action, entry.date, entry.expires, entry.for_
+        ):
+            problems.append(place.problem(message, field))
         if entry.action in ("reimposed", "expired"):
             key = measure_key(entry.sender, entry.measure)
             standing = [
@@ -356,22 +355,66 @@ def _relief_problems(
 def _schema_problems(
     place: _LazyPlace, header: Header, table: str, fields: Mapping[str, str]
 ) -> list[Problem]:
-    """A value of an entry's field that needs a later schema than the file declares
-    (``models.VALUE_SINCE``): an older condtrack would misread it or refuse it unexplained."""
+    """A value of an entry's field that needs a later schema than the file declares, and
+    than its table needs (``models.VALUE_SINCE``): an older condtrack would misread it or
+    refuse it unexplained. Where it is; the number to write is the head's one hint
+    (``head_problems``), not one per entry."""
     declared = header.tracker.schema_version
     problems = []
     for name, value in fields.items():
         needed = entry_schema(table, {name: value})
-        if needed > declared:
+        if needed > max(declared, TABLE_SINCE.get(table, 1)):
             problems.append(
                 place.problem(
-                    f"{name} {value!r} needs schema {needed}, but [tracker] schema is "
-                    f"{declared} (write schema = {needed}, so that an older condtrack "
-                    "refuses the file by saying so)",
+                    f"{name} {value!r} needs schema {needed}, but [tracker] schema is {declared}",
                     name,
                 )
             )
     return problems
+
+
+def _versioned_values(
+    entries: Mapping[str, Sequence[tuple[int, BaseModel]]],
+) -> list[tuple[str, dict[str, object]]]:
+    """The values of the entries' fields that may need a later schema (``VALUE_SINCE``), as
+    (table, {field: value}) pairs for ``lowest_schema``: each distinct value once."""
+    found: dict[tuple[str, str, object], None] = {}
+    for table, field in VALUE_SINCE:
+        for _, entry in entries.get(table, ()):
+            value = getattr(entry, field, None)
+            if value is not None:
+                found.setdefault((table, field, value))
+    return [(table, {field: value}) for table, field, value in found]
+
+
+def relief_field_rules(
+    action: str | None, date: dt.date | None, expires: dt.date | None, for_: Sequence[str]
+) -> list[tuple[str, str]]:
+    """The rules between a relief entry's own fields, as (field, message) pairs: ``expires``
+    only on relief that eases and not before its date, ``for`` only on an action that takes
+    it (``FOR_ACTIONS``). A part not known yet (None: a question not yet answered) is not
+    judged. One rule for `relief add`, its questions at a terminal and ``validate``."""
+    found: list[tuple[str, str]] = []
+    if expires is not None:
+        if action is not None and action not in EASING_ACTIONS:
+            found.append(
+                (
+                    "expires",
+                    f"only relief that eases ({', '.join(EASING_ACTIONS)}) expires, not {action!r}",
+                )
+            )
+        elif date is not None and expires < date:
+            found.append(("expires", f"expires {expires}, before the relief's date {date}"))
+    if for_ and action is not None and action not in FOR_ACTIONS:
+        found.append(
+            (
+                "for",
+                f"{action!r} takes no conditions: a renewal keeps the sanction in force and "
+                f"grants nothing (for is for {', '.join(FOR_ACTIONS[:-1])} and "
+                f"{FOR_ACTIONS[-1]})",
+            )
+        )
+    return found
 
 
 # Earlier than any time an entry is logged: a retraction recorded before the entries checked.
@@ -465,24 +508,40 @@ def latest_today() -> dt.date:
     return (dt.datetime.now(dt.UTC) + _LATEST_ZONE).date()
 
 
-def head_problems(header: Header, tables: Iterable[str] | None = None) -> list[Problem]:
+def head_problems(
+    header: Header,
+    tables: Iterable[str] | None = None,
+    values: Iterable[tuple[str, Mapping[str, object]]] = (),
+) -> list[Problem]:
     """The head's own cross-checks: the schema number the file's ``tables`` need (by
-    default, the head's own), the ids [gate] names."""
+    default, the head's own) and the ``values`` its entries use ((table, {field: value})
+    pairs, ``_versioned_values``), the ids [gate] names.
+
+    The schema number is one problem with one hint, the number ``lowest_schema`` gives the
+    whole file, naming what needs it; each entry whose value needs it is listed too
+    (``cross_check``), without a hint of its own."""
     problems: list[Problem] = []
     if tables is None:
         tables = [name for name in Header.model_fields if getattr(header, name) is not None]
     tables = [table for table in tables if lowest_schema([table]) > 1]
-    needed = lowest_schema(tables)
+    values = list(values)
+    needed = lowest_schema(tables, values)
     if header.tracker.schema_version < needed:
-        newer = ", ".join(
+        newer = [
             f"[[{t}]]" if t in ARRAY_TABLES else f"[{t}]"
             for t in tables
             if lowest_schema([t]) == needed
-        )
+        ]
+        for (table, field), since in VALUE_SINCE.items():
+            used = {str(v[field]) for t, v in values if t == table and field in v}
+            newer += [
+                f"{table} {field} {value!r}" for value in sorted(used) if since.get(value) == needed
+            ]
         problems.append(
             Problem(
                 "[tracker]",
-                f"is {header.tracker.schema_version}, but {newer} needs schema {needed} "
+                f"is {header.tracker.schema_version}, but {', '.join(newer)} "
+                f"{'needs' if len(newer) == 1 else 'need'} schema {needed} "
                 f"(write schema = {needed}, so that an older condtrack refuses the file "
                 "by saying so)",
                 "schema",
