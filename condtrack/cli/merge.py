@@ -56,11 +56,8 @@ def merge(
     # Both sides only appended entries (the common case): merged on the bytes, quickly.
     name = path or ours.name
     with task(f"merging {name}"):  # a large file takes a while
-        appended = merge_files(base, ours, theirs)
-    if appended is not None:
-        if appended.changed:
-            write_atomic(ours, *appended.parts)
-        return
+        if merge_files(base, ours, theirs, write=lambda *parts: write_atomic(ours, *parts)):
+            return
     from condtrack.git.merge.driver import merge_trackers
 
     with task(f"merging {name}"):  # three versions of a large file take a while
