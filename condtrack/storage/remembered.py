@@ -36,6 +36,7 @@ import hmac
 import os
 import re
 import stat
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -54,6 +55,18 @@ MAX_RECORD_BYTES = 64 << 20  # far above the ids of any tracker condtrack will w
 _MAGIC = b"condtrack-checked-v2"
 RECORDS = "records-v2"  # the folder of the records, inside the cache folder
 _RECORD_NAME = re.compile(r"[0-9a-f]{64}\.ids")  # a SHA-256 in hex: every record's name
+MAX_RECORDS_BYTES = 64 << 20  # records kept in all: the newest one whatever its size
+# Housekeeping, at most once a week (a stamp file in the records folder says when):
+HOUSEKEEPING = "housekeeping"
+HOUSEKEEPING_EVERY = 7 * 24 * 3600  # seconds
+_TEMPORARY = re.compile(r"\.[0-9a-f]{16}\.tmp")  # ``_write_record``'s, left by a crash
+_STALE = 24 * 3600  # a temporary file older than this is no write under way
+# Where condtrack versions before records-v2 kept their records: <cache>/checked, the cache
+# being $XDG_CACHE_HOME/condtrack or ~/.cache/condtrack (on every platform), records named
+# as now, marked with one of these, and temporary files from ``tempfile.mkstemp``.
+LEGACY = "checked"
+_LEGACY_MARKS = (b"condtrack-checked-v1 ", b"condtrack-checked-v2 ")
+_LEGACY_NAME = re.compile(r"[0-9a-f]{64}\.ids|\.[a-z0-9_]{8}\.tmp")
 _DIRECTORY = os.O_RDONLY | DIRECTORY | NOFOLLOW | CLOEXEC
 
 
@@ -570,16 +583,120 @@ def seal(secret: bytes, *parts: bytes | memoryview) -> bytes:
 
 
 def _prune(folder_fd: int) -> None:
-    """Keep the ``KEEP`` newest records; only files named as records count (and only
-    those marked as records are removed)."""
+    """Keep the ``KEEP`` newest records, and no more than ``MAX_RECORDS_BYTES`` of them
+    (the newest is kept whatever its size); only files named as records count (and only
+    those marked as records are removed). Then the housekeeping, when it is due."""
     records = []
     with os.scandir(folder_fd) as entries:
         for entry in entries:
             if _RECORD_NAME.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
                 with contextlib.suppress(OSError):
-                    records.append((entry.stat(follow_symlinks=False).st_mtime_ns, entry.name))
-    for _, stale in sorted(records, reverse=True)[KEEP:]:
+                    info = entry.stat(follow_symlinks=False)
+                    records.append((info.st_mtime_ns, info.st_size, entry.name))
+    for stale in newest_within(records, KEEP, MAX_RECORDS_BYTES)[1]:
         _remove_record(folder_fd, stale)
+    housekeeping(folder_fd)
+
+
+def newest_within(
+    found: Iterable[tuple[int, int, str]], count: int, total: int
+) -> tuple[list[str], list[str]]:
+    """Of files (modified, size, name): the newest, as many as fit in ``count`` files and
+    ``total`` bytes (the newest always), and the rest."""
+    kept: list[str] = []
+    rest: list[str] = []
+    size_kept = 0
+    for _, size, name in sorted(found, reverse=True):
+        if not kept or (len(kept) < count and size_kept + size <= total):
+            kept.append(name)
+            size_kept += size
+        else:
+            rest.append(name)
+    return kept, rest
+
+
+def housekeeping(folder_fd: int, env: Mapping[str, str] = os.environ) -> None:
+    """At most once in ``HOUSEKEEPING_EVERY`` (a stamp file in the records folder tells
+    when it was last done; one stat each time otherwise): remove what crashed writes left
+    in the records folder and the records of condtrack versions before ``records-v2``.
+
+    Only files that are provably condtrack's go: named as condtrack names them, marked as
+    it marks them, regular files (no link followed), the user's and writable by nobody
+    else, in a folder that is the user's and writable by nobody else. Best effort."""
+    try:
+        stamp = os.stat(HOUSEKEEPING, dir_fd=folder_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        stamp = None
+    except OSError:
+        return
+    now = time.time()
+    if stamp is not None and (not trusted(stamp) or now - stamp.st_mtime < HOUSEKEEPING_EVERY):
+        return  # done lately (or a stamp that is not ours: then never)
+    with contextlib.suppress(OSError):
+        _write_record(folder_fd, HOUSEKEEPING, b"condtrack housekeeping\n")
+        _remove_marked(
+            folder_fd, _TEMPORARY, (_MAGIC + b" ", b"condtrack-snapshot-v1 "), now - _STALE
+        )
+        _remove_legacy(env)
+
+
+def _remove_marked(
+    folder_fd: int, names: re.Pattern[str], marks: tuple[bytes, ...], before: float
+) -> int:
+    """Delete files in the folder named as ``names`` and beginning with one of ``marks``,
+    last modified before ``before``; how many went."""
+    removed = 0
+    with os.scandir(folder_fd) as entries:
+        found = [entry.name for entry in entries if names.fullmatch(entry.name)]
+    for name in found:
+        head = _read_record(folder_fd, name, max(map(len, marks)), MAX_RECORD_BYTES << 4)
+        if head is None or not head.startswith(marks):
+            continue  # not ours for sure (a link, another's, unmarked): left alone
+        with contextlib.suppress(OSError):
+            info = os.stat(name, dir_fd=folder_fd, follow_symlinks=False)
+            if info.st_mtime < before:
+                os.unlink(name, dir_fd=folder_fd)
+                removed += 1
+    return removed
+
+
+def legacy_folder(env: Mapping[str, str] = os.environ) -> Path | None:
+    """Where condtrack kept its records before ``records-v2`` (commit 1e1076a), as it
+    found it: ``$XDG_CACHE_HOME/condtrack/checked``, else ``~/.cache/condtrack/checked``.
+    None when ``$CONDTRACK_CACHE_DIR`` is set: those versions put their records straight
+    into that folder, which may hold anything of the user's, so nothing there is touched."""
+    if ENV_CACHE in env:
+        return None
+    base = env.get("XDG_CACHE_HOME") or (
+        str(Path(env["HOME"]) / ".cache") if env.get("HOME") else None
+    )
+    return Path(base) / "condtrack" / LEGACY if base else None
+
+
+def _remove_legacy(env: Mapping[str, str]) -> None:
+    """The old records folder's records and temporary files (marked as records), then the
+    folder itself if that leaves it empty and its parent is the user's alone."""
+    folder = legacy_folder(env)
+    if folder is None:
+        return
+    with _opened_folder(folder.parent) as parent_fd:
+        if parent_fd is None:
+            return
+        try:
+            fd = os.open(LEGACY, _DIRECTORY, dir_fd=parent_fd)
+        except OSError:
+            return  # none (the usual case), or a link: left alone
+        try:
+            if not trusted(os.fstat(fd)):
+                return
+            _remove_marked(fd, _LEGACY_NAME, _LEGACY_MARKS, time.time())
+            with os.scandir(fd) as entries:
+                empty = next(iter(entries), None) is None
+        finally:
+            os.close(fd)
+        if empty:
+            with contextlib.suppress(OSError):
+                os.rmdir(LEGACY, dir_fd=parent_fd)
 
 
 @cache
