@@ -21,12 +21,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from condtrack.git.merge import appended
+from condtrack.git.merge import appended, driver
 from condtrack.storage import remembered, slices, snapshot, store
 from condtrack.storage.remembered import ENV_CACHE
 from tests.conftest import Invoke
+from tests.fast_path_helpers import watching
 from tests.test_merge import _version, histories
-from tests.test_merge_fast import BASE, entry, files, full, relief, run_merge
+from tests.test_merge_fast import BASE, OURS, THEIRS, entry, files, full, relief, run_merge
 from tests.test_snapshot import DAMAGE
 
 COMMANDS = (
@@ -240,3 +241,48 @@ def test_a_record_is_derived_only_from_a_source_that_holds_what_is_removed(
     assert derived.ids == (known.ids - {"ev-more"}) | {"ev-new"}
     assert set(derived.reports.values()) <= derived.ids
     assert derived.relief == known.relief
+
+
+# --- the full merge leaves them too ----------------------------------------------------------
+
+
+def retitled(data: bytes) -> bytes:
+    """A head edit: the full merge's case."""
+    return data.replace(b'title = "', b'title = "Edited: ', 1)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(history=histories(), edited=st.sampled_from(["ours", "theirs"]))
+def test_a_full_merge_leaves_a_record_and_snapshot_a_plain_read_gives(
+    history: list[dict[str, Any]], edited: str
+) -> None:
+    base, ours, theirs = (_version(history, side).encode() for side in ("base", "ours", "theirs"))
+    if edited == "ours":
+        ours = retitled(ours)
+    else:
+        theirs = retitled(theirs)
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        mock.patch.dict(os.environ, {ENV_CACHE: str(Path(folder) / "cache")}),
+    ):
+        result = driver.merge_trackers(base, ours, theirs)
+        assert result.clean
+        assert result.tracker is not None
+        appended.remember_full(result.content, result.tracker)
+        if slices.head_length(result.content) is None:
+            assert remembered.recall(result.content) is None  # no entries: read whole
+            return
+        assert_left_as_a_plain_read(result.content, snapshot_expected=True)
+
+
+def test_after_a_full_merge_the_next_command_reads_no_toml(tmp_path: Path, cli: Invoke) -> None:
+    paths = files(tmp_path, BASE, retitled(OURS), THEIRS)
+    before = [path.read_bytes() for path in paths]
+    assert appended.merge_versions(*before) is None  # the full merge's case
+    assert run_merge(cli, paths).exit_code == 0
+    assert paths[1].read_bytes() == full(*before)
+    with watching(slices, "read_tracker") as sliced, watching(store, "parse") as parsed:
+        cached = outputs(cli, paths[1])
+    assert (sliced, parsed) == ([], [])
+    assert cached == outputs(cli, paths[1], cache="")
+    assert_left_as_a_plain_read(paths[1].read_bytes(), snapshot_expected=True)

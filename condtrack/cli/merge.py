@@ -44,7 +44,7 @@ def merge(
     each conflict in OURS with git's markers, names it on standard error and exits 1.
     `condtrack git-setup` registers it.
     """
-    from condtrack.git.merge.appended import merge_files
+    from condtrack.git.merge.appended import merge_files, remember_full
     from condtrack.progress import task
     from condtrack.storage.store import write_atomic
 
@@ -67,6 +67,8 @@ def merge(
         # No lock: OURS is git's own copy, git holds its index lock for the whole merge,
         # and a lock file beside OURS would be left in the work tree.
         write_atomic(ours, result.content)
+    if result.tracker is not None:  # the next command reads no TOML
+        remember_full(result.content, result.tracker)
     if result.notes:
         typer.echo(one_line(f"condtrack merge: {name}: {'; '.join(result.notes)}"), err=True)
     if result.clean:

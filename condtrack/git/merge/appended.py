@@ -51,7 +51,7 @@ from condtrack.git.merge.layout import (
     layout,
     table_kind,
 )
-from condtrack.schema.models import Evidence, Header, Relief, Retraction
+from condtrack.schema.models import Evidence, Header, Relief, Retraction, Tracker
 from condtrack.schema.reports import reports_of
 from condtrack.schema.validation import HEAD_TABLES, cross_check, head_problems
 from condtrack.storage import remembered, slices, snapshot, store
@@ -129,6 +129,26 @@ def merge_files(base: Path, ours: Path, theirs: Path, *, write: Callable[..., ob
     del merged  # the base's bytes: recording the result needs none of them
     _remember(content, size, head_end, tails, versions, tail, added)
     return True
+
+
+def remember_full(content: bytes, tracker: Tracker) -> None:
+    """After a clean full merge of a large tracker: a record and a snapshot of its result,
+    so that the next command reads no TOML. ``tracker``: the full merge's check of the very
+    document ``tomllib``'s judgement read from ``content`` (the plain path's reading,
+    exactly), so it costs no reading, only writing them. Best effort.
+
+    A record also says the bytes may be read slice by slice (``storage.slices``); that
+    holds when no multi-line string can hide a line that reads as a header, so none is
+    left where the content has one (a snapshot alone would do, but the next `log` needs
+    the record)."""
+    if len(content) <= slices.SMALL_BYTES or remembered.records_folder() is None:
+        return
+    head_end = slices.head_length(content)
+    if head_end is None or any(quote in content for quote in _MULTILINE_STRING):
+        return
+    ids = [e.id for e in tracker.evidence] + [r.id for r in tracker.relief]
+    remembered.remember(content, head_end, ids, reports_of(tracker.evidence), tracker.relief)
+    snapshot.remember(content, tracker)
 
 
 def merge_versions(base: bytes, ours: bytes, theirs: bytes) -> Appended | None:
