@@ -44,7 +44,7 @@ def merge(
     each conflict in OURS with git's markers, names it on standard error and exits 1.
     `condtrack git-setup` registers it.
     """
-    from condtrack.git.merge.appended import merge_files
+    from condtrack.git.merge.appended import merge_files, remember_full
     from condtrack.progress import task
     from condtrack.storage.store import write_atomic
 
@@ -56,11 +56,8 @@ def merge(
     # Both sides only appended entries (the common case): merged on the bytes, quickly.
     name = path or ours.name
     with task(f"merging {name}"):  # a large file takes a while
-        appended = merge_files(base, ours, theirs)
-    if appended is not None:
-        if appended.changed:
-            write_atomic(ours, *appended.parts)
-        return
+        if merge_files(base, ours, theirs, write=lambda *parts: write_atomic(ours, *parts)):
+            return
     from condtrack.git.merge.driver import merge_trackers
 
     with task(f"merging {name}"):  # three versions of a large file take a while
@@ -70,6 +67,8 @@ def merge(
         # No lock: OURS is git's own copy, git holds its index lock for the whole merge,
         # and a lock file beside OURS would be left in the work tree.
         write_atomic(ours, result.content)
+    if result.tracker is not None:  # the next command reads no TOML
+        remember_full(result.content, result.tracker)
     if result.notes:
         typer.echo(one_line(f"condtrack merge: {name}: {'; '.join(result.notes)}"), err=True)
     if result.clean:

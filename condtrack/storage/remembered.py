@@ -36,6 +36,7 @@ import hmac
 import os
 import re
 import stat
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -54,6 +55,18 @@ MAX_RECORD_BYTES = 64 << 20  # far above the ids of any tracker condtrack will w
 _MAGIC = b"condtrack-checked-v2"
 RECORDS = "records-v2"  # the folder of the records, inside the cache folder
 _RECORD_NAME = re.compile(r"[0-9a-f]{64}\.ids")  # a SHA-256 in hex: every record's name
+MAX_RECORDS_BYTES = 64 << 20  # records kept in all: the newest one whatever its size
+# Housekeeping, at most once a week (a stamp file in the records folder says when):
+HOUSEKEEPING = "housekeeping"
+HOUSEKEEPING_EVERY = 7 * 24 * 3600  # seconds
+_TEMPORARY = re.compile(r"\.[0-9a-f]{16}\.tmp")  # ``_write_record``'s, left by a crash
+_STALE = 24 * 3600  # a temporary file older than this is no write under way
+# Where condtrack versions before records-v2 kept their records: <cache>/checked, the cache
+# being $XDG_CACHE_HOME/condtrack or ~/.cache/condtrack (on every platform), records named
+# as now, marked with one of these, and temporary files from ``tempfile.mkstemp``.
+LEGACY = "checked"
+_LEGACY_MARKS = (b"condtrack-checked-v1 ", b"condtrack-checked-v2 ")
+_LEGACY_NAME = re.compile(r"[0-9a-f]{64}\.ids|\.[a-z0-9_]{8}\.tmp")
 _DIRECTORY = os.O_RDONLY | DIRECTORY | NOFOLLOW | CLOEXEC
 
 
@@ -95,6 +108,12 @@ def content_hash(data: bytes) -> Any:
     return digest.copy()
 
 
+def forget_hashed() -> None:
+    """Let go of the bytes ``content_hash`` keeps (a merge frees the base's bytes before
+    its next stage, and they must go)."""
+    _last_hashed.clear()
+
+
 def recall(data: bytes, env: Mapping[str, str] = os.environ) -> Known | None:
     """What a record says of exactly these bytes, if one exists and is intact."""
     if records_folder(env) is None:
@@ -102,9 +121,15 @@ def recall(data: bytes, env: Mapping[str, str] = os.environ) -> Known | None:
     return recall_hashed(content_hash(data), len(data), env)
 
 
-def recall_hashed(hashed: Any, size: int, env: Mapping[str, str] = os.environ) -> Known | None:
+def recall_hashed(
+    hashed: Any, size: int, env: Mapping[str, str] = os.environ, *, reports: bool = True
+) -> Known | None:
     """As ``recall``, for content known only by its unfinished SHA-256 and its size (the
-    merge driver checks a side as the base's hash extended by what the side appended)."""
+    merge driver checks a side as the base's hash extended by what the side appended).
+
+    ``reports=False``: the ids and relief entries only (``Known.reports`` left empty): at
+    100,000 entries the reports are most of a record's memory, and a merge does not need
+    them (``remember_derived`` carries them on as they are written)."""
     folder = records_folder(env)
     if folder is None:
         return None
@@ -116,7 +141,9 @@ def recall_hashed(hashed: Any, size: int, env: Mapping[str, str] = os.environ) -
             return None
         raw = _read_record(folder_fd, f"{key}.ids")
         secret = folder_secret(folder_fd)
-    return None if raw is None else _decode(key, raw, size, hashed, secret)
+    if raw is None:
+        return None
+    return _decode(key, raw, size, hashed, secret, with_reports=reports)
 
 
 def trusted(info: os.stat_result) -> bool:
@@ -228,22 +255,187 @@ def remember_hashed(
     # The ids one a line, then each relief entry as a line of JSON ("{...}"), then "key id"
     # for each report (a key is hex digits: never "{").
     listed = list(ids)
-    lines = listed + [entry.model_dump_json(by_alias=True) for entry in relief]
+    lines = listed + [_relief_line(entry) for entry in relief]
     lines += [f"{key} {entry_id}" for key, entry_id in reports.items()]
     body = "\n".join(lines).encode("utf-8")
-    count = len(listed)
-    numbers = b"%d %d %d" % (size, head_length, count)
+    del lines
     with contextlib.suppress(OSError):
         _create_folder(folder)
         with _opened_folder(folder) as folder_fd:
             if folder_fd is None:
                 return  # not ours alone: neither written to nor cleaned
-            seal = _seal(numbers, body, folder_secret(folder_fd))
-            first = b"%s %s %s\n" % (_MAGIC, numbers, seal)
-            _write_record(folder_fd, f"{key}.ids", first + body)
+            _write_sealed(folder_fd, key, size, head_length, len(listed), body)
             if replaces is not None and replaces.key != key:
                 _remove_record(folder_fd, f"{replaces.key}.ids")
             _prune(folder_fd)
+
+
+def _relief_line(entry: Relief) -> str:
+    return entry.model_dump_json(by_alias=True)
+
+
+def _write_sealed(
+    folder_fd: int, key: str, size: int, head_length: int, count: int, body: bytes
+) -> None:
+    numbers = b"%d %d %d" % (size, head_length, count)
+    seal = _seal(numbers, body, folder_secret(folder_fd))
+    _write_record(folder_fd, f"{key}.ids", b"%s %s %s\n" % (_MAGIC, numbers, seal) + body)
+
+
+def remember_derived(
+    source: Any,
+    source_size: int,
+    content_hash: Any,
+    size: int,
+    *,
+    head_length: int,
+    removed: Sequence[str],
+    removed_relief: Sequence[Relief],
+    ids: Sequence[str],
+    relief: Sequence[Relief],
+    reports: Mapping[str, str],
+    env: Mapping[str, str] = os.environ,
+) -> bool:
+    """Record content (``content_hash``, unfinished, and ``size``) from the record of other
+    content (``source``, ``source_size``) with the same head (``head_length`` bytes): the
+    source's entries less ``removed`` (ids; ``removed_relief``: the source's last relief
+    entries, which they must be), then the entries ``ids``, ``relief`` and ``reports``
+    (each report key of the new evidence with its first entry). What the merge of two
+    appends leaves: the base's record (or a side's, less what that side appended) plus the
+    merged entries.
+
+    The source's lines are carried over as they are written, never decoded into sets and
+    maps: at 100,000 entries that is a few megabytes of bytes, not a hundred of objects.
+    The result reads back (``recall``) as a record written from the whole file would: the
+    same ids, relief entries in file order, and each report key with its first entry (the
+    source's lines come first, and a key's first line is the one read). False, writing
+    nothing, when the source has no trusted, intact record or it does not hold ``removed``.
+    """
+    folder = records_folder(env)
+    key = None if folder is None else content_key(content_hash)
+    source_key = content_key(source)
+    if folder is None or key is None or source_key is None:
+        return False
+    with contextlib.suppress(OSError, ValueError), _opened_folder(folder) as folder_fd:
+        if folder_fd is None:
+            return False
+        raw = _read_record(folder_fd, f"{source_key}.ids")
+        opened = None if raw is None else _opened(raw, source_size, folder_secret(folder_fd))
+        del raw
+        if opened is None:
+            return False
+        recorded_head, count, body = opened
+        del opened
+        if recorded_head != head_length or head_length > size:
+            return False
+        ids_block, earlier, reports_block = _sections(body, count)
+        del body
+        gone = [entry_id.encode("utf-8") for entry_id in set(removed)]
+        ids_block, dropped = _drop_lines(ids_block, gone, reports=False)
+        cut = len(earlier) - len(removed_relief)
+        if dropped != len(gone) or cut < 0:
+            return False  # the source does not hold what is to be removed
+        if removed_relief:
+            decoded = _relief([line.decode("utf-8") for line in earlier[cut:]], frozenset(removed))
+            if decoded is None or list(decoded) != list(removed_relief):
+                return False
+        added = [entry_id.encode("utf-8") for entry_id in ids]
+        if len(set(added)) != len(added) or _drop_lines(ids_block, added, reports=False)[1]:
+            return False  # an id twice: the record would not be read back
+        reports_block, _ = _drop_lines(reports_block, gone, reports=True)
+        new = [
+            *([ids_block] if ids_block else []),
+            *added,
+            *earlier[:cut],
+            *(_relief_line(entry).encode("utf-8") for entry in relief),
+            *([reports_block] if reports_block else []),
+            *(f"{report} {entry_id}".encode() for report, entry_id in reports.items()),
+        ]
+        del ids_block, reports_block
+        content = b"\n".join(new)
+        del new
+        count = count - len(gone) + len(added)
+        _write_sealed(folder_fd, key, size, head_length, count, content)
+        _prune(folder_fd)
+        return True
+    return False
+
+
+def _sections(body: bytes, count: int) -> tuple[bytes, list[bytes], bytes]:
+    """A record's body cut in three: its ``count`` id lines (one block), its relief lines,
+    and its report lines (one block); blocks without their last newline."""
+    position = 0  # where the next line starts
+    for _ in range(count):
+        end = body.find(b"\n", position)
+        position = (len(body) if end < 0 else end) + 1
+    ids = body[: position - 1] if count else b""
+    relief = []
+    while body.startswith(b"{", position):
+        end = body.find(b"\n", position)
+        end = len(body) if end < 0 else end
+        relief.append(body[position:end])
+        position = end + 1
+    return ids, relief, body[position:]
+
+
+def _drop_lines(block: bytes, ids: Sequence[bytes], *, reports: bool) -> tuple[bytes, int]:
+    """``block`` (lines) less the lines of ``ids`` (entry ids: no space, no newline): the
+    id lines themselves, or (``reports``) the report lines "key id" naming them; and how
+    many lines went. Found by searching the bytes, not by splitting them into lines."""
+    if not ids or not block:
+        return block, 0
+    text = b"\n" + block + b"\n"
+    spans = []
+    for entry_id in ids:
+        needle = (b" " if reports else b"\n") + entry_id + b"\n"
+        at = text.find(needle)
+        while at >= 0:
+            start = text.rfind(b"\n", 0, at + 1)  # the newline the line follows
+            end = at + len(needle) - 1  # the newline that ends it
+            spans.append((start, end))
+            at = text.find(needle, end) if reports else -1
+    if not spans:
+        return block, 0
+    spans.sort()
+    pieces, last = [], 0
+    for start, end in spans:
+        pieces.append(text[last:start])
+        last = end
+    pieces.append(text[last:])
+    del text
+    kept = b"".join(pieces)
+    return kept[1:-1], len(spans)
+
+
+def _opened(raw: bytes, size: int, secret: bytes) -> tuple[int, int, bytes] | None:
+    """A record's head length, id count and body, if it is intact and of ``size`` bytes."""
+    first, _, body = raw.partition(b"\n")
+    parts = first.split(b" ")
+    if len(parts) != 5 or parts[0] != _MAGIC:
+        return None
+    try:
+        recorded_size, head_length, count = (int(p) for p in parts[1:4])
+    except ValueError:
+        return None
+    if recorded_size != size or not 0 < head_length <= size or count < 0:
+        return None
+    if not hmac.compare_digest(_seal(b" ".join(parts[1:4]), body, secret), parts[4]):
+        return None
+    return head_length, count, body
+
+
+def _reports_start(body: bytes, count: int) -> int:
+    """Where a record's report lines start: after ``count`` id lines and the relief lines."""
+    end = -1
+    for _ in range(count):
+        end = body.find(b"\n", end + 1)
+        if end < 0:
+            return len(body)
+    while body.startswith(b"{", end + 1):
+        end = body.find(b"\n", end + 1)
+        if end < 0:
+            return len(body)
+    return max(end, 0)
 
 
 def _create_folder(folder: Path) -> None:
@@ -315,23 +507,20 @@ def records_folder(env: Mapping[str, str] = os.environ) -> Path | None:
     return None if folder is None else folder / RECORDS
 
 
-def _decode(key: str, raw: bytes, size: int, content_hash: Any, secret: bytes) -> Known | None:
-    first, _, body = raw.partition(b"\n")
-    parts = first.split(b" ")
-    if len(parts) != 5 or parts[0] != _MAGIC:
-        return None
-    try:
-        recorded_size, head_length, count = (int(p) for p in parts[1:4])
-    except ValueError:
-        return None
-    if recorded_size != size or not 0 < head_length <= size:
-        return None
-    if not hmac.compare_digest(_seal(b" ".join(parts[1:4]), body, secret), parts[4]):
+def _decode(
+    key: str, raw: bytes, size: int, content_hash: Any, secret: bytes, *, with_reports: bool = True
+) -> Known | None:
+    opened = _opened(raw, size, secret)
+    if opened is None:
         return None  # a damaged record, or one written in another folder
+    head_length, count, body = opened
+    if not with_reports:  # the reports follow the ids and relief entries: not decoded
+        body = body[: _reports_start(body, count)]
     try:
         lines = body.decode("utf-8").split("\n") if body else []
     except UnicodeDecodeError:
         return None
+    del body, opened
     ids = frozenset(lines[:count])
     if len(ids) != count:
         return None
@@ -342,7 +531,7 @@ def _decode(key: str, raw: bytes, size: int, content_hash: Any, secret: bytes) -
     if relief is None:
         return None
     reports: dict[str, str] = {}
-    for line in lines[rest:]:
+    for line in lines[rest:] if with_reports else ():
         report, space, entry_id = line.partition(" ")
         if not space or entry_id not in ids:
             return None
@@ -394,16 +583,120 @@ def seal(secret: bytes, *parts: bytes | memoryview) -> bytes:
 
 
 def _prune(folder_fd: int) -> None:
-    """Keep the ``KEEP`` newest records; only files named as records count (and only
-    those marked as records are removed)."""
+    """Keep the ``KEEP`` newest records, and no more than ``MAX_RECORDS_BYTES`` of them
+    (the newest is kept whatever its size); only files named as records count (and only
+    those marked as records are removed). Then the housekeeping, when it is due."""
     records = []
     with os.scandir(folder_fd) as entries:
         for entry in entries:
             if _RECORD_NAME.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
                 with contextlib.suppress(OSError):
-                    records.append((entry.stat(follow_symlinks=False).st_mtime_ns, entry.name))
-    for _, stale in sorted(records, reverse=True)[KEEP:]:
+                    info = entry.stat(follow_symlinks=False)
+                    records.append((info.st_mtime_ns, info.st_size, entry.name))
+    for stale in newest_within(records, KEEP, MAX_RECORDS_BYTES)[1]:
         _remove_record(folder_fd, stale)
+    housekeeping(folder_fd)
+
+
+def newest_within(
+    found: Iterable[tuple[int, int, str]], count: int, total: int
+) -> tuple[list[str], list[str]]:
+    """Of files (modified, size, name): the newest, as many as fit in ``count`` files and
+    ``total`` bytes (the newest always), and the rest."""
+    kept: list[str] = []
+    rest: list[str] = []
+    size_kept = 0
+    for _, size, name in sorted(found, reverse=True):
+        if not kept or (len(kept) < count and size_kept + size <= total):
+            kept.append(name)
+            size_kept += size
+        else:
+            rest.append(name)
+    return kept, rest
+
+
+def housekeeping(folder_fd: int, env: Mapping[str, str] = os.environ) -> None:
+    """At most once in ``HOUSEKEEPING_EVERY`` (a stamp file in the records folder tells
+    when it was last done; one stat each time otherwise): remove what crashed writes left
+    in the records folder and the records of condtrack versions before ``records-v2``.
+
+    Only files that are provably condtrack's go: named as condtrack names them, marked as
+    it marks them, regular files (no link followed), the user's and writable by nobody
+    else, in a folder that is the user's and writable by nobody else. Best effort."""
+    try:
+        stamp = os.stat(HOUSEKEEPING, dir_fd=folder_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        stamp = None
+    except OSError:
+        return
+    now = time.time()
+    if stamp is not None and (not trusted(stamp) or now - stamp.st_mtime < HOUSEKEEPING_EVERY):
+        return  # done lately (or a stamp that is not ours: then never)
+    with contextlib.suppress(OSError):
+        _write_record(folder_fd, HOUSEKEEPING, b"condtrack housekeeping\n")
+        _remove_marked(
+            folder_fd, _TEMPORARY, (_MAGIC + b" ", b"condtrack-snapshot-v1 "), now - _STALE
+        )
+        _remove_legacy(env)
+
+
+def _remove_marked(
+    folder_fd: int, names: re.Pattern[str], marks: tuple[bytes, ...], before: float
+) -> int:
+    """Delete files in the folder named as ``names`` and beginning with one of ``marks``,
+    last modified before ``before``; how many went."""
+    removed = 0
+    with os.scandir(folder_fd) as entries:
+        found = [entry.name for entry in entries if names.fullmatch(entry.name)]
+    for name in found:
+        head = _read_record(folder_fd, name, max(map(len, marks)), MAX_RECORD_BYTES << 4)
+        if head is None or not head.startswith(marks):
+            continue  # not ours for sure (a link, another's, unmarked): left alone
+        with contextlib.suppress(OSError):
+            info = os.stat(name, dir_fd=folder_fd, follow_symlinks=False)
+            if info.st_mtime < before:
+                os.unlink(name, dir_fd=folder_fd)
+                removed += 1
+    return removed
+
+
+def legacy_folder(env: Mapping[str, str] = os.environ) -> Path | None:
+    """Where condtrack kept its records before ``records-v2`` (commit 1e1076a), as it
+    found it: ``$XDG_CACHE_HOME/condtrack/checked``, else ``~/.cache/condtrack/checked``.
+    None when ``$CONDTRACK_CACHE_DIR`` is set: those versions put their records straight
+    into that folder, which may hold anything of the user's, so nothing there is touched."""
+    if ENV_CACHE in env:
+        return None
+    base = env.get("XDG_CACHE_HOME") or (
+        str(Path(env["HOME"]) / ".cache") if env.get("HOME") else None
+    )
+    return Path(base) / "condtrack" / LEGACY if base else None
+
+
+def _remove_legacy(env: Mapping[str, str]) -> None:
+    """The old records folder's records and temporary files (marked as records), then the
+    folder itself if that leaves it empty and its parent is the user's alone."""
+    folder = legacy_folder(env)
+    if folder is None:
+        return
+    with _opened_folder(folder.parent) as parent_fd:
+        if parent_fd is None:
+            return
+        try:
+            fd = os.open(LEGACY, _DIRECTORY, dir_fd=parent_fd)
+        except OSError:
+            return  # none (the usual case), or a link: left alone
+        try:
+            if not trusted(os.fstat(fd)):
+                return
+            _remove_marked(fd, _LEGACY_NAME, _LEGACY_MARKS, time.time())
+            with os.scandir(fd) as entries:
+                empty = next(iter(entries), None) is None
+        finally:
+            os.close(fd)
+        if empty:
+            with contextlib.suppress(OSError):
+                os.rmdir(LEGACY, dir_fd=parent_fd)
 
 
 @cache

@@ -54,7 +54,8 @@ if TYPE_CHECKING:
 
 MAGIC = b"condtrack-snapshot-v1"
 SUFFIX = ".snap"
-KEEP = 6  # snapshots kept (each about the size of its file); older ones are removed
+KEEP = 6  # snapshots kept at most (a full one is about the size of its file) ...
+MAX_TOTAL_BYTES = 128 << 20  # ... and no more bytes than this in all, the newest whatever
 MAX_SNAPSHOT_BYTES = 1 << 30
 _NAME = re.compile(r"[0-9a-f]{64}\.snap")
 _DATES = frozenset({"date", "expires"})  # EventDate fields: stored as day numbers
@@ -405,12 +406,17 @@ def _remove(folder_fd: int, name: str) -> None:
 
 
 def _prune(folder_fd: int) -> None:
-    """Keep the ``KEEP`` newest snapshots; only files named and marked as snapshots go."""
+    """Keep the ``KEEP`` newest snapshots, ``MAX_TOTAL_BYTES`` of them at most (the newest
+    whatever its size: a 50 MB tracker's snapshots cost at most two full ones and the
+    small ones of appends, not six full ones); only files named and marked as snapshots
+    go. Then the records folder's housekeeping, when it is due."""
     found = []
     with os.scandir(folder_fd) as entries:
         for entry in entries:
             if _NAME.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
                 with contextlib.suppress(OSError):
-                    found.append((entry.stat(follow_symlinks=False).st_mtime_ns, entry.name))
-    for _, stale in sorted(found, reverse=True)[KEEP:]:
+                    info = entry.stat(follow_symlinks=False)
+                    found.append((info.st_mtime_ns, info.st_size, entry.name))
+    for stale in remembered.newest_within(found, KEEP, MAX_TOTAL_BYTES)[1]:
         _remove(folder_fd, stale)
+    remembered.housekeeping(folder_fd)

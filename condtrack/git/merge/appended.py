@@ -33,7 +33,7 @@ import os
 import re
 import stat
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,7 +51,7 @@ from condtrack.git.merge.layout import (
     layout,
     table_kind,
 )
-from condtrack.schema.models import Evidence, Header, Relief, Retraction
+from condtrack.schema.models import Evidence, Header, Relief, Retraction, Tracker
 from condtrack.schema.reports import reports_of
 from condtrack.schema.validation import HEAD_TABLES, cross_check, head_problems
 from condtrack.storage import remembered, slices, snapshot, store
@@ -96,27 +96,59 @@ class _Base:
 _UNKNOWN = _Base(frozenset(), (), None)  # no record vouches for the base
 
 
-def merge_files(base: Path, ours: Path, theirs: Path) -> Appended | None:
-    """The merge of three files on disk when both sides only appended; None: take the full
-    merge. Only the base is read whole; each side's bytes past the base are read alone."""
+def merge_files(base: Path, ours: Path, theirs: Path, *, write: Callable[..., object]) -> bool:
+    """Merge three files on disk when both sides only appended: the result's parts go to
+    ``write`` (when it differs from ours), then a record and a snapshot of it are left for
+    the next command. False: take the full merge (nothing written).
+
+    Only the base is read whole (each side's bytes past the base are read alone), and it
+    is let go before the next stage: its facts are read from a record without it, and the
+    result is recorded after it is written, from the records, without it (``_remember``)."""
     data = store.read_bytes(base)
     ours_tail, theirs_tail = _tail(ours, data), _tail(theirs, data)
     if ours_tail is None or theirs_tail is None:
-        return None
+        return False
     content, size, head_end = hashlib.sha256(data), len(data), slices.head_length(data)
-    del data  # not held while a record is read: the two would double the peak memory
+    del data  # not held while a record is read: the two would add up in the peak memory
     versions = _tail_versions({"ours": ours_tail, "theirs": theirs_tail})
     if versions is None or not head_end:
-        return None
+        return False
     tails = {"ours": ours_tail, "theirs": theirs_tail}
     facts = _recorded(content, size, head_end, tails, versions)
     data = store.read_bytes(base)
     if hashlib.sha256(data).digest() != content.digest():
-        return None  # changed while we looked
+        return False  # changed while we looked
     merged = merge_appended(data, ours_tail, theirs_tail, facts=facts or _UNKNOWN)
-    if merged is not None:
-        _remember_merged(content, size, tails, merged)
-    return merged
+    del data, facts
+    remembered.forget_hashed()  # a full check of the base may have hashed its bytes
+    if merged is None:
+        return False
+    if merged.changed:
+        write(*merged.parts)
+    tail, added = merged.parts[1], merged.added
+    del merged  # the base's bytes: recording the result needs none of them
+    _remember(content, size, head_end, tails, versions, tail, added)
+    return True
+
+
+def remember_full(content: bytes, tracker: Tracker) -> None:
+    """After a clean full merge of a large tracker: a record and a snapshot of its result,
+    so that the next command reads no TOML. ``tracker``: the full merge's check of the very
+    document ``tomllib``'s judgement read from ``content`` (the plain path's reading,
+    exactly), so it costs no reading, only writing them. Best effort.
+
+    A record also says the bytes may be read slice by slice (``storage.slices``); that
+    holds when no multi-line string can hide a line that reads as a header, so none is
+    left where the content has one (a snapshot alone would do, but the next `log` needs
+    the record)."""
+    if len(content) <= slices.SMALL_BYTES or remembered.records_folder() is None:
+        return
+    head_end = slices.head_length(content)
+    if head_end is None or any(quote in content for quote in _MULTILINE_STRING):
+        return
+    ids = [e.id for e in tracker.evidence] + [r.id for r in tracker.relief]
+    remembered.remember(content, head_end, ids, reports_of(tracker.evidence), tracker.relief)
+    snapshot.remember(content, tracker)
 
 
 def merge_versions(base: bytes, ours: bytes, theirs: bytes) -> Appended | None:
@@ -185,63 +217,72 @@ def merge_appended(
     return dataclasses.replace(result, added=added)
 
 
-def _remember_merged(content: Any, size: int, tails: dict[str, bytes], merged: Appended) -> None:
-    """A record and a snapshot of the merged bytes, so that the first command after a large
-    merge reads no TOML: what the base holds (from its record, or a side's record less what
-    that side appended) with the new entries, checked by the merge, added; the base's
-    snapshot, if any, carried on as an append carries it. ``content``: the base's SHA-256,
-    unfinished. Best effort."""
-    facts = _base_facts(content, size, tails)
-    if facts is None or len(merged.parts) != 2:
-        return
-    ids, earlier_relief, earlier_reports, head_length = facts
-    tail = merged.parts[1]
-    evidence = [e for e in merged.added if isinstance(e, Evidence)]
-    retractions = [e for e in merged.added if isinstance(e, Retraction)]
-    relief = [e for e in merged.added if isinstance(e, Relief)]
-    ids = ids | {e.id for e in evidence} | {e.id for e in relief}
-    reports = {**reports_of(evidence), **earlier_reports}
-    content_hash = content.copy()
-    content_hash.update(tail)
-    remembered.remember_hashed(
-        content_hash, size + len(tail), head_length, ids, reports, [*earlier_relief, *relief]
-    )
+def _remember(
+    content: Any,
+    size: int,
+    head_end: int,
+    tails: dict[str, bytes],
+    versions: dict[str, Version],
+    tail: bytes,
+    added: Sequence[Evidence | Retraction | Relief],
+) -> None:
+    """A record and a snapshot of the merged bytes (the base, then ``tail``), so that the
+    first command after a large merge reads no TOML; best effort. ``content``: the base's
+    SHA-256, unfinished.
+
+    Never from the whole tracker: the record is the base's record (or a side's, less what
+    that side appended) with the new entries, checked by the merge, added, as their lines
+    are written (``remembered.remember_derived``); the snapshot is the base's, if any,
+    carried on as an append carries it (``snapshot.remember_appended``)."""
+    merged_hash = content.copy()
+    merged_hash.update(tail)
+    merged_size = size + len(tail)
+    evidence = [e for e in added if isinstance(e, Evidence)]
+    retractions = [e for e in added if isinstance(e, Retraction)]
+    relief = [e for e in added if isinstance(e, Relief)]
+    new_ids = [e.id for e in evidence] + [e.id for e in relief]
+    reports = reports_of(evidence)
+    for source, source_size, removed, removed_relief in _sources(content, size, tails, versions):
+        if remembered.remember_derived(
+            source,
+            source_size,
+            merged_hash,
+            merged_size,
+            head_length=head_end,
+            removed=removed,
+            removed_relief=removed_relief,
+            ids=new_ids,
+            relief=relief,
+            reports=reports,
+        ):
+            break
     key = remembered.content_key(content)
     if key is not None:
         snapshot.remember_appended(
-            key, size, content_hash, size + len(tail), evidence, retractions, relief
+            key, size, merged_hash, merged_size, evidence, retractions, relief
         )
 
 
-def _base_facts(
-    content: Any, size: int, tails: dict[str, bytes]
-) -> tuple[AbstractSet[str], Sequence[Relief], dict[str, str], int] | None:
-    """The base's entry ids, relief entries, report keys and head length, from a record of
-    it or of a side (as ``_recorded`` finds them, reports included); None without one."""
-    known = remembered.recall_hashed(content, size)
-    if known is not None:
-        return known.ids, known.relief, dict(known.reports), known.head_length
-    for tail in tails.values():
+def _sources(
+    content: Any, size: int, tails: dict[str, bytes], versions: dict[str, Version]
+) -> Iterator[tuple[Any, int, list[str], list[Relief]]]:
+    """The contents whose records may describe the base, as ``_recorded`` looks for them:
+    the base itself, then each side with no multi-line string in what it appended; each
+    with the ids and relief entries that side appended (its record holds them, the base
+    does not)."""
+    yield content, size, [], []
+    for side, tail in tails.items():
         if not tail or any(quote in tail for quote in _MULTILINE_STRING):
             continue
+        entries = _entries_of(versions[side])
+        try:
+            relief = [Relief.model_validate(e) for t, e in entries if t == "relief"]
+        except ValidationError:
+            continue
+        removed = [str(e.get("id")) for t, e in entries if t in ("evidence", "relief")]
         extended = content.copy()
         extended.update(tail)
-        known = remembered.recall_hashed(extended, size + len(tail))
-        version = _tail_version(tail) if known is not None else None
-        if known is None or version is None:
-            continue
-        entries = _entries_of(version)
-        added = {entry.get("id") for _, entry in entries}
-        relief_added = sum(1 for table, _ in entries if table == "relief")
-        if relief_added > len(known.relief):
-            continue
-        return (
-            known.ids - added,
-            known.relief[: len(known.relief) - relief_added],
-            {key: first for key, first in known.reports.items() if first not in added},
-            known.head_length,
-        )
-    return None
+        yield extended, size + len(tail), removed, relief
 
 
 def _tail(path: Path, base: bytes) -> bytes | None:
@@ -338,7 +379,7 @@ def _recorded(
 ) -> _Base | None:
     """What the base holds, from a record of it or of a side (``content``: the base's
     SHA-256, unfinished); None when no record vouches for it."""
-    known = remembered.recall_hashed(content, size)
+    known = remembered.recall_hashed(content, size, reports=False)
     if known is not None and known.head_length == head_end:
         return _Base(known.ids, known.relief, None)
     for side, tail in tails.items():
@@ -346,7 +387,7 @@ def _recorded(
             continue
         extended = content.copy()
         extended.update(tail)
-        known = remembered.recall_hashed(extended, size + len(tail))
+        known = remembered.recall_hashed(extended, size + len(tail), reports=False)
         if known is None or known.head_length != head_end:
             continue
         facts = _without(known, versions[side], side)

@@ -60,6 +60,7 @@ from condtrack.git.merge.layout import (
     table_text,
     tidy,
 )
+from condtrack.schema.models import Tracker
 from condtrack.schema.validation import check_document
 from condtrack.storage import remembered, tomlread
 from condtrack.storage.slices import SMALL_BYTES
@@ -74,6 +75,7 @@ class MergeResult:
     content: bytes  # what to write over "ours": merged, or with conflict markers
     conflicts: list[str]  # one line each, naming the part; raw text, to escape for output
     notes: list[str] = field(default_factory=list)  # worth a quiet line even when clean
+    tracker: Tracker | None = None  # the merged tracker, checked, when clean
 
     @property
     def clean(self) -> bool:
@@ -110,9 +112,9 @@ def merge_trackers(
         text, doc, kept_text = _faithful(pieces, expected, log.order, newline)
         if not kept_text:
             notes.append("the original formatting could not be kept; the file was rewritten")
-    _, problems = check_document(doc, text)
+    tracker, problems = check_document(doc, text)
     invalid = [f"the merged file would not validate: {problem}" for problem in problems]
-    return MergeResult(text.encode("utf-8"), invalid, notes)
+    return MergeResult(text.encode("utf-8"), invalid, notes, None if invalid else tracker)
 
 
 def _trivial(versions: Sequence[Version], data: Sequence[bytes]) -> Version | None:
