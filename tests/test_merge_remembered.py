@@ -286,3 +286,27 @@ def test_after_a_full_merge_the_next_command_reads_no_toml(tmp_path: Path, cli: 
     assert (sliced, parsed) == ([], [])
     assert cached == outputs(cli, paths[1], cache="")
     assert_left_as_a_plain_read(paths[1].read_bytes(), snapshot_expected=True)
+
+
+@pytest.mark.parametrize("path", ["fast", "full"])
+def test_a_record_that_cannot_be_written_never_turns_a_merge_into_a_conflict(
+    path: str, tmp_path: Path, cli: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The result is written before it is recorded: whatever goes wrong while recording it
+    (a bug, a full disk), git must still see the merge succeed, with the merged bytes."""
+    if path == "fast":
+        paths = logged_sides(tmp_path, cli)
+    else:
+        paths = files(tmp_path, BASE, retitled(OURS), THEIRS)
+    before = [p.read_bytes() for p in paths]
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("the cache broke")
+
+    monkeypatch.setattr(remembered, "remember_derived", broken)
+    monkeypatch.setattr(remembered, "remember", broken)
+    monkeypatch.setattr(snapshot, "remember_appended", broken)
+    monkeypatch.setattr(snapshot, "remember", broken)
+    result = run_merge(cli, paths)
+    assert result.exit_code == 0, result.output
+    assert paths[1].read_bytes() == full(*before)

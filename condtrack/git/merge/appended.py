@@ -27,6 +27,7 @@ full read can clear) returns ``None``, and the full merge decides, as before.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import os
@@ -127,7 +128,10 @@ def merge_files(base: Path, ours: Path, theirs: Path, *, write: Callable[..., ob
         write(*merged.parts)
     tail, added = merged.parts[1], merged.added
     del merged  # the base's bytes: recording the result needs none of them
-    _remember(content, size, head_end, tails, versions, tail, added)
+    # The result is written: a record is a speed-up only, and no failure of it may make
+    # git take a merge that succeeded for a conflict.
+    with contextlib.suppress(Exception):
+        _remember(content, size, head_end, tails, versions, tail, added)
     return True
 
 
@@ -147,8 +151,9 @@ def remember_full(content: bytes, tracker: Tracker) -> None:
     if head_end is None or any(quote in content for quote in _MULTILINE_STRING):
         return
     ids = [e.id for e in tracker.evidence] + [r.id for r in tracker.relief]
-    remembered.remember(content, head_end, ids, reports_of(tracker.evidence), tracker.relief)
-    snapshot.remember(content, tracker)
+    with contextlib.suppress(Exception):  # the result is written: a record is a speed-up only
+        remembered.remember(content, head_end, ids, reports_of(tracker.evidence), tracker.relief)
+        snapshot.remember(content, tracker)
 
 
 def merge_versions(base: bytes, ours: bytes, theirs: bytes) -> Appended | None:
