@@ -267,6 +267,7 @@ _DATE, _ID, _GRADE, _CONDITION, _CRITERION, _STATUS, _INDICATOR, _VALUE, _SUPERS
     range(10)
 )
 _date_of = itemgetter(_DATE)
+_OBSERVED = itemgetter(_DATE, _VALUE, _ID)  # an Observation's fields, in its order
 _entry_of = itemgetter(_ENTRY)
 
 
@@ -299,10 +300,12 @@ def _sorted_out(
     del facts, links
     minimum = scoring.min_reliability
     graded: dict[str, bool] = {}  # each reliability grade's verdict, worked out once
+    below: dict[str, str] = {}  # each grade's reason, when it does not count
     left_out = superseded.keys() | retracted.keys()
     for fact in ordered:
         date, entry_id, grade, condition = fact[0], fact[1], fact[2], fact[3]
-        # The common case first, as ``not_counted`` decides it, without building a reason.
+        # The common cases first, as ``not_counted`` decides them, without building a reason
+        # for each entry: neither amended nor withdrawn, and not dated later.
         if date <= as_of and entry_id not in left_out:
             counts = graded.get(grade)
             if counts is None:
@@ -310,6 +313,11 @@ def _sorted_out(
             if counts:
                 by_condition[condition].append(fact)
                 continue
+            reason = below.get(grade)
+            if reason is None:
+                reason = below[grade] = not_counted(fact[_ENTRY], as_of, {}, {}, minimum) or ""
+            excluded[condition].append(Exclusion(entry_id, reason))
+            continue
         reason = not_counted(fact[_ENTRY], as_of, retracted, superseded, minimum)
         if reason is None:
             by_condition[condition].append(fact)
@@ -814,8 +822,9 @@ def _indicator_result(
     indicator: Indicator, observed: Sequence[_Fact], as_of: dt.date, window: dt.timedelta
 ) -> IndicatorResult:
     """The indicator's figures from the facts of its counting observations, oldest first."""
+    new = tuple.__new__  # Observation's own __new__, without a Python call for each
     history = tuple(
-        [Observation(f[_DATE], f[_VALUE], f[_ID]) for f in observed if f[_VALUE] is not None]
+        [new(Observation, row) for row in map(_OBSERVED, observed) if row[1] is not None]
     )
     if indicator.kind == "stock":
         latest = history[-1] if history else None
