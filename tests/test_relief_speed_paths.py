@@ -256,7 +256,7 @@ def test_relief_on_many_dates_costs_one_assessment(
     data = generated(300, 9, 24)  # 24 relief entries on 12 dates
     path.write_bytes(data)
     conditions = len(store.read_tracker(data, path).conditions)
-    with watching(scoring, "assess_condition") as walks:
+    with watching(scoring, "_assess_facts") as walks:
         result = run(path, *command)
     assert result.exit_code in (0, 1, 3), result.output
     assert len(walks) == conditions, "more than one assessment"

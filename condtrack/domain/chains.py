@@ -39,6 +39,8 @@ D = TypeVar("D", bound=Dated)
 
 
 _date_of = operator.attrgetter("date")  # faster than a lambda over 100,000 entries
+_supersedes_of = operator.attrgetter("supersedes")
+_link_of = operator.attrgetter("id", "supersedes")
 
 
 def in_date_order(entries: Sequence[D]) -> list[D]:
@@ -50,18 +52,29 @@ def in_date_order(entries: Sequence[D]) -> list[D]:
     summary of the first of two same-day entries never lets it overtake the second. The
     versions of one chain follow each other in file order.
     """
-    if not any(entry.supersedes for entry in entries):  # most files: the file's order
+    if not any(map(_supersedes_of, entries)):  # most files: the file's order
         return sorted(entries, key=_date_of)
+    order = date_order(list(map(_date_of, entries)), list(map(_link_of, entries)))
+    return [entries[at] for at in order]
+
+
+def date_order(
+    dates: Sequence[dt.date], links: Sequence[tuple[str, str | None]] | None
+) -> list[int]:
+    """The positions of ``in_date_order``'s entries, from each entry's date and its
+    (id, supersedes) link; ``links`` may be None when no entry supersedes another."""
+    if links is None or not any(link for _, link in links):
+        return sorted(range(len(dates)), key=dates.__getitem__)
     first: dict[str, int] = {}
-    for at, entry in enumerate(entries):
-        first.setdefault(entry.id, at)
-    roots = chain_roots((entry.id, entry.supersedes) for entry in entries)
+    for at, (entry_id, _) in enumerate(links):
+        first.setdefault(entry_id, at)
+    roots = chain_roots(links)
     places = [
-        (entry.date, first.get(roots.get(entry.id, entry.id), at), at, entry)
-        for at, entry in enumerate(entries)
+        (dates[at], first.get(roots.get(entry_id, entry_id), at), at)
+        for at, (entry_id, _) in enumerate(links)
     ]
-    places.sort(key=lambda place: place[:3])
-    return [place[3] for place in places]
+    places.sort()  # the positions are unique: no two places are equal
+    return [place[2] for place in places]
 
 
 def chain_roots(links: Iterable[tuple[str, str | None]]) -> dict[str, str]:
@@ -105,14 +118,28 @@ def withdrawn(
     applied = list(retractions)
     if not applied:
         return {}
-    entries = list(evidence)
-    ids = {e.id for e in entries}
+    return withdrawn_links(list(map(_link_of, evidence)), applied)
+
+
+def withdrawn_links(
+    links: Sequence[tuple[str, str | None]], retractions: Iterable[Retraction]
+) -> dict[str, Retraction]:
+    """``withdrawn`` from each entry's (id, supersedes) link, in file order."""
+    applied = list(retractions)
+    if not applied:
+        return {}
     # Only entries in amendment chains need their chain worked out (in file order, as
     # ``chain_roots`` takes them); every other entry is a chain of its own.
-    older = {e.supersedes for e in entries if e.supersedes is not None}
-    roots = chain_roots(
-        (e.id, e.supersedes) for e in entries if e.supersedes is not None or e.id in older
+    older = {link for _, link in links if link is not None}
+    roots = (
+        chain_roots(
+            (entry_id, link) for entry_id, link in links if link is not None or entry_id in older
+        )
+        if older
+        else {}
     )
+    targets = {retraction.evidence for retraction in applied}
+    ids = targets.intersection(map(operator.itemgetter(0), links))  # those that are entries
     by_chain: dict[str, Retraction] = {}
     for retraction in applied:
         target = retraction.evidence

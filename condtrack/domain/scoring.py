@@ -8,15 +8,17 @@ The rules are documented in the README under "How scoring works".
 from __future__ import annotations
 
 import bisect
+import contextlib
 import datetime as dt
+import gc
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from operator import attrgetter
-from typing import Literal
+from operator import attrgetter, itemgetter
+from typing import Any, Literal, NamedTuple
 
-from condtrack.domain.chains import in_date_order, withdrawal_reason, withdrawn
+from condtrack.domain.chains import date_order, withdrawal_reason, withdrawn_links
 from condtrack.domain.knowledge import KnownAt, known_at
 from condtrack.schema.models import (
     Condition,
@@ -56,8 +58,9 @@ class CriterionResult:
     verdict: Verdict
 
 
-@dataclass(frozen=True)
-class Observation:
+class Observation(NamedTuple):
+    """One counting observation of an indicator (a tuple: there are tens of thousands)."""
+
     date: dt.date
     value: float
     evidence: str
@@ -118,8 +121,9 @@ class Warning:
     message: str
 
 
-@dataclass(frozen=True)
-class Exclusion:
+class Exclusion(NamedTuple):
+    """An entry that does not count, and why (a tuple: there can be tens of thousands)."""
+
     evidence: str
     reason: str
 
@@ -206,10 +210,30 @@ def assess(tracker: Tracker, as_of: dt.date, known: KnownAt | None = None) -> As
 def assess_known(tracker: Tracker, as_of: dt.date, known: KnownAt | None = None) -> Assessment:
     """``assess`` of a tracker already cut back to what was known at ``known``
     (``knowledge.known_at``): for callers that assess one cut more than once."""
+    with _collector_paused():
+        return _assess(tracker, as_of, known)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Scoring builds a few hundred thousand objects (the facts, the walks' figures) and
+    frees none of them until it is done, so the cyclic collector, run every few hundred of
+    them, would only walk them again and again for nothing (as ``store`` pauses it while
+    reading)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _assess(tracker: Tracker, as_of: dt.date, known: KnownAt | None) -> Assessment:
     scoring = tracker.scoring
     by_condition, excluded = _sorted_out(tracker, as_of)
     results = tuple(
-        assess_condition(
+        _assess_facts(
             condition,
             by_condition[condition.id],
             as_of,
@@ -231,36 +255,74 @@ def assess_known(tracker: Tracker, as_of: dt.date, known: KnownAt | None = None)
     )
 
 
+# What scoring reads of an entry, taken from it in one pass: (date, id, reliability,
+# condition, criterion, status, indicator, value, supersedes, the entry). Reading the
+# fields of 100,000 entries again and again in the walks below cost more than the walks.
+_Fact = tuple[Any, ...]
+_FIELDS = attrgetter(
+    "date", "id", "reliability", "condition", "criterion", "status", "indicator", "value",
+    "supersedes",
+)  # fmt: skip
+_DATE, _ID, _GRADE, _CONDITION, _CRITERION, _STATUS, _INDICATOR, _VALUE, _SUPERSEDES, _ENTRY = (
+    range(10)
+)
+_date_of = itemgetter(_DATE)
+_OBSERVED = itemgetter(_DATE, _VALUE, _ID)  # an Observation's fields, in its order
+_entry_of = itemgetter(_ENTRY)
+
+
+def _facts(evidence: Iterable[Evidence]) -> list[_Fact]:
+    fields = _FIELDS
+    return [(*fields(entry), entry) for entry in evidence]
+
+
 def _sorted_out(
     tracker: Tracker, as_of: dt.date
-) -> tuple[dict[str, list[Evidence]], dict[str, list[Exclusion]]]:
+) -> tuple[dict[str, list[_Fact]], dict[str, list[Exclusion]]]:
     """Each condition's counting evidence on ``as_of``, oldest first, and what is left out."""
     scoring = tracker.scoring
+    facts = _facts(tracker.evidence)
+    amended = any(map(itemgetter(_SUPERSEDES), facts))
+    links = list(map(itemgetter(_ID, _SUPERSEDES), facts))
     # A retraction of any version withdraws the whole chain, at every date (what the
     # tracker knew before it was logged is ``knowledge.known_at``'s to cut).
-    retracted = withdrawn(tracker.evidence, tracker.retractions)
+    retracted = withdrawn_links(links, tracker.retractions)
     # An amendment replaces its original at every date: the record was corrected.
-    superseded = {e.supersedes: e.id for e in tracker.evidence if e.supersedes}
-    by_condition: dict[str, list[Evidence]] = {c.id: [] for c in tracker.conditions}
+    superseded = {f[_SUPERSEDES]: f[_ID] for f in facts if f[_SUPERSEDES]} if amended else {}
+    by_condition: dict[str, list[_Fact]] = {c.id: [] for c in tracker.conditions}
     excluded: dict[str, list[Exclusion]] = {c.id: [] for c in tracker.conditions}
     # File order breaks ties between entries of the same date: later lines win, an
     # amendment in its original's place (``chains.in_date_order``).
+    if amended:
+        ordered = [facts[at] for at in date_order(list(map(_date_of, facts)), links)]
+    else:
+        ordered = sorted(facts, key=_date_of)
+    del facts, links
     minimum = scoring.min_reliability
     graded: dict[str, bool] = {}  # each reliability grade's verdict, worked out once
-    for entry in in_date_order(tracker.evidence):
-        # The common case first, as ``not_counted`` decides it, without building a reason.
-        if entry.id not in superseded and entry.id not in retracted and entry.date <= as_of:
-            counts = graded.get(entry.reliability)
+    below: dict[str, str] = {}  # each grade's reason, when it does not count
+    left_out = superseded.keys() | retracted.keys()
+    for fact in ordered:
+        date, entry_id, grade, condition = fact[0], fact[1], fact[2], fact[3]
+        # The common cases first, as ``not_counted`` decides them, without building a reason
+        # for each entry: neither amended nor withdrawn, and not dated later.
+        if date <= as_of and entry_id not in left_out:
+            counts = graded.get(grade)
             if counts is None:
-                counts = graded[entry.reliability] = grade_counts(entry.reliability, minimum)
+                counts = graded[grade] = grade_counts(grade, minimum)
             if counts:
-                by_condition[entry.condition].append(entry)
+                by_condition[condition].append(fact)
                 continue
-        reason = not_counted(entry, as_of, retracted, superseded, minimum)
+            reason = below.get(grade)
+            if reason is None:
+                reason = below[grade] = not_counted(fact[_ENTRY], as_of, {}, {}, minimum) or ""
+            excluded[condition].append(Exclusion(entry_id, reason))
+            continue
+        reason = not_counted(fact[_ENTRY], as_of, retracted, superseded, minimum)
         if reason is None:
-            by_condition[entry.condition].append(entry)
+            by_condition[condition].append(fact)
         else:
-            excluded[entry.condition].append(Exclusion(entry.id, reason))
+            excluded[condition].append(Exclusion(entry_id, reason))
     return by_condition, excluded
 
 
@@ -370,31 +432,66 @@ def assess_condition(
     excluded: Iterable[Exclusion] = (),
 ) -> ConditionResult:
     """Score one condition from its counting evidence, sorted by date (oldest first)."""
+    return _assess_facts(
+        condition,
+        _facts(evidence),
+        as_of,
+        window_days=window_days,
+        stale_after_days=stale_after_days,
+        excluded=excluded,
+    )
+
+
+def _assess_facts(
+    condition: Condition,
+    evidence: Sequence[_Fact],
+    as_of: dt.date,
+    *,
+    window_days: int,
+    stale_after_days: int,
+    excluded: Iterable[Exclusion] = (),
+) -> ConditionResult:
+    """``assess_condition`` from the facts of its counting evidence (``_facts``)."""
     window = dt.timedelta(days=window_days)
     trackers = {c.id: _CriterionState(condition, c.id, window) for c in condition.criteria}
+    states = list(trackers.values())
     weights = [c.weight for c in condition.criteria]
     met_since: dt.date | None = None
     last_met: dt.date | None = None
     history: list[tuple[dt.date, float]] = []
     statuses: list[Status] = []
-    # Each criterion walks only the entries that can decide it (the rest it would skip).
-    relevant = _relevant(trackers, evidence)
-    for day in _change_days(condition, evidence, window, as_of):
-        for criterion_id, state in trackers.items():
-            state.advance(relevant[criterion_id], day)
-        verdicts = [state.verdict(day) for state in trackers.values()]
-        day_score = rounded(
-            _weighted(list(zip(weights, (v.score for v in verdicts), strict=True))) * 100
-        )
+    # Each criterion walks only the entries that can decide it (the rest it would skip), and
+    # each indicator's observations are gathered in the same pass.
+    observed = _gathered(condition, trackers, evidence)
+    # On each day, the score and status need only each criterion's status and score, which
+    # change only on a day its walk takes in an entry or a flow's window moves: the day's
+    # figures are worked out again only then (the reasons, for the as-of date alone).
+    day_score = 0.0
+    day_statuses: set[Status] = set()
+    all_met = False
+    first = True
+    for day in _change_days(condition, evidence, window, as_of, observed):
+        changed = first
+        for state in states:
+            if state.advance(day):
+                changed = True
+        if changed:
+            first = False
+            figures = [state.standing for state in states]
+            day_score = rounded(
+                _weighted(list(zip(weights, (score for _, score in figures), strict=True))) * 100
+            )
+            day_statuses = {status for status, _ in figures}
+            all_met = all(status == "met" for status, _ in figures)
         history.append((day, day_score))
-        statuses.append(_status_of({v.status for v in verdicts}, day_score, last_met))
-        if all(v.status == "met" for v in verdicts):
+        statuses.append(_status_of(day_statuses, day_score, last_met))
+        if all_met:
             met_since = met_since or day
             last_met = day
         else:
             met_since = None
-    for criterion_id, state in trackers.items():
-        state.advance(relevant[criterion_id], as_of)
+    for state in states:
+        state.advance(as_of)
     criteria = tuple(
         CriterionResult(c.id, c.text, c.weight, trackers[c.id].verdict(as_of))
         for c in condition.criteria
@@ -407,17 +504,13 @@ def assess_condition(
         last_met = as_of
     else:
         met_since = None
-    last_evidence = evidence[-1].date if evidence else None
+    last_evidence = evidence[-1][_DATE] if evidence else None
     stale = last_evidence is not None and (as_of - last_evidence).days > stale_after_days
     stale_since = (
         last_evidence + dt.timedelta(days=stale_after_days + 1)
         if stale and last_evidence is not None
         else None
     )
-    observed: dict[str, list[Evidence]] = {i.id: [] for i in condition.indicators}
-    for entry in evidence:
-        if entry.indicator is not None and entry.indicator in observed:
-            observed[entry.indicator].append(entry)
     indicators = tuple(
         _indicator_result(i, observed[i.id], as_of, window) for i in condition.indicators
     )
@@ -432,7 +525,7 @@ def assess_condition(
         criteria=criteria,
         indicators=indicators,
         offsets=offsets,
-        counted=tuple(evidence),
+        counted=tuple(map(_entry_of, evidence)),
         excluded=tuple(excluded),
         last_evidence=last_evidence,
         stale=stale,
@@ -445,40 +538,66 @@ def assess_condition(
     )
 
 
-def _relevant(
-    trackers: dict[str, _CriterionState], evidence: Sequence[Evidence]
-) -> dict[str, list[Evidence]]:
-    """For each criterion, in order, the entries its ``advance`` takes in (an assessment of
-    it, an observation of its indicator): the others it would only pass over."""
-    relevant: dict[str, list[Evidence]] = {criterion_id: [] for criterion_id in trackers}
-    deciding: dict[str, list[str]] = {}  # indicator id: the criteria it decides
+def _gathered(
+    condition: Condition, trackers: dict[str, _CriterionState], evidence: Sequence[_Fact]
+) -> dict[str, list[_Fact]]:
+    """Hand each criterion's walk, in order, the entries its ``advance`` takes in (an
+    assessment of it, an observation of its indicator): the others it would only pass over.
+    Returns each of the condition's indicators' observations, in order."""
+    relevant: dict[str, list[_Fact]] = {criterion_id: [] for criterion_id in trackers}
+    observed: dict[str, list[_Fact]] = {i.id: [] for i in condition.indicators}
+    deciding: dict[str, list[tuple[str, list[_Fact]]]] = {}  # indicator id: its criteria
     for criterion_id, state in trackers.items():
         if state.indicator is not None:
-            deciding.setdefault(state.indicator.id, []).append(criterion_id)
-    for entry in evidence:
-        assessed = entry.criterion if entry.status is not None else None
-        if assessed is not None and assessed in relevant:
-            relevant[assessed].append(entry)
-        if entry.indicator is not None:
-            for criterion_id in deciding.get(entry.indicator, ()):
+            deciding.setdefault(state.indicator.id, []).append(
+                (criterion_id, relevant[criterion_id])
+            )
+    for fact in evidence:
+        assessed = fact[_CRITERION] if fact[_STATUS] is not None else None
+        if assessed is not None:
+            taken = relevant.get(assessed)
+            if taken is not None:
+                taken.append(fact)
+        indicator = fact[_INDICATOR]
+        if indicator is not None:
+            observations = observed.get(indicator)
+            if observations is not None:
+                observations.append(fact)
+            for criterion_id, taken in deciding.get(indicator, ()):
                 if criterion_id != assessed:
-                    relevant[criterion_id].append(entry)
-    return relevant
+                    taken.append(fact)
+    for criterion_id, state in trackers.items():
+        state.entries = relevant[criterion_id]
+    return observed
 
 
 def _change_days(
-    condition: Condition, evidence: Sequence[Evidence], window: dt.timedelta, as_of: dt.date
+    condition: Condition,
+    evidence: Sequence[_Fact],
+    window: dt.timedelta,
+    as_of: dt.date,
+    observed: dict[str, list[_Fact]],
 ) -> list[dt.date]:
     """The days before ``as_of`` on which a criterion's verdict can change."""
-    flows = {i.id for i in condition.indicators if i.kind == "flow" and i.criterion}
-    days = set(map(attrgetter("date"), evidence))  # one pass in C: this runs over every entry
-    if flows:
-        days |= {e.date + window for e in evidence if e.indicator in flows}
-    return sorted(d for d in days if d < as_of)
+    days = set(map(_date_of, evidence))
+    for indicator in condition.indicators:
+        if indicator.kind == "flow" and indicator.criterion:  # an observation leaves its window
+            days.update([fact[_DATE] + window for fact in observed[indicator.id]])
+    return sorted(day for day in days if day < as_of)
+
+
+# An indicator's figures on a day: (status, progress, the day, the current figure, the
+# latest observation counted), from which its verdict and reason are made when needed.
+_Figures = tuple[Status, float, dt.date, float, Evidence]
+_UNKNOWN_STANDING: tuple[Status, float] = ("unknown", 0.0)
 
 
 class _CriterionState:
-    """Walks a criterion's evidence forward in time, keeping what decides its verdict."""
+    """Walks a criterion's evidence forward in time, keeping what decides its verdict.
+
+    ``standing`` is its (status, score) after the latest ``advance``, as ``verdict`` would
+    give them on that day; the verdict itself, with its reason, is made for one day only.
+    """
 
     def __init__(self, condition: Condition, criterion_id: str, window: dt.timedelta) -> None:
         self.criterion_id = criterion_id
@@ -486,48 +605,90 @@ class _CriterionState:
             (i for i in condition.indicators if i.criterion == criterion_id), None
         )
         self.window = window
+        self.entries: Sequence[_Fact] = ()  # the facts of what it takes in, in date order
         self.position = 0
         self.assessment: Evidence | None = None
         self.first: Evidence | None = None  # the indicator's first observation
         self.latest: Evidence | None = None
-        self.in_window: deque[Evidence] = deque()
-        # A flow's lowest verdict since its latest observation: as observations leave the
+        self.in_window: deque[_Fact] = deque()  # a flow's observations in its window
+        # A flow's lowest figures since its latest observation: as observations leave the
         # window its total moves, but only a new observation may raise the verdict.
-        self.floor: Verdict | None = None
-        self.current: tuple[dt.date, Verdict | None] | None = None  # the flow's, as of a day
+        self.floor: _Figures | None = None
+        self.current: _Figures | None = None  # the flow's, as of the latest advance
         # The window's total, kept as entries come and go while every value in it is a whole
         # number (exact, as ``sum`` makes it); with a fraction in it, ``sum`` adds them up.
         self.window_total = 0
         self.fractions = 0  # values in the window that are not whole numbers (int)
+        indicator = self.indicator
+        self.flow = indicator is not None and indicator.kind == "flow"
+        self.scored = indicator is not None and indicator.target is not None
+        self.standing: tuple[Status, float] = _UNKNOWN_STANDING
 
-    def advance(self, evidence: Sequence[Evidence], day: dt.date) -> None:
-        """Take in the evidence dated up to ``day``; called for each day it can change."""
-        observed = False
-        while self.position < len(evidence) and evidence[self.position].date <= day:
-            entry = evidence[self.position]
-            self.position += 1
-            if entry.criterion == self.criterion_id and entry.status is not None:
-                self.assessment = entry
-            if self.indicator is not None and entry.indicator == self.indicator.id:
-                self.first = self.first or entry
-                self.latest = entry
-                self.in_window.append(entry)
-                self._count(entry.value, 1)
-                observed = True
-        while self.in_window and self.in_window[0].date <= day - self.window:
-            self._count(self.in_window.popleft().value, -1)
-        if self._is_flow:
-            current, floor = self._indicator_verdict(day), self.floor
-            self.current = (day, current)
-            if current is None or observed or floor is None or current.score < floor.score:
-                self.floor = current
+    def advance(self, day: dt.date) -> bool:
+        """Take in the evidence dated up to ``day``; called for each day it can change.
+        Whether anything moved (when nothing did, its verdict is the one it had)."""
+        entries = self.entries
+        observed = moved = False
+        position = self.position
+        if position < len(entries) and entries[position][_DATE] <= day:
+            moved = True
+            indicator_id = None if self.indicator is None else self.indicator.id
+            while position < len(entries) and entries[position][_DATE] <= day:
+                fact = entries[position]
+                position += 1
+                if fact[_CRITERION] == self.criterion_id and fact[_STATUS] is not None:
+                    self.assessment = fact[_ENTRY]
+                if indicator_id is not None and fact[_INDICATOR] == indicator_id:
+                    entry = fact[_ENTRY]
+                    if self.first is None:
+                        self.first = entry
+                    self.latest = entry
+                    if self.flow:
+                        self.in_window.append(fact)
+                        self._count(fact[_VALUE], 1)
+                    observed = True
+            self.position = position
+        if self.flow:
+            in_window = self.in_window
+            if in_window and in_window[0][_DATE] <= day - self.window:
+                moved = True
+                while in_window and in_window[0][_DATE] <= day - self.window:
+                    self._count(in_window.popleft()[_VALUE], -1)
+            if moved:
+                current, floor = self._flow_figures(day), self.floor
+                self.current = current
+                if current is None or observed or floor is None or current[1] < floor[1]:
+                    self.floor = current
+        if moved:
+            self.standing = self._standing()
+        return moved
+
+    def _standing(self) -> tuple[Status, float]:
+        """(status, score) of ``verdict`` on the day of the latest advance."""
+        entry, latest = self.assessment, self.latest
+        if (
+            entry is not None
+            and entry.status is not None
+            and (latest is None or entry.date >= latest.date)
+        ):
+            return entry.status, ASSESSMENT_SCORES[entry.status]
+        if self.flow:
+            current, floor = self.current, self.floor
+            if current is None:
+                return _UNKNOWN_STANDING
+            if floor is None or floor[1] >= current[1]:
+                return current[0], current[1]
+            return floor[0], floor[1]
+        figures = self._stock_figures()
+        return _UNKNOWN_STANDING if figures is None else (figures[0], figures[1])
 
     def verdict(self, day: dt.date) -> Verdict:
         """The latest evidence decides: the assessment, or the indicator observed after it.
 
         An assessment overruled by a later observation stays overruled: when that
         observation (a flow's) leaves the window, the criterion is unknown, never the
-        older assessment again. Time alone never raises a verdict.
+        older assessment again. Time alone never raises a verdict. ``day`` is the day of
+        the latest ``advance``.
         """
         by_assessment = self._assessment_verdict()
         latest = self.latest
@@ -535,7 +696,7 @@ class _CriterionState:
             assert by_assessment.date is not None
             if latest is None or by_assessment.date >= latest.date:
                 return by_assessment  # on the same day, the assessment wins
-        by_indicator = self._flow_verdict(day) if self._is_flow else self._indicator_verdict(day)
+        by_indicator = self._flow_verdict(day) if self.flow else self._indicator_verdict(day)
         if by_indicator is not None:
             return by_indicator
         if latest is None or self.indicator is None:
@@ -556,29 +717,23 @@ class _CriterionState:
 
     def _window_sum(self) -> float:
         if self.fractions:
-            return sum(_number(e.value) for e in self.in_window)
+            return sum(_number(fact[_VALUE]) for fact in self.in_window)
         return self.window_total
-
-    @property
-    def _is_flow(self) -> bool:
-        return self.indicator is not None and self.indicator.kind == "flow"
 
     def _flow_verdict(self, day: dt.date) -> Verdict | None:
         """The flow's verdict on ``day``, held down to its lowest since the latest observation."""
-        if self.current is not None and self.current[0] == day:
-            current = self.current[1]  # worked out when advancing to this day
-        else:
-            current = self._indicator_verdict(day)
+        current = self._flow_figures(day)
         floor = self.floor
-        if current is None or floor is None or floor.score >= current.score:
-            return current
+        if current is None or floor is None or floor[1] >= current[1]:
+            return None if current is None else self._verdict_of(current)
+        held, now = self._verdict_of(floor), self._verdict_of(current)
         return Verdict(
-            floor.status,
-            floor.score,
-            current.date,
-            current.decided_by,
+            held.status,
+            held.score,
+            now.date,
+            now.decided_by,
             "indicator",
-            f"{current.reason}; held at {floor.status} ({floor.reason}): a flow's verdict "
+            f"{now.reason}; held at {held.status} ({held.reason}): a flow's verdict "
             f"rises only with a new observation, not as older ones leave the window",
         )
 
@@ -596,37 +751,57 @@ class _CriterionState:
         )
 
     def _indicator_verdict(self, day: dt.date) -> Verdict | None:
-        indicator = self.indicator
-        if indicator is None or indicator.target is None:
+        figures = self._flow_figures(day) if self.flow else self._stock_figures()
+        return None if figures is None else self._verdict_of(figures)
+
+    def _stock_figures(self) -> _Figures | None:
+        indicator, latest, first = self.indicator, self.latest, self.first
+        if indicator is None or indicator.target is None or latest is None or first is None:
             return None
+        current = _number(latest.value)
+        start = indicator.baseline if indicator.baseline is not None else first.value
+        fraction = progress(start, current, indicator.target, indicator.better)
+        return _figures(fraction, latest, current)
+
+    def _flow_figures(self, day: dt.date) -> _Figures | None:
+        indicator = self.indicator
+        if indicator is None or indicator.target is None or not self.in_window:
+            return None
+        current = self._window_sum()
+        fraction = progress(indicator.baseline, current, indicator.target, indicator.better)
+        return _figures(fraction, self.in_window[-1][_ENTRY], current, day)
+
+    def _verdict_of(self, figures: _Figures) -> Verdict:
+        """The indicator's verdict from its figures, with the reason for it."""
+        status, fraction, day, current, latest = figures
+        indicator = self.indicator
+        assert indicator is not None and indicator.target is not None
         if indicator.kind == "stock":
-            if self.latest is None or self.first is None:
-                return None
-            latest = self.latest
-            current = _number(latest.value)
-            start = indicator.baseline if indicator.baseline is not None else self.first.value
+            first = self.first
+            assert first is not None
             start_text = (
-                f"baseline {format_number(start)}"
+                f"baseline {format_number(indicator.baseline)}"
                 if indicator.baseline is not None
-                else f"first observation {format_number(start)} on {self.first.date}"
+                else f"first observation {format_number(first.value)} on {first.date}"
             )
             what = f"{indicator.id} {format_number(current)} on {latest.date}"
         else:
-            if not self.in_window:
-                return None
-            latest = self.in_window[-1]
-            current = self._window_sum()
             start = indicator.baseline
             start_text = f"baseline {format_number(start)}" if start is not None else "no baseline"
             days = self.window.days
             what = f"{indicator.id} total {format_number(current)} in the {days} days to {day}"
-        fraction = progress(start, current, indicator.target, indicator.better)
-        status: Status = "met" if fraction >= 1 else "not-met" if fraction <= 0 else "partial"
         reason = (
             f"{what}; {start_text}, target {format_number(indicator.target)}: "
             f"progress {fraction:.0%} -> {status}"
         )
         return Verdict(status, fraction, latest.date, latest.id, "indicator", reason)
+
+
+def _figures(
+    fraction: float, latest: Evidence, current: float, day: dt.date | None = None
+) -> _Figures:
+    status: Status = "met" if fraction >= 1 else "not-met" if fraction <= 0 else "partial"
+    return (status, fraction, day if day is not None else latest.date, current, latest)
 
 
 def progress(start: float | None, current: float, target: float, better: str) -> float:
@@ -644,12 +819,12 @@ def progress(start: float | None, current: float, target: float, better: str) ->
 
 
 def _indicator_result(
-    indicator: Indicator, evidence: Sequence[Evidence], as_of: dt.date, window: dt.timedelta
+    indicator: Indicator, observed: Sequence[_Fact], as_of: dt.date, window: dt.timedelta
 ) -> IndicatorResult:
+    """The indicator's figures from the facts of its counting observations, oldest first."""
+    new = tuple.__new__  # Observation's own __new__, without a Python call for each
     history = tuple(
-        Observation(e.date, _number(e.value), e.id)
-        for e in evidence
-        if e.indicator == indicator.id and e.value is not None
+        [new(Observation, row) for row in map(_OBSERVED, observed) if row[1] is not None]
     )
     if indicator.kind == "stock":
         latest = history[-1] if history else None

@@ -8,21 +8,23 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ParamSpec, cast
+from typing import TYPE_CHECKING, Any, ParamSpec, cast
 
 from condtrack import __version__
-from condtrack.domain.briefing import Briefing, ReliefSection
-from condtrack.domain.changes import Changes
-from condtrack.domain.gate import Outcome, Policy
-from condtrack.domain.history import Chain
-from condtrack.domain.knowledge import KnownAt
-from condtrack.domain.listing import Cut, per_subject
-from condtrack.domain.relief import Compliance, Ledger, Measure, Step, state_of, tied_to
-from condtrack.domain.scoring import Assessment, ConditionResult, IndicatorResult
-from condtrack.render.figures import arithmetic, explained_entries
-from condtrack.schema.models import Evidence, Retraction, Tracker
-from condtrack.schema.validation import Problem
+from condtrack.domain.relief import state_of, tied_to
 from condtrack.textsafe import serialized_escapes
+
+if TYPE_CHECKING:  # each command imports what it writes: `status` needs none of these
+    from condtrack.domain.briefing import Briefing, ReliefSection
+    from condtrack.domain.changes import Changes
+    from condtrack.domain.gate import Outcome, Policy
+    from condtrack.domain.history import Chain
+    from condtrack.domain.knowledge import KnownAt
+    from condtrack.domain.listing import Cut
+    from condtrack.domain.relief import Compliance, Ledger, Measure, Step
+    from condtrack.domain.scoring import Assessment, ConditionResult, IndicatorResult
+    from condtrack.schema.models import Evidence, Retraction, Tracker
+    from condtrack.schema.validation import Problem
 
 SCHEMA = 1
 P = ParamSpec("P")
@@ -227,6 +229,9 @@ def explain_data(
     none named: for all), ``relief_requires``, the policy that decides whether they ran
     ahead, and ``relief_not_tied``, how many other measures there are. Without relief the
     keys are left out, so the output is as it was before relief existed."""
+    from condtrack.domain.listing import Cut, per_subject
+    from condtrack.render.figures import arithmetic, explained_entries
+
     condition = result.condition
     excluded = {x.evidence: x.reason for x in result.excluded}
     listing = per_subject(explained_entries(result, entries), cut or Cut())
