@@ -34,6 +34,7 @@ from condtrack.schema.validation import (
     did_you_mean,
     foreign_prefix,
     kind_named,
+    known_id,
     message_for,
     suggest,
 )
@@ -419,6 +420,7 @@ class NewEntries:
         logged: dt.datetime,
     ) -> dict[str, Any]:
         """A corrected copy of a relief entry that supersedes it; the original stays."""
+        relief_id = known_id(relief_id, self.relief_by_id)
         original = self.relief_by_id.get(relief_id)
         if original is None:
             hint = did_you_mean(relief_id, self.relief_by_id)
@@ -507,6 +509,7 @@ class NewEntries:
         """A corrected copy of an entry that supersedes it; the original stays in the file.
 
         A relief entry's id makes a relief amendment, of the fields the two kinds share."""
+        evidence_id = self.known_id(evidence_id)
         if evidence_id in self.relief_by_id:
             for name in _EVIDENCE_ONLY:
                 if changes.get(name) is not None or name in clear:
@@ -542,6 +545,7 @@ class NewEntries:
     def retraction(
         self, evidence_id: str, reason: str, day: dt.date, logged: dt.datetime
     ) -> dict[str, Any]:
+        evidence_id = self.known_id(evidence_id)
         self._existing(evidence_id)
         if evidence_id in self.retracted:
             raise FieldError(
@@ -550,6 +554,10 @@ class NewEntries:
         entry = {"evidence": evidence_id, "reason": reason.strip(), "date": day, "logged": logged}
         _checked(Retraction, entry)
         return entry
+
+    def known_id(self, typed: str) -> str:
+        """The evidence or relief id ``typed`` names, typed in any case."""
+        return known_id(typed, self.by_id, self.relief_by_id)
 
     def _existing(self, evidence_id: str) -> Evidence | Relief:
         original: Evidence | Relief | None = self.by_id.get(evidence_id)
