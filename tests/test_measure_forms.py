@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from typer.testing import Result
 
 from condtrack.textsafe import folded
 from tests.conftest import SMALL_TRACKER
@@ -25,7 +26,7 @@ def tracker(tmp_path: Path) -> Path:
     return path
 
 
-def relief(path: Path, measure: str, action: str, date: str, sender: str = "US") -> object:
+def relief(path: Path, measure: str, action: str, date: str, sender: str = "US") -> Result:
     return run(path, "relief", "add", "--sender", sender, "--measure", measure,
                "--action", action, "--date", date, "--source", "OFAC", "--reliability", "A1",
                "--summary", f"{action} {date}")  # fmt: skip
