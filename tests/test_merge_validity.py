@@ -9,6 +9,7 @@ between markers (a part changed differently) or with "ours" left byte for byte a
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from unittest import mock
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from typer.testing import Result
 
 import condtrack.domain.entries
 from tests.conftest import SMALL_TRACKER
@@ -76,12 +78,12 @@ def act(path: Path, step: tuple[object, ...], known: list[str], number: int) -> 
     if kind == "log":
         found = added(path, "log", "troops", "--criterion", "bases-closed", "--status",
                       str(step[1]), "--date", str(step[2]), "--source", "Monitor",
-                      "-r", "B2", "-s", f"report {number}")  # fmt: skip
+                      "-r", "B2", "-s", f"{step[1]} on {step[2]}")  # fmt: skip
     elif kind == "relief":
         sender, measure, action, day = (str(part) for part in step[1:])
         found = added(path, "relief", "add", "--sender", sender, "--measure", measure,
                       "--action", action, "--date", day, "--source", "Gazette",
-                      "--summary", f"step {number}", "--allow-duplicate")  # fmt: skip
+                      "--summary", f"{action} on {day}", "--allow-duplicate")  # fmt: skip
     elif not known:
         return
     elif kind == "amend":
@@ -104,12 +106,24 @@ def merged(base: Path, ours: Path, theirs: Path, folder: Path) -> tuple[int, byt
     return result.exit_code, target.read_bytes(), result.stderr
 
 
+DUPLICATE = re.compile(r" ((?:ev|rl)-\w+) records the same \w+ as ((?:ev|rl)-\w+) ")
+
+
+def duplicates(validated: Result) -> set[frozenset[str]]:
+    """The pairs of entries `validate` warns record the same report or step."""
+    return {frozenset(pair) for pair in DUPLICATE.findall(validated.stderr)}
+
+
 def check_merge(base: Path, ours: Path, theirs: Path, folder: Path) -> None:
     code, content, err = merged(base, ours, theirs, folder)
     result = folder / "result.toml"
     if code == 0:
         validated = run(result, "validate")
         assert validated.exit_code == 0, f"the driver wrote an invalid file:\n{validated.stderr}"
+        # No duplicate that neither side held: the same step from both is kept once.
+        assert duplicates(validated) <= duplicates(run(ours, "validate")) | duplicates(
+            run(theirs, "validate")
+        ), validated.stderr
         return
     assert code == 1, err
     assert err.startswith(("conflict:", "condtrack merge:")), err

@@ -602,3 +602,46 @@ def at_least(header: Header, schema: int) -> Header:
         return header
     tracker = header.tracker.model_copy(update={"schema_version": schema})
     return header.model_copy(update={"tracker": tracker})
+
+
+def recorded_duplicates(tracker: Tracker) -> list[str]:
+    """A warning for each entry that records what an earlier one does, by the rule `log` and
+    `relief add` refuse a duplicate by, when both still stand (neither amended nor
+    withdrawn): `--allow-duplicate`, a hand edit, or two branches merged by hand. A
+    warning, not an error: `--allow-duplicate` records them on purpose."""
+    retracted = withdrawn([*tracker.evidence, *tracker.relief], tracker.retractions)
+    superseded = {e.supersedes for e in tracker.evidence if e.supersedes}
+    superseded |= {r.supersedes for r in tracker.relief if r.supersedes}
+
+    def stands(entry_id: str) -> bool:
+        return entry_id not in superseded and entry_id not in retracted
+
+    warnings: list[str] = []
+    reports: dict[str, str] = {}
+    for entry in tracker.evidence:
+        keys = report_keys(entry)
+        if entry.supersedes is None and stands(entry.id):
+            earlier = next((reports[k] for k in keys if k in reports), None)
+            if earlier is not None:
+                warnings.append(
+                    f"evidence {entry.id} records the same report as {earlier} (same "
+                    "condition, date, source and assessment, and the same summary or URL)"
+                )
+        if stands(entry.id):
+            for key in keys:
+                reports.setdefault(key, entry.id)
+    steps: dict[str, list[tuple[str | None, str]]] = {}
+    for step in tracker.relief:
+        key, instrument = relief_step(step)
+        if step.supersedes is None and stands(step.id):
+            earlier = next(
+                (i for other, i in steps.get(key, []) if same_step(instrument, other)), None
+            )
+            if earlier is not None:
+                warnings.append(
+                    f"relief entry {step.id} records the same step as {earlier} (same "
+                    "sender, measure, action and date, and no different instrument)"
+                )
+        if stands(step.id):
+            steps.setdefault(key, []).append((instrument, step.id))
+    return warnings
