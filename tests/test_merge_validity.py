@@ -196,4 +196,5 @@ def test_a_retraction_beside_the_other_sides_reimposition_leaves_ours_unchanged(
         assert code == 1
         assert content == first.read_bytes()  # byte for byte as it was
         assert f"the merged file would not validate: relief #2 (id {reimposed!r}" in err, err
+        assert f"{eased} retracted before it was logged" in err  # the other entry named
         assert "is left as it was on ours" in err

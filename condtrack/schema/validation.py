@@ -382,24 +382,28 @@ def _relief_problems(
                 )
         if entry.action in ("reimposed", "expired"):
             key = measure_key(entry.sender, entry.measure)
-            standing = [
-                (day, at)
-                for day, at, eased_id in eased.get(key, [])
-                if replaced_at.get(eased_id, order) >= order
-                and not withdrawn_at.get(eased_id, entry.logged) < entry.logged
-            ]
+            standing, gone = [], []
+            for day, at, eased_id in eased.get(key, []):
+                if replaced_at.get(eased_id, order) < order:
+                    gone.append(f"{eased_id} amended")
+                elif withdrawn_at.get(eased_id, entry.logged) < entry.logged:
+                    gone.append(f"{eased_id} retracted")
+                else:
+                    standing.append((day, at))
             if not any(earlier_step < (entry.date, order) for earlier_step in standing):
                 verb = "reimposes" if entry.action == "reimposed" else "ends (expired)"
+                # Name the entries that stopped an easing counting: after a merge, the
+                # retraction or amendment may come from the other branch.
+                why = (
+                    f" (an easing retracted, or amended to a later date, by the time it was "
+                    f"logged does not count: {', '.join(gone)} before it was logged)"
+                    if gone
+                    else ""
+                )
                 problems.append(
                     place.problem(
                         f"{verb} {entry.sender} {entry.measure!r}, which no earlier entry "
-                        "eased, lifted or suspended"
-                        + (
-                            " (an easing retracted, or amended to a later date, by the time "
-                            "it was logged does not count)"
-                            if len(standing) < len(eased.get(key, []))
-                            else ""
-                        ),
+                        f"eased, lifted or suspended{why}",
                         "action",
                     )
                 )
