@@ -100,3 +100,17 @@ def test_an_imported_id_that_differs_only_by_case_is_refused(tracker: Path) -> N
     assert refused.exit_code == 2, refused.output
     assert "differs only by case" in refused.stderr
     assert tracker.read_bytes() == before
+
+
+def test_a_lowercase_id_beside_a_recorded_uppercase_one_is_refused(tracker: Path) -> None:
+    first = log(tracker)
+    tracker.write_text(tracker.read_text("utf-8").replace(first, "EV-BYHAND01"), "utf-8")
+    ok(run(tracker, "validate"))  # one id in capitals is fine (and the file is now recorded)
+    rows = tracker.with_name("rows.csv")
+    header = "id,condition,criterion,status,date,source,reliability,summary\n"
+    rows.write_text(header + "ev-byhand01,troops,troops-gone,met,2025-02-01,ISW,B2,Gone.\n")
+    before = tracker.read_bytes()
+    refused = run(tracker, "import", str(rows))
+    assert refused.exit_code == 2, refused.output
+    assert "id 'ev-byhand01' differs only by case from 'EV-BYHAND01'" in refused.stderr
+    assert tracker.read_bytes() == before

@@ -279,7 +279,12 @@ class _CaseTwins:
         if lowered != entry_id and lowered in self.known:
             return lowered
         if self.known_cased is None:
-            self.known_cased = {i.lower(): i for i in self.known if i != i.lower()}
+            # One pass in C over the common case, where every recorded id is lowercase.
+            joined = "".join(self.known)
+            lowercase = joined == joined.lower()
+            self.known_cased = (
+                {} if lowercase else {i.lower(): i for i in self.known if i != i.lower()}
+            )
         other = self.new.get(lowered) or self.known_cased.get(lowered)
         return other if other is not None and other != entry_id else None
 
