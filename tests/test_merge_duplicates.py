@@ -138,3 +138,15 @@ def test_a_real_git_merge_of_two_branches_that_logged_the_same_step(team: Repo) 
     assert re.search(r"left out relief 'rl-\w+', logged on both sides", done.stderr)
     validated = team.condtrack("validate")
     assert "records the same" not in validated.stderr
+
+
+def test_validate_names_the_first_few_of_many_duplicates_and_counts_the_rest(
+    tracker: Path,
+) -> None:
+    for _ in range(8):
+        ok(run(tracker, "relief", "add", "--sender", "US", "--measure", "Belavia",
+               "--action", "eased", "--date", "2025-09-11", "--source", "OFAC",
+               "--summary", "again", "--allow-duplicate"))  # fmt: skip
+    validated = ok(run(tracker, "validate"))
+    warnings = [line for line in validated.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 6 and warnings[-1] == f"warning: {tracker}: and 2 more duplicates"

@@ -644,4 +644,10 @@ def recorded_duplicates(tracker: Tracker) -> list[str]:
                 )
         if stands(step.id):
             steps.setdefault(key, []).append((instrument, step.id))
+    if len(warnings) > _DUPLICATES_SHOWN:  # a file of many: the first few, and a count
+        more = len(warnings) - _DUPLICATES_SHOWN
+        warnings = [*warnings[:_DUPLICATES_SHOWN], f"and {more} more duplicate{'s' * (more > 1)}"]
     return warnings
+
+
+_DUPLICATES_SHOWN = 5
