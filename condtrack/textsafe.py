@@ -9,6 +9,7 @@ never parsed for markup.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 # The one list of characters that can hide text or change its order on screen ("Trojan
 # Source", CVE-2021-42574; Unicode's UTS #55 and the default-ignorable code points of UAX #44):
@@ -231,3 +232,21 @@ _XML_FORBIDDEN = re.compile("[\ud800-\udfff\ufffe\uffff]")
 def xml_text(text: str) -> str:
     """User text that XML 1.0 can carry, its controls shown as visible escapes."""
     return _XML_FORBIDDEN.sub(_escape, visible(text))
+
+
+def folded(value: object) -> str:
+    """Text as condtrack compares what people type: what a reader sees, not how it was typed.
+
+    Invisible and format characters (Unicode category Cf: zero-width spaces, joiners, bidi
+    controls) go, the rest is folded to its compatibility form (NFKC: a full-width letter
+    is the letter) and case-folded, and every run of whitespace is one space, none at
+    either end: "Reuters " and "reuters", "Belavia" with a zero-width space inside it or in
+    full-width letters and "belavia" are the same text. The one rule for duplicates
+    (``schema.reports``) and for grouping measures (``schema.models.measure_key``).
+    """
+    text = str(value)
+    if text.isascii():  # no format characters, nothing to compose: most text, fast
+        return " ".join(text.lower().split())
+    seen = "".join(c for c in text if unicodedata.category(c) != "Cf")
+    composed = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", seen).casefold())
+    return " ".join(composed.split())

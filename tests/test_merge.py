@@ -168,8 +168,9 @@ def test_one_condition_edited_differently_is_marked_and_named(
     sides = fork(tracker_file)
     edit(sides.ours, 'title = "Foreign troops withdrawn"', 'title = "Troops out"')
     edit(sides.theirs, 'title = "Foreign troops withdrawn"', 'title = "All troops gone"')
-    mine = log("prisoners", file=sides.ours)
-    yours = log("prisoners", file=sides.theirs)
+    # Two reports (the same one from both sides would be kept once: test_merge_duplicates).
+    mine = log("prisoners", file=sides.ours, summary="ours")
+    yours = log("prisoners", file=sides.theirs, summary="theirs")
     result = merge(cli, sides)
     assert result.exit_code == 1
     lines = result.stderr.splitlines()

@@ -338,9 +338,11 @@ def _say(result: Validated) -> str | None:
         count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
         typer.echo(f"error: {one_line(f'{count} in {path}')}", err=True)
     else:
+        from condtrack.domain.entries import recorded_duplicates
         from condtrack.domain.knowledge import unstamped
 
-        for message in unstamped(tracker):  # a warning: the file is valid, the exit code stays
+        warnings = [*unstamped(tracker), *recorded_duplicates(tracker)]
+        for message in warnings:  # a warning: the file is valid, the exit code stays
             typer.echo(one_line(f"warning: {path}: {message}"), err=True)
         from condtrack.textsafe import counted
 

@@ -246,6 +246,7 @@ def _measures_in(ctx: typer.Context) -> list[Suggestion]:
     from condtrack.storage import tomlread
     from condtrack.storage.locating import locate
     from condtrack.storage.store import read_bytes
+    from condtrack.textsafe import folded
 
     path = locate(ctx.find_root().params.get("file"))
     text = read_bytes(path).decode("utf-8").removeprefix("\ufeff")
@@ -262,7 +263,7 @@ def _measures_in(ctx: typer.Context) -> list[Suggestion]:
         written = " ".join(measure.split())
         if not written or not _offerable(written) or len(written) > 300:
             continue
-        offered.setdefault(written.casefold(), (written, _description(by)))
+        offered.setdefault(folded(written), (written, _description(by)))  # as grouped
     return list(offered.values())
 
 

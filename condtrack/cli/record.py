@@ -272,7 +272,9 @@ def amend(
         cleared = [c.value for c in clear or []]
 
         def build(current: Current) -> list[tuple[str, dict[str, Any]]]:
+            nonlocal evidence_id
             entries = NewEntries(current)
+            evidence_id = entries.known_id(evidence_id)  # typed in any case
             entry = entries.amendment(evidence_id, changes, cleared, reason, utc_now())
             # An amendment joins its original's table: a relief id makes a relief entry.
             return [("relief" if evidence_id in entries.relief_by_id else "evidence", entry)]
@@ -321,7 +323,10 @@ def retract(
     versions: list[str] = []
 
     def build(current: Current) -> list[tuple[str, dict[str, Any]]]:
-        entry = NewEntries(current).retraction(evidence_id, reason, day, utc_now())
+        nonlocal evidence_id
+        entries = NewEntries(current)
+        evidence_id = entries.known_id(evidence_id)  # typed in any case
+        entry = entries.retraction(evidence_id, reason, day, utc_now())
         tracker = current.tracker
         links = [(e.id, e.supersedes) for e in tracker.evidence]
         links += [(r.id, r.supersedes) for r in tracker.relief]

@@ -34,6 +34,7 @@ from condtrack.schema.validation import (
     did_you_mean,
     foreign_prefix,
     kind_named,
+    known_id,
     message_for,
     suggest,
 )
@@ -419,6 +420,7 @@ class NewEntries:
         logged: dt.datetime,
     ) -> dict[str, Any]:
         """A corrected copy of a relief entry that supersedes it; the original stays."""
+        relief_id = known_id(relief_id, self.relief_by_id)
         original = self.relief_by_id.get(relief_id)
         if original is None:
             hint = did_you_mean(relief_id, self.relief_by_id)
@@ -507,6 +509,7 @@ class NewEntries:
         """A corrected copy of an entry that supersedes it; the original stays in the file.
 
         A relief entry's id makes a relief amendment, of the fields the two kinds share."""
+        evidence_id = self.known_id(evidence_id)
         if evidence_id in self.relief_by_id:
             for name in _EVIDENCE_ONLY:
                 if changes.get(name) is not None or name in clear:
@@ -542,6 +545,7 @@ class NewEntries:
     def retraction(
         self, evidence_id: str, reason: str, day: dt.date, logged: dt.datetime
     ) -> dict[str, Any]:
+        evidence_id = self.known_id(evidence_id)
         self._existing(evidence_id)
         if evidence_id in self.retracted:
             raise FieldError(
@@ -550,6 +554,10 @@ class NewEntries:
         entry = {"evidence": evidence_id, "reason": reason.strip(), "date": day, "logged": logged}
         _checked(Retraction, entry)
         return entry
+
+    def known_id(self, typed: str) -> str:
+        """The evidence or relief id ``typed`` names, typed in any case."""
+        return known_id(typed, self.by_id, self.relief_by_id)
 
     def _existing(self, evidence_id: str) -> Evidence | Relief:
         original: Evidence | Relief | None = self.by_id.get(evidence_id)
@@ -594,3 +602,52 @@ def at_least(header: Header, schema: int) -> Header:
         return header
     tracker = header.tracker.model_copy(update={"schema_version": schema})
     return header.model_copy(update={"tracker": tracker})
+
+
+def recorded_duplicates(tracker: Tracker) -> list[str]:
+    """A warning for each entry that records what an earlier one does, by the rule `log` and
+    `relief add` refuse a duplicate by, when both still stand (neither amended nor
+    withdrawn): `--allow-duplicate`, a hand edit, or two branches merged by hand. A
+    warning, not an error: `--allow-duplicate` records them on purpose."""
+    retracted = withdrawn([*tracker.evidence, *tracker.relief], tracker.retractions)
+    superseded = {e.supersedes for e in tracker.evidence if e.supersedes}
+    superseded |= {r.supersedes for r in tracker.relief if r.supersedes}
+
+    def stands(entry_id: str) -> bool:
+        return entry_id not in superseded and entry_id not in retracted
+
+    warnings: list[str] = []
+    reports: dict[str, str] = {}
+    for entry in tracker.evidence:
+        keys = report_keys(entry)
+        if entry.supersedes is None and stands(entry.id):
+            earlier = next((reports[k] for k in keys if k in reports), None)
+            if earlier is not None:
+                warnings.append(
+                    f"evidence {entry.id} records the same report as {earlier} (same "
+                    "condition, date, source and assessment, and the same summary or URL)"
+                )
+        if stands(entry.id):
+            for key in keys:
+                reports.setdefault(key, entry.id)
+    steps: dict[str, list[tuple[str | None, str]]] = {}
+    for step in tracker.relief:
+        key, instrument = relief_step(step)
+        if step.supersedes is None and stands(step.id):
+            earlier = next(
+                (i for other, i in steps.get(key, []) if same_step(instrument, other)), None
+            )
+            if earlier is not None:
+                warnings.append(
+                    f"relief entry {step.id} records the same step as {earlier} (same "
+                    "sender, measure, action and date, and no different instrument)"
+                )
+        if stands(step.id):
+            steps.setdefault(key, []).append((instrument, step.id))
+    if len(warnings) > _DUPLICATES_SHOWN:  # a file of many: the first few, and a count
+        more = len(warnings) - _DUPLICATES_SHOWN
+        warnings = [*warnings[:_DUPLICATES_SHOWN], f"and {more} more duplicate{'s' * (more > 1)}"]
+    return warnings
+
+
+_DUPLICATES_SHOWN = 5

@@ -14,7 +14,7 @@ from typing import Literal
 from condtrack.domain.chains import withdrawn
 from condtrack.domain.knowledge import KnownAt, known_from
 from condtrack.schema.models import Evidence, Relief, Retraction, Tracker
-from condtrack.schema.validation import did_you_mean, kind_named
+from condtrack.schema.validation import did_you_mean, kind_named, known_id
 
 Kind = Literal["evidence", "relief"]
 # How a message names an entry of each kind.
@@ -35,6 +35,7 @@ def chain(tracker: Tracker, entry_id: str) -> Chain | None:
         ("evidence", tracker.evidence),
         ("relief", tracker.relief),
     )
+    entry_id = known_id(entry_id, {e.id for e in tracker.evidence}, {r.id for r in tracker.relief})
     for kind, entries in tables:
         by_id = {e.id: e for e in entries}
         if entry_id not in by_id:
@@ -60,6 +61,7 @@ def not_found(whole: Tracker, known: Tracker, entry_id: str, moment: KnownAt | N
             ("evidence", whole.evidence),
             ("relief", whole.relief),
         )
+        entry_id = known_id(entry_id, {e.id for e in whole.evidence}, {r.id for r in whole.relief})
         for kind, entries in tables:
             entry = next((e for e in entries if e.id == entry_id), None)
             if entry is not None:

@@ -17,6 +17,7 @@ from condtrack.domain.chains import in_date_order
 from condtrack.domain.knowledge import KnownAt
 from condtrack.errors import CondtrackError
 from condtrack.schema.models import Evidence, Tracker
+from condtrack.textsafe import folded
 
 T = TypeVar("T")
 
@@ -88,7 +89,7 @@ class Filters:
             and (self.criterion is None or entry.criterion == self.criterion)
             and (self.indicator is None or entry.indicator == self.indicator)
             and (source is None or source in entry.source.casefold())
-            and all(tag in entry.tags for tag in self.tags)
+            and all(folded(tag) in {folded(t) for t in entry.tags} for tag in self.tags)
             and (self.since is None or entry.date >= self.since)
             and (self.until is None or entry.date <= self.until)
             and (self.logged_after is None or not self.logged_after.knows(entry.logged))

@@ -27,6 +27,8 @@ from pydantic import (
     model_validator,
 )
 
+from condtrack.textsafe import folded
+
 READABLE_SCHEMAS = (1, 2, 3)  # the schema numbers this condtrack reads
 # The top-level tables a schema number introduced. A file that holds one declares (at least)
 # that number, so an older condtrack refuses it with "schema N is not supported" instead of
@@ -427,8 +429,10 @@ class Tracker(BaseModel):
 
 
 def measure_key(sender: str, measure: str) -> tuple[str, str]:
-    """A measure's identity: its sender and its name, ignoring case and spacing."""
-    return sender.casefold(), " ".join(measure.split()).casefold()
+    """A measure's identity: its sender and its name as ``folded`` compares them (case,
+    spacing, invisible characters and full-width or other compatibility forms aside), the
+    one rule wherever measures are grouped or compared."""
+    return folded(sender), folded(measure)
 
 
 def grade_counts(reliability: str, minimum: str) -> bool:

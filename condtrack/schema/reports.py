@@ -9,11 +9,11 @@ entries themselves), so it sits below both.
 from __future__ import annotations
 
 import hashlib
-import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from condtrack.schema.models import Evidence, Relief, measure_key
+from condtrack.textsafe import folded
 
 
 def report_keys(entry: Mapping[str, Any] | Evidence) -> list[str]:
@@ -79,20 +79,10 @@ def same_step(first: str | None, second: str | None) -> bool:
 
 
 def comparable(value: Any) -> str:
-    """Text as the duplicate rule compares it: what a reader sees, not how it was typed.
-
-    Invisible and format characters (Unicode category Cf: zero-width spaces, joiners, bidi
-    controls) go, the rest is folded to its compatibility form (NFKC: a full-width letter
-    is the letter) and case-folded, and every run of whitespace is one space, none at
-    either end: "Reuters " and "reuters", "52  released." and
-    "52 released." are the same text.
-    """
-    text = str(value)
-    if text.isascii():  # no format characters, nothing to compose: most text, fast
-        return " ".join(text.lower().split())
-    visible = "".join(c for c in text if unicodedata.category(c) != "Cf")
-    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", visible).casefold())
-    return " ".join(folded.split())
+    """Text as the duplicate rule compares it: ``models.folded``, the one normal form for
+    what people type ("Reuters " and "reuters", "52  released." and "52 released.", a
+    full-width or zero-width-spaced measure and the plain one are the same text)."""
+    return folded(value)
 
 
 def _number(value: Any) -> Any:

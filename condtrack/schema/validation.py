@@ -165,6 +165,7 @@ def cross_check(
     conditions = {c.id: c for c in header.conditions}
     new_ids: set[str] = set()
     seen = _Either(known_ids, new_ids)
+    cases = _CaseTwins(known_ids)
     superseded: dict[str, str] = {}
     now = dt.datetime.now(dt.UTC)
     # A file from before relief (schema 1) may hold any id that is not used twice.
@@ -173,6 +174,9 @@ def cross_check(
         place = _LazyPlace(lines, "evidence", number, entry.id)
         if entry.id in seen:
             problems.append(place.problem(f"id {entry.id!r} is used twice", "id"))
+        elif (twin := cases.twin(entry.id)) is not None:
+            problems.append(place.problem(_case_twin(entry.id, twin), "id"))
+        cases.add(entry.id)
         if relief_era and entry.id.startswith(_PREFIX_CASES["relief"]):
             problems.append(place.problem(str(foreign_prefix("evidence", entry.id)), "id"))
         if entry.supersedes is not None:
@@ -229,7 +233,9 @@ def cross_check(
             *((r, False) for _, r in retractions),
         ]
         problems.extend(
-            _relief_problems(header, relief, lines, seen, new_ids, earlier_relief, now, withdrawals)
+            _relief_problems(
+                header, relief, lines, seen, new_ids, earlier_relief, now, withdrawals, cases
+            )
         )
     latest = latest_today()
     for number, retraction in retractions:
@@ -256,6 +262,54 @@ def cross_check(
     return problems
 
 
+def known_id(typed: str, *tables: Mapping[str, Any] | AbstractSet[str]) -> str:
+    """The recorded id that ``typed`` names: itself, or the id that differs from it only by
+    case (ids are found in any case; ``validate`` refuses two that differ by case alone)."""
+    if any(typed in table for table in tables):
+        return typed
+    lowered = typed.lower()
+    for table in tables:
+        for entry_id in table:
+            if entry_id.lower() == lowered:
+                return str(entry_id)
+    return typed
+
+
+class _CaseTwins:
+    """Ids that differ only by case: condtrack makes lowercase ids and finds an id typed in
+    any case (`amend EV-…`), so two ids may not differ by case alone. Ids are ASCII."""
+
+    def __init__(self, known: AbstractSet[str]) -> None:
+        self.known = known  # recorded before: nearly always lowercase, as condtrack makes them
+        self.known_cased: dict[str, str] | None = None  # the rest, looked for only if needed
+        self.new: dict[str, str] = {}
+
+    def twin(self, entry_id: str) -> str | None:
+        """An id already seen that differs from ``entry_id`` only by case."""
+        lowered = entry_id.lower()
+        if lowered != entry_id and lowered in self.known:
+            return lowered
+        if self.known_cased is None:
+            # One pass in C over the common case, where every recorded id is lowercase.
+            joined = "".join(self.known)
+            lowercase = joined == joined.lower()
+            self.known_cased = (
+                {} if lowercase else {i.lower(): i for i in self.known if i != i.lower()}
+            )
+        other = self.new.get(lowered) or self.known_cased.get(lowered)
+        return other if other is not None and other != entry_id else None
+
+    def add(self, entry_id: str) -> None:
+        self.new.setdefault(entry_id.lower(), entry_id)
+
+
+def _case_twin(entry_id: str, twin: str) -> str:
+    return (
+        f"id {entry_id!r} differs only by case from {twin!r}: an id is found in any case, "
+        "so the two would be one (rename it, and every reference to it)"
+    )
+
+
 def _relief_problems(
     header: Header,
     relief: Sequence[tuple[int, Relief]],
@@ -265,6 +319,7 @@ def _relief_problems(
     earlier: Sequence[Relief],
     now: dt.datetime,
     retractions: Sequence[tuple[Retraction, bool]] = (),
+    cases: _CaseTwins | None = None,
 ) -> list[Problem]:
     """Relief entries: ids, amendments, the conditions they were granted for, dates, and a
     reimposition of a measure that no earlier entry eased.
@@ -293,10 +348,14 @@ def _relief_problems(
             eased.setdefault(measure_key(entry.sender, entry.measure), []).append(
                 (entry.date, order, entry.id)
             )
+    cases = cases or _CaseTwins(relief_ids)
     for order, (number, entry) in enumerate(relief, start=len(earlier)):
         place = _LazyPlace(lines, "relief", number, entry.id)
         if entry.id in seen:
             problems.append(place.problem(f"id {entry.id!r} is used twice", "id"))
+        elif (twin := cases.twin(entry.id)) is not None:
+            problems.append(place.problem(_case_twin(entry.id, twin), "id"))
+        cases.add(entry.id)
         wrong = foreign_prefix("relief", entry.id)
         if wrong is not None:
             problems.append(place.problem(wrong, "id"))
@@ -327,24 +386,28 @@ def _relief_problems(
             problems.append(place.problem(message, field))
         if entry.action in ("reimposed", "expired"):
             key = measure_key(entry.sender, entry.measure)
-            standing = [
-                (day, at)
-                for day, at, eased_id in eased.get(key, [])
-                if replaced_at.get(eased_id, order) >= order
-                and not withdrawn_at.get(eased_id, entry.logged) < entry.logged
-            ]
+            standing, gone = [], []
+            for day, at, eased_id in eased.get(key, []):
+                if replaced_at.get(eased_id, order) < order:
+                    gone.append(f"{eased_id} amended")
+                elif withdrawn_at.get(eased_id, entry.logged) < entry.logged:
+                    gone.append(f"{eased_id} retracted")
+                else:
+                    standing.append((day, at))
             if not any(earlier_step < (entry.date, order) for earlier_step in standing):
                 verb = "reimposes" if entry.action == "reimposed" else "ends (expired)"
+                # Name the entries that stopped an easing counting: after a merge, the
+                # retraction or amendment may come from the other branch.
+                why = (
+                    f" (an easing retracted, or amended to a later date, by the time it was "
+                    f"logged does not count: {', '.join(gone)} before it was logged)"
+                    if gone
+                    else ""
+                )
                 problems.append(
                     place.problem(
                         f"{verb} {entry.sender} {entry.measure!r}, which no earlier entry "
-                        "eased, lifted or suspended"
-                        + (
-                            " (an easing retracted, or amended to a later date, by the time "
-                            "it was logged does not count)"
-                            if len(standing) < len(eased.get(key, []))
-                            else ""
-                        ),
+                        f"eased, lifted or suspended{why}",
                         "action",
                     )
                 )

@@ -20,7 +20,9 @@ always "conflict". Here each part merges as a value:
   side is "ours".
 - Each part's text is copied from the version it comes from (``merge_layout``). The
   result must read back as the merged data and pass the checks of ``condtrack validate``;
-  otherwise the merge reports a conflict rather than writing an invalid file.
+  otherwise the merge reports a conflict and leaves "ours" byte for byte as it was: it never
+  writes a file condtrack would refuse (one side's retraction of an easing beside the
+  other's reimposition of its measure, say).
 """
 
 from __future__ import annotations
@@ -113,8 +115,15 @@ def merge_trackers(
         if not kept_text:
             notes.append("the original formatting could not be kept; the file was rewritten")
     tracker, problems = check_document(doc, text)
-    invalid = [f"the merged file would not validate: {problem}" for problem in problems]
-    return MergeResult(text.encode("utf-8"), invalid, notes, None if invalid else tracker)
+    if problems:
+        # Never a file condtrack refuses: ours stays as it was, and git keeps its conflict.
+        invalid = [f"the merged file would not validate: {problem}" for problem in problems]
+        notes.append(
+            f"{name} is left as it was on ours; `git show :3:{name}` shows theirs: log again "
+            "what can stand together"
+        )
+        return MergeResult(ours, invalid, notes)
+    return MergeResult(text.encode("utf-8"), [], notes, tracker)
 
 
 def _trivial(versions: Sequence[Version], data: Sequence[bytes]) -> Version | None:

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
 from condtrack.git.merge.keyed import Item, Key, Slot, clash_message, items, merge_keyed, side_text
 from condtrack.git.merge.layout import ENTRY_TABLES, Marked, Piece, Version, entry_text
+from condtrack.schema.reports import relief_step, report_keys, same_step
 
 _IDENTITY = {"evidence": ("id",), "retractions": ("evidence",), "relief": ("id",)}
 AMENDABLE = ("evidence", "relief")  # the tables whose entries have ids, and amend by them
@@ -45,7 +47,9 @@ def merge_entries(versions: Sequence[Version]) -> LogMerge:
     kept = [slot for slot in slots if slot.base is not None]
     new = _amendments_after_originals([slot for slot in slots if slot.base is None])
     merged = LogMerge()
-    for element in _regions([*kept, *new]):
+    sequence = _regions([*kept, *new])
+    sequence, merged.notes = _same_steps(sequence, _targets(slots))
+    for element in sequence:
         if isinstance(element, Region):
             merged.conflicts.append(element.message)
             merged.pieces.append(Marked(_joined(element.ours), _joined(element.theirs)))
@@ -188,6 +192,100 @@ def _regions(slots: list[Slot]) -> list[Slot | Region]:
         if element is not None:  # None: moved into a region placed earlier
             sequence.append(element)
     return sequence
+
+
+def _targets(slots: Sequence[Slot]) -> set[str]:
+    """The ids that some entry amends or retracts."""
+    return {target for slot in slots if (target := _target(slot)) is not None}
+
+
+def _same_steps(
+    sequence: list[Slot | Region], targeted: AbstractSet[str]
+) -> tuple[list[Slot | Region], list[str]]:
+    """A new entry on each side recording the same report or relief step, by the rule
+    `log` and `relief add` refuse a duplicate by (``condtrack.schema.reports``): the CLI
+    would have refused the second had both analysts logged on one branch.
+
+    Identical but for id and logged time, the one logged first is kept and the other left
+    out, with a note: the merge is what the second `log` would have left. Otherwise (another
+    source, summary, grade...) a person picks: both go between markers. Entries amended or
+    withdrawn (or amending another) are not compared: they no longer hold their step, as
+    for the CLI.
+    """
+    # (table, step key): the new entries holding it, with their instruments and sides.
+    firsts: dict[tuple[str, str], list[tuple[int, str | None, frozenset[str]]]] = {}
+    placed: dict[int, Slot | Region | None] = {}
+    notes: list[str] = []
+    for index, element in enumerate(sequence):
+        if not isinstance(element, Slot) or not _compared(element, targeted):
+            continue
+        keys = _steps(element)
+        match = next(
+            (
+                earlier
+                for key, instrument in keys
+                for earlier, other, side in firsts.get((element.key[0], key), [])
+                if earlier not in placed and side != element.origin and same_step(other, instrument)
+            ),
+            None,
+        )
+        if match is None:
+            for key, instrument in keys:
+                firsts.setdefault((element.key[0], key), []).append(
+                    (index, instrument, element.origin)
+                )
+            continue
+        first = sequence[match]
+        assert isinstance(first, Slot)
+        table, what = element.key[0], "relief step" if element.key[0] == "relief" else "report"
+        if _bare(first.data) == _bare(element.data):
+            placed[index] = None
+            notes.append(
+                f"kept {_what(first.key)} and left out {_what(element.key)}, logged on both "
+                f"sides as the same {what}"
+            )
+        else:
+            ours, theirs = (first, element) if "ours" in first.origin else (element, first)
+            message = (
+                f"{table} {ours.key[1]!r} on ours and {theirs.key[1]!r} on theirs record the "
+                f"same {what} ({_SAME[table]}) differently; keep one side's"
+            )
+            placed[match] = Region([ours], [theirs], message)
+            placed[index] = None
+    if not placed:
+        return sequence, notes
+    merged = [placed.get(i, element) for i, element in enumerate(sequence)]
+    return [element for element in merged if element is not None], notes
+
+
+_SAME = {
+    "evidence": "same condition, date, source and assessment, and the same summary or URL",
+    "relief": "same sender, measure, action and date",
+}
+
+
+def _compared(element: Slot, targeted: AbstractSet[str]) -> bool:
+    """A new entry of one side only, that holds its step: no amendment, none amended or
+    retracted."""
+    return (
+        not element.clash
+        and element.base is None
+        and len(element.origin) == 1
+        and element.key[0] in AMENDABLE
+        and _target(element) is None
+        and element.key[1] not in targeted
+    )
+
+
+def _steps(element: Slot) -> list[tuple[str, str | None]]:
+    """An entry's duplicate keys: report keys of evidence, the relief step of relief."""
+    if element.key[0] == "relief":
+        return [relief_step(element.data)]
+    return [(key, None) for key in report_keys(element.data)]
+
+
+def _bare(entry: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in entry.items() if k not in ("id", "logged")}
 
 
 def _with_followers(slots: list[Slot], indices: list[int], side: str) -> set[int]:

@@ -1,0 +1,102 @@
+"""Measures are compared in one normal form (issue 12/14 trial, left open): a measure typed
+with invisible (zero-width, format) characters, in full-width or other compatibility
+letters, in another case or spacing, is the same measure wherever relief is grouped (state,
+reimposition, the sender x measure matrix, completion) and the same step for the duplicate
+rule; tags are matched the same way by `evidence --tag`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import Result
+
+from condtrack.textsafe import folded
+from tests.conftest import SMALL_TRACKER
+from tests.reliability.helpers import ok, run
+
+
+@pytest.fixture
+def tracker(tmp_path: Path) -> Path:
+    path = tmp_path / "conditions.toml"
+    path.write_text(SMALL_TRACKER, "utf-8")
+    return path
+
+
+def relief(path: Path, measure: str, action: str, date: str, sender: str = "US") -> Result:
+    return run(path, "relief", "add", "--sender", sender, "--measure", measure,
+               "--action", action, "--date", date, "--source", "OFAC", "--reliability", "A1",
+               "--summary", f"{action} {date}")  # fmt: skip
+
+
+def measures(path: Path) -> list[dict[str, object]]:
+    found = json.loads(ok(run(path, "status", "--format", "json")).stdout)["relief"]
+    assert isinstance(found, list)
+    return found
+
+
+# Belavia as a reader sees it, typed otherwise.
+SPELLINGS = [
+    "Bela\u200bvia",  # a zero-width space
+    "\u2066Belavia\u2069",  # bidi isolates
+    "\uff22\uff45\uff4c\uff41\uff56\uff49\uff41",  # full-width letters
+    "BELAVIA",
+    " Belavia\u00a0",  # a no-break space at the end
+]
+
+
+@pytest.mark.parametrize("spelling", SPELLINGS, ids=range(len(SPELLINGS)))
+def test_a_reimposition_of_a_measure_spelt_otherwise_ends_the_easing(
+    tracker: Path, spelling: str
+) -> None:
+    ok(relief(tracker, "Belavia", "eased", "2025-09-11"))
+    ok(relief(tracker, spelling, "reimposed", "2025-10-11", sender="us"))
+    (measure,) = measures(tracker)  # one measure, not two
+    assert measure["state"] == "reimposed"
+    ok(run(tracker, "validate"))
+
+
+@pytest.mark.parametrize("spelling", SPELLINGS, ids=range(len(SPELLINGS)))
+def test_the_same_step_spelt_otherwise_is_a_duplicate(tracker: Path, spelling: str) -> None:
+    first = ok(relief(tracker, "Belavia", "eased", "2025-09-11")).stdout.strip()
+    before = tracker.read_bytes()
+    refused = relief(tracker, spelling, "eased", "2025-09-11")
+    assert refused.exit_code == 2
+    assert f"duplicate of {first}" in refused.stderr
+    assert tracker.read_bytes() == before
+
+
+def test_the_matrix_has_one_row_for_a_measure_spelt_two_ways(tracker: Path) -> None:
+    ok(relief(tracker, "Belavia", "eased", "2025-09-11"))
+    ok(relief(tracker, "Bela\u200bvia", "eased", "2025-09-20", sender="EU"))
+    found = measures(tracker)
+    assert len(found) == 2  # two senders
+    report = json.loads(ok(run(tracker, "report", "--format", "json")).stdout)
+    rows = report["relief"]["matrix"]["rows"]
+    assert len(rows) == 1, rows
+
+
+def test_a_tag_is_matched_in_the_same_normal_form(tracker: Path) -> None:
+    entry = ok(run(tracker, "log", "troops", "--criterion", "bases-closed", "--status", "met",
+                   "--date", "2025-01-10", "--source", "Monitor", "-r", "B2", "-s", "x",
+                   "--tag", "Q1")).stdout.strip()  # fmt: skip
+    for typed in ("q1", "\uff31\uff11"):
+        listed = ok(run(tracker, "evidence", "--tag", typed, "--format", "json")).stdout
+        assert entry in listed, typed
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(max_size=30), st.text(max_size=30))
+def test_two_measures_group_together_exactly_when_a_reader_sees_the_same_text(
+    first: str, second: str
+) -> None:
+    """The normal form's own laws: it is idempotent, and text that differs only by what
+    it removes or folds groups together."""
+    assert folded(folded(first)) == folded(first)
+    noisy = "\u200b".join(first.upper()) + "\ufeff"
+    assert folded(noisy) == folded(first.upper())
+    joined = folded(first + " " + second)
+    assert joined == folded(f"{folded(first)}  {folded(second)}")
