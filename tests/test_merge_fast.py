@@ -527,3 +527,22 @@ def test_on_any_spacing_the_fast_path_declines_or_is_the_full_merge(
     texts: tuple[bytes, bytes, bytes],
 ) -> None:
     assert_agree(*texts)
+
+
+def test_a_reimposition_of_an_easing_the_base_retracted_is_no_fast_merge(
+    tmp_path: Path, cli: Invoke
+) -> None:
+    """A side that appended (by hand: the CLI refuses it) a reimposition of a measure whose
+    only easing the base had already retracted: the two sides' tails are each fine on their
+    own, but the result is a file `validate` refuses, so the fast path, which must know the
+    base's retractions to see it, may not write it; the full merge leaves ours as it was."""
+    base = tracker(entry("ev-base"), relief("rl-base"), retraction("rl-base", 1))
+    ours = base + ("\n" + relief("rl-back", "reimposed", 2)).encode()
+    theirs = base + ("\n" + entry("ev-theirs", 1)).encode()
+    assert full(base, ours, theirs) is None  # what `validate` refuses
+    for first, second in ((ours, theirs), (theirs, ours)):
+        assert merge_versions(base, first, second) is None
+        paths = files(tmp_path, base, first, second)
+        result = run_merge(cli, paths)
+        assert result.exit_code == 1, result.output
+        assert paths[1].read_bytes() == first  # byte for byte as it was

@@ -52,7 +52,7 @@ from condtrack.git.merge.layout import (
     layout,
     table_kind,
 )
-from condtrack.schema.models import Evidence, Header, Relief, Retraction, Tracker
+from condtrack.schema.models import Evidence, Header, Relief, Retraction, Tracker, measure_key
 from condtrack.schema.reports import reports_of
 from condtrack.schema.validation import HEAD_TABLES, cross_check, head_problems
 from condtrack.storage import remembered, slices, snapshot, store
@@ -92,6 +92,9 @@ class _Base:
     relief: Sequence[Relief]
     superseded: AbstractSet[str] | None  # evidence ids amended in the base; None: not known
     vouched_side: str | None = None  # the side whose record vouched for the base
+    # The base's retractions (a reimposition may not end an easing one withdrew); None: not
+    # known (records keep no retractions), which only a new reimposition or expiry asks.
+    retractions: Sequence[Retraction] | None = None
 
 
 _UNKNOWN = _Base(frozenset(), (), None)  # no record vouches for the base
@@ -411,6 +414,7 @@ def _checked(base: bytes) -> _Base | None:
         {e.id for e in tracker.evidence} | {r.id for r in tracker.relief},
         tracker.relief,
         {e.supersedes for e in tracker.evidence if e.supersedes is not None},
+        retractions=tracker.retractions,
     )
 
 
@@ -428,6 +432,17 @@ def _without(known: remembered.Known, tail: Version, side: str) -> _Base | None:
     if list(known.relief[kept:]) != relief:
         return None
     return _Base(known.ids - new_ids, known.relief[:kept], None, side)
+
+
+def _ends_a_measure_of(relief: Sequence[tuple[int, Relief]], earlier: Sequence[Relief]) -> bool:
+    """Whether a new reimposition or expiry names a measure the base holds entries of (the
+    base's retractions of them decide whether it may: ``validation.cross_check``)."""
+    ending = {
+        measure_key(entry.sender, entry.measure)
+        for _, entry in relief
+        if entry.action in ("reimposed", "expired")
+    }
+    return bool(ending) and any(measure_key(r.sender, r.measure) in ending for r in earlier)
 
 
 def _log_tables(base: bytes, head_end: int) -> dict[str, int] | None:
@@ -492,6 +507,8 @@ def _valid(
     present = [*tables, *(t for t in ENTRY_TABLES if numbered[t])]
     if head_problems(header, present):
         return False
+    if base.retractions is None and _ends_a_measure_of(numbered["relief"], base.relief):
+        return None  # whether the base withdrew that measure's easing: a full check tells
     problems = cross_check(
         header,
         numbered["evidence"],
@@ -500,6 +517,7 @@ def _valid(
         head=False,
         relief=numbered["relief"],
         earlier_relief=base.relief,
+        earlier_retractions=base.retractions or (),
     )
     if problems:
         return False
