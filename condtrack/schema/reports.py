@@ -90,7 +90,10 @@ def comparable(value: Any) -> str:
     text = str(value)
     if text.isascii():  # no format characters, nothing to compose: most text, fast
         return " ".join(text.lower().split())
-    visible = "".join(c for c in text if unicodedata.category(c) != "Cf")
+    visible = text
+    for char in set(text):  # each distinct character once: ASCII holds no Cf
+        if char > "\x7f" and unicodedata.category(char) == "Cf":
+            visible = visible.replace(char, "")
     folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", visible).casefold())
     return " ".join(folded.split())
 
