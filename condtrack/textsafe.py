@@ -81,9 +81,18 @@ def serialized_escapes(serialized: str, *, json: bool = False) -> str:
         code -= 0x10000
         return f"\\u{0xD800 + (code >> 10):04X}\\u{0xDC00 + (code & 0x3FF):04X}"
 
-    if _SERIALIZED_ANY.search(serialized) is None:
+    if not _any_serialized_unsafe(serialized):
         return serialized
     return _SERIALIZED_UNSAFE.sub(escape, serialized)
+
+
+def _any_serialized_unsafe(text: str) -> bool:
+    """Whether ``text`` holds a character ``_SERIALIZED_ANY`` finds: each distinct one from
+    DEL up looked at once (ASCII text holds no other), several times quicker than a scan
+    of a long text."""
+    if text.isascii():
+        return "\x7f" in text
+    return any(_SERIALIZED_ANY.match(char) for char in set(text) if char >= "\x7f")
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -247,6 +256,9 @@ def folded(value: object) -> str:
     text = str(value)
     if text.isascii():  # no format characters, nothing to compose: most text, fast
         return " ".join(text.lower().split())
-    seen = "".join(c for c in text if unicodedata.category(c) != "Cf")
+    seen = text
+    for char in set(text):  # each distinct character once: ASCII holds no Cf
+        if char > "\x7f" and unicodedata.category(char) == "Cf":
+            seen = seen.replace(char, "")
     composed = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", seen).casefold())
     return " ".join(composed.split())

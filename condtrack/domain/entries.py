@@ -30,9 +30,11 @@ from condtrack.schema.models import (
 )
 from condtrack.schema.reports import relief_step, report_keys, reports_of, same_step
 from condtrack.schema.validation import (
+    Problem,
     cross_check,
     did_you_mean,
     foreign_prefix,
+    head_problems,
     kind_named,
     known_id,
     message_for,
@@ -456,10 +458,9 @@ class NewEntries:
 
     def evidence(self, fields: Mapping[str, Any], logged: dt.datetime) -> dict[str, Any]:
         """A complete, checked evidence entry, as a dict in the file's key order."""
+        names = Evidence.model_fields  # once: pydantic makes it on each asking
         entry = {
-            k: v
-            for k, v in stripped(fields).items()
-            if v is not None and v != [] and k in Evidence.model_fields
+            k: v for k, v in stripped(fields).items() if v is not None and v != [] and k in names
         }
         if "id" not in entry:
             entry["id"] = self.new_id()
@@ -472,7 +473,13 @@ class NewEntries:
         if checked.url is not None:
             check_url(checked.url)
         entry["reliability"] = checked.reliability
-        problems = cross_check(self.existing.header, [(0, checked)], [], known_ids=self.taken)
+        # The head's own checks depend on the head alone: made once for a batch.
+        problems = [
+            *self._head_problems,
+            *cross_check(
+                self.existing.header, [(0, checked)], [], known_ids=self.taken, head=False
+            ),
+        ]
         wrong = foreign_prefix("evidence", checked.id)  # new entries, even in a schema 1 file
         if wrong is not None and not problems:
             raise FieldError("id", wrong)
@@ -482,7 +489,11 @@ class NewEntries:
                 raise CondtrackError(problem.message)
             raise FieldError(problem.field, problem.message)
         self.taken.add(checked.id)
-        return {key: entry[key] for key in Evidence.model_fields if key in entry}
+        return {key: entry[key] for key in names if key in entry}
+
+    @cached_property
+    def _head_problems(self) -> list[Problem]:
+        return head_problems(self.existing.header)
 
     def _hint(self, field: str, entry: Mapping[str, Any]) -> str:
         """A did-you-mean for a mistyped id, against the ids this tracker defines."""

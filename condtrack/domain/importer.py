@@ -15,6 +15,7 @@ import io
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sized
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -249,6 +250,7 @@ def _plan(
     left_out: dict[str, list[int]] = {}
     retracted: list[int] = []
     kinds: list[str] = []
+    existing_ids = builder.existing.ids  # asked once: a whole tracker's are built on asking
     for number, row in rows:
         step(1)
         withdrawn = _withdrawn(row)
@@ -268,7 +270,7 @@ def _plan(
                 recorded = _already_recorded_relief(builder, typed)
             else:
                 typed = _typed(raw)
-                recorded = _already_recorded(builder, typed)
+                recorded = _already_recorded(builder, typed, existing_ids)
             if recorded is not None:  # e.g. a row of an exported CSV, imported back
                 duplicates.append((number, recorded))
                 continue
@@ -412,11 +414,14 @@ def _typed_list(fields: dict[str, Any], name: str) -> None:
         fields[name] = [t.strip() for t in re.split(r"[;,]", value) if t.strip()]
 
 
-def _already_recorded(builder: NewEntries, row: Mapping[str, Any]) -> str | None:
-    """The id of the entry a row carries, when the file holds that entry as the same report;
-    a row whose id names a different report is left for the id check to refuse."""
+def _already_recorded(
+    builder: NewEntries, row: Mapping[str, Any], existing_ids: AbstractSet[str]
+) -> str | None:
+    """The id of the entry a row carries, when the file holds that entry as the same report
+    (``existing_ids``: the file's ids); a row whose id names a different report is left for
+    the id check to refuse."""
     entry_id = row.get("id")
-    if not isinstance(entry_id, str) or entry_id not in builder.existing.ids:
+    if not isinstance(entry_id, str) or entry_id not in existing_ids:
         return None  # no entry of the file has it: asked first, so as not to read them all
     existing = builder.by_id.get(entry_id)
     if existing is None or report_keys(existing)[0] != report_keys(row)[0]:
