@@ -8,6 +8,7 @@ resolves; and `validate` warns about standing duplicates of either kind, however
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from functools import partial
@@ -117,6 +118,12 @@ def test_validate_warns_about_duplicates_recorded_on_purpose(tracker: Path) -> N
         f"warning: {tracker}: relief entry {again} records the same step as {step} (same "
         "sender, measure, action and date, and no different instrument)",
     ]
+    # The same warnings, as data, in validate's JSON (the exit code stays 0).
+    as_json = run(tracker, "validate", "--format", "json")
+    assert as_json.exit_code == 0
+    (checked,) = json.loads(as_json.stdout)["files"]
+    assert checked["ok"] is True and checked["problems"] == []
+    assert checked["warnings"] == [line.split(f"{tracker}: ", 1)[1] for line in warnings]
     # Withdrawn, a duplicate is no longer one.
     ok(run(tracker, "retract", again, "--reason", "a duplicate"))
     ok(run(tracker, "amend", twice, "--summary", "Bases closed.", "--reason", "plural"))

@@ -321,7 +321,15 @@ def _validate_file(path: Path, against_git: bool, revision: str) -> Validated:
                 tracker = tracker if not problems else None
     except CondtrackError as error:  # it cannot be read, or is no TOML: nothing else to check
         return Validated(path, None, [Problem(str(path), str(error))], unreadable=True)
-    return Validated(path, tracker, problems)
+    if tracker is None:
+        return Validated(path, tracker, problems)
+    from condtrack.domain.entries import recorded_duplicates
+    from condtrack.domain.knowledge import unstamped
+
+    # Warnings: the file is valid, the exit code stays.
+    return Validated(
+        path, tracker, problems, warnings=[*unstamped(tracker), *recorded_duplicates(tracker)]
+    )
 
 
 def _say(result: Validated) -> str | None:
@@ -338,11 +346,7 @@ def _say(result: Validated) -> str | None:
         count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
         typer.echo(f"error: {one_line(f'{count} in {path}')}", err=True)
     else:
-        from condtrack.domain.entries import recorded_duplicates
-        from condtrack.domain.knowledge import unstamped
-
-        warnings = [*unstamped(tracker), *recorded_duplicates(tracker)]
-        for message in warnings:  # a warning: the file is valid, the exit code stays
+        for message in result.warnings:  # the file is valid, the exit code stays
             typer.echo(one_line(f"warning: {path}: {message}"), err=True)
         from condtrack.textsafe import counted
 

@@ -587,6 +587,7 @@ class Validated:
     tracker: Tracker | None
     problems: Sequence[Problem]
     unreadable: bool = False
+    warnings: Sequence[str] = ()  # of a valid file: the exit code stays 0
 
     @property
     def ok(self) -> bool:
@@ -611,6 +612,7 @@ def validation_data(checked: Sequence[Validated]) -> dict[str, Any]:
                     }
                     for problem in result.problems
                 ],
+                "warnings": list(result.warnings),
                 "counts": None
                 if result.tracker is None
                 else {

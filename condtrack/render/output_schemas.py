@@ -422,6 +422,7 @@ _BODIES: dict[str, tuple[str, dict[str, Any]]] = {
                             message=_STRING,
                         )
                     ),
+                    warnings=_array(_STRING),
                     counts=_null(
                         _object(conditions=_INTEGER, evidence=_INTEGER, retractions=_INTEGER)
                     ),
