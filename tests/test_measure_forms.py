@@ -45,7 +45,22 @@ SPELLINGS = [
     "\uff22\uff45\uff4c\uff41\uff56\uff49\uff41",  # full-width letters
     "BELAVIA",
     " Belavia\u00a0",  # a no-break space at the end
+    "Belavia\ufe0f",  # a variation selector (emoji presentation)
+    "Bela\u034fvia",  # a combining grapheme joiner
+    "\u3164Belavia\uffa0",  # Hangul fillers
+    "Bel\u180bavia\U000e0100",  # a Mongolian and a supplementary variation selector
+    "Bel\u17b4avia",  # a Khmer inherent vowel
 ]
+
+# Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties.txt), range by range.
+IGNORABLE = [
+    (0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x115F, 0x1160),
+    (0x17B4, 0x17B5), (0x180B, 0x180F), (0x200B, 0x200F), (0x202A, 0x202E),
+    (0x2060, 0x206F), (0x3164, 0x3164), (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF),
+    (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A),
+    (0xE0000, 0xE0FFF),
+]  # fmt: skip
+IGNORABLES = st.one_of(*(st.integers(low, high) for low, high in IGNORABLE)).map(chr)
 
 
 @pytest.mark.parametrize("spelling", SPELLINGS, ids=range(len(SPELLINGS)))
@@ -100,3 +115,21 @@ def test_two_measures_group_together_exactly_when_a_reader_sees_the_same_text(
     assert folded(noisy) == folded(first.upper())
     joined = folded(first + " " + second)
     assert joined == folded(f"{folded(first)}  {folded(second)}")
+
+
+@settings(max_examples=300)
+@given(st.text(max_size=20), st.lists(st.tuples(st.integers(0, 20), IGNORABLES), max_size=4))
+def test_a_default_ignorable_anywhere_folds_away(
+    text: str, inserted: list[tuple[int, str]]
+) -> None:
+    noisy = text
+    for position, char in inserted:
+        noisy = noisy[:position] + char + noisy[position:]
+    assert folded(noisy) == folded(text)
+
+
+def test_the_status_table_shows_a_grapheme_joiner_as_an_escape(tracker: Path) -> None:
+    ok(relief(tracker, "Bela\u034fvia", "eased", "2025-09-11"))
+    shown = ok(run(tracker, "status")).stdout
+    assert "\u034f" not in shown
+    assert "Bela\\u034fvia" in shown
