@@ -133,3 +133,20 @@ def test_the_status_table_shows_a_grapheme_joiner_as_an_escape(tracker: Path) ->
     shown = ok(run(tracker, "status")).stdout
     assert "\u034f" not in shown
     assert "Bela\\u034fvia" in shown
+
+
+@pytest.mark.parametrize("typed", ["\uff35\uff33", "u\u200bs", " us "], ids=range(3))
+def test_relief_list_finds_a_sender_typed_as_a_reader_sees_it(tracker: Path, typed: str) -> None:
+    first = ok(relief(tracker, "Belavia", "eased", "2025-09-11")).stdout.strip()
+    other = ok(relief(tracker, "Belavia", "eased", "2025-09-12", sender="EU")).stdout.strip()
+    listed = ok(run(tracker, "relief", "list", "--sender", typed, "--format", "json")).stdout
+    assert first in listed
+    assert other not in listed
+
+
+def test_evidence_source_filter_compares_as_a_reader_sees_it(tracker: Path) -> None:
+    entry = ok(run(tracker, "log", "troops", "--criterion", "bases-closed", "--status", "met",
+                   "--date", "2025-01-10", "--source", "Reuters", "-r", "B2",
+                   "-s", "x"))  # fmt: skip
+    listed = ok(run(tracker, "evidence", "--source", "\uff32eu\u200bters", "--format", "json"))
+    assert entry.stdout.strip() in listed.stdout
