@@ -150,3 +150,38 @@ def test_evidence_source_filter_compares_as_a_reader_sees_it(tracker: Path) -> N
                    "-s", "x"))  # fmt: skip
     listed = ok(run(tracker, "evidence", "--source", "\uff32eu\u200bters", "--format", "json"))
     assert entry.stdout.strip() in listed.stdout
+
+
+DECOMPOSED, COMPOSED = "rele\u0301ase", "rel\u00e9ase"
+
+
+def _tags(path: Path, table: str) -> list[list[str]]:
+    import tomllib
+
+    return [e.get("tags", []) for e in tomllib.loads(path.read_text("utf-8")).get(table, [])]
+
+
+def test_a_tag_typed_decomposed_is_stored_composed_wherever_tags_come_in(
+    tracker: Path, tmp_path: Path
+) -> None:
+    logged = ok(run(tracker, "log", "troops", "--criterion", "bases-closed", "--status", "met",
+                    "--date", "2025-01-10", "--source", "Monitor", "-r", "B2", "-s", "x",
+                    "--tag", DECOMPOSED)).stdout.strip()  # fmt: skip
+    ok(run(tracker, "amend", logged, "--reason", "r", "--tag", DECOMPOSED, "--tag", "a\u0301"))
+    rows = tmp_path / "rows.csv"
+    rows.write_text(
+        "condition,summary,source,date,reliability,tags\n"
+        f"troops,imported,Monitor,2025-01-11,B2,{DECOMPOSED};a\u030a\n",
+        "utf-8",
+    )
+    ok(run(tracker, "import", str(rows)))
+    added = ok(run(tracker, "relief", "add", "--sender", "US", "--measure", "Belavia",
+                   "--action", "eased", "--date", "2025-09-11", "--source", "OFAC",
+                   "--reliability", "A1", "--summary", "s", "--tag", DECOMPOSED))  # fmt: skip
+    relief_id = added.stdout.strip()
+    ok(run(tracker, "relief", "amend", relief_id, "--reason", "r", "--tag", "c\u0327"))
+    assert _tags(tracker, "evidence") == [[COMPOSED], [COMPOSED, "\u00e1"], [COMPOSED, "\u00e5"]]
+    assert _tags(tracker, "relief") == [[COMPOSED], ["\u00e7"]]
+    listed = ok(run(tracker, "evidence", "--tag", COMPOSED, "--format", "json")).stdout
+    assert logged in listed
+    ok(run(tracker, "validate"))
