@@ -334,7 +334,8 @@ def amend(
             )
         except FieldError as error:
             raise _kept_field_hint(error, changes) from None
-    _confirm(f"amended {relief_id} with", appended, path)
+    stored = appended.relief[-1].supersedes or relief_id  # the id as stored, however typed
+    _confirm(f"amended {stored} with", appended, path)
 
 
 def _kept_field_hint(error: FieldError, changes: dict[str, Any]) -> FieldError:
