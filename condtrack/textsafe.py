@@ -16,7 +16,9 @@ import unicodedata
 # the terminal shows them as escapes, and the TOML and JSON writers store them as escapes.
 _HIDDEN = (
     "\u00ad"  # soft hyphen: invisible unless a line breaks there
+    "\u034f"  # combining grapheme joiner: joins nothing visible, yet counts in a width
     "\u115f\u1160\u3164\uffa0"  # Hangul fillers: letters that show as nothing
+    "\u17b4\u17b5"  # Khmer inherent vowels: not to be shown
     "\u180e"  # Mongolian vowel separator
     "\u200b"  # zero-width space
     "\u2028\u2029"  # line and paragraph separators: line breaks an editor may not show
@@ -243,22 +245,36 @@ def xml_text(text: str) -> str:
     return _XML_FORBIDDEN.sub(_escape, visible(text))
 
 
+# Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties.txt): characters with no
+# visible glyph of their own, which a renderer may skip. Besides the format characters (Cf)
+# ``folded`` removes, these are the combining grapheme joiner, the Hangul fillers, the Khmer
+# inherent vowels, the Mongolian free variation selectors, the variation selectors and the
+# unassigned reserves: "Belavia" with any of them is "Belavia" to a reader.
+_IGNORABLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8\U0001bca0-\U0001bca3"
+    "\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
+)
+
+
 def folded(value: object) -> str:
     """Text as condtrack compares what people type: what a reader sees, not how it was typed.
 
-    Invisible and format characters (Unicode category Cf: zero-width spaces, joiners, bidi
-    controls) go, the rest is folded to its compatibility form (NFKC: a full-width letter
-    is the letter) and case-folded, and every run of whitespace is one space, none at
-    either end: "Reuters " and "reuters", "Belavia" with a zero-width space inside it or in
-    full-width letters and "belavia" are the same text. The one rule for duplicates
-    (``schema.reports``) and for grouping measures (``schema.models.measure_key``).
+    Invisible characters go (Unicode's default-ignorable code points and the format
+    characters, category Cf: zero-width spaces, joiners, bidi controls, variation
+    selectors, the combining grapheme joiner, Hangul fillers), the rest is folded to its
+    compatibility form (NFKC: a full-width letter is the letter) and case-folded, and every
+    run of whitespace is one space, none at either end: "Reuters " and "reuters", "Belavia"
+    with a zero-width space or a variation selector inside it or in full-width letters and
+    "belavia" are the same text. The one rule for duplicates (``schema.reports``) and for
+    grouping measures (``schema.models.measure_key``).
     """
     text = str(value)
-    if text.isascii():  # no format characters, nothing to compose: most text, fast
+    if text.isascii():  # no invisible characters, nothing to compose: most text, fast
         return " ".join(text.lower().split())
-    seen = text
-    for char in set(text):  # each distinct character once: ASCII holds no Cf
+    seen = _IGNORABLE.sub("", text)
+    for char in set(seen):  # each distinct character once: ASCII holds no Cf
         if char > "\x7f" and unicodedata.category(char) == "Cf":
             seen = seen.replace(char, "")
     composed = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", seen).casefold())
-    return " ".join(composed.split())
+    return " ".join(_IGNORABLE.sub("", composed).split())

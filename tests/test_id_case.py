@@ -114,3 +114,15 @@ def test_a_lowercase_id_beside_a_recorded_uppercase_one_is_refused(tracker: Path
     assert refused.exit_code == 2, refused.output
     assert "id 'ev-byhand01' differs only by case from 'EV-BYHAND01'" in refused.stderr
     assert tracker.read_bytes() == before
+
+
+@pytest.mark.parametrize("command", [["relief", "amend"], ["amend"], ["retract"]])
+def test_commands_name_a_relief_id_as_stored_whatever_its_case(
+    tracker: Path, command: list[str]
+) -> None:
+    step = relief(tracker)
+    typed = step.upper()
+    change = ["--summary", "General Licence"] if command != ["retract"] else []
+    done = ok(run(tracker, *command, typed, "--reason", "r", *change))
+    assert step in done.stderr
+    assert typed not in done.stderr

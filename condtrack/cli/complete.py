@@ -252,13 +252,13 @@ def _measures_in(ctx: typer.Context) -> list[Suggestion]:
     text = read_bytes(path).decode("utf-8").removeprefix("\ufeff")
     entries = _tables(tomlread.loads_vouched(text).get("relief"))
     sender = _given(ctx).get("sender")
-    wanted = sender.strip().casefold() if sender else None
+    wanted = folded(sender) if sender else None
     offered: dict[str, Suggestion] = {}
     for entry in reversed(entries):
         measure, by = entry.get("measure"), entry.get("sender")
         if not isinstance(measure, str) or not isinstance(by, str):
             continue
-        if wanted is not None and by.casefold() != wanted:
+        if wanted is not None and folded(by) != wanted:
             continue
         written = " ".join(measure.split())
         if not written or not _offerable(written) or len(written) > 300:

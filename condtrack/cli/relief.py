@@ -334,7 +334,8 @@ def amend(
             )
         except FieldError as error:
             raise _kept_field_hint(error, changes) from None
-    _confirm(f"amended {relief_id} with", appended, path)
+    stored = appended.relief[-1].supersedes or relief_id  # the id as stored, however typed
+    _confirm(f"amended {stored} with", appended, path)
 
 
 def _kept_field_hint(error: FieldError, changes: dict[str, Any]) -> FieldError:
@@ -363,7 +364,7 @@ def list_(
         str | None,
         typer.Option(
             "--sender",
-            help="Only this sender's entries (any case).",
+            help="Only this sender's entries (any case or width).",
             autocompletion=complete.senders,
         ),
     ] = None,
@@ -396,28 +397,15 @@ def list_(
 
     An entry that does not count (superseded, retracted, graded below min_reliability) is
     not judged: the ledger says why it does not count instead."""
-    from dataclasses import replace
-
     from condtrack.domain.knowledge import known_at as as_known
-    from condtrack.domain.relief import ledger
+    from condtrack.domain.relief import from_sender, ledger
 
     loaded = options(ctx).load()
     day, known = two_times(as_of, known_at)
     tracker = as_known(loaded.tracker, known)
     found = ledger(tracker, day)
     if sender is not None:
-        wanted = sender.strip().casefold()
-        # A sender of any entry known, whatever its date: one whose entries all come later
-        # than --as-of has an empty ledger then, not a misspelt name.
-        senders = sorted({r.sender.casefold(): r.sender for r in tracker.relief}.values())
-        if wanted not in {s.casefold() for s in senders}:
-            from condtrack.schema.validation import suggest
-
-            raise CondtrackError(
-                f"--sender: no relief entry from {sender!r} {suggest(sender, senders)}"
-            )
-        steps = tuple(s for s in found.steps if s.entry.sender.casefold() == wanted)
-        found = replace(found, steps=steps)
+        found = from_sender(found, tracker, sender)
     if output_format is ReliefFormat.json:
         from condtrack.render.as_json import dumps, relief_data
 

@@ -8,6 +8,7 @@ import itertools
 import json
 import re
 import secrets
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
@@ -154,17 +155,23 @@ def stable_id(fields: Mapping[str, Any], taken: AbstractSet[str], prefix: str = 
 
 
 def stripped(fields: Mapping[str, Any]) -> dict[str, Any]:
-    """Fields as every new entry stores them, however they came (`log`, `amend`, `import`):
-    text without leading or trailing whitespace, which no reader sees and which would make
-    the same report look new."""
+    """Fields as every new entry stores them, however they came (`log`, `amend`, `import`,
+    `relief add`, `relief amend`): text without leading or trailing whitespace, which no
+    reader sees and which would make the same report look new; tags composed (NFC), so an
+    accent typed as a letter and a combining mark is one tag with the precomposed letter,
+    and the tag pattern sees it as the letter it is."""
     return {
         name: value.strip()
         if isinstance(value, str)
-        else [v.strip() if isinstance(v, str) else v for v in value]
+        else [_composed(name, v.strip()) if isinstance(v, str) else v for v in value]
         if isinstance(value, list)
         else value
         for name, value in fields.items()
     }
+
+
+def _composed(name: str, value: str) -> str:
+    return unicodedata.normalize("NFC", value) if name == "tags" else value
 
 
 def utc_now() -> dt.datetime:

@@ -83,12 +83,12 @@ class Filters:
                 )
 
     def keeps(self, entry: Evidence) -> bool:
-        source = self.source.casefold() if self.source is not None else None
+        source = folded(self.source) if self.source is not None else None
         return (
             (self.condition is None or entry.condition == self.condition)
             and (self.criterion is None or entry.criterion == self.criterion)
             and (self.indicator is None or entry.indicator == self.indicator)
-            and (source is None or source in entry.source.casefold())
+            and (source is None or source in folded(entry.source))
             and all(folded(tag) in {folded(t) for t in entry.tags} for tag in self.tags)
             and (self.since is None or entry.date >= self.since)
             and (self.until is None or entry.date <= self.until)

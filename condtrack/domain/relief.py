@@ -31,7 +31,9 @@ from typing import Literal
 
 from condtrack.domain.chains import in_date_order, withdrawn
 from condtrack.domain.scoring import Assessment, Standing, Status, not_counted, standings
+from condtrack.errors import CondtrackError
 from condtrack.schema.models import Relief, Tracker, measure_key
+from condtrack.textsafe import folded
 
 State = Literal["in-effect", "reimposed", "expired", "in-force"]
 STATES: tuple[State, ...] = ("in-effect", "reimposed", "expired", "in-force")
@@ -107,9 +109,28 @@ class Ledger:
         counts: dict[str, int] = {}
         names: dict[str, str] = {}  # a sender as first written, whatever its case later
         for measure in self.ahead:
-            name = names.setdefault(measure.sender.casefold(), measure.sender)
+            name = names.setdefault(folded(measure.sender), measure.sender)
             counts[name] = counts.get(name, 0) + 1
         return counts
+
+
+def from_sender(found: Ledger, tracker: Tracker, sender: str) -> Ledger:
+    """The ledger's entries from ``sender``, compared as a reader sees it (``folded``: case,
+    spacing, invisible and full-width characters aside, as measures are grouped).
+
+    A sender of any entry known counts, whatever its date: one whose entries all come later
+    than the ledger's date has an empty ledger then, not a misspelt name.
+    """
+    from dataclasses import replace
+
+    wanted = folded(sender)
+    senders = sorted({folded(r.sender): r.sender for r in tracker.relief}.values())
+    if wanted not in {folded(s) for s in senders}:
+        from condtrack.schema.validation import suggest
+
+        hint = suggest(sender, senders)
+        raise CondtrackError(f"--sender: no relief entry from {sender!r} {hint}")
+    return replace(found, steps=tuple(s for s in found.steps if folded(s.entry.sender) == wanted))
 
 
 def required_conditions(tracker: Tracker, entry: Relief) -> tuple[str, ...]:

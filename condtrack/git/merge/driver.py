@@ -99,11 +99,11 @@ def merge_trackers(
     versions = tuple(_read(data, f"{name} ({label})") for data, label in labelled)
     head = _merge_head(versions)
     log = merge_entries(versions)
-    newline = "\r\n" if "\r\n" in versions[1].text else "\n"
+    newline = _line_end(versions)
     conflicts = head.conflicts + log.conflicts
     pieces = head.pieces + log.pieces
     if conflicts:
-        text = join(pieces, newline=newline, marker_size=marker_size)
+        text = _ending(join(pieces, newline=newline, marker_size=marker_size), newline)
         return MergeResult(text.encode("utf-8"), conflicts, log.notes)
     notes = list(log.notes)
     trivial = _trivial(versions, (base, ours, theirs))
@@ -124,6 +124,29 @@ def merge_trackers(
         )
         return MergeResult(ours, invalid, notes)
     return MergeResult(text.encode("utf-8"), [], notes, tracker)
+
+
+def _style(text: str) -> str:
+    """A version's line end: CRLF when most of its lines end so, else LF."""
+    crlf = text.count("\r\n")
+    return "\r\n" if crlf and crlf * 2 >= text.count("\n") else "\n"
+
+
+def _line_end(versions: Sequence[Version]) -> str:
+    """The merged file's line end, merged like any other change: a side that changed it wins.
+
+    Base LF and theirs CRLF gives CRLF (theirs converted the file); both unchanged keeps the
+    base's. The two sides cannot disagree against the base with only two styles.
+    """
+    base, ours, theirs = (_style(version.text) for version in versions)
+    return theirs if ours == base else ours
+
+
+def _ending(text: str, newline: str) -> str:
+    """The text with every line ending in ``newline``: parts copied from each side keep
+    their own line ends, and a file must not mix them."""
+    text = text.replace("\r\n", "\n")
+    return text.replace("\n", newline) if newline != "\n" else text
 
 
 def _trivial(versions: Sequence[Version], data: Sequence[bytes]) -> Version | None:
@@ -341,9 +364,9 @@ def _faithful(
     written from its data, and as a last resort the whole document is serialized.
     """
     attempts: list[Callable[[], str]] = [
-        lambda: join(pieces, newline=newline),
-        lambda: join(_canonical(expected, order)),
-        lambda: dumps(expected),
+        lambda: _ending(join(pieces, newline=newline), newline),
+        lambda: _ending(join(_canonical(expected, order)), newline),
+        lambda: _ending(dumps(expected), newline),
     ]
     for number, attempt in enumerate(attempts):
         text = attempt()
