@@ -107,9 +107,10 @@ def comparable_as_written(value: Any) -> str:
     text = str(value)
     if text.isascii():
         return " ".join(text.lower().split())
-    visible = "".join(c for c in text if unicodedata.category(c) != "Cf")
+    ignorable = textsafe._IGNORABLE.fullmatch
+    visible = "".join(c for c in text if unicodedata.category(c) != "Cf" and not ignorable(c))
     folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", visible).casefold())
-    return " ".join(folded.split())
+    return " ".join("".join(c for c in folded if not ignorable(c)).split())
 
 
 @PROPERTY
