@@ -118,11 +118,31 @@ class _LazyCommands(TyperGroup):
             return super().make_context(*args, **kwargs)
 
     def parse_args(self, ctx: Any, args: list[str]) -> Any:
-        self._completion_for_named_shell(ctx, args)
         args = self._file_first(ctx, args)
         hint = INIT_REDIRECT if self._command_word(args) == "init" else None
+        # Before anything that prints: a command, and every eager option (--help,
+        # --version, --show-completion, --install-completion), which runs as it is parsed.
         refuse_tracker_streams(lambda: self._tracker_named(args), hint=hint)
+        self._completion_for_named_shell(ctx, args)
         return super().parse_args(ctx, args)
+
+    def _main_shell_completion(
+        self, ctx_args: Any, prog_name: str, complete_var: str | None = None
+    ) -> None:
+        """Shell completion (``_CONDTRACK_COMPLETE=complete_bash``, ``source_zsh``), which
+        runs before any command line is parsed: refused as a command is when its standard
+        output or error is the tracker (one line, exit 2), not printed into the file. The
+        tracker is the one found (or ``$CONDTRACK_FILE``); one named by ``-f`` among the
+        words completed is checked as the words are parsed."""
+        if complete_var is None:
+            complete_var = f"_{prog_name}_COMPLETE".replace("-", "_").upper()
+        if not os.environ.get(complete_var):
+            return
+        try:
+            refuse_tracker_streams(lambda: self._tracker_named([]))
+            super()._main_shell_completion(ctx_args, prog_name, complete_var)
+        except typer.Exit as refused:  # raised outside the group's own handling of it
+            sys.exit(refused.exit_code)
 
     def _command_word(self, args: list[str]) -> str | None:
         """The command's name on this line: the first word after the global settings."""
@@ -648,7 +668,8 @@ def refuse_tracker_streams(
     written anywhere, since the error line itself would be written into the tracker. The
     group calls this for the tracker of every command (``-f``, ``$CONDTRACK_FILE`` or the
     one found) before it parses anything else; a command whose trackers are its arguments
-    (``validate FILE...``, ``git-setup -f``, ``merge``) calls it for those. A tracker may be
+    (``validate FILE...``, ``git-setup -f``, ``merge``) calls it for those. The tracker's
+    lock and temporary files are refused alike (as ``-o`` refuses them). A tracker may be
     given as a function, called only when a stream is a regular file (the common case, a
     terminal or a pipe, costs two ``fstat`` calls).
     """
@@ -664,19 +685,23 @@ def refuse_tracker_streams(
             streams[fd] = (info.st_dev, info.st_ino)
     if not streams:
         return
+    from condtrack.storage.store import owned_by_condtrack
+
     for given in trackers:
         tracker = given() if callable(given) else given
         if tracker is None:
             continue
-        try:
-            there = os.stat(tracker)
-        except OSError:
-            continue
-        if streams.get(2) == (there.st_dev, there.st_ino):
-            raise typer.Exit(CondtrackError.exit_code)  # an error line would land in it
-        if streams.get(1) == (there.st_dev, there.st_ino):
-            also = f"; {hint}" if hint else ""
-            fail(f"refusing to write standard output: it is the tracker {tracker}{also}")
+        # The tracker, its lock file and temporary files: as `-o` refuses them.
+        for spot, what in owned_by_condtrack(tracker, ()):
+            try:
+                there = os.stat(spot)
+            except OSError:
+                continue
+            if streams.get(2) == (there.st_dev, there.st_ino):
+                raise typer.Exit(CondtrackError.exit_code)  # an error line would land in it
+            if streams.get(1) == (there.st_dev, there.st_ino):
+                also = f"; {hint}" if hint else ""
+                fail(f"refusing to write standard output: it is {what}{also}")
 
 
 def warn(message: str) -> None:

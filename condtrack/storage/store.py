@@ -546,7 +546,7 @@ def check_output(
             hint=None if stat.S_ISDIR(info.st_mode) else instead,
         )
     real = Path(os.path.realpath(output))
-    owned = _owned_by_condtrack(tracker, inputs)
+    owned = owned_by_condtrack(tracker, inputs)
     for spot, what in owned:
         if real == Path(os.path.realpath(spot)) or (info is not None and _same_file(info, spot)):
             raise CondtrackError(f"refusing to write {output}: it is {what}")
@@ -628,14 +628,14 @@ def check_stream(fd: int, shown: str, tracker: Path | None) -> None:
         return  # closed: nothing is written anywhere
     if not stat.S_ISREG(info.st_mode):
         return
-    for spot, what in _owned_by_condtrack(tracker, ()):
+    for spot, what in owned_by_condtrack(tracker, ()):
         if _same_file(info, spot):
             raise CondtrackError(f"refusing to write {shown}: it is {what}")
     real = Path(os.path.realpath(f"/proc/self/fd/{fd}"))
     _not_in_cache(Path(shown), real, info)
 
 
-def _owned_by_condtrack(tracker: Path | None, inputs: Sequence[Path]) -> list[tuple[Path, str]]:
+def owned_by_condtrack(tracker: Path | None, inputs: Sequence[Path]) -> list[tuple[Path, str]]:
     owned = [(source, f"{source}, which this command reads") for source in inputs]
     if tracker is not None:
         owned.append((tracker, f"the tracker {tracker}"))

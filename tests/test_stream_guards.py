@@ -1,0 +1,148 @@
+"""The tracker-stream guard before everything that prints, and the files it covers.
+
+`condtrack --show-completion bash >> conditions.toml` once appended the completion script
+to the tracker (the guard ran before commands, not before the eager options); completion
+itself (`_CONDTRACK_COMPLETE=complete_bash condtrack >> conditions.toml`) ended in an
+"internal error"; and `condtrack log ... >> .conditions.toml.lock` wrote the new id into
+the lock file that `-o .conditions.toml.lock` refuses. Real processes: the redirections
+are the shell's.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+# The console script, as a shell runs it: its name is the one completion answers to.
+CONDTRACK = Path(sys.executable).with_name("condtrack")
+REFUSED = "error: refusing to write standard output: it is the tracker"
+
+
+def _run(
+    folder: Path, *args: str, stdout: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    """condtrack in ``folder`` (where it finds the tracker), standard output appended to
+    ``stdout`` (as ``>> stdout``)."""
+    environment = {k: v for k, v in os.environ.items() if k != "CONDTRACK_FILE"}
+    environment["HOME"] = str(folder / "home")  # --install-completion: never the user's
+    environment.update(env or {})
+    with stdout.open("ab") as handle:
+        return subprocess.run(
+            [str(CONDTRACK), *args],
+            cwd=folder,
+            env=environment,
+            stdout=handle,
+            stderr=subprocess.PIPE,
+            check=False,
+        )
+
+
+EAGER = [
+    *(["--show-completion", shell] for shell in ("bash", "zsh", "fish", "powershell")),
+    ["--show-completion"],
+    *(["--install-completion", shell] for shell in ("bash", "zsh", "fish")),
+    ["--install-completion"],
+    ["--help"],
+    ["-h"],
+    ["--version"],
+]
+
+
+@pytest.mark.parametrize("spelling", ["file", "symlink"])
+@pytest.mark.parametrize("args", EAGER, ids=" ".join)
+def test_no_eager_option_writes_into_a_tracker_that_is_its_stdout(
+    args: list[str], spelling: str, tracker_file: Path
+) -> None:
+    folder = tracker_file.parent
+    (folder / "home").mkdir()
+    named = tracker_file
+    if spelling == "symlink":
+        named = folder / "sl"
+        named.symlink_to(tracker_file.name)
+    before = tracker_file.read_bytes()
+    done = _run(folder, *args, stdout=named)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.decode().startswith(REFUSED)
+    assert len(done.stderr.decode().splitlines()) == 1
+    assert tracker_file.read_bytes() == before
+    assert list((folder / "home").iterdir()) == []  # nothing installed either
+
+
+def test_eager_options_still_print_elsewhere(tracker_file: Path) -> None:
+    """The guard refuses only the tracker: the script reaches any other file."""
+    folder = tracker_file.parent
+    out = folder / "script.sh"
+    out.touch()
+    done = _run(folder, "--show-completion", "bash", stdout=out)
+    assert done.returncode == 0, done.stderr
+    assert "_CONDTRACK_COMPLETE" in out.read_text()
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"COMP_WORDS": "condtrack hist", "COMP_CWORD": "1", "_CONDTRACK_COMPLETE": "complete_bash"},
+        {"_CONDTRACK_COMPLETE": "complete_zsh", "_TYPER_COMPLETE_ARGS": "condtrack st"},
+        {"_CONDTRACK_COMPLETE": "source_bash"},
+        {"_CONDTRACK_COMPLETE": "source_fish"},
+    ],
+    ids=lambda env: env["_CONDTRACK_COMPLETE"],
+)
+def test_completion_into_the_tracker_is_the_same_clean_refusal(
+    env: dict[str, str], tracker_file: Path
+) -> None:
+    """Chosen: the refusal of any command (one line on standard error, exit 2), not an
+    internal error; the tracker is untouched. A shell's own completion captures standard
+    output, so this is only ever a redirection typed by hand, which deserves the reason."""
+    before = tracker_file.read_bytes()
+    done = _run(tracker_file.parent, stdout=tracker_file, env=env)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.decode().startswith(REFUSED)
+    assert len(done.stderr.decode().splitlines()) == 1
+    assert tracker_file.read_bytes() == before
+
+
+def test_completion_of_a_tracker_named_by_f_is_refused_too(
+    tracker_file: Path, tmp_path: Path
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    before = tracker_file.read_bytes()
+    env = {
+        "COMP_WORDS": f"condtrack -f {tracker_file} history ",
+        "COMP_CWORD": "4",
+        "_CONDTRACK_COMPLETE": "complete_bash",
+    }
+    done = _run(elsewhere, stdout=tracker_file, env=env)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.decode().startswith(REFUSED)
+    assert tracker_file.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["log", "troops", "--summary", "s", "--source", "M", "--date", "2025-01-03"],
+        ["status"],
+        ["--version"],
+    ],
+    ids=lambda args: args[0],
+)
+def test_the_lock_file_is_refused_as_standard_output_as_it_is_as_output(
+    args: list[str], tracker_file: Path
+) -> None:
+    """`log ... >> .conditions.toml.lock`: refused as `-o .conditions.toml.lock` is."""
+    lock = tracker_file.parent / f".{tracker_file.name}.lock"
+    lock.touch()
+    before = tracker_file.read_bytes()
+    done = _run(tracker_file.parent, *args, stdout=lock)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.decode().startswith(
+        "error: refusing to write standard output: it is the lock file of"
+    )
+    assert lock.read_bytes() == b""
+    assert tracker_file.read_bytes() == before
