@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -146,3 +147,80 @@ def test_the_lock_file_is_refused_as_standard_output_as_it_is_as_output(
     )
     assert lock.read_bytes() == b""
     assert tracker_file.read_bytes() == before
+
+
+def _commands_writing_a_file() -> list[str]:
+    """Every command and subcommand with an --output option, by its words."""
+    from typer._click.core import Context
+    from typer.main import get_command
+
+    from condtrack.cli import app
+    from condtrack.cli.app import COMMANDS
+
+    group: Any = get_command(app)
+    context = Context(group)
+    found = []
+    for name in COMMANDS:
+        command = group.get_command(context, name)
+        subcommands = getattr(command, "commands", None) or {None: command}
+        for sub, each in subcommands.items():
+            if any(param.name == "output" for param in each.params):
+                found.append(name if sub is None else f"{name} {sub}")
+    return found
+
+
+WRITING = _commands_writing_a_file()
+
+
+def test_the_commands_writing_a_file_are_found() -> None:
+    assert {"status", "check", "validate", "schema", "relief list", "report"} <= set(WRITING)
+
+
+@pytest.mark.parametrize("blank", ["", " ", "\t"], ids=repr)
+@pytest.mark.parametrize("command", WRITING)
+def test_a_blank_output_name_is_a_usage_error(
+    command: str, blank: str, tracker_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`-o ""` once wrote a file named `-` (and printed "wrote "), `-o " "` one named " "."""
+    from typer.testing import CliRunner
+
+    from condtrack.cli import app
+
+    folder = tracker_file.parent
+    monkeypatch.chdir(folder)
+    before = sorted(folder.iterdir())
+    content = tracker_file.read_bytes()
+    result = CliRunner().invoke(app, [*command.split(), "-o", blank])
+    assert (result.exit_code, result.stdout) == (2, ""), result.output
+    assert result.stderr.startswith("error: Invalid value for '--output' / '-o'")
+    assert len(result.stderr.splitlines()) == 1
+    assert sorted(folder.iterdir()) == before
+    assert tracker_file.read_bytes() == content
+
+
+@pytest.mark.parametrize("blank", ["", " "], ids=repr)
+@pytest.mark.parametrize(
+    "where", [["-f", "{}", "status"], ["status", "--file={}"], ["git-setup", "-f", "{}"]]
+)
+def test_a_blank_tracker_name_is_a_usage_error(
+    where: list[str], blank: str, tracker_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`-f ""` was read as the folder `.` ("is a folder"): it names no file."""
+    from typer.testing import CliRunner
+
+    from condtrack.cli import app
+
+    monkeypatch.chdir(tracker_file.parent)
+    result = CliRunner().invoke(app, [word.format(blank) for word in where])
+    assert (result.exit_code, result.stdout) == (2, ""), result.output
+    assert result.stderr.startswith("error: Invalid value for '--file' / '-f'")
+    assert "names no file" in result.stderr
+
+
+def test_a_blank_output_name_in_a_real_process(tracker_file: Path, tmp_path: Path) -> None:
+    folder = tracker_file.parent
+    before = sorted(folder.iterdir())
+    done = _run(folder, "status", "-o", "", stdout=tmp_path / "out.txt")
+    assert done.returncode == 2
+    assert b"names no file" in done.stderr
+    assert sorted(p for p in folder.iterdir() if p.name != "out.txt") == before

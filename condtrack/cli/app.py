@@ -542,6 +542,7 @@ def _global(
             "-f",
             envvar="CONDTRACK_FILE",
             metavar="PATH",
+            parser=FileNameType(as_path=True),
             help="Tracker file (default: conditions.toml here or in a parent folder).",
             show_envvar=True,
         ),
@@ -797,6 +798,24 @@ def two_times(as_of: dt.date | None, known: Moment | None) -> tuple[dt.date, Mom
     return (known.day if known is not None else today()), known
 
 
+class FileNameType:
+    """The type of an option naming a file (``--output``, ``--file``): a name that is
+    empty or only blanks is a usage error naming the option, not a file called ``-`` or
+    `` `` (nor the folder ``.``, which is what ``Path("")`` is). ``as_path``: the value as a
+    ``Path`` (``--file``), else the string typed (``--output``: ``-`` and ``./-`` apart)."""
+
+    def __init__(self, *, as_path: bool = False) -> None:
+        self.as_path = as_path
+
+    def __call__(self, value: object) -> Any:
+        if isinstance(value, Path):
+            return value
+        name = str(value)
+        if not name.strip():
+            raise typer.BadParameter(f"{name!r} names no file; give a file name")
+        return Path(name) if self.as_path else name
+
+
 # The --output option of commands that write a file: a string, so that "-" (standard
 # output) and "./-" (a file of that name) stay apart.
 Output = Annotated[
@@ -805,6 +824,7 @@ Output = Annotated[
         "--output",
         "-o",
         metavar="FILE",
+        parser=FileNameType(),
         help="Write to this file (atomically), or - for standard output.",
     ),
 ]

@@ -12,6 +12,7 @@ import typer
 from condtrack.cli.app import (
     INIT_REDIRECT,
     Choice,
+    FileNameType,
     Output,
     TextOrJson,
     app,
@@ -173,7 +174,12 @@ def git_setup(
     ctx: typer.Context,
     file: Annotated[
         Path | None,
-        typer.Option("--file", "-f", help="The tracker (default: as for every command)."),
+        typer.Option(
+            "--file",
+            "-f",
+            parser=FileNameType(as_path=True),
+            help="The tracker (default: as for every command).",
+        ),
     ] = None,
 ) -> None:
     """Make git merge the tracker with `condtrack merge`, so branches never conflict needlessly.
