@@ -224,3 +224,58 @@ def test_a_blank_output_name_in_a_real_process(tracker_file: Path, tmp_path: Pat
     assert done.returncode == 2
     assert b"names no file" in done.stderr
     assert sorted(p for p in folder.iterdir() if p.name != "out.txt") == before
+
+
+LOG = ["log", "troops", "--summary", "s", "--source", "M", "--date", "2025-01-03"]
+
+
+def test_a_cache_folder_under_tilde_is_in_the_home_folder(tracker_file: Path) -> None:
+    """`CONDTRACK_CACHE_DIR='~/c'` made a folder `./~/c/records-v2` where condtrack ran."""
+    folder = tracker_file.parent
+    (folder / "home").mkdir()
+    done = _run(folder, *LOG, stdout=folder / "id.txt", env={"CONDTRACK_CACHE_DIR": "~/c"})
+    assert done.returncode == 0, done.stderr
+    assert not (folder / "~").exists()
+    assert (folder / "home" / "c" / "records-v2").is_dir()  # the log left its record there
+
+
+@pytest.mark.parametrize(
+    ("given", "named"),
+    [
+        ({"env": {"CONDTRACK_CACHE_DIR": "relative"}}, "$CONDTRACK_CACHE_DIR"),
+        ({"env": {"CONDTRACK_CACHE_DIR": "./c"}}, "$CONDTRACK_CACHE_DIR"),
+        ({"args": ["--cache-dir=relative"]}, "--cache-dir"),
+        ({"args": ["--cache-dir", "relative"]}, "--cache-dir"),
+    ],
+    ids=["env", "env-dot", "option-equals", "option"],
+)
+def test_a_relative_cache_folder_is_refused(
+    given: dict[str, Any], named: str, tracker_file: Path, tmp_path: Path
+) -> None:
+    """Chosen: an error naming the variable or option, exit 2, nothing written (not the
+    XDG "ignore it"): a cache folder that moves with the working folder is a mistake
+    worth knowing about."""
+    folder = tracker_file.parent
+    before = sorted(folder.iterdir())
+    content = tracker_file.read_bytes()
+    out = tmp_path.parent / f"{tmp_path.name}-id.txt"
+    done = _run(folder, *given.get("args", []), *LOG, stdout=out, env=given.get("env"))
+    assert done.returncode == 2
+    error = done.stderr.decode()
+    assert error.startswith(f"error: {named} is ") and "relative path" in error
+    assert len(error.splitlines()) == 1
+    assert out.read_bytes() == b""
+    assert sorted(folder.iterdir()) == before  # no ./relative, no ./c
+    assert tracker_file.read_bytes() == content
+
+
+def test_a_relative_cache_folder_is_an_error_in_the_core(tmp_path: Path) -> None:
+    """Callers of the core (no CLI) get the same refusal, as a CondtrackError."""
+    from condtrack.errors import CondtrackError
+    from condtrack.storage import remembered
+
+    with pytest.raises(CondtrackError, match=r"\$CONDTRACK_CACHE_DIR is 'rel'"):
+        remembered.records_folder({"CONDTRACK_CACHE_DIR": "rel"})
+    home = remembered.cache_folder({"CONDTRACK_CACHE_DIR": "~/x"})
+    assert home == Path.home() / "x"
+    assert remembered.cache_folder({"CONDTRACK_CACHE_DIR": ""}) is None

@@ -563,7 +563,8 @@ def _global(
             envvar="CONDTRACK_CACHE_DIR",
             metavar="PATH",
             help="Where records of checked files are kept, so large files read fast (default: "
-            "the user's cache folder; empty: keep none).",
+            "the user's cache folder; empty: keep none). An absolute path (~ is your home "
+            "folder); a relative one is refused.",
             show_envvar=True,
             show_default=False,
         ),
@@ -602,7 +603,16 @@ def _global(
         os.environ["CONDTRACK_DEBUG"] = "1"
     settings: dict[str, str | None] = {}
     if cache_dir is not None:
-        settings["CONDTRACK_CACHE_DIR"] = cache_dir
+        from typer._click.core import ParameterSource
+
+        from condtrack.storage.locating import ENV_CACHE, cache_folder_named
+
+        from_env = ctx.get_parameter_source("cache_dir") is ParameterSource.ENVIRONMENT
+        try:  # a relative folder: refused, by every command, in the name it was given by
+            folder = cache_folder_named(cache_dir, f"${ENV_CACHE}" if from_env else "--cache-dir")
+        except CondtrackError as error:
+            fail(str(error))
+        settings[ENV_CACHE] = "" if folder is None else str(folder)
     if lock_timeout is not None:
         from typer._click.core import ParameterSource
 
@@ -686,7 +696,7 @@ def refuse_tracker_streams(
             streams[fd] = (info.st_dev, info.st_ino)
     if not streams:
         return
-    from condtrack.storage.store import owned_by_condtrack
+    from condtrack.storage.locating import owned_by_condtrack
 
     for given in trackers:
         tracker = given() if callable(given) else given

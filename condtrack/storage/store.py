@@ -25,6 +25,8 @@ from condtrack.errors import CondtrackError
 from condtrack.schema.models import Tracker
 from condtrack.schema.validation import Problem, check_document
 from condtrack.storage import tomlread
+from condtrack.storage.locating import lock_path as lock_path
+from condtrack.storage.locating import owned_by_condtrack
 from condtrack.storage.portable import (
     BINARY,
     CLOEXEC,
@@ -321,11 +323,6 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
-
-
-def lock_path(path: Path) -> Path:
-    target = path.resolve()
-    return target.with_name(f".{target.name}.lock")
 
 
 @contextlib.contextmanager
@@ -633,18 +630,6 @@ def check_stream(fd: int, shown: str, tracker: Path | None) -> None:
             raise CondtrackError(f"refusing to write {shown}: it is {what}")
     real = Path(os.path.realpath(f"/proc/self/fd/{fd}"))
     _not_in_cache(Path(shown), real, info)
-
-
-def owned_by_condtrack(tracker: Path | None, inputs: Sequence[Path]) -> list[tuple[Path, str]]:
-    owned = [(source, f"{source}, which this command reads") for source in inputs]
-    if tracker is not None:
-        owned.append((tracker, f"the tracker {tracker}"))
-        owned.append((lock_path(tracker), f"the lock file of {tracker}"))
-        target = tracker.resolve()
-        with contextlib.suppress(OSError):
-            for temporary in target.parent.glob(f".{target.name}.*.tmp"):
-                owned.append((temporary, f"a temporary file of {tracker}"))
-    return owned
 
 
 def _same_file(info: os.stat_result, other: Path) -> bool:
