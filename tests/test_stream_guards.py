@@ -279,3 +279,35 @@ def test_a_relative_cache_folder_is_an_error_in_the_core(tmp_path: Path) -> None
     home = remembered.cache_folder({"CONDTRACK_CACHE_DIR": "~/x"})
     assert home == Path.home() / "x"
     assert remembered.cache_folder({"CONDTRACK_CACHE_DIR": ""}) is None
+
+
+@pytest.mark.parametrize("relative", [False, True], ids=["absolute-link", "relative-link"])
+def test_init_force_through_a_link_keeps_its_files_beside_the_file_written(
+    relative: bool, tracker_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`init l.toml --force`, l.toml a link to a/conditions.toml: init writes through the
+    link (as every command writes a linked tracker), so the .bak and the schema the new
+    file's `#:schema` line names go beside a/conditions.toml, not beside the link."""
+    from typer.testing import CliRunner
+
+    from condtrack.cli import app
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    real = a / "conditions.toml"
+    old = tracker_file.read_bytes()
+    real.write_bytes(old)
+    link = b / "l.toml"
+    link.symlink_to(os.path.relpath(real, b) if relative else real)
+    monkeypatch.chdir(b)
+    result = CliRunner().invoke(app, ["init", "l.toml", "--force"])
+    assert result.exit_code == 0, result.output
+    assert link.is_symlink() and link.resolve() == real.resolve()
+    assert (a / "conditions.toml.bak").read_bytes() == old
+    first = real.read_text(encoding="utf-8").splitlines()[0]
+    assert first == "#:schema ./condtrack.schema.json"
+    assert (a / "condtrack.schema.json").is_file()
+    assert sorted(p.name for p in b.iterdir()) == ["l.toml"]
+    assert str(a / "conditions.toml.bak") in result.stderr
+    assert f"created {real.resolve()} (the file l.toml links to)" in result.stderr

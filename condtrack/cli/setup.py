@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -60,12 +61,15 @@ def init(
     from condtrack.storage.locating import DEFAULT_NAME
     from condtrack.storage.store import check_output, locked, read_bytes, write_atomic
 
-    target = path or options(ctx).file or Path(DEFAULT_NAME)
-    refuse_tracker_streams(target, hint=INIT_REDIRECT)  # `condtrack init > conditions.toml`
+    named = path or options(ctx).file or Path(DEFAULT_NAME)
+    refuse_tracker_streams(named, hint=INIT_REDIRECT)  # `condtrack init > conditions.toml`
     template = files("condtrack").joinpath("templates/default.toml").read_bytes()
-    schema_path = target.parent / SCHEMA_FILE
     schema = dumps(tracker_schema()).encode("utf-8")
-    check_output(target)  # a regular file (or none), and not one condtrack keeps for itself
+    check_output(named)  # a regular file (or none), and not one condtrack keeps for itself
+    # A link is written through, as every command writes a linked tracker: the file
+    # written is the one it leads to, and its .bak and schema go beside that file.
+    target = Path(os.path.realpath(named)) if named.is_symlink() else named
+    schema_path = target.parent / SCHEMA_FILE
     if target.name == SCHEMA_FILE:  # the schema's own place: the two would be one file
         other = target.parent / DEFAULT_NAME
         raise CondtrackError(
@@ -98,7 +102,11 @@ def init(
             warn(f"kept the old file as {backup}")
         write_atomic(target, template)
         _write_schema(schema_path, schema, old_schema)
-    typer.echo(one_line(f"created {target}: edit its conditions, then `condtrack log`"), err=True)
+    through = f" (the file {named} links to)" if target != named else ""
+    typer.echo(
+        one_line(f"created {target}{through}: edit its conditions, then `condtrack log`"),
+        err=True,
+    )
 
 
 def _blank(target: Path) -> bool:
