@@ -311,3 +311,36 @@ def test_init_force_through_a_link_keeps_its_files_beside_the_file_written(
     assert sorted(p.name for p in b.iterdir()) == ["l.toml"]
     assert str(a / "conditions.toml.bak") in result.stderr
     assert f"created {real.resolve()} (the file l.toml links to)" in result.stderr
+
+
+@pytest.mark.parametrize("blank", ["", " "], ids=repr)
+@pytest.mark.parametrize(
+    ("words", "named"),
+    [
+        (["init"], "PATH"),
+        (["validate"], "FILE"),
+        (["validate", "conditions.toml"], "FILE"),
+        (["import"], "FILE"),
+    ],
+    ids=["init", "validate", "validate-second", "import"],
+)
+def test_a_blank_file_argument_is_a_usage_error(
+    words: list[str],
+    named: str,
+    blank: str,
+    tracker_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`init ""`, `validate ""`, `import ""` were read as the folder `.` ("is a folder")."""
+    from typer.testing import CliRunner
+
+    from condtrack.cli import app
+
+    folder = tracker_file.parent
+    monkeypatch.chdir(folder)
+    before = sorted(folder.iterdir())
+    result = CliRunner().invoke(app, [*words, blank])
+    assert (result.exit_code, result.stdout) == (2, ""), result.output
+    assert result.stderr.startswith(f"error: Invalid value for '{named}'")
+    assert "names no file" in result.stderr
+    assert sorted(folder.iterdir()) == before

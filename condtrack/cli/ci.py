@@ -238,6 +238,7 @@ def validate(
         list[Path] | None,
         typer.Argument(
             metavar="FILE",
+            parser=FileNameType(as_path=True),
             help="Tracker files to check, as pre-commit passes them (default: --file or the "
             "one found).",
             show_default=False,

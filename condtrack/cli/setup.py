@@ -42,7 +42,11 @@ def init(
     ctx: typer.Context,
     path: Annotated[
         Path | None,
-        typer.Argument(metavar="PATH", help="Where to write it (default: ./conditions.toml)."),
+        typer.Argument(
+            metavar="PATH",
+            parser=FileNameType(as_path=True),
+            help="Where to write it (default: ./conditions.toml).",
+        ),
     ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Overwrite an existing file, keeping a .bak copy.")
