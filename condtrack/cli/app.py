@@ -118,11 +118,31 @@ class _LazyCommands(TyperGroup):
             return super().make_context(*args, **kwargs)
 
     def parse_args(self, ctx: Any, args: list[str]) -> Any:
-        self._completion_for_named_shell(ctx, args)
         args = self._file_first(ctx, args)
         hint = INIT_REDIRECT if self._command_word(args) == "init" else None
+        # Before anything that prints: a command, and every eager option (--help,
+        # --version, --show-completion, --install-completion), which runs as it is parsed.
         refuse_tracker_streams(lambda: self._tracker_named(args), hint=hint)
+        self._completion_for_named_shell(ctx, args)
         return super().parse_args(ctx, args)
+
+    def _main_shell_completion(
+        self, ctx_args: Any, prog_name: str, complete_var: str | None = None
+    ) -> None:
+        """Shell completion (``_CONDTRACK_COMPLETE=complete_bash``, ``source_zsh``), which
+        runs before any command line is parsed: refused as a command is when its standard
+        output or error is the tracker (one line, exit 2), not printed into the file. The
+        tracker is the one found (or ``$CONDTRACK_FILE``); one named by ``-f`` among the
+        words completed is checked as the words are parsed."""
+        if complete_var is None:
+            complete_var = f"_{prog_name}_COMPLETE".replace("-", "_").upper()
+        if not os.environ.get(complete_var):
+            return
+        try:
+            refuse_tracker_streams(lambda: self._tracker_named([]))
+            super()._main_shell_completion(ctx_args, prog_name, complete_var)
+        except typer.Exit as refused:  # raised outside the group's own handling of it
+            sys.exit(refused.exit_code)
 
     def _command_word(self, args: list[str]) -> str | None:
         """The command's name on this line: the first word after the global settings."""
@@ -522,6 +542,7 @@ def _global(
             "-f",
             envvar="CONDTRACK_FILE",
             metavar="PATH",
+            parser=FileNameType(as_path=True),
             help="Tracker file (default: conditions.toml here or in a parent folder).",
             show_envvar=True,
         ),
@@ -542,7 +563,8 @@ def _global(
             envvar="CONDTRACK_CACHE_DIR",
             metavar="PATH",
             help="Where records of checked files are kept, so large files read fast (default: "
-            "the user's cache folder; empty: keep none).",
+            "the user's cache folder; empty: keep none). An absolute path (~ is your home "
+            "folder); a relative one is refused.",
             show_envvar=True,
             show_default=False,
         ),
@@ -581,7 +603,16 @@ def _global(
         os.environ["CONDTRACK_DEBUG"] = "1"
     settings: dict[str, str | None] = {}
     if cache_dir is not None:
-        settings["CONDTRACK_CACHE_DIR"] = cache_dir
+        from typer._click.core import ParameterSource
+
+        from condtrack.storage.locating import ENV_CACHE, cache_folder_named
+
+        from_env = ctx.get_parameter_source("cache_dir") is ParameterSource.ENVIRONMENT
+        try:  # a relative folder: refused, by every command, in the name it was given by
+            folder = cache_folder_named(cache_dir, f"${ENV_CACHE}" if from_env else "--cache-dir")
+        except CondtrackError as error:
+            fail(str(error))
+        settings[ENV_CACHE] = "" if folder is None else str(folder)
     if lock_timeout is not None:
         from typer._click.core import ParameterSource
 
@@ -648,7 +679,8 @@ def refuse_tracker_streams(
     written anywhere, since the error line itself would be written into the tracker. The
     group calls this for the tracker of every command (``-f``, ``$CONDTRACK_FILE`` or the
     one found) before it parses anything else; a command whose trackers are its arguments
-    (``validate FILE...``, ``git-setup -f``, ``merge``) calls it for those. A tracker may be
+    (``validate FILE...``, ``git-setup -f``, ``merge``) calls it for those. The tracker's
+    lock and temporary files are refused alike (as ``-o`` refuses them). A tracker may be
     given as a function, called only when a stream is a regular file (the common case, a
     terminal or a pipe, costs two ``fstat`` calls).
     """
@@ -664,19 +696,23 @@ def refuse_tracker_streams(
             streams[fd] = (info.st_dev, info.st_ino)
     if not streams:
         return
+    from condtrack.storage.locating import owned_by_condtrack
+
     for given in trackers:
         tracker = given() if callable(given) else given
         if tracker is None:
             continue
-        try:
-            there = os.stat(tracker)
-        except OSError:
-            continue
-        if streams.get(2) == (there.st_dev, there.st_ino):
-            raise typer.Exit(CondtrackError.exit_code)  # an error line would land in it
-        if streams.get(1) == (there.st_dev, there.st_ino):
-            also = f"; {hint}" if hint else ""
-            fail(f"refusing to write standard output: it is the tracker {tracker}{also}")
+        # The tracker, its lock file and temporary files: as `-o` refuses them.
+        for spot, what in owned_by_condtrack(tracker, ()):
+            try:
+                there = os.stat(spot)
+            except OSError:
+                continue
+            if streams.get(2) == (there.st_dev, there.st_ino):
+                raise typer.Exit(CondtrackError.exit_code)  # an error line would land in it
+            if streams.get(1) == (there.st_dev, there.st_ino):
+                also = f"; {hint}" if hint else ""
+                fail(f"refusing to write standard output: it is {what}{also}")
 
 
 def warn(message: str) -> None:
@@ -772,6 +808,24 @@ def two_times(as_of: dt.date | None, known: Moment | None) -> tuple[dt.date, Mom
     return (known.day if known is not None else today()), known
 
 
+class FileNameType:
+    """The type of an option naming a file (``--output``, ``--file``): a name that is
+    empty or only blanks is a usage error naming the option, not a file called ``-`` or
+    `` `` (nor the folder ``.``, which is what ``Path("")`` is). ``as_path``: the value as a
+    ``Path`` (``--file``), else the string typed (``--output``: ``-`` and ``./-`` apart)."""
+
+    def __init__(self, *, as_path: bool = False) -> None:
+        self.as_path = as_path
+
+    def __call__(self, value: object) -> Any:
+        if isinstance(value, Path):
+            return value
+        name = str(value)
+        if not name.strip():
+            raise typer.BadParameter(f"{name!r} names no file; give a file name")
+        return Path(name) if self.as_path else name
+
+
 # The --output option of commands that write a file: a string, so that "-" (standard
 # output) and "./-" (a file of that name) stay apart.
 Output = Annotated[
@@ -780,6 +834,7 @@ Output = Annotated[
         "--output",
         "-o",
         metavar="FILE",
+        parser=FileNameType(),
         help="Write to this file (atomically), or - for standard output.",
     ),
 ]

@@ -13,6 +13,7 @@ from condtrack.cli import complete
 from condtrack.cli.app import (
     AsOf,
     Choice,
+    FileNameType,
     KnownAt,
     Output,
     app,
@@ -106,6 +107,7 @@ def check(
             "--output",
             "-o",
             metavar="FILE",
+            parser=FileNameType(),
             help="Write to this file (atomically), or - for standard output; not with github "
             "(GitHub reads its annotations from standard output).",
         ),
@@ -236,6 +238,7 @@ def validate(
         list[Path] | None,
         typer.Argument(
             metavar="FILE",
+            parser=FileNameType(as_path=True),
             help="Tracker files to check, as pre-commit passes them (default: --file or the "
             "one found).",
             show_default=False,

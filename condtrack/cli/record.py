@@ -14,6 +14,7 @@ import typer
 from condtrack.cli import complete
 from condtrack.cli.app import (
     Choice,
+    FileNameType,
     app,
     date_option,
     examples,
@@ -376,7 +377,12 @@ class ImportFormat(StrEnum):
 @guarded
 def import_(
     ctx: typer.Context,
-    source: Annotated[Path, typer.Argument(metavar="FILE", help="CSV or JSON to import.")],
+    source: Annotated[
+        Path,
+        typer.Argument(
+            metavar="FILE", parser=FileNameType(as_path=True), help="CSV or JSON to import."
+        ),
+    ],
     data_format: Annotated[
         ImportFormat | None,
         typer.Option(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -12,6 +13,7 @@ import typer
 from condtrack.cli.app import (
     INIT_REDIRECT,
     Choice,
+    FileNameType,
     Output,
     TextOrJson,
     app,
@@ -40,7 +42,11 @@ def init(
     ctx: typer.Context,
     path: Annotated[
         Path | None,
-        typer.Argument(metavar="PATH", help="Where to write it (default: ./conditions.toml)."),
+        typer.Argument(
+            metavar="PATH",
+            parser=FileNameType(as_path=True),
+            help="Where to write it (default: ./conditions.toml).",
+        ),
     ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Overwrite an existing file, keeping a .bak copy.")
@@ -59,12 +65,15 @@ def init(
     from condtrack.storage.locating import DEFAULT_NAME
     from condtrack.storage.store import check_output, locked, read_bytes, write_atomic
 
-    target = path or options(ctx).file or Path(DEFAULT_NAME)
-    refuse_tracker_streams(target, hint=INIT_REDIRECT)  # `condtrack init > conditions.toml`
+    named = path or options(ctx).file or Path(DEFAULT_NAME)
+    refuse_tracker_streams(named, hint=INIT_REDIRECT)  # `condtrack init > conditions.toml`
     template = files("condtrack").joinpath("templates/default.toml").read_bytes()
-    schema_path = target.parent / SCHEMA_FILE
     schema = dumps(tracker_schema()).encode("utf-8")
-    check_output(target)  # a regular file (or none), and not one condtrack keeps for itself
+    check_output(named)  # a regular file (or none), and not one condtrack keeps for itself
+    # A link is written through, as every command writes a linked tracker: the file
+    # written is the one it leads to, and its .bak and schema go beside that file.
+    target = Path(os.path.realpath(named)) if named.is_symlink() else named
+    schema_path = target.parent / SCHEMA_FILE
     if target.name == SCHEMA_FILE:  # the schema's own place: the two would be one file
         other = target.parent / DEFAULT_NAME
         raise CondtrackError(
@@ -97,7 +106,11 @@ def init(
             warn(f"kept the old file as {backup}")
         write_atomic(target, template)
         _write_schema(schema_path, schema, old_schema)
-    typer.echo(one_line(f"created {target}: edit its conditions, then `condtrack log`"), err=True)
+    through = f" (the file {named} links to)" if target != named else ""
+    typer.echo(
+        one_line(f"created {target}{through}: edit its conditions, then `condtrack log`"),
+        err=True,
+    )
 
 
 def _blank(target: Path) -> bool:
@@ -173,7 +186,12 @@ def git_setup(
     ctx: typer.Context,
     file: Annotated[
         Path | None,
-        typer.Option("--file", "-f", help="The tracker (default: as for every command)."),
+        typer.Option(
+            "--file",
+            "-f",
+            parser=FileNameType(as_path=True),
+            help="The tracker (default: as for every command).",
+        ),
     ] = None,
 ) -> None:
     """Make git merge the tracker with `condtrack merge`, so branches never conflict needlessly.

@@ -5,9 +5,10 @@ the tracker?), imports nothing heavy."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from condtrack.errors import CondtrackError
@@ -15,6 +16,43 @@ from condtrack.storage.portable import current_user, user_name
 
 DEFAULT_NAME = "conditions.toml"
 ENV_FILE = "CONDTRACK_FILE"
+ENV_CACHE = "CONDTRACK_CACHE_DIR"
+
+
+def lock_path(path: Path) -> Path:
+    """The tracker's lock file (``.NAME.lock`` beside the file a link leads to)."""
+    target = path.resolve()
+    return target.with_name(f".{target.name}.lock")
+
+
+def owned_by_condtrack(tracker: Path | None, inputs: Sequence[Path]) -> list[tuple[Path, str]]:
+    """The files a command must never write over, each with how to name it: its
+    ``inputs``, and the ``tracker`` with its lock and temporary files."""
+    owned = [(source, f"{source}, which this command reads") for source in inputs]
+    if tracker is not None:
+        owned.append((tracker, f"the tracker {tracker}"))
+        owned.append((lock_path(tracker), f"the lock file of {tracker}"))
+        target = tracker.resolve()
+        with contextlib.suppress(OSError):
+            for temporary in target.parent.glob(f".{target.name}.*.tmp"):
+                owned.append((temporary, f"a temporary file of {tracker}"))
+    return owned
+
+
+def cache_folder_named(raw: str, where: str = f"${ENV_CACHE}") -> Path | None:
+    """The cache folder a ``$CONDTRACK_CACHE_DIR`` (or ``--cache-dir``, ``where``) names:
+    None (records off) when empty; a leading ``~`` is the home folder. A relative path is
+    refused (an error naming ``where``): it would be a different folder in each folder a
+    command runs in, and the XDG rule holds a relative cache path invalid."""
+    if not raw:
+        return None
+    folder = Path(os.path.expanduser(raw))
+    if not folder.is_absolute():
+        raise CondtrackError(
+            f"{where} is {raw!r}, a relative path: give an absolute one (a leading ~ is "
+            "your home folder), or an empty value to keep no records"
+        )
+    return folder
 
 
 def locate(explicit: Path | None, env: Mapping[str, str] = os.environ) -> Path:

@@ -46,10 +46,11 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from condtrack.schema.models import Relief
+from condtrack.storage.locating import ENV_CACHE as ENV_CACHE
+from condtrack.storage.locating import cache_folder_named
 from condtrack.storage.portable import CLOEXEC, DIRECTORY, NOFOLLOW, NONBLOCK, current_user
 from condtrack.storage.portable import chmod_descriptor as fchmod
 
-ENV_CACHE = "CONDTRACK_CACHE_DIR"
 KEEP = 16  # records kept; older ones are removed when a new one is written
 MAX_RECORD_BYTES = 64 << 20  # far above the ids of any tracker condtrack will write
 _MAGIC = b"condtrack-checked-v2"
@@ -485,14 +486,15 @@ def _remove_record(folder_fd: int, name: str) -> None:
 def cache_folder(env: Mapping[str, str] = os.environ) -> Path | None:
     """The user's cache folder for condtrack; None when records are turned off.
 
-    ``$CONDTRACK_CACHE_DIR`` (from ``env``) when set, empty meaning off; else the platform's
+    ``$CONDTRACK_CACHE_DIR`` (from ``env``) when set, empty meaning off (a leading ``~``
+    the home folder; a relative path an error: ``locating.cache_folder_named``); else the platform's
     from ``platformdirs`` (which reads the process environment): ``$XDG_CACHE_HOME/condtrack``
     (an absolute one), else ``~/.cache/condtrack`` on Linux and other Unixes;
     ``~/Library/Caches/condtrack`` on macOS; ``%LOCALAPPDATA%\\condtrack\\Cache`` on
     Windows. None (off) when there is no home folder to put it in.
     """
     if ENV_CACHE in env:
-        return Path(env[ENV_CACHE]) if env[ENV_CACHE] else None
+        return cache_folder_named(env[ENV_CACHE])
     import platformdirs  # here: only commands that look for records pay for it
 
     try:

@@ -25,6 +25,8 @@ from condtrack.errors import CondtrackError
 from condtrack.schema.models import Tracker
 from condtrack.schema.validation import Problem, check_document
 from condtrack.storage import tomlread
+from condtrack.storage.locating import lock_path as lock_path
+from condtrack.storage.locating import owned_by_condtrack
 from condtrack.storage.portable import (
     BINARY,
     CLOEXEC,
@@ -323,11 +325,6 @@ def _umask() -> int:
     return mask
 
 
-def lock_path(path: Path) -> Path:
-    target = path.resolve()
-    return target.with_name(f".{target.name}.lock")
-
-
 @contextlib.contextmanager
 def locked(path: Path) -> Iterator[None]:
     """Hold an exclusive lock for the tracker while a write is prepared and made.
@@ -546,7 +543,7 @@ def check_output(
             hint=None if stat.S_ISDIR(info.st_mode) else instead,
         )
     real = Path(os.path.realpath(output))
-    owned = _owned_by_condtrack(tracker, inputs)
+    owned = owned_by_condtrack(tracker, inputs)
     for spot, what in owned:
         if real == Path(os.path.realpath(spot)) or (info is not None and _same_file(info, spot)):
             raise CondtrackError(f"refusing to write {output}: it is {what}")
@@ -628,23 +625,11 @@ def check_stream(fd: int, shown: str, tracker: Path | None) -> None:
         return  # closed: nothing is written anywhere
     if not stat.S_ISREG(info.st_mode):
         return
-    for spot, what in _owned_by_condtrack(tracker, ()):
+    for spot, what in owned_by_condtrack(tracker, ()):
         if _same_file(info, spot):
             raise CondtrackError(f"refusing to write {shown}: it is {what}")
     real = Path(os.path.realpath(f"/proc/self/fd/{fd}"))
     _not_in_cache(Path(shown), real, info)
-
-
-def _owned_by_condtrack(tracker: Path | None, inputs: Sequence[Path]) -> list[tuple[Path, str]]:
-    owned = [(source, f"{source}, which this command reads") for source in inputs]
-    if tracker is not None:
-        owned.append((tracker, f"the tracker {tracker}"))
-        owned.append((lock_path(tracker), f"the lock file of {tracker}"))
-        target = tracker.resolve()
-        with contextlib.suppress(OSError):
-            for temporary in target.parent.glob(f".{target.name}.*.tmp"):
-                owned.append((temporary, f"a temporary file of {tracker}"))
-    return owned
 
 
 def _same_file(info: os.stat_result, other: Path) -> bool:
