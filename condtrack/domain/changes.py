@@ -34,9 +34,7 @@ from condtrack.domain.scoring import (
     ConditionResult,
     IndicatorResult,
     Warning,
-    assess_known,
-    facts_of,
-    facts_within,
+    assess_both,
 )
 from condtrack.schema.models import Evidence, Relief, Retraction, Tracker, measure_key
 
@@ -143,13 +141,8 @@ def compare(
         now = known_at(tracker, known)
         then = end_of(since) if by == "logged" else known
         earlier = now if then is known else known_at(tracker, then)
-        # The evidence is read (and put in date order) once: the earlier cut's is the later
-        # one's without the entries learned since (``scoring.facts_within``).
-        read = facts_of(now)
-        before = assess_known(earlier, since, then, facts=facts_within(read, earlier))
-        step(1)
-        after = assess_known(now, until, known, facts=read)
-        step(1)
+        # The evidence is read (and put in date order) once for both.
+        before, after = assess_both((earlier, since, then), (now, until, known), lambda: step(1))
     if by == "logged":
         assert then is not None
         # Learned since, and dated by the later date: what may move its verdicts.

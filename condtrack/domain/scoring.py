@@ -13,7 +13,7 @@ import datetime as dt
 import gc
 import operator
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import compress
@@ -209,18 +209,33 @@ def assess(tracker: Tracker, as_of: dt.date, known: KnownAt | None = None) -> As
     return assess_known(known_at(tracker, known), as_of, known)
 
 
-def assess_known(
-    tracker: Tracker, as_of: dt.date, known: KnownAt | None = None, *, facts: Facts | None = None
-) -> Assessment:
+def assess_known(tracker: Tracker, as_of: dt.date, known: KnownAt | None = None) -> Assessment:
     """``assess`` of a tracker already cut back to what was known at ``known``
-    (``knowledge.known_at``): for callers that assess one cut more than once.
-
-    ``facts``: the tracker's evidence as ``facts_of`` (or ``facts_within``) reads it, when
-    the caller has it; facts of another tracker are not used."""
+    (``knowledge.known_at``): for callers that assess one cut more than once."""
     with _collector_paused():
-        if facts is None or facts.tracker is not tracker:
-            facts = facts_of(tracker)
-        return _assess(tracker, as_of, known, facts)
+        result = _assess(tracker, as_of, known, facts_of(tracker))
+    return result
+
+
+Point = tuple[Tracker, dt.date, "KnownAt | None"]  # a cut, its as-of date, its knowledge time
+
+
+def assess_both(
+    earlier: Point, later: Point, done: Callable[[], object] = lambda: None
+) -> tuple[Assessment, Assessment]:
+    """``assess_known`` on each (cut, as-of date, knowledge time), the earlier first, with
+    the evidence read (and put in date order) once: the earlier cut's facts are the later
+    one's without the entries learned in between (``facts_within``). ``done`` is called
+    after each. The facts are freed before the collector runs again (as ``assess_known``
+    frees its own), so it never walks them."""
+    with _collector_paused():
+        read = facts_of(later[0])
+        before = _assess(*earlier, facts_within(read, earlier[0]))
+        done()
+        after = _assess(*later, read)
+        done()
+        del read
+    return before, after
 
 
 @contextlib.contextmanager
