@@ -494,7 +494,11 @@ def changes_data(changes: Changes) -> dict[str, Any]:
                 "score": {"before": c.before.score, "after": c.after.score},
                 "added": _Figureless([e.id for e in c.added]),
                 "added_entries": _Figureless(
-                    [{"id": e.id, "date": e.date, "logged": _logged(e.logged)} for e in c.added]
+                    [
+                        # the date as ``_default`` writes it, without a call back for each
+                        {"id": e.id, "date": e.date.isoformat(), "logged": _logged(e.logged)}
+                        for e in c.added
+                    ]
                 ),
                 "retracted": _Figureless(
                     [
