@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from itertools import compress
+from operator import attrgetter
 from typing import Literal
 
 from condtrack import progress
@@ -39,6 +41,7 @@ from condtrack.domain.scoring import (
 from condtrack.schema.models import Evidence, Relief, Retraction, Tracker, measure_key
 
 By = Literal["logged", "event"]
+_id_of = attrgetter("id")
 
 
 @dataclass(frozen=True)
@@ -152,7 +155,9 @@ def compare(
         new_evidence = [e for e in now.evidence if since < e.date <= until]
         new_retractions = [r for r in now.retractions if since < r.date <= until]
     named = {r.evidence for r in new_retractions}
-    dated = {e.id: e for e in now.evidence if e.id in named} if named else {}
+    # The entries the new retractions name, picked out in one C pass over every entry.
+    picked = compress(now.evidence, map(named.__contains__, map(_id_of, now.evidence)))
+    dated = {e.id: e for e in picked} if named else {}
     added_to: dict[str, list[Evidence]] = {}
     for entry in new_evidence:
         added_to.setdefault(entry.condition, []).append(entry)
