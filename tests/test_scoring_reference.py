@@ -358,3 +358,26 @@ def test_a_cut_keeps_the_later_facts_when_originals_are_known_first() -> None:
     # A cut that is not a subsequence of the tracker's entries is read afresh.
     shuffled = tracker.model_copy(update={"evidence": tracker.evidence[::-1]})
     assert scoring.facts_within(whole, shuffled).in_file == scoring.facts_of(shuffled).in_file
+
+
+def test_an_amendment_stamped_before_its_original_is_sorted_afresh() -> None:
+    """A hand-written ``logged`` time puts an amendment before its original: known at a
+    moment between the two, the amendment has no original in the cut, so it sorts at its
+    own place, after the other entry of its date, not at its original's (before it). The
+    cut's order is then not the whole's filtered, and ``facts_within`` sorts it afresh."""
+    bases: tuple[str, str | None, str | None] = ("troops", "bases-closed", None)
+    drawn: list[tuple[tuple[str, str | None, str | None], str, float, int, str, int]] = [
+        (bases, "met", 0, 10, "A1", 100),  # the original, logged on day 100
+        (bases, "not-met", 0, 5, "A1", 5),
+    ]
+    tracker = tracker_of(drawn, [(0, -5)], [])  # dated day 5, logged day 96
+    since = START + dt.timedelta(days=98)
+    cut = known_at(tracker, end_of(since))
+    assert [e.id for e in cut.evidence] == ["ev-0000000001", "ev-a000000000"]
+    whole = scoring.facts_of(tracker)
+    within = scoring.facts_within(whole, cut)
+    assert [fact[-1] for fact in within.in_dates] == reference.in_date_order(cut.evidence)
+    assert [fact[-1].id for fact in within.in_dates] == ["ev-0000000001", "ev-a000000000"]
+    changes = compare(tracker, since, since + dt.timedelta(days=10))
+    assert plain(changes.before) == plain(reference.assess(tracker, since, end_of(since)))
+    assert changes.before.conditions[0].criteria[0].verdict.status == "met"
