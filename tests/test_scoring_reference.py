@@ -278,3 +278,106 @@ def test_diff_compares_the_plain_assessments(seed: int) -> None:
     assert plain(changes.before) == plain(reference.assess(tracker, since, then))
     assert plain(changes.after) == plain(reference.assess(tracker, until, None))
     assert known_at(tracker, None) is tracker
+
+
+@MANY
+@given(
+    drawn=ENTRIES,
+    amend=st.lists(st.tuples(st.integers(0, 30), st.integers(-40, 40)), max_size=4),
+    retract=st.lists(st.tuples(st.integers(0, 30), st.integers(0, 450)), max_size=3),
+    since=st.integers(-5, 520),
+    span=st.integers(0, 200),
+    baseline=st.booleans(),
+)
+def test_diff_with_entries_logged_between_compares_the_plain_assessments(
+    drawn: list[tuple[tuple[str, str | None, str | None], str, float, int, str, int]],
+    amend: list[tuple[int, int]],
+    retract: list[tuple[int, int]],
+    since: int,
+    span: int,
+    baseline: bool,
+) -> None:
+    """``diff`` reads the evidence once and takes the earlier cut's facts (and date order)
+    from the later one's (``scoring.facts_within``): with entries, amendments (logged
+    after their original, or, hand-written, before it) and retractions logged between the
+    two moments, both assessments are still the plain ones on each point's cut."""
+    tracker = tracker_of(drawn, amend, retract, baseline)
+    start = START + dt.timedelta(days=since)
+    until = start + dt.timedelta(days=span)
+    changes = compare(tracker, start, until)
+    assert plain(changes.before) == plain(reference.assess(tracker, start, end_of(start)))
+    assert plain(changes.after) == plain(reference.assess(tracker, until, None))
+
+
+@MANY
+@given(
+    drawn=ENTRIES,
+    amend=st.lists(st.tuples(st.integers(0, 30), st.integers(-40, 40)), max_size=4),
+    retract=st.lists(st.tuples(st.integers(0, 30), st.integers(0, 450)), max_size=3),
+    known=st.integers(-5, 520),
+)
+def test_a_cuts_facts_are_the_wholes_filtered(
+    drawn: list[tuple[tuple[str, str | None, str | None], str, float, int, str, int]],
+    amend: list[tuple[int, int]],
+    retract: list[tuple[int, int]],
+    known: int,
+) -> None:
+    """``facts_within`` (the later facts filtered) is ``facts_of`` the cut (read and
+    sorted afresh): the same facts in file order and in ``in_date_order``'s order."""
+    tracker = tracker_of(drawn, amend, retract)
+    cut = known_at(tracker, end_of(START + dt.timedelta(days=known)))
+    whole = scoring.facts_of(tracker)
+    within, fresh = scoring.facts_within(whole, cut), scoring.facts_of(cut)
+    assert within.tracker is cut
+    assert (within.in_file, within.in_dates, within.amended) == (
+        fresh.in_file,
+        fresh.in_dates,
+        fresh.amended,
+    )
+    assert [fact[-1] for fact in within.in_dates] == reference.in_date_order(cut.evidence)
+
+
+def test_a_cut_keeps_the_later_facts_when_originals_are_known_first() -> None:
+    """Amendments logged after their originals: the cut's facts are the whole's filtered
+    (no second read), and they are the ones read afresh; a cut that is not a subsequence
+    of the tracker's entries is read afresh."""
+    flow: tuple[str, str | None, str | None] = ("prisoners", None, "expelled")
+    drawn: list[tuple[tuple[str, str | None, str | None], str, float, int, str, int]] = [
+        (flow, "met", 3, 10, "A1", 10),
+        (("prisoners", "released", None), "met", 0, 10, "A1", 11),
+        (flow, "met", 5, 10, "A1", 40),
+        (flow, "met", 1, 60, "A1", 70),
+    ]
+    tracker = tracker_of(drawn, [(0, 5), (2, -30)], [(1, 80)])
+    cut = known_at(tracker, end_of(START + dt.timedelta(days=50)))
+    assert 0 < len(cut.evidence) < len(tracker.evidence)
+    whole = scoring.facts_of(tracker)
+    within = scoring.facts_within(whole, cut)
+    assert within.in_dates == scoring.facts_of(cut).in_dates
+    assert all(any(fact is kept for kept in whole.in_file) for fact in within.in_file)
+    # A cut that is not a subsequence of the tracker's entries is read afresh.
+    shuffled = tracker.model_copy(update={"evidence": tracker.evidence[::-1]})
+    assert scoring.facts_within(whole, shuffled).in_file == scoring.facts_of(shuffled).in_file
+
+
+def test_an_amendment_stamped_before_its_original_is_sorted_afresh() -> None:
+    """A hand-written ``logged`` time puts an amendment before its original: known at a
+    moment between the two, the amendment has no original in the cut, so it sorts at its
+    own place, after the other entry of its date, not at its original's (before it). The
+    cut's order is then not the whole's filtered, and ``facts_within`` sorts it afresh."""
+    bases: tuple[str, str | None, str | None] = ("troops", "bases-closed", None)
+    drawn: list[tuple[tuple[str, str | None, str | None], str, float, int, str, int]] = [
+        (bases, "met", 0, 10, "A1", 100),  # the original, logged on day 100
+        (bases, "not-met", 0, 5, "A1", 5),
+    ]
+    tracker = tracker_of(drawn, [(0, -5)], [])  # dated day 5, logged day 96
+    since = START + dt.timedelta(days=98)
+    cut = known_at(tracker, end_of(since))
+    assert [e.id for e in cut.evidence] == ["ev-0000000001", "ev-a000000000"]
+    whole = scoring.facts_of(tracker)
+    within = scoring.facts_within(whole, cut)
+    assert [fact[-1] for fact in within.in_dates] == reference.in_date_order(cut.evidence)
+    assert [fact[-1].id for fact in within.in_dates] == ["ev-0000000001", "ev-a000000000"]
+    changes = compare(tracker, since, since + dt.timedelta(days=10))
+    assert plain(changes.before) == plain(reference.assess(tracker, since, end_of(since)))
+    assert changes.before.conditions[0].criteria[0].verdict.status == "met"

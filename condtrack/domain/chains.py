@@ -130,7 +130,8 @@ def withdrawn_links(
         return {}
     # Only entries in amendment chains need their chain worked out (in file order, as
     # ``chain_roots`` takes them); every other entry is a chain of its own.
-    older = {link for _, link in links if link is not None}
+    older = set(map(operator.itemgetter(1), links))  # in one C pass: most links are None
+    older.discard(None)
     roots = (
         chain_roots(
             (entry_id, link) for entry_id, link in links if link is not None or entry_id in older

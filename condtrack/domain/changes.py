@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from itertools import compress
+from operator import attrgetter
 from typing import Literal
 
 from condtrack import progress
@@ -34,11 +36,12 @@ from condtrack.domain.scoring import (
     ConditionResult,
     IndicatorResult,
     Warning,
-    assess_known,
+    assess_both,
 )
 from condtrack.schema.models import Evidence, Relief, Retraction, Tracker, measure_key
 
 By = Literal["logged", "event"]
+_id_of = attrgetter("id")
 
 
 @dataclass(frozen=True)
@@ -141,10 +144,8 @@ def compare(
         now = known_at(tracker, known)
         then = end_of(since) if by == "logged" else known
         earlier = now if then is known else known_at(tracker, then)
-        before = assess_known(earlier, since, then)
-        step(1)
-        after = assess_known(now, until, known)
-        step(1)
+        # The evidence is read (and put in date order) once for both.
+        before, after = assess_both((earlier, since, then), (now, until, known), lambda: step(1))
     if by == "logged":
         assert then is not None
         # Learned since, and dated by the later date: what may move its verdicts.
@@ -154,7 +155,9 @@ def compare(
         new_evidence = [e for e in now.evidence if since < e.date <= until]
         new_retractions = [r for r in now.retractions if since < r.date <= until]
     named = {r.evidence for r in new_retractions}
-    dated = {e.id: e for e in now.evidence if e.id in named} if named else {}
+    # The entries the new retractions name, picked out in one C pass over every entry.
+    picked = compress(now.evidence, map(named.__contains__, map(_id_of, now.evidence)))
+    dated = {e.id: e for e in picked} if named else {}
     added_to: dict[str, list[Evidence]] = {}
     for entry in new_evidence:
         added_to.setdefault(entry.condition, []).append(entry)

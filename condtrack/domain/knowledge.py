@@ -119,6 +119,12 @@ def learned_between(entries: Iterable[E], after: KnownAt | None, until: KnownAt 
     (everything, when None), in file order."""
     low = None if after is None else after.end
     high = None if until is None else until.end
+    if low is not None and high is None:  # ``diff``'s: learned since, over every entry
+        return [
+            e
+            for e in entries
+            if not (known_from(e) <= low if (logged := e.logged) is None else logged <= low)
+        ]
     return [
         e
         for e in entries

@@ -11,10 +11,12 @@ import bisect
 import contextlib
 import datetime as dt
 import gc
+import operator
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from itertools import compress
 from operator import attrgetter, itemgetter
 from typing import Any, Literal, NamedTuple
 
@@ -211,7 +213,29 @@ def assess_known(tracker: Tracker, as_of: dt.date, known: KnownAt | None = None)
     """``assess`` of a tracker already cut back to what was known at ``known``
     (``knowledge.known_at``): for callers that assess one cut more than once."""
     with _collector_paused():
-        return _assess(tracker, as_of, known)
+        result = _assess(tracker, as_of, known, facts_of(tracker))
+    return result
+
+
+Point = tuple[Tracker, dt.date, "KnownAt | None"]  # a cut, its as-of date, its knowledge time
+
+
+def assess_both(
+    earlier: Point, later: Point, done: Callable[[], object] = lambda: None
+) -> tuple[Assessment, Assessment]:
+    """``assess_known`` on each (cut, as-of date, knowledge time), the earlier first, with
+    the evidence read (and put in date order) once: the earlier cut's facts are the later
+    one's without the entries learned in between (``facts_within``). ``done`` is called
+    after each. The facts are freed before the collector runs again (as ``assess_known``
+    frees its own), so it never walks them."""
+    with _collector_paused():
+        read = facts_of(later[0])
+        before = _assess(*earlier, facts_within(read, earlier[0]))
+        done()
+        after = _assess(*later, read)
+        done()
+        del read
+    return before, after
 
 
 @contextlib.contextmanager
@@ -229,9 +253,9 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _assess(tracker: Tracker, as_of: dt.date, known: KnownAt | None) -> Assessment:
+def _assess(tracker: Tracker, as_of: dt.date, known: KnownAt | None, facts: Facts) -> Assessment:
     scoring = tracker.scoring
-    by_condition, excluded = _sorted_out(tracker, as_of)
+    by_condition, excluded = _sorted_out(tracker, as_of, facts)
     results = tuple(
         _assess_facts(
             condition,
@@ -276,13 +300,122 @@ def _facts(evidence: Iterable[Evidence]) -> list[_Fact]:
     return [(*fields(entry), entry) for entry in evidence]
 
 
+@dataclass(frozen=True)
+class Facts:
+    """A tracker's evidence as scoring reads it, read once for every assessment of it.
+
+    ``in_file``: each entry's fact (``_facts``), in file order; ``in_dates``: the same
+    facts in ``chains.in_date_order``'s order; ``amended``: whether an entry supersedes
+    another. Nothing in it depends on an as-of date.
+    """
+
+    tracker: Tracker
+    in_file: list[_Fact]
+    in_dates: list[_Fact]
+    amended: bool
+
+
+def facts_of(tracker: Tracker) -> Facts:
+    """The tracker's evidence read for scoring (``Facts``)."""
+    facts = _facts(tracker.evidence)
+    amended = any(map(itemgetter(_SUPERSEDES), facts))
+    # File order breaks ties between entries of the same date: later lines win, an
+    # amendment in its original's place (``chains.in_date_order``).
+    if amended:
+        links = list(map(itemgetter(_ID, _SUPERSEDES), facts))
+        ordered = [facts[at] for at in date_order(list(map(_date_of, facts)), links)]
+    else:
+        ordered = sorted(facts, key=_date_of)
+    return Facts(tracker, facts, ordered, amended)
+
+
+def facts_within(facts: Facts, cut: Tracker) -> Facts:
+    """``facts_of(cut)`` for ``cut``, a knowledge cut of ``facts.tracker``
+    (``knowledge.known_at``), taken from ``facts`` without reading or sorting again.
+
+    A cut keeps some of the tracker's entries (the same objects) in file order, so its
+    facts in file order are ``facts.in_file`` without the facts of the entries it left out;
+    this is checked (entry by entry, by identity), and anything else is read afresh.
+
+    Its date order is ``facts.in_dates`` filtered the same way. ``chains.date_order``
+    sorts the entries by (date, position of the entry's chain's original, position): the
+    positions are unique, so the order is total, and leaving entries out of a sorted list
+    leaves the rest sorted by the same keys. The cut's own keys are (date, p(original in
+    the cut), p(entry in the cut)), where its positions are the file's through one strictly
+    increasing map (a subsequence keeps the order), so they sort the cut's entries exactly
+    as the file's keys do, provided each of its entries has the same chain original in the
+    cut as in the file. Without amendments in the file (none in the cut either) the key is
+    (date, position) on both sides: a stable sort by date. With them, an entry's original
+    is the end of the walk along its ``supersedes`` links, and the walk is the same in
+    the cut when every amendment the cut keeps has its target kept too (an amendment takes
+    its original's place, and the original is known no later than its amendment whenever
+    it was logged no later: the usual case, checked here, since a hand-written ``logged``
+    time may say otherwise), the ids are unique and each amendment's target comes before
+    it in the file (what validation asks: no loops, so the walk's end does not depend on
+    where ``chains.chain_roots`` started). Where any of that fails, the cut is sorted anew.
+    """
+    kept = _kept(facts.tracker.evidence, cut.evidence)
+    if kept is None:
+        return facts_of(cut)
+    in_file = list(compress(facts.in_file, kept))
+    if len(in_file) == len(facts.in_file):
+        return Facts(cut, in_file, facts.in_dates, facts.amended)
+    amended = facts.amended and any(map(itemgetter(_SUPERSEDES), in_file))
+    if facts.amended and not _same_chains(facts.in_file, in_file):
+        return facts_of(cut)
+    # The facts left out, by identity (the same tuples in both orders): a few, against
+    # which each fact in date order is looked up without reading it.
+    left_out = set(map(id, compress(facts.in_file, map(operator.not_, kept))))
+    dropped = map(left_out.__contains__, map(id, facts.in_dates))
+    in_dates = list(compress(facts.in_dates, map(operator.not_, dropped)))
+    return Facts(cut, in_file, in_dates, amended)
+
+
+def _kept(whole: Sequence[Evidence], part: Sequence[Evidence]) -> list[bool] | None:
+    """For each of ``whole``'s entries, whether ``part`` keeps it, when ``part`` is a
+    subsequence of it (the same objects, in the same order); else None."""
+    end = object()
+    rest = iter(part)
+    wanted: object = next(rest, end)
+    kept: list[bool] = []
+    keep = kept.append
+    for entry in whole:
+        if entry is wanted:
+            keep(True)
+            wanted = next(rest, end)
+        else:
+            keep(False)
+    return kept if wanted is end else None
+
+
+def _same_chains(whole: Sequence[_Fact], part: Sequence[_Fact]) -> bool:
+    """Whether each of ``part``'s entries (a subsequence of ``whole``) has the same chain
+    original in ``part`` as in ``whole`` (see ``facts_within``): unique ids, each
+    amendment after its target, and each amendment in ``part`` with its target in it."""
+    ids = list(map(itemgetter(_ID), whole))
+    where = dict(zip(ids, range(len(ids)), strict=True))
+    if len(where) != len(ids):
+        return False
+    kept: set[str] | None = None
+    for at, fact in enumerate(whole):
+        target = fact[_SUPERSEDES]
+        if not target or target not in where:  # an original, or a chain ending at it
+            continue
+        if where[target] >= at:
+            return False
+        if kept is None:
+            kept = set(map(itemgetter(_ID), part))
+        if fact[_ID] in kept and target not in kept:
+            return False
+    return True
+
+
 def _sorted_out(
-    tracker: Tracker, as_of: dt.date
+    tracker: Tracker, as_of: dt.date, read: Facts
 ) -> tuple[dict[str, list[_Fact]], dict[str, list[Exclusion]]]:
     """Each condition's counting evidence on ``as_of``, oldest first, and what is left out."""
     scoring = tracker.scoring
-    facts = _facts(tracker.evidence)
-    amended = any(map(itemgetter(_SUPERSEDES), facts))
+    facts, amended, ordered = read.in_file, read.amended, read.in_dates
     links = list(map(itemgetter(_ID, _SUPERSEDES), facts))
     # A retraction of any version withdraws the whole chain, at every date (what the
     # tracker knew before it was logged is ``knowledge.known_at``'s to cut).
@@ -291,13 +424,7 @@ def _sorted_out(
     superseded = {f[_SUPERSEDES]: f[_ID] for f in facts if f[_SUPERSEDES]} if amended else {}
     by_condition: dict[str, list[_Fact]] = {c.id: [] for c in tracker.conditions}
     excluded: dict[str, list[Exclusion]] = {c.id: [] for c in tracker.conditions}
-    # File order breaks ties between entries of the same date: later lines win, an
-    # amendment in its original's place (``chains.in_date_order``).
-    if amended:
-        ordered = [facts[at] for at in date_order(list(map(_date_of, facts)), links)]
-    else:
-        ordered = sorted(facts, key=_date_of)
-    del facts, links
+    del links
     minimum = scoring.min_reliability
     graded: dict[str, bool] = {}  # each reliability grade's verdict, worked out once
     below: dict[str, str] = {}  # each grade's reason, when it does not count

@@ -204,28 +204,35 @@ def _build(model: type[Any], rows: list[list[Any]]) -> list[Any]:
     values were checked before they were written), without its per-field work."""
     names = _fields(model)
     width = len(names)
+    # The dates apart from the other decoded fields, each looked up without a test of
+    # which decoder it has for every row.
+    day_of = dt.date.fromordinal
     decoders = _decoders(names)
+    dated = [at for at, decode in decoders if decode is day_of]
+    decoded = [(at, decode) for at, decode in decoders if decode is not day_of]
     every = set(names)
     new = object.__new__
     assign = object.__setattr__
     built = []
     days: dict[int, dt.date] = {}  # one date object for each day: most entries share theirs
+    known_day = days.get
     for i, row in enumerate(rows):
         if type(row) is not list or len(row) != width:
             raise ValueError("a row of the wrong shape")
-        for at, decode in decoders:
+        for at in dated:
             value = row[at]
-            if value is None:
-                continue
-            if decode is dt.date.fromordinal:
-                day = days.get(value)
+            if value is not None:
+                day = known_day(value)
                 if day is None:
-                    day = days[value] = decode(value)
+                    day = days[value] = day_of(value)
                 row[at] = day
-            else:
+        for at, decode in decoded:
+            value = row[at]
+            if value is not None:
                 row[at] = decode(value)
         instance = new(model)
-        assign(instance, "__dict__", dict(zip(names, row, strict=True)))
+        # strict=False: the width is checked above
+        assign(instance, "__dict__", dict(zip(names, row, strict=False)))
         # One set for all: pydantic copies it before any change (``model_copy``).
         assign(instance, "__pydantic_fields_set__", every)
         assign(instance, "__pydantic_extra__", None)
