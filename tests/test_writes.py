@@ -431,7 +431,11 @@ def test_init_force_through_a_symlink_keeps_the_link(cli: Invoke, tmp_path: Path
     assert link.is_symlink() and link.resolve() == real
     assert "[[conditions]]" in real.read_text("utf-8")
     assert real.read_text("utf-8") != TRACKER
-    assert (tmp_path / "link.toml.bak").read_text("utf-8") == TRACKER
+    # The old content is kept beside the file that was replaced (not beside the link, which
+    # may be in another folder), and the message names that file.
+    assert (tmp_path / "real.toml.bak").read_text("utf-8") == TRACKER
+    assert not (tmp_path / "link.toml.bak").exists()
+    assert f"(the file {link} links to)" in result.stderr
 
 
 # --- any text round-trips exactly ---------------------------------------------------------

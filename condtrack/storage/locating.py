@@ -31,8 +31,11 @@ def owned_by_condtrack(tracker: Path | None, inputs: Sequence[Path]) -> list[tup
     owned = [(source, f"{source}, which this command reads") for source in inputs]
     if tracker is not None:
         owned.append((tracker, f"the tracker {tracker}"))
-        owned.append((lock_path(tracker), f"the lock file of {tracker}"))
-        target = tracker.resolve()
+        try:
+            target = tracker.resolve()
+        except (OSError, RuntimeError):  # a link loop: no file to lock; reading it says why
+            return owned
+        owned.append((target.with_name(f".{target.name}.lock"), f"the lock file of {tracker}"))
         with contextlib.suppress(OSError):
             for temporary in target.parent.glob(f".{target.name}.*.tmp"):
                 owned.append((temporary, f"a temporary file of {tracker}"))
