@@ -344,3 +344,32 @@ def test_a_blank_file_argument_is_a_usage_error(
     assert result.stderr.startswith(f"error: Invalid value for '{named}'")
     assert "names no file" in result.stderr
     assert sorted(folder.iterdir()) == before
+
+
+@pytest.mark.parametrize(
+    "command", [("status",), ("--version",), ("log", "x", "--summary", "s", "--source", "s")]
+)
+def test_a_tracker_that_is_a_link_loop_is_refused_in_one_line_when_stdout_is_a_file(
+    command: tuple[str, ...], tmp_path: Path
+) -> None:
+    """The stream guard works out the tracker's lock file, which needs the file a link
+    leads to: a link that leads to itself has none, and must not crash the guard."""
+    loop = tmp_path / "loop.toml"
+    loop.symlink_to("loop.toml")
+    out = tmp_path / "out.txt"
+    with out.open("wb") as stdout:
+        done = subprocess.run(
+            [str(CONDTRACK), "--file", str(loop), *command],
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "CONDTRACK_CACHE_DIR": ""},
+            timeout=60,
+            check=False,
+        )
+    errors = done.stderr.decode()
+    assert "Traceback" not in errors and "internal error" not in errors
+    if command == ("--version",):
+        assert done.returncode == 0 and out.read_bytes()
+    else:
+        assert done.returncode == 2
+        assert errors.count("\n") == 1 and "loop.toml" in errors
