@@ -126,3 +126,51 @@ def test_commands_name_a_relief_id_as_stored_whatever_its_case(
     done = ok(run(tracker, *command, typed, "--reason", "r", *change))
     assert step in done.stderr
     assert typed not in done.stderr
+
+
+def test_rows_of_one_import_that_differ_only_by_case_are_refused(tracker: Path) -> None:
+    """An import's rows are checked against the ids taken before them, those of the earlier
+    rows included (which the checks keep from row to row)."""
+    rows = tracker.with_name("rows.csv")
+    header = "id,condition,criterion,status,date,source,reliability,summary\n"
+    rows.write_text(
+        header
+        + "EV-ROWONE01,troops,troops-gone,met,2025-02-01,ISW,B2,Gone.\n"
+        + "ev-other001,troops,troops-gone,met,2025-02-02,ISW,B2,Still gone.\n"
+        + "ev-rowone01,troops,troops-gone,met,2025-02-03,ISW,B2,Gone again.\n"
+    )
+    before = tracker.read_bytes()
+    refused = run(tracker, "import", str(rows))
+    assert refused.exit_code == 2, refused.output
+    assert "id 'ev-rowone01' differs only by case from 'EV-ROWONE01'" in refused.stderr
+    assert tracker.read_bytes() == before
+
+
+def test_an_import_works_out_the_ids_in_capitals_once(
+    tracker: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not once per row: that walked every id of the tracker for each row (an import of
+    10,000 rows into 100,000 entries took most of a minute)."""
+    from condtrack.domain import entries
+    from condtrack.schema import validation
+
+    log(tracker)
+    calls: list[int] = []
+    real = validation.cased_ids
+
+    def counted(ids: object) -> dict[str, str]:
+        calls.append(1)
+        return real(ids)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(entries, "cased_ids", counted)
+    rows = tracker.with_name("rows.csv")
+    header = "condition,criterion,status,date,source,reliability,summary\n"
+    rows.write_text(
+        header
+        + "".join(
+            f"troops,troops-gone,met,2025-02-{day:02d},ISW,B2,Day {day}.\n" for day in range(1, 21)
+        )
+    )
+    ok(run(tracker, "import", str(rows)))
+    assert len(document(tracker)["evidence"]) == 21  # type: ignore[arg-type]
+    assert calls == [1]

@@ -151,6 +151,7 @@ def cross_check(
     relief: Sequence[tuple[int, Relief]] = (),
     earlier_relief: Sequence[Relief] = (),
     earlier_retractions: Sequence[Retraction] = (),
+    known_cased: Mapping[str, str] | None = None,
 ) -> list[Problem]:
     """Checks that need the whole file: references resolve, ids are unique, values fit.
 
@@ -159,13 +160,15 @@ def cross_check(
     ``earlier_retractions`` the retractions recorded with them (an easing they withdrew
     lets no later entry reimpose its measure).
     ``head``: the head's own checks too (``head_problems``, from the head's tables alone).
+    ``known_cased``: ``cased_ids(known_ids)``, when the caller keeps it over many calls
+    (one import checks each of its rows against the same, growing, ids).
     """
     lines = lines or _HeaderLines(None)
     problems: list[Problem] = head_problems(header) if head else []
     conditions = {c.id: c for c in header.conditions}
     new_ids: set[str] = set()
     seen = _Either(known_ids, new_ids)
-    cases = _CaseTwins(known_ids)
+    cases = _CaseTwins(known_ids, known_cased)
     superseded: dict[str, str] = {}
     now = dt.datetime.now(dt.UTC)
     # A file from before relief (schema 1) may hold any id that is not used twice.
@@ -275,13 +278,23 @@ def known_id(typed: str, *tables: Mapping[str, Any] | AbstractSet[str]) -> str:
     return typed
 
 
+def cased_ids(ids: Iterable[str]) -> dict[str, str]:
+    """The ids that are not all lowercase, by their lowercase form (none, nearly always:
+    condtrack makes lowercase ids); found in one pass in C over that common case."""
+    ids = ids if isinstance(ids, AbstractSet) else set(ids)
+    joined = "".join(ids)
+    if joined == joined.lower():
+        return {}
+    return {i.lower(): i for i in ids if i != i.lower()}
+
+
 class _CaseTwins:
     """Ids that differ only by case: condtrack makes lowercase ids and finds an id typed in
     any case (`amend EV-…`), so two ids may not differ by case alone. Ids are ASCII."""
 
-    def __init__(self, known: AbstractSet[str]) -> None:
+    def __init__(self, known: AbstractSet[str], cased: Mapping[str, str] | None = None) -> None:
         self.known = known  # recorded before: nearly always lowercase, as condtrack makes them
-        self.known_cased: dict[str, str] | None = None  # the rest, looked for only if needed
+        self.known_cased = cased  # the rest (``cased_ids``), looked for only if needed
         self.new: dict[str, str] = {}
 
     def twin(self, entry_id: str) -> str | None:
@@ -290,12 +303,7 @@ class _CaseTwins:
         if lowered != entry_id and lowered in self.known:
             return lowered
         if self.known_cased is None:
-            # One pass in C over the common case, where every recorded id is lowercase.
-            joined = "".join(self.known)
-            lowercase = joined == joined.lower()
-            self.known_cased = (
-                {} if lowercase else {i.lower(): i for i in self.known if i != i.lower()}
-            )
+            self.known_cased = cased_ids(self.known)
         other = self.new.get(lowered) or self.known_cased.get(lowered)
         return other if other is not None and other != entry_id else None
 
