@@ -826,6 +826,16 @@ class FileNameType:
         return Path(name) if self.as_path else name
 
 
+def non_blank(value: object) -> str:
+    """An option's text that must name something (a tag to match, a git revision): an
+    empty or blank value is a usage error naming the option, not a filter that matches
+    nothing or a silent default."""
+    text = str(value)
+    if not text.strip():
+        raise typer.BadParameter(f"{text!r} names nothing; give a value or leave the option out")
+    return text
+
+
 # The --output option of commands that write a file: a string, so that "-" (standard
 # output) and "./-" (a file of that name) stay apart.
 Output = Annotated[

@@ -21,6 +21,7 @@ from condtrack.cli.app import (
     examples,
     fail,
     guarded,
+    non_blank,
     number_option,
     options,
     refuse_tracker_streams,
@@ -256,6 +257,7 @@ def validate(
             help="The git revision to compare with (with --against-git; default HEAD; one "
             "that names no commit is an error).",
             show_default=False,
+            parser=non_blank,
         ),
     ] = None,
     output_format: Annotated[

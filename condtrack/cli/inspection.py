@@ -23,6 +23,7 @@ from condtrack.cli.app import (
     examples,
     fail,
     guarded,
+    non_blank,
     number_option,
     options,
     two_times,
@@ -112,7 +113,11 @@ def evidence(
     tag: Annotated[
         list[str] | None,
         typer.Option(
-            "--tag", "-t", metavar="TAG", help="Only evidence with this tag; repeated, with all."
+            "--tag",
+            "-t",
+            metavar="TAG",
+            help="Only evidence with this tag; repeated, with all.",
+            parser=non_blank,
         ),
     ] = None,
     limit: Limit = None,

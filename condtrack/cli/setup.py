@@ -120,7 +120,7 @@ def _blank(target: Path) -> bool:
 
     if target.is_symlink() or not target.is_file() or target.stat().st_size > 65536:
         return False
-    return not read_bytes(target).strip()
+    return not read_bytes(target).removeprefix(b"\xef\xbb\xbf").strip()  # an editor's BOM
 
 
 def _write_schema(path: Path, schema: bytes, old: bytes | None) -> None:
