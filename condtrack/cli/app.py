@@ -820,9 +820,7 @@ class FileNameType:
     def __call__(self, value: object) -> Any:
         if isinstance(value, Path):
             return value
-        name = str(value)
-        if not name.strip():
-            raise typer.BadParameter(f"{name!r} names no file; give a file name")
+        name = _not_blank(value, "no file; give a file name")
         return Path(name) if self.as_path else name
 
 
@@ -830,9 +828,15 @@ def non_blank(value: object) -> str:
     """An option's text that must name something (a tag to match, a git revision): an
     empty or blank value is a usage error naming the option, not a filter that matches
     nothing or a silent default."""
+    return _not_blank(value, "nothing; give a value or leave the option out")
+
+
+def _not_blank(value: object, blank: str) -> str:
+    """``value`` as text, unless it is empty or only blanks: then a usage error saying it
+    names ``blank``."""
     text = str(value)
     if not text.strip():
-        raise typer.BadParameter(f"{text!r} names nothing; give a value or leave the option out")
+        raise typer.BadParameter(f"{text!r} names {blank}")
     return text
 
 

@@ -79,7 +79,7 @@ def same_step(first: str | None, second: str | None) -> bool:
 
 
 def comparable(value: Any) -> str:
-    """Text as the duplicate rule compares it: ``models.folded``, the one normal form for
+    """Text as the duplicate rule compares it: ``textsafe.folded``, the one normal form for
     what people type ("Reuters " and "reuters", "52  released." and "52 released.", a
     full-width or zero-width-spaced measure and the plain one are the same text)."""
     return folded(value)

@@ -21,7 +21,11 @@ ENV_CACHE = "CONDTRACK_CACHE_DIR"
 
 def lock_path(path: Path) -> Path:
     """The tracker's lock file (``.NAME.lock`` beside the file a link leads to)."""
-    target = path.resolve()
+    return _lock_beside(path.resolve())
+
+
+def _lock_beside(target: Path) -> Path:
+    """The lock file of ``target``, a tracker's path with its links resolved."""
     return target.with_name(f".{target.name}.lock")
 
 
@@ -35,7 +39,7 @@ def owned_by_condtrack(tracker: Path | None, inputs: Sequence[Path]) -> list[tup
             target = tracker.resolve()
         except (OSError, RuntimeError):  # a link loop: no file to lock; reading it says why
             return owned
-        owned.append((target.with_name(f".{target.name}.lock"), f"the lock file of {tracker}"))
+        owned.append((_lock_beside(target), f"the lock file of {tracker}"))
         with contextlib.suppress(OSError):
             for temporary in target.parent.glob(f".{target.name}.*.tmp"):
                 owned.append((temporary, f"a temporary file of {tracker}"))
