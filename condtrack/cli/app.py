@@ -33,7 +33,7 @@ from condtrack.textsafe import one_line
 
 if TYPE_CHECKING:
     from condtrack.domain.knowledge import KnownAt as Moment
-    from condtrack.storage.store import Loaded
+    from condtrack.storage.store import Loaded, Viewed
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -502,7 +502,7 @@ class TextOrJson(StrEnum):
 @dataclass
 class Options:
     file: Path | None
-    loaded: list[Loaded] = field(default_factory=list)
+    loaded: list[Loaded | Viewed] = field(default_factory=list)
 
     def path(self) -> Path:
         from condtrack.storage.locating import locate
@@ -518,6 +518,14 @@ class Options:
         # would otherwise do, entry by entry.
         self.loaded.append(loaded)
         return loaded
+
+    def view(self) -> Viewed:
+        """The tracker to be looked at only, perhaps as plain objects (``store.view``)."""
+        from condtrack.storage.store import view
+
+        viewed = view(self.path())
+        self.loaded.append(viewed)  # kept, as ``load`` keeps its tracker
+        return viewed
 
 
 def _show_version(value: bool) -> None:
@@ -723,7 +731,7 @@ def warn_if_not_counted(reliability: str, minimum: str, where: str) -> None:
     """The warning ``log``, ``amend`` and ``relief add|amend`` give for an entry graded
     below the tracker's minimum: recorded, but it will not count (``where``: in scores, in
     the relief ledger)."""
-    from condtrack.schema.models import grade_counts
+    from condtrack.schema.shapes import grade_counts
 
     if not grade_counts(reliability, minimum):
         warn(

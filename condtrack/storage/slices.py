@@ -31,10 +31,10 @@ from condtrack import progress
 from condtrack.schema.models import Evidence, Header, Relief, Retraction, Tracker
 from condtrack.schema.validation import HEAD_TABLES, cross_check, head_problems
 from condtrack.storage import tomlread
+from condtrack.storage.remembered import SMALL_BYTES as SMALL_BYTES
 
 ENTRY_TABLES = frozenset({"evidence", "retractions", "relief"})
 SLICE_BYTES = 1 << 20  # large enough that the parser's per-call cost vanishes
-SMALL_BYTES = 64 << 10  # tomllib reads this in under 10 ms: no record is worth its cost
 _ENTRY_HEADER = re.compile(rb"^\[\[(?:evidence|retractions|relief)\]\][ \t]*\r?$", re.MULTILINE)
 
 
