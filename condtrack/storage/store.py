@@ -178,10 +178,10 @@ def read_tracker(data: bytes, path: Path) -> Tracker:
 
 def read_checked(data: bytes, path: Path) -> tuple[Tracker, bool]:
     """The checked tracker, and whether it could be read slice by slice."""
-    from condtrack.storage import slices, snapshot
+    from condtrack.storage import remembered, slices, snapshot
 
     with _collector_paused():
-        known = len(data) > slices.SMALL_BYTES
+        known = len(data) > remembered.SMALL_BYTES
         if known:  # a snapshot of these exact bytes, checked before: no parsing at all
             tracker = snapshot.recall(data)
             if tracker is not None:
