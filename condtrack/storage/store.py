@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from condtrack import progress
 from condtrack.errors import CondtrackError
@@ -159,16 +159,9 @@ def view(path: Path) -> Viewed:
     """The tracker to be looked at only: from the snapshot of these bytes as plain objects
     when there is one, importing no pydantic; else read and checked as ``load`` reads it
     (and a snapshot written for next time)."""
-    from condtrack.storage import remembered, snapshot
-
     identity = identity_of(path)
     data = read_bytes(path)
-    if len(data) > remembered.SMALL_BYTES:
-        with _collector_paused():
-            tracker = snapshot.recall(data, plain=True)
-        if tracker is not None:
-            return Viewed(path, data, tracker, identity)
-    return Viewed(path, data, read_tracker(data, path), identity)
+    return Viewed(path, data, read_checked(data, path, plain=True)[0], identity)
 
 
 def read_tracker(data: bytes, path: Path) -> Tracker:
@@ -176,16 +169,25 @@ def read_tracker(data: bytes, path: Path) -> Tracker:
     return read_checked(data, path)[0]
 
 
-def read_checked(data: bytes, path: Path) -> tuple[Tracker, bool]:
-    """The checked tracker, and whether it could be read slice by slice."""
-    from condtrack.storage import remembered, slices, snapshot
+@overload
+def read_checked(
+    data: bytes, path: Path, *, plain: Literal[False] = ...
+) -> tuple[Tracker, bool]: ...
+@overload
+def read_checked(data: bytes, path: Path, *, plain: bool) -> tuple[shapes.Tracker, bool]: ...
+def read_checked(data: bytes, path: Path, *, plain: bool = False) -> tuple[Any, bool]:
+    """The checked tracker, and whether it could be read slice by slice (or came from a
+    snapshot). ``plain``: a snapshot's may come as plain objects (``view``)."""
+    from condtrack.storage import remembered, snapshot
 
     with _collector_paused():
         known = len(data) > remembered.SMALL_BYTES
         if known:  # a snapshot of these exact bytes, checked before: no parsing at all
-            tracker = snapshot.recall(data)
-            if tracker is not None:
-                return tracker, True
+            found = snapshot.recall(data, plain=plain)
+            if found is not None:
+                return found, True
+        from condtrack.storage import slices  # here: a snapshot's read imports no pydantic
+
         tracker = slices.read_tracker(data)
         if tracker is not None:
             if known:
