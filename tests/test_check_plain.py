@@ -236,6 +236,7 @@ def test_a_damaged_or_forged_snapshot_is_not_believed_by_check(
         ["--format", "json", "--min-score", "10", "--max-age", "3650", "--no-gate"],
         ["--format", "junit", "--as-of", "2026-11-01", "--known-at", "2026-06-01"],
         ["--as-of", "2026-11-01", "--require-sequencing", "-o", "out.txt"],
+        ["--require", "russian-forces,reconstruction", "--require", "political-prisoners"],
     ],
 )
 def test_a_warm_check_imports_neither_pydantic_nor_the_models(

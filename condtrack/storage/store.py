@@ -183,7 +183,7 @@ def read_checked(data: bytes, path: Path, *, plain: bool = False) -> tuple[Any, 
     with _collector_paused():
         known = len(data) > remembered.SMALL_BYTES
         if known:  # a snapshot of these exact bytes, checked before: no parsing at all
-            found = snapshot.recall(data, plain=plain)
+            found = snapshot.recall(data, plain=True) if plain else snapshot.recall(data)
             if found is not None:
                 return found, True
         from condtrack.storage import slices  # here: a snapshot's read imports no pydantic
