@@ -35,6 +35,7 @@ from condtrack.schema.shapes import Direction as Direction
 from condtrack.schema.shapes import IndicatorKind as IndicatorKind
 from condtrack.schema.shapes import ReliefAction as ReliefAction
 from condtrack.schema.shapes import ReliefPolicy as ReliefPolicy
+from condtrack.schema.shapes import by_id
 from condtrack.schema.shapes import grade_counts as grade_counts
 from condtrack.schema.shapes import measure_key as measure_key
 
@@ -302,10 +303,10 @@ class Condition(Model):
         return self
 
     def criterion(self, criterion_id: str) -> Criterion | None:
-        return next((c for c in self.criteria if c.id == criterion_id), None)
+        return by_id(self.criteria, criterion_id)
 
     def indicator(self, indicator_id: str) -> Indicator | None:
-        return next((i for i in self.indicators if i.id == indicator_id), None)
+        return by_id(self.indicators, indicator_id)
 
 
 def _require_unique(what: str, ids: list[str]) -> None:
@@ -436,7 +437,7 @@ class Tracker(BaseModel):
         return self.header.scoring
 
     def condition(self, condition_id: str) -> Condition | None:
-        return next((c for c in self.conditions if c.id == condition_id), None)
+        return by_id(self.conditions, condition_id)
 
     def with_entries(
         self,

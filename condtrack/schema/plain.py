@@ -22,6 +22,7 @@ from condtrack.schema.shapes import (
     IndicatorKind,
     ReliefAction,
     ReliefPolicy,
+    by_id,
 )
 
 if TYPE_CHECKING:
@@ -172,10 +173,10 @@ class Condition(Plain):
     offsets: list[Offset]
 
     def criterion(self, criterion_id: str) -> Criterion | None:
-        return next((c for c in self.criteria if c.id == criterion_id), None)
+        return by_id(self.criteria, criterion_id)
 
     def indicator(self, indicator_id: str) -> Indicator | None:
-        return next((i for i in self.indicators if i.id == indicator_id), None)
+        return by_id(self.indicators, indicator_id)
 
 
 class Evidence(Plain):
@@ -272,7 +273,7 @@ class Tracker(Plain):
         return self.header.scoring
 
     def condition(self, condition_id: str) -> Condition | None:
-        return next((c for c in self.conditions if c.id == condition_id), None)
+        return by_id(self.conditions, condition_id)
 
     def with_entries(
         self,

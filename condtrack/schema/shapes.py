@@ -15,8 +15,8 @@ that neither needs the other to apply them.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from typing import Literal, Protocol, Self
+from collections.abc import Iterable, Sequence
+from typing import Literal, Protocol, Self, TypeVar
 
 from condtrack.textsafe import folded
 
@@ -41,6 +41,20 @@ def measure_key(sender: str, measure: str) -> tuple[str, str]:
 def grade_counts(reliability: str, minimum: str) -> bool:
     """An Admiralty grade counts when it is at least the minimum on both axes (A and 1 best)."""
     return reliability[0] <= minimum[0] and reliability[1] <= minimum[1]
+
+
+class Identified(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+Item = TypeVar("Item", bound=Identified)
+
+
+def by_id(items: Iterable[Item], item_id: str) -> Item | None:
+    """The first of ``items`` with this id: how a tracker finds a condition, and a condition
+    a criterion or an indicator (a few of each), models and plain objects alike."""
+    return next((item for item in items if item.id == item_id), None)
 
 
 class TrackerInfo(Protocol):
