@@ -14,9 +14,11 @@ Python or the fast reader) gives another key, hence no snapshot.
 Safety, as for records, and more:
 
 - **No code runs when a snapshot is loaded.** It is JSON, read by pydantic-core's JSON
-  parser (``json.loads`` where it is missing), which builds only lists, strings and
-  numbers; condtrack then puts those values into its models itself. (No pickle, whose
-  loading can call anything; no ``marshal``, documented as unsafe against malicious data.)
+  parser (``json.loads`` where it is missing, or for ``check``'s plain read of a small
+  one), which builds only lists, strings and numbers; condtrack then puts those values
+  into its models itself (or, for ``check``, into the plain objects of
+  ``condtrack.schema.plain``: no pydantic imported at all). (No pickle, whose loading can
+  call anything; no ``marshal``, documented as unsafe against malicious data.)
 - **Checksummed and bound to its key**: the first line names the key, the file's size and a
   SHA-256 of all the rest; a snapshot renamed, truncated or damaged anywhere is ignored.
 - **Trusted as records are**: in the records folder, which must be the user's and writable
