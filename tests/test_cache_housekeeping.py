@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from condtrack.storage import remembered, slices, snapshot
+from condtrack.storage import remembered, snapshot
 from tests.conftest import Invoke
 from tests.reliability.helpers import WITH_EVIDENCE
 
@@ -31,7 +31,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("HOME", str(folder))
     monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
     monkeypatch.delenv(remembered.ENV_CACHE, raising=False)
-    monkeypatch.setattr(slices, "SMALL_BYTES", 0)  # records at any size
+    monkeypatch.setattr(remembered, "SMALL_BYTES", 0)  # records at any size
     return folder
 
 
@@ -132,7 +132,7 @@ def test_housekeeping_runs_at_most_once_a_week(home: Path, tmp_path: Path, cli: 
 def test_what_crashed_writes_left_in_the_records_folder_goes_when_stale(
     tmp_path: Path, cli: Invoke, private_cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(slices, "SMALL_BYTES", 0)
+    monkeypatch.setattr(remembered, "SMALL_BYTES", 0)
     records = private_cache / remembered.RECORDS
     records.mkdir(mode=0o700)
     day_ago = time.time() - 2 * 24 * 3600
@@ -163,7 +163,7 @@ def test_the_newest_files_within_a_count_and_a_size() -> None:
 def test_snapshots_are_kept_within_their_budget_and_still_right(
     tmp_path: Path, cli: Invoke, private_cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(slices, "SMALL_BYTES", 0)
+    monkeypatch.setattr(remembered, "SMALL_BYTES", 0)
     paths = []
     for number in range(3):
         path = tmp_path / f"t{number}.toml"

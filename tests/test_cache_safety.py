@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from condtrack.storage import remembered, slices
+from condtrack.storage import remembered
 from tests.conftest import NOBODY
 from tests.fast_path_helpers import recall, records
 from tests.reliability.helpers import TRACKER, evidence_block, run
@@ -50,13 +50,13 @@ def condtrack(
 
 
 def large_tracker(count: int = 400) -> str:
-    """A valid tracker above ``slices.SMALL_BYTES``, so its reads consult the records."""
+    """A valid tracker above ``remembered.SMALL_BYTES``, so its reads consult the records."""
     entries = "".join(
         evidence_block(id=f'"ev-{n:010d}"', criterion='"bases-closed"', status='"met"')
         for n in range(count)
     )
     text = TRACKER + entries
-    assert len(text.encode()) > slices.SMALL_BYTES
+    assert len(text.encode()) > remembered.SMALL_BYTES
     return text
 
 

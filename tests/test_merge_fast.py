@@ -161,7 +161,7 @@ def test_a_fast_merge_leaves_a_record_and_a_snapshot_of_its_result(
 ) -> None:
     """The first command after a merge of a large tracker reads no TOML: the merge left a
     snapshot of its result (the base's, carried on), which gives a full read's answers."""
-    monkeypatch.setattr(slices, "SMALL_BYTES", 0)  # records and snapshots at any size
+    monkeypatch.setattr(remembered, "SMALL_BYTES", 0)  # records and snapshots at any size
     paths = files(tmp_path, BASE, *sides)
     assert cli("status", file=paths[0]).exit_code == 0  # the base read once: its snapshot
     assert run_merge(cli, paths).exit_code == 0
@@ -189,7 +189,7 @@ def test_after_two_analysts_logged_the_merge_leaves_a_snapshot_of_its_result(
 ) -> None:
     """Each side's ``log`` replaced the base's record with its own: the merge learns what
     the base holds from a side's record, and still leaves a record and snapshot."""
-    monkeypatch.setattr(slices, "SMALL_BYTES", 0)
+    monkeypatch.setattr(remembered, "SMALL_BYTES", 0)
     paths = files(tmp_path, BASE, BASE, BASE)
     assert cli("status", file=paths[0]).exit_code == 0
     for side, minute in ((paths[1], "2"), (paths[2], "3")):

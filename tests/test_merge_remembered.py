@@ -43,7 +43,7 @@ DUPLICATE = ("log", "troops", "--summary", "ev-ours", "--source", "s", "--date",
 
 @pytest.fixture(autouse=True)
 def small_files_too(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(slices, "SMALL_BYTES", 0)  # records and snapshots at any size
+    monkeypatch.setattr(remembered, "SMALL_BYTES", 0)  # records and snapshots at any size
 
 
 def merge(paths: tuple[Path, Path, Path]) -> bool:

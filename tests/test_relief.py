@@ -790,7 +790,7 @@ def test_relief_takes_the_fast_paths_and_is_recorded(tmp_path: Path) -> None:
         for n in range(900)
     ]
     path.write_text(SMALL_TRACKER + "".join(blocks), encoding="utf-8")
-    assert len(path.read_bytes()) > slices.SMALL_BYTES  # large enough to be recorded
+    assert len(path.read_bytes()) > remembered.SMALL_BYTES  # large enough to be recorded
     ok(run(path, "status"))
     assert remembered.recall(path.read_bytes()) is not None
     old = path.read_bytes()

@@ -102,7 +102,7 @@ def test_commands_on_a_generated_tracker_show_the_plain_paths_results(tmp_path: 
         ("explain", "political-prisoners", "--as-of", AS_OF),
     ]
     # Snapshots (test_snapshot.py) would spare the later commands the read held here.
-    no_snapshots = mock.patch.object(snapshot, "recall", lambda data: None)
+    no_snapshots = mock.patch.object(snapshot, "recall", lambda data, **plain: None)
     with watching(slices, "read_tracker") as reads, no_snapshots:
         fast = [run(path, *command) for command in commands]
     assert len(reads) == len(commands) and all(r is not None for r in reads), "not sliced"

@@ -83,7 +83,7 @@ logged = 2025-01-17T08:00:00-03:00
 def small_files_too(monkeypatch: pytest.MonkeyPatch) -> None:
     """Records and snapshots for files of any size here (normally above 64 KiB only), so
     small generated trackers exercise them."""
-    monkeypatch.setattr(slices, "SMALL_BYTES", 0)
+    monkeypatch.setattr(remembered, "SMALL_BYTES", 0)
 
 
 def snapshots(cache: Path) -> list[Path]:

@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from condtrack.schema.validation import check_document
-from condtrack.storage import slices, tomlread
+from condtrack.storage import remembered, tomlread
 from tests.reliability.helpers import TRACKER, run
 
 rtoml: Any
@@ -127,7 +127,7 @@ def test_a_large_file_is_read_fast_only_once_vouched_for(
     """Above SMALL_BYTES the first read leaves a record, and later ones read fast; a file
     with a TOML 1.1 extension is refused on each read and never recorded."""
     entries = "".join(ENTRY.replace("ev-aaaaaaaaaa", f"ev-{n:010d}") for n in range(400))
-    assert len(entries) > slices.SMALL_BYTES
+    assert len(entries) > remembered.SMALL_BYTES
     records = Path(env["CONDTRACK_CACHE_DIR"])
     path = tmp_path / "conditions.toml"
     path.write_text(TRACKER + entries, encoding="utf-8")
@@ -211,7 +211,7 @@ def reference(text: str) -> bool:
 @pytest.fixture
 def every_size_recorded() -> Iterator[None]:
     """Records (and the fast reader) for files of any size, as for large ones."""
-    with mock.patch.object(slices, "SMALL_BYTES", 0, create=True):
+    with mock.patch.object(remembered, "SMALL_BYTES", 0):
         yield
 
 

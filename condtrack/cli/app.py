@@ -33,7 +33,7 @@ from condtrack.textsafe import one_line
 
 if TYPE_CHECKING:
     from condtrack.domain.knowledge import KnownAt as Moment
-    from condtrack.storage.store import Loaded
+    from condtrack.storage.store import Loaded, Viewed
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -328,8 +328,9 @@ def _process_value(param: Any, ctx: Any, value: Any) -> Any:
     line is parsed, given or not (``typer.core._TyperParameter.process_value``), and
     importing pydantic's validators and building the adapters cost more than the rest of a
     quick command (``check``). Here a value not given, one read by the option's own
-    ``parser=``, a text and a path take Typer's result directly; anything else (a list, a
-    number, a flag's text from the environment), and a parser that raises a ``ValueError``
+    ``parser=``, a text, texts given several times and a path take Typer's result
+    directly; anything else (a list of numbers, a number, a flag's text from the
+    environment), and a parser that raises a ``ValueError``
     (which Typer words its way), goes to Typer as before."""
     converted = _converted(param, ctx, value)
     if converted is _TYPER:
@@ -351,10 +352,12 @@ def _converted(param: Any, ctx: Any, value: Any) -> Any:
     multiple = param.multiple or param.nargs == -1
     if value is None:  # not given: Typer gives () or None, whatever the type
         return () if multiple else None
-    if multiple:
-        return _TYPER
     info = param.type_descriptor.parameter_info
     annotation = param.type_descriptor.annotation
+    if multiple:  # texts (``check --require``): Typer's adapter gives them as a list
+        if annotation == list[str] and info.parser is None and all(type(v) is str for v in value):
+            return list(value)
+        return _TYPER
     if info.parser is not None:  # Typer's adapter only calls it
         try:
             return info.parser(value)
@@ -502,7 +505,7 @@ class TextOrJson(StrEnum):
 @dataclass
 class Options:
     file: Path | None
-    loaded: list[Loaded] = field(default_factory=list)
+    loaded: list[Loaded | Viewed] = field(default_factory=list)
 
     def path(self) -> Path:
         from condtrack.storage.locating import locate
@@ -518,6 +521,14 @@ class Options:
         # would otherwise do, entry by entry.
         self.loaded.append(loaded)
         return loaded
+
+    def view(self) -> Viewed:
+        """The tracker to be looked at only, perhaps as plain objects (``store.view``)."""
+        from condtrack.storage.store import view
+
+        viewed = view(self.path())
+        self.loaded.append(viewed)  # kept, as ``load`` keeps its tracker
+        return viewed
 
 
 def _show_version(value: bool) -> None:
@@ -723,7 +734,7 @@ def warn_if_not_counted(reliability: str, minimum: str, where: str) -> None:
     """The warning ``log``, ``amend`` and ``relief add|amend`` give for an entry graded
     below the tracker's minimum: recorded, but it will not count (``where``: in scores, in
     the relief ledger)."""
-    from condtrack.schema.models import grade_counts
+    from condtrack.schema.shapes import grade_counts
 
     if not grade_counts(reliability, minimum):
         warn(

@@ -33,7 +33,7 @@ from condtrack.errors import CondtrackError
 if TYPE_CHECKING:
     from condtrack.domain.gate import Outcome
     from condtrack.render.as_json import Validated
-    from condtrack.storage.store import Loaded
+    from condtrack.storage.store import Viewed
 
 
 class CheckFormat(StrEnum):
@@ -136,9 +136,8 @@ def check(
         )
     from condtrack.domain.gate import Policy, evaluate_policy, required_ids
     from condtrack.domain.scoring import assess
-    from condtrack.schema.validation import suggest
 
-    loaded = options(ctx).load()
+    loaded = options(ctx).view()  # from a snapshot: plain objects, no pydantic imported
     tracker = loaded.tracker
     valid = [c.id for c in tracker.conditions]
     named: list[str] | None = None
@@ -146,6 +145,8 @@ def check(
         named = [part.strip() for value in require for part in value.split(",")]
         for condition_id in required_ids(named, valid):
             if condition_id not in valid:
+                from condtrack.schema.validation import suggest
+
                 fail(
                     f"--require: unknown condition {condition_id!r} {suggest(condition_id, valid)}"
                 )
@@ -188,7 +189,7 @@ def check(
     raise typer.Exit(outcome.exit_code)
 
 
-def _github(outcome: Outcome, loaded: Loaded) -> None:
+def _github(outcome: Outcome, loaded: Viewed) -> None:
     from condtrack.render.github import Places, step_summary, workflow_commands
 
     places = Places.of(_workspace_path(loaded.path), loaded.data.decode("utf-8"), loaded.tracker)

@@ -23,7 +23,7 @@ from condtrack.domain.scoring import (
     improving,
     rounded,
 )
-from condtrack.schema.models import Evidence, Tracker, measure_key
+from condtrack.schema.shapes import Evidence, Tracker, measure_key
 
 Trend = Literal["up", "down", "flat"]
 

@@ -17,8 +17,8 @@ import operator
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
-if TYPE_CHECKING:  # completion uses chain_roots, and must not pay for pydantic
-    from condtrack.schema.models import Retraction
+if TYPE_CHECKING:
+    from condtrack.schema.shapes import Retraction
 
 
 class Entry(Protocol):
@@ -36,6 +36,7 @@ class Dated(Entry, Protocol):
 
 
 D = TypeVar("D", bound=Dated)
+R = TypeVar("R", bound="Retraction")  # a retraction, model or plain: the same kind back
 
 
 _date_of = operator.attrgetter("date")  # faster than a lambda over 100,000 entries
@@ -106,9 +107,7 @@ def chain_roots(links: Iterable[tuple[str, str | None]]) -> dict[str, str]:
     return roots
 
 
-def withdrawn(
-    evidence: Iterable[Entry], retractions: Iterable[Retraction]
-) -> dict[str, Retraction]:
+def withdrawn(evidence: Iterable[Entry], retractions: Iterable[R]) -> dict[str, R]:
     """Every withdrawn entry's id, with the retraction that withdrew its chain.
 
     ``evidence`` may be evidence or relief entries (a retraction names either by id).
@@ -122,8 +121,8 @@ def withdrawn(
 
 
 def withdrawn_links(
-    links: Sequence[tuple[str, str | None]], retractions: Iterable[Retraction]
-) -> dict[str, Retraction]:
+    links: Sequence[tuple[str, str | None]], retractions: Iterable[R]
+) -> dict[str, R]:
     """``withdrawn`` from each entry's (id, supersedes) link, in file order."""
     applied = list(retractions)
     if not applied:
@@ -141,7 +140,7 @@ def withdrawn_links(
     )
     targets = {retraction.evidence for retraction in applied}
     ids = targets.intersection(map(operator.itemgetter(0), links))  # those that are entries
-    by_chain: dict[str, Retraction] = {}
+    by_chain: dict[str, R] = {}
     for retraction in applied:
         target = retraction.evidence
         root = roots.get(target, target if target in ids else None)

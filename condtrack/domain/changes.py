@@ -38,7 +38,7 @@ from condtrack.domain.scoring import (
     Warning,
     assess_both,
 )
-from condtrack.schema.models import Evidence, Relief, Retraction, Tracker, measure_key
+from condtrack.schema.shapes import Evidence, Relief, Retraction, Tracker, measure_key
 
 By = Literal["logged", "event"]
 _id_of = attrgetter("id")

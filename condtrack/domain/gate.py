@@ -15,7 +15,7 @@ from condtrack.domain.relief import Ledger
 from condtrack.domain.scoring import Assessment, format_score
 
 if TYPE_CHECKING:
-    from condtrack.schema.models import Gate
+    from condtrack.schema.shapes import Gate
 
 PASSED, FAILED, USAGE, SNAPBACK = 0, 1, 2, 3
 

@@ -18,14 +18,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
 from condtrack.errors import CondtrackError
-from condtrack.schema.models import Evidence, Relief, Retraction, Tracker
+from condtrack.schema.shapes import Evidence, Relief, Retraction, Tracker
 
 E = TypeVar("E", Evidence, Retraction, Relief)
+T = TypeVar("T", bound=Tracker)
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _TIMESTAMP = re.compile(
@@ -83,7 +84,7 @@ def known_from(entry: Evidence | Retraction | Relief) -> dt.datetime:
     return dt.datetime.combine(entry.date, dt.time.min, tzinfo=dt.UTC)
 
 
-def known_at(tracker: Tracker, moment: KnownAt | None) -> Tracker:
+def known_at(tracker: T, moment: KnownAt | None) -> T:
     """The tracker as it was known at ``moment``: later entries left out, in file order.
 
     Amendments and retractions are entries too, so one logged later does not apply. With
@@ -100,13 +101,10 @@ def known_at(tracker: Tracker, moment: KnownAt | None) -> Tracker:
         len(tracker.relief),
     ):
         return tracker
-    # Every entry was checked when the file was read: no need to check them again.
-    return Tracker.model_construct(
-        header=tracker.header, evidence=evidence, retractions=retractions, relief=relief
-    )
+    return tracker.with_entries(evidence, retractions, relief)
 
 
-def _known(entries: list[E], end: dt.datetime) -> list[E]:
+def _known(entries: Sequence[E], end: dt.datetime) -> list[E]:
     """The entries known by ``end`` (``known_from(e) <= end``), in file order; the usual
     entry, stamped with its ``logged`` time, is compared without a call."""
     return [

@@ -32,7 +32,7 @@ from typing import Literal
 from condtrack.domain.chains import in_date_order, withdrawn
 from condtrack.domain.scoring import Assessment, Standing, Status, not_counted, standings
 from condtrack.errors import CondtrackError
-from condtrack.schema.models import Relief, Tracker, measure_key
+from condtrack.schema.shapes import Relief, Tracker, measure_key
 from condtrack.textsafe import folded
 
 State = Literal["in-effect", "reimposed", "expired", "in-force"]

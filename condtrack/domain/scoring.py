@@ -22,7 +22,7 @@ from typing import Any, Literal, NamedTuple
 
 from condtrack.domain.chains import date_order, withdrawal_reason, withdrawn_links
 from condtrack.domain.knowledge import KnownAt, known_at
-from condtrack.schema.models import (
+from condtrack.schema.shapes import (
     Condition,
     Evidence,
     Indicator,

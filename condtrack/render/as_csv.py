@@ -20,7 +20,7 @@ from condtrack.render.figures import (
     state_text,
     verdict_text,
 )
-from condtrack.schema.models import Evidence, Retraction
+from condtrack.schema.models import Evidence, Retraction, relief_model
 from condtrack.textsafe import csv_cell, one_line, visible
 
 EVIDENCE_COLUMNS = (*Evidence.model_fields, "retracted", "retraction_reason")
@@ -179,7 +179,7 @@ def relief_csv(ledger: Ledger) -> str:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(RELIEF_COLUMNS)
     for step in ledger.steps:
-        row = step.entry.model_dump(mode="json", by_alias=True)
+        row = relief_model(step.entry).model_dump(mode="json", by_alias=True)
         row["for"] = ";".join(step.entry.for_)
         row["tags"] = ";".join(step.entry.tags)
         row.update(

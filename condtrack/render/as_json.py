@@ -139,7 +139,9 @@ def relief_data(ledger: Ledger) -> list[dict[str, Any]]:
 
 
 def _step(step: Step) -> dict[str, Any]:
-    entry = step.entry
+    from condtrack.schema.models import relief_model
+
+    entry = relief_model(step.entry)
     return {
         **entry.model_dump(by_alias=True),
         "counts": step.counts,

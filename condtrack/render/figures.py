@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeVar
 
 from condtrack.domain.briefing import Figure, ReliefSection, Row
 from condtrack.domain.changes import Changes, ConditionChange
@@ -21,13 +21,14 @@ from condtrack.domain.scoring import (
     format_number,
     format_score,
 )
-from condtrack.schema.models import Evidence, Relief
+from condtrack.schema.shapes import Evidence, Relief
 from condtrack.textsafe import one_line
 
+E = TypeVar("E", bound=Evidence)  # models or plain: the same kind back
 ARROWS = {"up": "↑", "down": "↓", "flat": "→"}
 
 
-def explained_entries(result: ConditionResult, entries: Mapping[str, Evidence]) -> list[Evidence]:
+def explained_entries(result: ConditionResult, entries: Mapping[str, E]) -> list[E]:
     """The evidence `explain` lists for a condition: what counted and what was left out of
     its score, by date, in file order on the same date."""
     counted = {e.id for e in result.counted}

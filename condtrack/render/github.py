@@ -17,7 +17,7 @@ from condtrack.schema.validation import header_lines
 from condtrack.textsafe import markdown_text, one_line, workflow_data, workflow_property
 
 if TYPE_CHECKING:
-    from condtrack.schema.models import Tracker
+    from condtrack.schema.shapes import Tracker
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ from condtrack.render.figures import (
     renewed,
     sparkline,
 )
+from condtrack.schema import shapes
 from condtrack.schema.models import Evidence, Relief, Retraction, Tracker
 from condtrack.textsafe import counted, one_line, visible
 
@@ -1068,7 +1069,7 @@ def history_view(found: Chain) -> RenderableType:
     return Group(*items)
 
 
-def _relief_step(entry: Relief, action: str | Text) -> Text:
+def _relief_step(entry: shapes.Relief, action: str | Text) -> Text:
     """A relief entry in a line: its measure, what was done, the instrument, expiry and
     conditions it was granted for (user text shown, never interpreted)."""
     what = Text.assemble(user(one_line(entry.measure)), action)

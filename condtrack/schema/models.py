@@ -14,8 +14,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Iterable, Mapping
-from typing import Annotated, Literal
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Annotated, cast
 
 from pydantic import (
     AfterValidator,
@@ -27,7 +27,20 @@ from pydantic import (
     model_validator,
 )
 
-from condtrack.textsafe import folded
+# The literal types and the rules the domain shares (condtrack.schema.shapes), here too.
+from condtrack.schema.shapes import EASING_ACTIONS as EASING_ACTIONS
+from condtrack.schema.shapes import FOR_ACTIONS as FOR_ACTIONS
+from condtrack.schema.shapes import AssessmentStatus as AssessmentStatus
+from condtrack.schema.shapes import Direction as Direction
+from condtrack.schema.shapes import IndicatorKind as IndicatorKind
+from condtrack.schema.shapes import ReliefAction as ReliefAction
+from condtrack.schema.shapes import ReliefPolicy as ReliefPolicy
+from condtrack.schema.shapes import by_id
+from condtrack.schema.shapes import grade_counts as grade_counts
+from condtrack.schema.shapes import measure_key as measure_key
+
+if TYPE_CHECKING:
+    from condtrack.schema import shapes
 
 READABLE_SCHEMAS = (1, 2, 3)  # the schema numbers this condtrack reads
 # The top-level tables a schema number introduced. A file that holds one declares (at least)
@@ -42,16 +55,6 @@ MAX_SUMMARY = 4000
 MAX_SHORT_TEXT = 300
 MAX_URL = 2048
 MAX_MAGNITUDE = 1e15
-
-AssessmentStatus = Literal["met", "partial", "not-met"]
-ReliefAction = Literal["eased", "lifted", "suspended", "reimposed", "expired", "renewed"]
-EASING_ACTIONS = ("eased", "lifted", "suspended")
-# The actions an entry may name conditions ``for``: an easing is granted for them, a
-# reimposition or an expiry answers them; a renewal (the sanction kept) grants nothing.
-FOR_ACTIONS = (*EASING_ACTIONS, "reimposed", "expired")
-ReliefPolicy = Literal["all", "linked"]
-IndicatorKind = Literal["stock", "flow"]
-Direction = Literal["lower", "higher"]
 
 
 def _valid_text(value: str) -> str:
@@ -300,10 +303,10 @@ class Condition(Model):
         return self
 
     def criterion(self, criterion_id: str) -> Criterion | None:
-        return next((c for c in self.criteria if c.id == criterion_id), None)
+        return by_id(self.criteria, criterion_id)
 
     def indicator(self, indicator_id: str) -> Indicator | None:
-        return next((i for i in self.indicators if i.id == indicator_id), None)
+        return by_id(self.indicators, indicator_id)
 
 
 def _require_unique(what: str, ids: list[str]) -> None:
@@ -382,6 +385,15 @@ class Relief(Model):
         return self.model_dump(by_alias=True, exclude_none=True)
 
 
+def relief_model(entry: shapes.Relief) -> Relief:
+    """A relief entry the domain hands on (typed by its shape) as the model it is, for the
+    outputs that dump whole entries (``relief list``): they read the file's models; only
+    ``check`` reads the plain objects of ``condtrack.schema.plain``."""
+    if not isinstance(entry, Relief):
+        raise TypeError(f"a relief model was expected, not {type(entry).__name__}")
+    return entry
+
+
 class Retraction(Model):
     evidence: EntryId
     reason: Annotated[Required, Field(max_length=MAX_SUMMARY)]
@@ -425,16 +437,19 @@ class Tracker(BaseModel):
         return self.header.scoring
 
     def condition(self, condition_id: str) -> Condition | None:
-        return next((c for c in self.conditions if c.id == condition_id), None)
+        return by_id(self.conditions, condition_id)
 
-
-def measure_key(sender: str, measure: str) -> tuple[str, str]:
-    """A measure's identity: its sender and its name as ``folded`` compares them (case,
-    spacing, invisible characters and full-width or other compatibility forms aside), the
-    one rule wherever measures are grouped or compared."""
-    return folded(sender), folded(measure)
-
-
-def grade_counts(reliability: str, minimum: str) -> bool:
-    """An Admiralty grade counts when it is at least the minimum on both axes (A and 1 best)."""
-    return reliability[0] <= minimum[0] and reliability[1] <= minimum[1]
+    def with_entries(
+        self,
+        evidence: Sequence[shapes.Evidence],
+        retractions: Sequence[shapes.Retraction],
+        relief: Sequence[shapes.Relief],
+    ) -> Tracker:
+        """The same head with these entries: a cut of its own (``knowledge.known_at``), so
+        models, checked when the file was read and not checked again."""
+        return Tracker.model_construct(
+            header=self.header,
+            evidence=cast("list[Evidence]", evidence),
+            retractions=cast("list[Retraction]", retractions),
+            relief=cast("list[Relief]", relief),
+        )

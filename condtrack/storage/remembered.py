@@ -41,16 +41,21 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import TypeAdapter
-
-from condtrack.schema.models import Relief
 from condtrack.storage.locating import ENV_CACHE as ENV_CACHE
 from condtrack.storage.locating import cache_folder_named
 from condtrack.storage.portable import CLOEXEC, DIRECTORY, NOFOLLOW, NONBLOCK, current_user
 from condtrack.storage.portable import chmod_descriptor as fchmod
 
+if TYPE_CHECKING:  # `check` answered from a snapshot imports no pydantic
+    from pydantic import TypeAdapter
+
+    from condtrack.schema.models import Relief
+
+# Files this small are read in full each time: tomllib reads one in under 10 ms, so no record
+# (nor snapshot) is worth its cost.
+SMALL_BYTES = 64 << 10
 KEEP = 16  # records kept; older ones are removed when a new one is written
 MAX_RECORD_BYTES = 64 << 20  # far above the ids of any tracker condtrack will write
 _MAGIC = b"condtrack-checked-v2"
@@ -556,6 +561,10 @@ def _relief(lines: Sequence[str], ids: frozenset[str]) -> tuple[Relief, ...] | N
 
 @cache
 def _relief_adapter() -> TypeAdapter[list[Relief]]:
+    from pydantic import TypeAdapter
+
+    from condtrack.schema.models import Relief
+
     return TypeAdapter(list[Relief])
 
 

@@ -30,11 +30,10 @@ from pydantic import TypeAdapter, ValidationError
 from condtrack import progress
 from condtrack.schema.models import Evidence, Header, Relief, Retraction, Tracker
 from condtrack.schema.validation import HEAD_TABLES, cross_check, head_problems
-from condtrack.storage import tomlread
+from condtrack.storage import remembered, tomlread
 
 ENTRY_TABLES = frozenset({"evidence", "retractions", "relief"})
 SLICE_BYTES = 1 << 20  # large enough that the parser's per-call cost vanishes
-SMALL_BYTES = 64 << 10  # tomllib reads this in under 10 ms: no record is worth its cost
 _ENTRY_HEADER = re.compile(rb"^\[\[(?:evidence|retractions|relief)\]\][ \t]*\r?$", re.MULTILINE)
 
 
@@ -110,12 +109,10 @@ def read_tracker(data: bytes, *, vouched: int | None = None) -> Tracker | None:
     start = head_length(data)
     if start is None:
         return None
-    record = vouched is None and len(data) > SMALL_BYTES
+    record = vouched is None and len(data) > remembered.SMALL_BYTES
     if vouched is None:
         vouched = 0
         if record:
-            from condtrack.storage import remembered
-
             known = remembered.recall(data)
             if known is not None and known.head_length == start:
                 vouched, record = len(data), False
@@ -141,7 +138,6 @@ def read_tracker(data: bytes, *, vouched: int | None = None) -> Tracker | None:
             return None
         if record:
             from condtrack.schema.reports import reports_of
-            from condtrack.storage import remembered
 
             ids = [*(e.id for e in evidence), *(r.id for r in relief)]
             remembered.remember(data, start, ids, reports_of(evidence), relief)

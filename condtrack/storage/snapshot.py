@@ -14,9 +14,11 @@ Python or the fast reader) gives another key, hence no snapshot.
 Safety, as for records, and more:
 
 - **No code runs when a snapshot is loaded.** It is JSON, read by pydantic-core's JSON
-  parser (``json.loads`` where it is missing), which builds only lists, strings and
-  numbers; condtrack then puts those values into its models itself. (No pickle, whose
-  loading can call anything; no ``marshal``, documented as unsafe against malicious data.)
+  parser (``json.loads`` where it is missing, or for ``check``'s plain read of a small
+  one), which builds only lists, strings and numbers; condtrack then puts those values
+  into its models itself (or, for ``check``, into the plain objects of
+  ``condtrack.schema.plain``: no pydantic imported at all). (No pickle, whose loading can
+  call anything; no ``marshal``, documented as unsafe against malicious data.)
 - **Checksummed and bound to its key**: the first line names the key, the file's size and a
   SHA-256 of all the rest; a snapshot renamed, truncated or damaged anywhere is ignored.
 - **Trusted as records are**: in the records folder, which must be the user's and writable
@@ -42,14 +44,16 @@ import json
 import os
 import re
 import stat
+import sys
 import types
 import typing
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from condtrack.storage import remembered
 
 if TYPE_CHECKING:
+    from condtrack.schema import plain as plain_
     from condtrack.schema.models import Evidence, Header, Relief, Retraction, Tracker
 
 MAGIC = b"condtrack-snapshot-v1"
@@ -60,12 +64,23 @@ MAX_SNAPSHOT_BYTES = 1 << 30
 _NAME = re.compile(r"[0-9a-f]{64}\.snap")
 _DATES = frozenset({"date", "expires"})  # EventDate fields: stored as day numbers
 _MOMENTS = frozenset({"logged"})  # AwareDatetime fields: stored as ISO 8601 text
+_SMALL_PLAIN = 4 << 20  # a plain read of a snapshot this large or less: json.loads (_parsed)
 _ADDITIONS_SHARE = 16  # additions over 1/16 of the base's entries: a read writes a full one
 
 
-def recall(data: bytes, env: Any = os.environ) -> Tracker | None:
+@overload
+def recall(data: bytes, env: Any = ..., *, plain: Literal[False] = ...) -> Tracker | None: ...
+@overload
+def recall(data: bytes, env: Any = ..., *, plain: Literal[True]) -> plain_.Tracker | None: ...
+@overload
+def recall(data: bytes, env: Any = ..., *, plain: bool) -> Tracker | plain_.Tracker | None: ...
+def recall(data: bytes, env: Any = os.environ, *, plain: bool = False) -> Any:
     """The checked tracker a snapshot holds for exactly these bytes; None when there is no
-    trusted, intact one."""
+    trusted, intact one.
+
+    ``plain``: as the plain objects of ``condtrack.schema.plain`` rather than the models,
+    importing no pydantic (``check``'s way; such a read leaves folding many additions into
+    a full snapshot to the next read of the models, which has them at hand)."""
     folder = remembered.records_folder(env)
     if folder is None:
         return None
@@ -76,13 +91,13 @@ def recall(data: bytes, env: Any = os.environ) -> Tracker | None:
         if folder_fd is None:
             return None
         try:
-            loaded = _load(folder_fd, key, len(data))
+            loaded = _load(folder_fd, key, len(data), plain)
         except Exception:  # anything odd in a sealed file of ours: read the file instead
             return None
     if loaded is None:
         return None
     tracker, compact = loaded
-    if compact:
+    if compact and not plain:
         remember(data, tracker, env)  # many additions: one full snapshot again
     return tracker
 
@@ -276,7 +291,9 @@ def _write(folder_fd: int, key: str, size: int, base: bytes, body: bytes) -> Non
     remembered._write_record(folder_fd, key + SUFFIX, content)
 
 
-def _read(folder_fd: int, key: str, size: int) -> tuple[tuple[str, int] | None, Any] | None:
+def _read(
+    folder_fd: int, key: str, size: int, plain: bool = False
+) -> tuple[tuple[str, int] | None, Any] | None:
     """(its base's key and size, or None for a full snapshot; its document), if intact."""
     raw = remembered._read_record(
         folder_fd, key + SUFFIX, MAX_SNAPSHOT_BYTES + 1, MAX_SNAPSHOT_BYTES
@@ -299,14 +316,19 @@ def _read(folder_fd: int, key: str, size: int) -> tuple[tuple[str, int] | None, 
         return None
     payload = raw[end + 1 :]
     del body, raw  # one copy of the bytes, while the values are built
-    return base, _parsed(payload)
+    return base, _parsed(payload, plain and len(payload) <= _SMALL_PLAIN)
 
 
-def _parsed(payload: bytes) -> Any:
+def _parsed(payload: bytes, small: bool = False) -> Any:
     """The JSON document: pydantic-core's parser (in Rust, as ``json.loads`` is in C, it
     builds only lists, dicts, text and numbers; a quarter faster, and it shares repeated
     text, so a column of the same few condition ids costs one string each), else
-    ``json.loads``. Either raises ``ValueError`` on anything that is not JSON."""
+    ``json.loads``. Either raises ``ValueError`` on anything that is not JSON.
+
+    ``small``: a plain read of a small snapshot takes ``json.loads`` whenever pydantic-core
+    is not loaded yet: importing it would cost more than the parse saves."""
+    if small and "pydantic_core" not in sys.modules:
+        return json.loads(payload)
     try:
         from pydantic_core import from_json
     except ImportError:  # pragma: no cover - pydantic always brings it
@@ -335,16 +357,16 @@ def _base(field: bytes, key: str) -> tuple[str, int] | None:
     return base_key, int(base_size)
 
 
-def _load(folder_fd: int, key: str, size: int) -> tuple[Tracker, bool] | None:
+def _load(folder_fd: int, key: str, size: int, plain: bool = False) -> tuple[Any, bool] | None:
     """The tracker, and whether it came with many additions to its base."""
-    found = _read(folder_fd, key, size)
+    found = _read(folder_fd, key, size, plain)
     if found is None:
         return None
     base, document = found
     additions: Any = [[], [], []]
     if base is not None:
         additions = document
-        found = _read(folder_fd, *base)
+        found = _read(folder_fd, *base, plain)
         if found is None or found[0] is not None:
             return None  # the base is gone, damaged, or not a full snapshot
         document = found[1]
@@ -356,6 +378,8 @@ def _load(folder_fd: int, key: str, size: int) -> tuple[Tracker, bool] | None:
     compact = added * _ADDITIONS_SHARE > sum(map(len, document[1:]))
     tables = [table + more for table, more in zip(document[1:], additions, strict=True)]
     del document[1:], additions
+    if plain:
+        return _plain_tracker(document[0], *tables), compact
     return _tracker(document[0], *tables), compact
 
 
@@ -370,6 +394,39 @@ def _tracker(
         retractions=_build(Retraction, retractions),
         relief=_build(Relief, relief),
     )
+
+
+def _plain_tracker(
+    header: Any, evidence: list[Any], retractions: list[Any], relief: list[Any]
+) -> plain_.Tracker:
+    """The tracker as plain objects (``condtrack.schema.plain``), no pydantic imported;
+    the same values as ``_tracker`` gives, field by field."""
+    from condtrack.schema import plain
+
+    built: plain_.Tracker = plain.Tracker.from_values(
+        (
+            plain.Header.from_dump(header),
+            _plain_rows(plain.Evidence, evidence),
+            _plain_rows(plain.Retraction, retractions),
+            _plain_rows(plain.Relief, relief),
+        )
+    )
+    return built
+
+
+def _plain_rows(kind: type[plain_.Plain], rows: list[Any]) -> list[Any]:
+    """Plain objects from rows (in their model's field order: ``kind.FIELDS``)."""
+    decoders = _decoders(kind.FIELDS)
+    make = kind.from_values
+    built = []
+    for row in rows:
+        if type(row) is not list:
+            raise ValueError("a row of the wrong shape")
+        for at, decode in decoders:
+            if row[at] is not None:
+                row[at] = decode(row[at])
+        built.append(make(row))  # it checks the width
+    return built
 
 
 def _header(model: type[Header], document: Any) -> Header:

@@ -18,12 +18,10 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from condtrack import progress
 from condtrack.errors import CondtrackError
-from condtrack.schema.models import Tracker
-from condtrack.schema.validation import Problem, check_document
 from condtrack.storage import tomlread
 from condtrack.storage.locating import lock_path as lock_path
 from condtrack.storage.locating import owned_by_condtrack
@@ -35,6 +33,11 @@ from condtrack.storage.portable import (
     current_user,
 )
 
+if TYPE_CHECKING:  # a read answered from a snapshot imports no pydantic (``view``)
+    from condtrack.schema import shapes
+    from condtrack.schema.models import Tracker
+    from condtrack.schema.validation import Problem
+
 ENV_LOCK_TIMEOUT = "CONDTRACK_LOCK_TIMEOUT"
 MAX_FILE_BYTES = 512 * 1024 * 1024
 
@@ -45,6 +48,17 @@ class Loaded:
     data: bytes
     tracker: Tracker
     identity: tuple[int, int, int, int] = (0, 0, 0, 0)  # inode, device, size, mtime_ns
+
+
+@dataclass(frozen=True)
+class Viewed:
+    """A tracker read to be looked at only (``check``): the models, or the plain objects of
+    a snapshot (``view``); the domain reads either (``condtrack.schema.shapes``)."""
+
+    path: Path
+    data: bytes
+    tracker: shapes.Tracker
+    identity: tuple[int, int, int, int] = (0, 0, 0, 0)
 
 
 _KINDS = {
@@ -127,6 +141,8 @@ def parse(data: bytes, path: Path) -> tuple[dict[str, Any], str]:
 
 
 def check(doc: dict[str, Any], text: str, path: Path) -> Tracker:
+    from condtrack.schema.validation import check_document
+
     tracker, problems = check_document(doc, text)
     if tracker is None:
         raise _first_problem(path, problems)
@@ -139,21 +155,39 @@ def load(path: Path) -> Loaded:
     return Loaded(path, data, read_tracker(data, path), identity)
 
 
+def view(path: Path) -> Viewed:
+    """The tracker to be looked at only: from the snapshot of these bytes as plain objects
+    when there is one, importing no pydantic; else read and checked as ``load`` reads it
+    (and a snapshot written for next time)."""
+    identity = identity_of(path)
+    data = read_bytes(path)
+    return Viewed(path, data, read_checked(data, path, plain=True)[0], identity)
+
+
 def read_tracker(data: bytes, path: Path) -> Tracker:
     """The checked tracker: slice by slice when the file allows, else whole (see slices)."""
     return read_checked(data, path)[0]
 
 
-def read_checked(data: bytes, path: Path) -> tuple[Tracker, bool]:
-    """The checked tracker, and whether it could be read slice by slice."""
-    from condtrack.storage import slices, snapshot
+@overload
+def read_checked(
+    data: bytes, path: Path, *, plain: Literal[False] = ...
+) -> tuple[Tracker, bool]: ...
+@overload
+def read_checked(data: bytes, path: Path, *, plain: bool) -> tuple[shapes.Tracker, bool]: ...
+def read_checked(data: bytes, path: Path, *, plain: bool = False) -> tuple[Any, bool]:
+    """The checked tracker, and whether it could be read slice by slice (or came from a
+    snapshot). ``plain``: a snapshot's may come as plain objects (``view``)."""
+    from condtrack.storage import remembered, snapshot
 
     with _collector_paused():
-        known = len(data) > slices.SMALL_BYTES
+        known = len(data) > remembered.SMALL_BYTES
         if known:  # a snapshot of these exact bytes, checked before: no parsing at all
-            tracker = snapshot.recall(data)
-            if tracker is not None:
-                return tracker, True
+            found = snapshot.recall(data, plain=True) if plain else snapshot.recall(data)
+            if found is not None:
+                return found, True
+        from condtrack.storage import slices  # here: a snapshot's read imports no pydantic
+
         tracker = slices.read_tracker(data)
         if tracker is not None:
             if known:
@@ -192,6 +226,8 @@ def inspect(path: Path) -> tuple[Tracker | None, list[Problem], dict[str, Any]]:
 
     Malformed TOML raises instead: nothing else can be checked then.
     """
+    from condtrack.schema.validation import check_document
+
     doc, text = parse(read_bytes(path), path)
     tracker, problems = check_document(doc, text)
     return tracker, problems, doc

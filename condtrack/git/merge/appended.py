@@ -148,7 +148,7 @@ def remember_full(content: bytes, tracker: Tracker) -> None:
     holds when no multi-line string can hide a line that reads as a header, so none is
     left where the content has one (a snapshot alone would do, but the next `log` needs
     the record)."""
-    if len(content) <= slices.SMALL_BYTES or remembered.records_folder() is None:
+    if len(content) <= remembered.SMALL_BYTES or remembered.records_folder() is None:
         return
     head_end = slices.head_length(content)
     if head_end is None or any(quote in content for quote in _MULTILINE_STRING):

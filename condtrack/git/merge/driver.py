@@ -65,7 +65,6 @@ from condtrack.git.merge.layout import (
 from condtrack.schema.models import Tracker
 from condtrack.schema.validation import check_document
 from condtrack.storage import remembered, tomlread
-from condtrack.storage.slices import SMALL_BYTES
 from condtrack.storage.store import parse
 
 _SUB_KEYS = {"criteria": ("id",), "indicators": ("id",), "offsets": ("outflow", "inflow")}
@@ -166,7 +165,7 @@ def _read(data: bytes, where: str) -> Version:
 def _vouched(data: bytes) -> tuple[dict[str, Any], str] | None:
     """A large version whose bytes a record vouches for (``condtrack.storage.remembered``), read by
     the fast reader: tomllib has accepted them before. ``None``: ``parse`` decides."""
-    if len(data) <= SMALL_BYTES or remembered.recall(data) is None:
+    if len(data) <= remembered.SMALL_BYTES or remembered.recall(data) is None:
         return None
     text = data.decode("utf-8")
     return tomlread.loads_vouched(text.removeprefix("\ufeff")), text
