@@ -259,6 +259,12 @@ class NewEntries:
             self._cased = cased_ids(self.taken)
         return self._cased
 
+    def holds(self, entry_id: str) -> bool:
+        """Whether ``entry_id`` names a taken id, exactly or in another case (as
+        ``validation.known_id`` finds one), without walking every id."""
+        lowered = entry_id.lower()
+        return entry_id in self.taken or lowered in self.taken or lowered in self._known_cased()
+
     def _take(self, entry_id: str) -> None:
         self.taken.add(entry_id)
         if self._cased is not None and entry_id != entry_id.lower():

@@ -280,7 +280,7 @@ def _plan(
                 if column in row:
                     left_out.setdefault(column, []).append(number)
             corrected = typed.get("supersedes")
-            if corrected is not None and corrected not in builder.taken:
+            if corrected is not None and not builder.holds(corrected):
                 # An export's corrected entry, from a tracker that holds what it corrected:
                 # here it is a new entry (its history stays where it came from).
                 for column in AMENDING:

@@ -339,7 +339,7 @@ class Evidence(Model):
             raise ValueError("an indicator and a value go together")
         if (self.supersedes is None) != (self.reason is None):
             raise ValueError("an amendment needs both what it supersedes and a reason")
-        if self.supersedes == self.id:
+        if self.supersedes is not None and self.supersedes.lower() == self.id.lower():
             raise ValueError("an entry cannot supersede itself")
         return self
 
@@ -369,7 +369,7 @@ class Relief(Model):
     def _paired_fields(self) -> Relief:
         if (self.supersedes is None) != (self.reason is None):
             raise ValueError("an amendment needs both what it supersedes and a reason")
-        if self.supersedes == self.id:
+        if self.supersedes is not None and self.supersedes.lower() == self.id.lower():
             raise ValueError("an entry cannot supersede itself")
         return self
 
