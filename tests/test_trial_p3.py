@@ -10,13 +10,26 @@ Everything runs through the real CLI (in this process; a real process where it m
 
 from __future__ import annotations
 
+import sys
+import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from condtrack.cli import app
-from tests.reliability.helpers import EVIDENCE, TRACKER, invalid, refused, run, write_csv
+from tests.reliability.helpers import (
+    EVIDENCE,
+    TRACKER,
+    evidence_block,
+    invalid,
+    ok,
+    refused,
+    run,
+    write_csv,
+    write_json,
+)
 from tests.test_relief import hand_written, relief_block
 
 # --- 1. an id referred to in another case than stored: refused, naming the stored id ----
@@ -109,3 +122,100 @@ def test_an_import_row_amending_an_entry_named_in_another_case_is_refused_as_an_
     assert result.exit_code == 2, result.output
     assert "row 2, field 'supersedes': an import adds new entries only" in result.stderr
     assert path.read_bytes() == before
+
+
+# --- 2. a value in ASCII digits, not -0.0, not too small to store: at every way in -------
+
+BAD_VALUES = {  # typed: what the one-line error says
+    "\u0663": "not a number written in ASCII digits 0-9",  # Arabic-Indic 3
+    "\uff15": "not a number written in ASCII digits 0-9",  # full-width 5
+    "1\u0660": "not a number written in ASCII digits 0-9",  # 1, Arabic-Indic 0
+    "-0.0": "-0.0 is negative zero: write 0",
+    "1e-320": "1e-320 is implausibly small",
+    "-4.9e-324": "is implausibly small",
+}
+LOG = ("log", "prisoners", "--indicator", "held", "--date", "2025-01-10", "--source", "Monitor",
+       "--reliability", "B2", "--summary", "Count.")  # fmt: skip
+
+
+@pytest.mark.parametrize("typed", BAD_VALUES)
+def test_log_value_refuses_other_digits_negative_zero_and_tiny_figures(
+    tmp_path: Path, typed: str
+) -> None:
+    path = tmp_path / "conditions.toml"
+    path.write_text(TRACKER, "utf-8")
+    refused(path, *LOG, "--value", typed, expect=["--value: ", BAD_VALUES[typed]])
+    ok(run(path, *LOG, "--value", "3"))
+    entry = [e for e in tomllib.loads(path.read_text("utf-8"))["evidence"]]
+    refused(path, "amend", entry[0]["id"], "--value", typed, "--reason", "r",
+            expect=["--value: ", BAD_VALUES[typed]])  # fmt: skip
+
+
+@pytest.mark.parametrize("typed", ["-0.0", "1e-320", "5e-310"])
+def test_validate_refuses_a_hand_written_negative_zero_or_tiny_figure(
+    tmp_path: Path, typed: str
+) -> None:
+    path = tmp_path / "conditions.toml"
+    block = evidence_block(condition='"economy"', indicator='"balance"', value=typed)
+    path.write_text(TRACKER + block, "utf-8")
+    expected = BAD_VALUES.get(typed, "is implausibly small")
+    assert len(invalid(path, "evidence #1 (id 'ev-hand'", "field 'value'", expected)) == 1
+    refused(path, "status", expect=["field 'value'", expected])
+
+
+@pytest.mark.parametrize(
+    ("form", "typed"),
+    [(form, typed) for form in ("csv", "json text") for typed in BAD_VALUES]
+    + [("json number", typed) for typed in BAD_VALUES if typed.isascii()],  # JSON's are ASCII
+)
+def test_import_refuses_other_digits_negative_zero_and_tiny_figures(
+    tmp_path: Path, typed: str, form: str
+) -> None:
+    path = tmp_path / "conditions.toml"
+    path.write_text(TRACKER, "utf-8")
+    row: dict[str, Any] = {"condition": "prisoners", "indicator": "held", "value": typed,
+                           "date": "2025-01-12", "source": "Viasna",
+                           "summary": "Count."}  # fmt: skip
+    if form == "csv":
+        rows = write_csv(tmp_path / "rows.csv", [row], list(row))
+    else:
+        if form == "json number":
+            row["value"] = float(typed)
+        rows = write_json(tmp_path / "rows.json", [row])
+    before = path.read_bytes()
+    result = run(path, "import", str(rows))
+    assert result.exit_code == 2, result.output
+    assert "row " in result.stderr and "field 'value'" in result.stderr, result.stderr
+    assert BAD_VALUES[typed] in result.stderr, result.stderr
+    assert path.read_bytes() == before
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
+def test_the_value_prompt_refuses_other_digits_and_asks_again(tmp_path: Path) -> None:
+    from tests.test_terminal import Terminal
+
+    path = tmp_path / "conditions.toml"
+    path.write_text(TRACKER, "utf-8")
+    session = Terminal(["--file", str(path), "log", "prisoners"], tmp_path)
+    try:
+        session.expect("Criterion (")
+        session.answer("")
+        session.expect("Indicator (")
+        session.answer("held")
+        for typed in ("\u0663", "-0.0"):
+            session.expect("Value of held (people): ")
+            session.answer(typed)
+            again = session.expect("Value of held (people): ")
+            assert BAD_VALUES[typed] in again, again
+            session.seen_to -= len("Value of held (people): ")
+        session.answer("3")
+        rest = [("Date", "2025-01-10"), ("Source", "Monitor"), ("Link", ""),
+                ("[F6]: ", "B2"), ("Summary", "Count."), ("Tags", "")]  # fmt: skip
+        for question, answer in rest:
+            session.expect(question)
+            session.answer(answer)
+        code, shown = session.finish()
+    finally:
+        session.close()
+    assert code == 0, shown
+    assert tomllib.loads(path.read_text("utf-8"))["evidence"][0]["value"] == 3

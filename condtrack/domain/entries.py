@@ -49,7 +49,9 @@ M = TypeVar("M", bound=BaseModel)
 # Crockford's base32 without i, l, o, u: ids survive being read aloud or retyped.
 _ID_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 _ID_LENGTH = 10  # 50 bits: collisions stay negligible even across merged branches
-_NUMBER = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?")
+# ASCII digits only: ``\d`` (and int(), float()) read other scripts' digits too, which a
+# figure copied from a document may hold unseen (Arabic-Indic or full-width digits).
+_NUMBER = re.compile(r"[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?")
 _PLURAL = {"criterion": "criteria", "indicator": "indicators"}
 # Fields an amendment may clear, and the fields that go with them.
 CLEARABLE = {
@@ -86,10 +88,15 @@ def parse_number(text: str) -> int | float:
     """A figure as typed: ``14`` stays an integer, ``2.5`` a float; ``1,5`` is refused."""
     cleaned = text.strip()
     if not _NUMBER.fullmatch(cleaned):
+        if any(char.isdigit() and not char.isascii() for char in cleaned):
+            raise FieldError(
+                "value",
+                f"{text!r} is not a number written in ASCII digits 0-9 (write 1000 or 2.5)",
+            )
         raise FieldError("value", f"{text!r} is not a number (write 1000 or 2.5)")
     if len(cleaned) > 40:  # far past any plausible figure, and int() has a digit limit
         raise FieldError("value", f"{cleaned[:20]}... is implausibly large (limit 1e15)")
-    if re.fullmatch(r"[-+]?\d+", cleaned):
+    if re.fullmatch(r"[-+]?[0-9]+", cleaned):
         return int(cleaned)
     return float(cleaned)
 

@@ -42,6 +42,7 @@ MAX_SUMMARY = 4000
 MAX_SHORT_TEXT = 300
 MAX_URL = 2048
 MAX_MAGNITUDE = 1e15
+MIN_MAGNITUDE = 1e-300  # the smallest figure but 0 (a float below ~2.2e-308 loses digits)
 
 AssessmentStatus = Literal["met", "partial", "not-met"]
 ReliefAction = Literal["eased", "lifted", "suspended", "reimposed", "expired", "renewed"]
@@ -128,6 +129,11 @@ def _finite_number(value: object) -> object:
         raise ValueError("must be a finite number")
     if isinstance(value, int | float) and abs(value) > MAX_MAGNITUDE:
         raise ValueError(f"{value} is implausibly large (limit 1e15)")
+    if isinstance(value, float) and value == 0 and math.copysign(1, value) < 0:
+        raise ValueError("-0.0 is negative zero: write 0")
+    if isinstance(value, float) and 0 < abs(value) < MIN_MAGNITUDE:
+        # Below the smallest normal float: stored with lost precision, and no figure.
+        raise ValueError(f"{value} is implausibly small (write 0, or at least 1e-300)")
     return value
 
 
