@@ -219,3 +219,47 @@ def test_the_value_prompt_refuses_other_digits_and_asks_again(tmp_path: Path) ->
         session.close()
     assert code == 0, shown
     assert tomllib.loads(path.read_text("utf-8"))["evidence"][0]["value"] == 3
+
+
+# --- 3. every invalid field of one entry at once ------------------------------------------
+
+WRONG = {  # option: (a wrong value, what the error says of it)
+    "--sender": ("U S", "--sender: 'U S' is not a valid id"),
+    "--url": ("ftp://x", "--url: 'ftp://x' is not an http(s) URL"),
+    "--reliability": ("Z9", "--reliability: 'Z9' is not an Admiralty code"),
+    "--source": ("x" * 301, "--source: is 301 characters long"),
+}
+
+
+@pytest.mark.parametrize("command", ["relief amend", "relief add", "amend", "log"])
+def test_every_invalid_field_of_an_entry_is_named_in_one_line(tmp_path: Path, command: str) -> None:
+    path = hand_written(tmp_path, relief_block(), evidence_block())
+    options = [o for o in WRONG if o != "--sender" or command.startswith("relief")]
+    args = [part for option in options for part in (option, WRONG[option][0])]
+    if command in ("relief amend", "amend"):
+        target = "rl-hand" if command == "relief amend" else "ev-hand"
+        args = [target, *args, "--reason", "typo"]
+    elif command == "relief add":
+        args += ["--measure", "m", "--action", "eased", "--date", "2025-09-11", "-s", "x"]
+    else:
+        args = ["troops", *args, "--date", "2025-01-10", "--summary", "x"]
+    err = refused(path, *command.split(), *args, expect=[WRONG[o][1] for o in options])
+    assert err.count("; --") == len(options) - 1, err  # one line, every field in it
+
+
+def test_an_import_row_with_several_invalid_fields_names_each_and_counts_one_row(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "conditions.toml"
+    path.write_text(TRACKER, "utf-8")
+    row = {"condition": "troops", "date": "2025-01-12", "source": "x" * 301,
+           "url": "ftp://x", "reliability": "Z9", "summary": "Count."}  # fmt: skip
+    rows = write_csv(tmp_path / "rows.csv", [row], list(row))
+    before = path.read_bytes()
+    result = run(path, "import", str(rows))
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.splitlines()
+    for field in ("source", "url", "reliability"):
+        assert any(f"row 2, field {field!r}: " in line for line in lines), lines
+    assert lines[-1] == "error: nothing imported: 1 bad row", lines
+    assert path.read_bytes() == before

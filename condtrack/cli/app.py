@@ -870,9 +870,12 @@ def options_named(names: dict[str, str]) -> Iterator[None]:
 
     try:
         yield
-    except FieldError as error:
-        option = names.get(error.field, f"--{error.field}")
-        raise CondtrackError(f"{option}: {error.detail}") from None
+    except FieldError as error:  # every field refused, on one line
+        raise CondtrackError(
+            "; ".join(
+                f"{names.get(field, f'--{field}')}: {detail}" for field, detail in error.problems
+            )
+        ) from None
 
 
 def guarded(command: Callable[P, R]) -> Callable[P, R]:

@@ -449,7 +449,7 @@ def import_(
             typer.echo(one_line(f"{source}: row {row}: duplicate of {earlier}"), err=True)
         reasons = []
         if result.problems:
-            reasons.append(_count(len(result.problems), "bad row"))
+            reasons.append(_count(len({p.row for p in result.problems}), "bad row"))
         if result.duplicates:
             duplicates = _count(len(result.duplicates), "duplicate")
             reasons.append(f"{duplicates} (--skip-duplicates leaves them out)")

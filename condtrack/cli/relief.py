@@ -341,11 +341,16 @@ def amend(
 def _kept_field_hint(error: FieldError, changes: dict[str, Any]) -> FieldError:
     """An amendment refused for a field kept from the original (its ``for`` or ``expires``
     once --action changes to one that takes neither): say how to remove it."""
-    from condtrack.domain.entries import FieldError
+    from condtrack.domain.entries import field_errors
 
-    if error.field in ("for", "expires") and changes.get(error.field) is None:
-        return FieldError(error.field, f"{error.detail}; --clear {error.field} removes it")
-    return error
+    return field_errors(
+        [
+            (field, f"{detail}; --clear {field} removes it")
+            if field in ("for", "expires") and changes.get(field) is None
+            else (field, detail)
+            for field, detail in error.problems
+        ]
+    )
 
 
 @relief.command(

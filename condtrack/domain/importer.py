@@ -304,7 +304,7 @@ def _plan(
             duplicates.append((number, error.earlier))
             continue
         except FieldError as error:
-            problems.append(RowProblem(number, error.field, error.detail))
+            problems.extend(RowProblem(number, field, detail) for field, detail in error.problems)
             continue
         except CondtrackError as error:
             problems.append(RowProblem(number, None, str(error)))
