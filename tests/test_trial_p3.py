@@ -263,3 +263,40 @@ def test_an_import_row_with_several_invalid_fields_names_each_and_counts_one_row
         assert any(f"row 2, field {field!r}: " in line for line in lines), lines
     assert lines[-1] == "error: nothing imported: 1 bad row", lines
     assert path.read_bytes() == before
+
+
+# --- 4. init on a link to nothing ----------------------------------------------------------
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="symbolic links need privileges")
+@pytest.mark.parametrize("leads_to", ["nowhere.toml", "missing/x.toml", "loop"])
+def test_init_says_a_link_leads_to_nothing_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, leads_to: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    link = Path("conditions.toml")
+    if leads_to == "loop":
+        Path("other.toml").symlink_to(link)
+        link.symlink_to("other.toml")
+        expected = ["conditions.toml is a symbolic link that leads round in a loop"]
+    else:
+        link.symlink_to(leads_to)
+        expected = [f"conditions.toml is a symbolic link to {leads_to}, a file that does not "
+                    "exist", "remove the link", "init --force conditions.toml"]  # fmt: skip
+    before = sorted(p.name for p in tmp_path.iterdir())
+    for args in (["init"], ["init", "conditions.toml"]):
+        result = run(None, *args)
+        assert result.exit_code == 2, result.output
+        assert "already exists" not in result.stderr
+        for fragment in expected:
+            assert fragment in result.stderr, result.stderr
+        assert result.stderr.count("\n") == 1, result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing written anywhere
+    forced = run(None, "init", "--force")
+    if leads_to == "nowhere.toml":  # --force writes through the link, as through every link
+        assert forced.exit_code == 0, forced.output
+        assert "the file conditions.toml links to" in forced.stderr
+        assert tomllib.loads(Path("nowhere.toml").read_text("utf-8"))["conditions"]
+    else:  # never into a folder that is not there, never round a loop
+        assert forced.exit_code == 2, forced.output
+        assert not Path("missing").exists()

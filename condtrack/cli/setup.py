@@ -69,6 +69,8 @@ def init(
     refuse_tracker_streams(named, hint=INIT_REDIRECT)  # `condtrack init > conditions.toml`
     template = files("condtrack").joinpath("templates/default.toml").read_bytes()
     schema = dumps(tracker_schema()).encode("utf-8")
+    if named.is_symlink():
+        _refuse_a_link_to_nothing(named, force)
     check_output(named)  # a regular file (or none), and not one condtrack keeps for itself
     # A link is written through, as every command writes a linked tracker: the file
     # written is the one it leads to, and its .bak and schema go beside that file.
@@ -111,6 +113,41 @@ def init(
         one_line(f"created {target}{through}: edit its conditions, then `condtrack log`"),
         err=True,
     )
+
+
+def _refuse_a_link_to_nothing(link: Path, force: bool) -> None:
+    """A link that leads to no file (dangling, or round in a loop) is not written through
+    to create a file elsewhere without a word: init says what it is and what to do.
+    ``--force`` writes through it, as it does through every link (into a folder that
+    exists: init never creates folders at the far end of a link)."""
+    import errno
+
+    try:
+        os.stat(link)
+        return  # it leads to something: written through (a file) or refused (the rest)
+    except FileNotFoundError:
+        pass
+    except OSError as error:
+        if error.errno != errno.ELOOP:
+            return  # check_output names the problem
+        raise CondtrackError(
+            f"{link} is a symbolic link that leads round in a loop, to no file",
+            hint="remove the link, then run `condtrack init` again",
+        ) from None
+    leads = os.readlink(link)
+    target = Path(os.path.realpath(link))
+    if not force:
+        raise CondtrackError(
+            f"{link} is a symbolic link to {leads}, a file that does not exist",
+            hint=f"remove the link to start the tracker at {link}, or `condtrack init --force "
+            f"{link}` creates the file it links to ({target})",
+        )
+    if not target.parent.is_dir():
+        raise CondtrackError(
+            f"{link} is a symbolic link to {leads}, in a folder that does not exist "
+            f"({target.parent})",
+            hint="create that folder first, or remove the link to start the tracker here",
+        )
 
 
 def _blank(target: Path) -> bool:
