@@ -10,6 +10,9 @@ Everything runs through the real CLI (in this process; a real process where it m
 
 from __future__ import annotations
 
+import os
+import shlex
+import subprocess
 import sys
 import tomllib
 from pathlib import Path
@@ -25,6 +28,7 @@ from tests.reliability.helpers import (
     evidence_block,
     invalid,
     ok,
+    one_line_error,
     refused,
     run,
     write_csv,
@@ -300,3 +304,112 @@ def test_init_says_a_link_leads_to_nothing_and_writes_nothing(
     else:  # never into a folder that is not there, never round a loop
         assert forced.exit_code == 2, forced.output
         assert not Path("missing").exists()
+
+
+# --- 5. `-f -` and a literal `~` in the tracker's path ------------------------------------
+
+STDIN = "'-' names standard input, and the tracker cannot come from there"
+
+
+@pytest.mark.parametrize(
+    ("args", "env"),
+    [
+        (["-f", "-", "status"], {}),
+        (["--file=-", "log", "troops", "-s", "x"], {}),
+        (["status"], {"CONDTRACK_FILE": "-"}),
+        (["validate", "-"], {}),
+        (["init", "-"], {}),
+        (["git-setup", "-f", "-"], {}),
+    ],
+)
+def test_a_tracker_from_standard_input_is_refused_saying_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], env: dict[str, str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = run(None, *args, env=env)
+    assert result.exit_code == 2, result.output
+    assert STDIN in result.stderr and "./- for a file named -" in result.stderr, result.stderr
+    assert result.stderr.count("\n") == 1 and result.stdout == ""
+    assert list(tmp_path.iterdir()) == []  # no file called "-", nothing else
+
+
+def test_a_tracker_from_standard_input_is_refused_in_a_real_process(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "condtrack", "-f", "-", "validate"],
+        input=TRACKER.encode(), capture_output=True, cwd=tmp_path, timeout=60, check=False,
+        env={k: v for k, v in os.environ.items() if k != "CONDTRACK_FILE"},
+    )  # fmt: skip
+    assert done.returncode == 2 and STDIN in done.stderr.decode(), done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("how", ["--file=~/t.toml", "CONDTRACK_FILE=~/t.toml"])
+def test_a_leading_tilde_in_the_trackers_path_is_the_home_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    home, elsewhere = tmp_path / "home", tmp_path / "work"
+    home.mkdir()
+    elsewhere.mkdir()
+    (home / "t.toml").write_text(TRACKER, "utf-8")
+    monkeypatch.chdir(elsewhere)
+    env = {"HOME": str(home)}
+    if how.startswith("--file"):
+        args = [how]
+    else:
+        args, env[how.partition("=")[0]] = [], how.partition("=")[2]
+    ok(run(None, *args, "log", "troops", "-s", "seen", "--date", "2025-01-10", "--source", "M",
+           env=env))  # fmt: skip
+    assert "seen" in (home / "t.toml").read_text("utf-8")
+    assert list(elsewhere.iterdir()) == []  # no folder called "~" made here
+
+
+@pytest.mark.parametrize(("name", "shown"), [("-", "./-"), ("my t.toml", "'my t.toml'")])
+def test_the_init_hint_for_a_missing_tracker_runs_as_shown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, shown: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    err = one_line_error(run(None, "-f", f"./{name}", "status"))  # ./-: a file called -
+    assert f"create it with `condtrack init {shown}`" in err, err
+    done = subprocess.run(
+        f"{shlex.quote(sys.executable)} -m condtrack init {shown}",
+        shell=True, capture_output=True, cwd=tmp_path, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / name).is_file()
+
+
+# --- 6. a path with a line break or tab, named unambiguously in every message --------------
+
+
+def test_a_path_with_a_line_break_or_tab_is_named_as_it_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    name = "we\nird.toml"
+    missing = run(None, "-f", name, "status")
+    assert missing.stderr.startswith("error: we\\nird.toml does not exist"), missing.stderr
+    created = ok(run(None, "init", name))
+    assert created.stderr.startswith("created we\\nird.toml: "), created.stderr
+    Path(name).write_text(TRACKER, "utf-8")
+    logged = ok(run(None, "-f", name, "log", "troops", "-s", "x", "--date", "2025-01-10",
+                    "--source", "M"))  # fmt: skip
+    assert " in we\\nird.toml" in logged.stderr, logged.stderr
+    wrote = ok(run(None, "-f", name, "status", "--format", "json", "-o", "o\tut.json"))
+    assert wrote.stderr == "wrote o\\tut.json\n", wrote.stderr
+    valid = ok(run(None, "validate", name))
+    assert valid.stdout.startswith("we\\nird.toml: valid"), valid.stdout
+    broken = Path("bro\nken.toml")
+    broken.write_text("x = 1\n", "utf-8")
+    result = run(None, "validate", str(broken))
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert all(line.startswith(("bro\\nken.toml: ", "error: ")) for line in lines), lines
+    assert lines[-1].endswith(" in bro\\nken.toml"), lines
+    imported = run(None, "-f", name, "import", "no\nrows.csv")
+    assert imported.exit_code == 2 and "no\\nrows.csv" in imported.stderr, imported.stderr
+
+
+def test_a_tracker_name_holding_a_nul_is_a_usage_error_not_a_crash(tmp_path: Path) -> None:
+    for args in (["-f", "a\x00b", "status"], ["validate", "a\x00b"], ["init", "a\x00b"]):
+        err = one_line_error(run(None, *args))
+        assert "holds a NUL character" in err, err

@@ -10,7 +10,7 @@ import typer
 
 from condtrack.cli.app import app, examples, guarded, number_option, refuse_tracker_streams
 from condtrack.errors import CondtrackError
-from condtrack.textsafe import one_line
+from condtrack.textsafe import message_line
 
 
 @app.command(
@@ -70,14 +70,14 @@ def merge(
     if result.tracker is not None:  # the next command reads no TOML
         remember_full(result.content, result.tracker)
     if result.notes:
-        typer.echo(one_line(f"condtrack merge: {name}: {'; '.join(result.notes)}"), err=True)
+        typer.echo(message_line(f"condtrack merge: {name}: {'; '.join(result.notes)}"), err=True)
     if result.clean:
         return
     for conflict in result.conflicts:
-        typer.echo(one_line(f"conflict: {name}: {conflict}"), err=True)
+        typer.echo(message_line(f"conflict: {name}: {conflict}"), err=True)
     count = len(result.conflicts)
     typer.echo(
-        one_line(
+        message_line(
             f"{count} conflict{'s' if count != 1 else ''} in {name}: resolve "
             f"{'them' if count != 1 else 'it'}, check with `condtrack validate`, then `git add`"
         ),

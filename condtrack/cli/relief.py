@@ -37,7 +37,7 @@ from condtrack.cli.app import (
     warn_if_not_counted,
 )
 from condtrack.errors import CondtrackError
-from condtrack.textsafe import one_line
+from condtrack.textsafe import message_line
 
 if TYPE_CHECKING:
     from condtrack.domain.entries import FieldError
@@ -437,7 +437,7 @@ def _confirm(verb: str, appended: Appended, path: Path) -> None:
     typer.echo(entry.id)
     tied = f" for {', '.join(entry.for_)}" if entry.for_ else ""
     what = f"{entry.sender} {entry.action} {entry.measure}{tied}"
-    typer.echo(one_line(f"{verb} {entry.id}: {what} in {path}"), err=True)
+    typer.echo(message_line(f"{verb} {entry.id}: {what} in {path}"), err=True)
     warn_if_not_counted(
         entry.reliability, appended.header.scoring.min_reliability, "in the relief ledger"
     )

@@ -13,9 +13,9 @@ import typer
 from condtrack.cli.app import (
     INIT_REDIRECT,
     Choice,
-    FileNameType,
     Output,
     TextOrJson,
+    TrackerNameType,
     app,
     emit,
     emit_view,
@@ -26,7 +26,7 @@ from condtrack.cli.app import (
     warn,
 )
 from condtrack.errors import CondtrackError
-from condtrack.textsafe import one_line
+from condtrack.textsafe import message_line
 
 
 @app.command(
@@ -44,7 +44,7 @@ def init(
         Path | None,
         typer.Argument(
             metavar="PATH",
-            parser=FileNameType(as_path=True),
+            parser=TrackerNameType(),
             help="Where to write it (default: ./conditions.toml).",
         ),
     ] = None,
@@ -110,7 +110,7 @@ def init(
         _write_schema(schema_path, schema, old_schema)
     through = f" (the file {named} links to)" if target != named else ""
     typer.echo(
-        one_line(f"created {target}{through}: edit its conditions, then `condtrack log`"),
+        message_line(f"created {target}{through}: edit its conditions, then `condtrack log`"),
         err=True,
     )
 
@@ -226,7 +226,7 @@ def git_setup(
         typer.Option(
             "--file",
             "-f",
-            parser=FileNameType(as_path=True),
+            parser=TrackerNameType(),
             help="The tracker (default: as for every command).",
         ),
     ] = None,
@@ -246,11 +246,11 @@ def git_setup(
     command, why = driver_command(sys.argv[0], sys.executable)
     changes = register(tracker, command)
     if why is not None:
-        typer.echo(one_line(f"registering {command}: {why}"))
+        typer.echo(message_line(f"registering {command}: {why}"))
     for change in changes:
-        typer.echo(one_line(change))
+        typer.echo(message_line(change))
     if not changes:
-        typer.echo(one_line(f"already set up for {tracker}: nothing changed"))
+        typer.echo(message_line(f"already set up for {tracker}: nothing changed"))
 
 
 class JsonOnly(StrEnum):

@@ -26,7 +26,7 @@ from condtrack.schema.models import Tracker
 from condtrack.schema.validation import Problem, check_document
 from condtrack.storage import tomlread
 from condtrack.storage.locating import lock_path as lock_path
-from condtrack.storage.locating import owned_by_condtrack
+from condtrack.storage.locating import owned_by_condtrack, path_argument
 from condtrack.storage.portable import (
     BINARY,
     CLOEXEC,
@@ -68,7 +68,7 @@ def read_bytes(path: Path) -> bytes:
         return read_regular(path, "tracker file")
     except FileNotFoundError:
         raise CondtrackError(
-            f"{path} does not exist", hint=f"create it with `condtrack init {path}`"
+            f"{path} does not exist", hint=f"create it with `condtrack init {path_argument(path)}`"
         ) from None
 
 
