@@ -10,6 +10,7 @@ Everything runs through the real CLI (in this process; a real process where it m
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import subprocess
@@ -22,6 +23,7 @@ import pytest
 from typer.testing import CliRunner
 
 from condtrack.cli import app
+from tests.conftest import SMALL_TRACKER
 from tests.reliability.helpers import (
     EVIDENCE,
     TRACKER,
@@ -413,3 +415,42 @@ def test_a_tracker_name_holding_a_nul_is_a_usage_error_not_a_crash(tmp_path: Pat
     for args in (["-f", "a\x00b", "status"], ["validate", "a\x00b"], ["init", "a\x00b"]):
         err = one_line_error(run(None, *args))
         assert "holds a NUL character" in err, err
+
+
+# --- 7. an amendment row before its original in an import ----------------------------------
+
+
+@pytest.mark.parametrize("form", ["csv", "json"])
+@pytest.mark.parametrize("change", [["--date", "2025-09-10"], ["--summary", "General licence"]])
+def test_an_amendment_listed_before_its_original_imports_as_an_amendment(
+    tmp_path: Path, form: str, change: list[str]
+) -> None:
+    source = tmp_path / "source.toml"
+    source.write_text(SMALL_TRACKER, "utf-8")
+    original = ok(run(source, "relief", "add", "--sender", "US", "--measure", "Belavia",
+                      "--action", "eased", "--date", "2025-09-11", "--source", "OFAC",
+                      "--summary", "GL 11", "--reliability", "A1")).stdout.strip()  # fmt: skip
+    amended = ok(run(source, "relief", "amend", original, *change, "--reason", "fix"))
+    amendment = amended.stdout.strip()
+    export = ok(run(source, "relief", "list", "--format", form)).stdout
+    rows = export.splitlines(keepends=True)
+    if form == "csv":  # the amendment first, as a listing by date (or a sort) may put it
+        header, *lines = rows
+        lines.sort(key=lambda line: not line.startswith(amendment))
+        export = header + "".join(lines)
+        assert export.splitlines()[1].startswith(amendment)
+    else:
+        listed = json.loads(export)
+        listed.sort(key=lambda entry: entry["id"] != amendment)
+        export = json.dumps(listed)
+    (tmp_path / f"export.{form}").write_text(export, "utf-8")
+    target = tmp_path / "conditions.toml"
+    target.write_text(SMALL_TRACKER, "utf-8")
+    result = ok(run(target, "import", str(tmp_path / f"export.{form}")))
+    assert "duplicate" not in result.stderr and "'supersedes' is left out" not in result.stderr
+    entries = tomllib.loads(target.read_text("utf-8"))["relief"]
+    assert [e["id"] for e in entries] == [original, amendment]  # the original first
+    assert entries[1]["supersedes"] == original and entries[1]["reason"] == "fix"
+    listing = json.loads(ok(run(target, "relief", "list", "--format", "json")).stdout)
+    assert [e["id"] for e in listing if e["counts"]] == [amendment]  # one step, not two
+    ok(run(target, "validate"))

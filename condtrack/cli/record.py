@@ -526,6 +526,7 @@ def _show_dry_run(added: Appended, before: Tracker | None) -> None:
 
 
 def _rows(numbers: Sequence[int]) -> str:
+    numbers = sorted(numbers)  # an amendment is taken after its original, whatever its row
     listed = ", ".join(str(row) for row in numbers[:10])
     more = f" and {len(numbers) - 10} more" if len(numbers) > 10 else ""
     return f"row {listed}" if len(numbers) == 1 else f"rows {listed}{more}"

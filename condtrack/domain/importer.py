@@ -232,7 +232,43 @@ def plan(
     """
     builder = NewEntries(Whole(existing) if isinstance(existing, Tracker) else existing)
     with progress.task("checking rows", len(rows) if isinstance(rows, Sized) else None) as step:
-        return _plan(builder, rows, logged, step, skip_retracted)
+        return _plan(builder, _originals_first(rows), logged, step, skip_retracted)
+
+
+def _originals_first(
+    rows: Iterable[tuple[int, Mapping[str, Any]]],
+) -> Iterable[tuple[int, Mapping[str, Any]]]:
+    """The rows in their order, but a row that corrects another row of the import (its
+    ``supersedes`` names the id that row carries) after that row: an export lists entries
+    by date, so an amendment to an earlier date comes before its original, and read first
+    it would lose its ``supersedes`` (its original not yet known) and stand beside its
+    original, or be counted a duplicate of it. Rows keep their numbers for messages."""
+    listed = list(rows)
+    ids = {_cell(row.get("id")) for _, row in listed} - {""}
+    if not any(_cell(row.get("supersedes")) in ids for _, row in listed):
+        return listed  # the common case: nothing to move
+    waiting: dict[str, list[tuple[int, Mapping[str, Any]]]] = {}
+    placed: set[str] = set()
+    ordered: list[tuple[int, Mapping[str, Any]]] = []
+    for item in listed:
+        target = _cell(item[1].get("supersedes"))
+        if target in ids and target not in placed and target != _cell(item[1].get("id")):
+            waiting.setdefault(target, []).append(item)
+            continue
+        stack = [item]
+        while stack:
+            taken = stack.pop()
+            ordered.append(taken)
+            own = _cell(taken[1].get("id"))
+            placed.add(own)
+            stack.extend(reversed(waiting.pop(own, [])))
+    for stuck in waiting.values():  # a loop of corrections: the checks refuse it
+        ordered.extend(stuck)
+    return ordered
+
+
+def _cell(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
 
 
 def _plan(
