@@ -454,3 +454,27 @@ def test_an_amendment_listed_before_its_original_imports_as_an_amendment(
     listing = json.loads(ok(run(target, "relief", "list", "--format", "json")).stdout)
     assert [e["id"] for e in listing if e["counts"]] == [amendment]  # one step, not two
     ok(run(target, "validate"))
+
+
+# --- 8. blank paths for the merge driver ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["", "", ""], "BASE"),
+        (["base.toml", " ", "theirs.toml"], "OURS"),
+        (["base.toml", "ours.toml", ""], "THEIRS"),
+        (["base.toml", "ours.toml", "theirs.toml", " "], "PATH"),
+    ],
+)
+def test_the_merge_driver_refuses_a_blank_path_naming_the_argument(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], named: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in ("base.toml", "ours.toml", "theirs.toml"):
+        Path(name).write_text(SMALL_TRACKER, "utf-8")
+    err = one_line_error(run(None, "merge", *args))
+    assert err.startswith(f"error: Invalid value for {named!r}: "), err
+    assert "folder" not in err
+    assert Path("ours.toml").read_text("utf-8") == SMALL_TRACKER

@@ -8,7 +8,15 @@ from typing import Annotated
 
 import typer
 
-from condtrack.cli.app import app, examples, guarded, number_option, refuse_tracker_streams
+from condtrack.cli.app import (
+    FileNameType,
+    app,
+    examples,
+    guarded,
+    non_blank,
+    number_option,
+    refuse_tracker_streams,
+)
 from condtrack.errors import CondtrackError
 from condtrack.textsafe import message_line
 
@@ -24,13 +32,31 @@ from condtrack.textsafe import message_line
 )
 @guarded
 def merge(
-    base: Annotated[Path, typer.Argument(metavar="BASE", help="The common ancestor (git's %O).")],
-    ours: Annotated[
-        Path, typer.Argument(metavar="OURS", help="Our version, overwritten with the result (%A).")
+    base: Annotated[
+        Path,
+        typer.Argument(
+            metavar="BASE",
+            parser=FileNameType(as_path=True),
+            help="The common ancestor (git's %O).",
+        ),
     ],
-    theirs: Annotated[Path, typer.Argument(metavar="THEIRS", help="Their version (%B).")],
+    ours: Annotated[
+        Path,
+        typer.Argument(
+            metavar="OURS",
+            parser=FileNameType(as_path=True),
+            help="Our version, overwritten with the result (%A).",
+        ),
+    ],
+    theirs: Annotated[
+        Path,
+        typer.Argument(
+            metavar="THEIRS", parser=FileNameType(as_path=True), help="Their version (%B)."
+        ),
+    ],
     path: Annotated[
-        str | None, typer.Argument(metavar="PATH", help="The file's name in messages (%P).")
+        str | None,
+        typer.Argument(metavar="PATH", parser=non_blank, help="The file's name in messages (%P)."),
     ] = None,
     marker_size: Annotated[
         int,
