@@ -478,3 +478,27 @@ def test_the_merge_driver_refuses_a_blank_path_naming_the_argument(
     assert err.startswith(f"error: Invalid value for {named!r}: "), err
     assert "folder" not in err
     assert Path("ours.toml").read_text("utf-8") == SMALL_TRACKER
+
+
+# --- 9. a decomposed (NFD) tag written by hand ---------------------------------------------
+
+
+@pytest.mark.parametrize("table", ["evidence", "relief"])
+def test_a_hand_written_decomposed_tag_is_the_composed_tag(tmp_path: Path, table: str) -> None:
+    decomposed, composed = "re\u0301forme", "r\u00e9forme"
+    tags = json.dumps([decomposed, "plain"])
+    block = evidence_block(tags=tags) if table == "evidence" else relief_block(tags=tags)
+    path = hand_written(tmp_path, block)
+    ok(run(path, "validate"))
+    if table == "evidence":
+        for typed in (composed, decomposed):  # as `log --tag` stores it, and as typed
+            found = ok(run(path, "evidence", "--format", "json", "--tag", typed)).stdout
+            assert [entry["tags"] for entry in json.loads(found)] == [[composed, "plain"]]
+    else:
+        listed = json.loads(ok(run(path, "relief", "list", "--format", "json")).stdout)
+        assert [entry["tags"] for entry in listed] == [[composed, "plain"]]
+    # The same tag logged through the CLI is the same tag: a repeat is a duplicate.
+    if table == "evidence":
+        again = run(path, "log", "troops", "--date", "2025-01-10", "--source", "Monitor",
+                    "--summary", "Observed", "--tag", composed, "--tag", "plain")  # fmt: skip
+        assert again.exit_code == 2 and "duplicate of ev-hand" in again.stderr, again.output

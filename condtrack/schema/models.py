@@ -138,6 +138,13 @@ def _finite_number(value: object) -> object:
 
 
 def _tag(value: str) -> str:
+    if not value.isascii():
+        # Composed (NFC), as `log --tag` and every new entry store a tag
+        # (``entries.stripped``): an accent written as a letter and a combining mark, as a
+        # hand edit may leave it, is the same tag, read with the precomposed letter.
+        import unicodedata
+
+        value = unicodedata.normalize("NFC", value)
     if not _TAG.fullmatch(value):
         raise ValueError(
             f"tag {value!r} must be 1-40 letters, digits or . : / - _ (no spaces), "
