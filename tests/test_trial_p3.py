@@ -502,3 +502,27 @@ def test_a_hand_written_decomposed_tag_is_the_composed_tag(tmp_path: Path, table
         again = run(path, "log", "troops", "--date", "2025-01-10", "--source", "Monitor",
                     "--summary", "Observed", "--tag", composed, "--tag", "plain")  # fmt: skip
         assert again.exit_code == 2 and "duplicate of ev-hand" in again.stderr, again.output
+
+
+# --- 11. `relief list --format json`: the state of a step that does not count --------------
+
+
+def test_a_step_that_does_not_count_has_no_state_and_says_why(tmp_path: Path) -> None:
+    path = tmp_path / "conditions.toml"
+    path.write_text(SMALL_TRACKER, "utf-8")
+    step = ["relief", "add", "--sender", "US", "--action", "eased", "--date", "2025-09-11",
+            "--source", "OFAC", "--summary", "licence"]  # fmt: skip
+    amended = ok(run(path, *step, "--measure", "Belavia", "-r", "A1")).stdout.strip()
+    ok(run(path, "relief", "amend", amended, "--instrument", "GL 11", "--reason", "named"))
+    low = ok(run(path, *step, "--measure", "potash", "-r", "E5")).stdout.strip()
+    retracted = ok(run(path, *step, "--measure", "banks", "-r", "A1")).stdout.strip()
+    ok(run(path, "retract", retracted, "--reason", "never granted"))
+    listed = json.loads(ok(run(path, "relief", "list", "--format", "json")).stdout)
+    text = ok(run(path, "relief", "list")).stdout
+    for entry in listed:
+        if entry["counts"]:
+            assert entry["state"] == "in-effect" and entry["excluded"] is None, entry
+            continue
+        assert entry["state"] is None and entry["ahead"] is None, entry
+        assert entry["excluded"] and entry["excluded"].split(" ")[0] in text, entry
+    assert {e["id"] for e in listed if not e["counts"]} == {amended, low, retracted}
