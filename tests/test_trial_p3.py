@@ -526,3 +526,45 @@ def test_a_step_that_does_not_count_has_no_state_and_says_why(tmp_path: Path) ->
         assert entry["state"] is None and entry["ahead"] is None, entry
         assert entry["excluded"] and entry["excluded"].split(" ")[0] in text, entry
     assert {e["id"] for e in listed if not e["counts"]} == {amended, low, retracted}
+
+
+# --- 12. every example in relief's help is complete and runs --------------------------------
+
+
+def test_every_relief_example_is_complete_and_records_without_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The group's examples and each subcommand's, on a copy of the shipped tracker: each runs
+    (exit 0), a `relief add` names its date or says it is a step taken today, and none is
+    recorded below the tracker's minimum grade (an example that does not count)."""
+    import shutil
+
+    import typer.main
+
+    from tests.conftest import REPO
+
+    shutil.copy(REPO / "conditions.toml", tmp_path / "conditions.toml")
+    monkeypatch.chdir(tmp_path)
+    group = typer.main.get_command(app)
+    context = group.make_context("condtrack", ["status"], resilient_parsing=True)
+    relief = group.get_command(context, "relief")  # type: ignore[attr-defined]
+    helps = [relief.epilog or ""]
+    helps += [command.epilog or "" for command in relief.commands.values()]
+    first = tomllib.loads((tmp_path / "conditions.toml").read_text("utf-8"))["relief"][0]["id"]
+    added = 0
+    for epilog in helps:
+        block = epilog.partition("```\n")[2].partition("\n```")[0].replace("\\\n", " ")
+        today = False
+        for line in (line.strip() for line in block.splitlines()):
+            if line.startswith("#"):
+                today = "today" in line
+                continue
+            words = shlex.split(line.replace("rl-0123456789", first))
+            if words[1:3] == ["relief", "add"]:
+                added += 1
+                assert "--date" in words or today, line
+            result = run(None, *words[1:], env={"COLUMNS": "100"})
+            assert result.exit_code == 0, (line, result.output)
+            assert "warning" not in result.stderr, (line, result.stderr)
+            today = False
+    assert added >= 3  # the group's example and the subcommand's two

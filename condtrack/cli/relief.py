@@ -58,6 +58,7 @@ relief = typer.Typer(
         "    --as-of 2025-12-31 --format json",
         "condtrack relief add --sender US \\",
         "    --measure Belavia --action eased \\",
+        "    --date 2025-09-11 --instrument 'GL 11' -r B2 \\",
         "    --source 'US Treasury' --summary 'GL 11'",
     ),
 )
@@ -164,7 +165,7 @@ Tags = Annotated[
         "    --source 'US Treasury' --summary 'Listed again'",
         "condtrack relief add --sender EU --measure Belavia \\",
         "    --action renewed --date 2026-02-26 \\",
-        "    --source 'Council of the EU' \\",
+        "    --source 'Council of the EU' -r C2 \\",
         "    --summary 'Kept in force to 2027-02-28'",
     ),
 )
