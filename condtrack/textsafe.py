@@ -143,6 +143,21 @@ def one_line(text: str) -> str:
     return visible(text, keep_newlines=False)
 
 
+# Line breaks and tabs as a message shows them: escaped as repr escapes them.
+_BREAK = re.compile(r"[\n\r\t]")
+_BREAK_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def message_line(text: str) -> str:
+    """``one_line`` for a message (an error, a warning, a note on standard error), which
+    names files and values as they are: a line break or tab is shown as ``\\n``, ``\\r`` or
+    ``\\t``, as repr shows it, not folded into a space, so a path that holds one is named
+    unambiguously (``a\\nb.toml``, not ``a b.toml``, another file)."""
+    text = _ESCAPED_BYTES.sub(_as_utf8, text)
+    text = _BREAK.sub(lambda match: _BREAK_ESCAPES[match.group()], text)
+    return visible(_SURROGATE.sub(_surrogate_escape, text), keep_newlines=False)
+
+
 def _as_utf8(match: re.Match[str]) -> str:
     return bytes(ord(char) - 0xDC00 for char in match.group()).decode("utf-8", "surrogateescape")
 
@@ -196,7 +211,7 @@ def _percent_encoded(match: re.Match[str]) -> str:
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_PLAIN_NUMBER = re.compile(r"-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?")
+_PLAIN_NUMBER = re.compile(r"-?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?")
 
 
 def csv_cell(text: str) -> str:

@@ -84,3 +84,41 @@ def test_git_merges_a_branch_that_converted_to_crlf_into_one_style(repo: Repo) -
     assert lines and all(line.endswith(b"\r") for line in lines)
     assert {ours, theirs} <= set(repo.evidence())
     assert repo.condtrack("validate").returncode == 0
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    changed=st.sampled_from(["ours", "theirs"]),
+    base_style=STYLES,
+    mixed_from=st.integers(0, 3),
+    adds=st.integers(0, 2),
+)
+def test_a_side_alone_changed_with_mixed_line_ends_merges_into_one_style(
+    changed: str, base_style: str, mixed_from: int, adds: int
+) -> None:
+    """One side changed nothing: the other side's text is the merge, in one line-end style
+    (its own mixed ends were passed through as they were)."""
+    base_text = SMALL_TRACKER + _entry("ev-base", 0)
+    other = "\r\n" if base_style == "\n" else "\n"
+    entries = [_entry(f"ev-c{i}", i + 1) for i in range(adds + 1)]
+    # The side: the base in its style, its new entries from ``mixed_from`` on in the other.
+    side = base_text.replace("\n", base_style) + "".join(
+        entry.replace("\n", other if at >= mixed_from else base_style)
+        for at, entry in enumerate(entries)
+    )
+    base = base_text.replace("\n", base_style).encode("utf-8")
+    texts = {"ours": base, "theirs": base, changed: side.encode("utf-8")}
+    with tempfile.TemporaryDirectory() as folder:
+        paths = [Path(folder) / name for name in ("base.toml", "ours.toml", "theirs.toml")]
+        for path, data in zip(paths, (base, texts["ours"], texts["theirs"]), strict=True):
+            path.write_bytes(data)
+        result = CliRunner().invoke(app, ["merge", *map(str, paths), "conditions.toml"])
+        assert result.exit_code == 0, result.output
+        merged = paths[1].read_bytes()
+        assert not _mixes(merged)
+        document = tomllib.loads(merged.decode("utf-8"))
+        assert [e["id"] for e in document["evidence"]] == [
+            "ev-base",
+            *(f"ev-c{i}" for i in range(adds + 1)),
+        ]
+        assert all(e["summary"] == f"{e['id']}\nlines" for e in document["evidence"])

@@ -29,7 +29,7 @@ from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption, _Ty
 import condtrack
 from condtrack import __version__
 from condtrack.errors import CondtrackError
-from condtrack.textsafe import one_line
+from condtrack.textsafe import message_line
 
 if TYPE_CHECKING:
     from condtrack.domain.knowledge import KnownAt as Moment
@@ -172,10 +172,10 @@ class _LazyCommands(TyperGroup):
             elif word.startswith("-f") and not word.startswith("--"):
                 named = word[2:]
             at += 2 if word in takes_value else 1
-        from condtrack.storage.locating import locate
+        from condtrack.storage.locating import locate, tracker_named
 
         try:
-            return locate(Path(named) if named else None)
+            return locate(tracker_named(named) if named else None)
         except (CondtrackError, OSError):
             return None  # no tracker: the command says so, if it needs one
 
@@ -553,7 +553,7 @@ def _global(
             "-f",
             envvar="CONDTRACK_FILE",
             metavar="PATH",
-            parser=FileNameType(as_path=True),
+            parser=TrackerNameType(),
             help="Tracker file (default: conditions.toml here or in a parent folder).",
             show_envvar=True,
         ),
@@ -667,7 +667,7 @@ def options(ctx: typer.Context) -> Options:
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
-    typer.echo(f"error: {one_line(message)}", err=True)
+    typer.echo(f"error: {message_line(message)}", err=True)
     raise typer.Exit(code)
 
 
@@ -717,7 +717,7 @@ def refuse_tracker_streams(
         for spot, what in owned_by_condtrack(tracker, ()):
             try:
                 there = os.stat(spot)
-            except OSError:
+            except (OSError, ValueError):  # ValueError: a NUL in the name (the option says)
                 continue
             if streams.get(2) == (there.st_dev, there.st_ino):
                 raise typer.Exit(CondtrackError.exit_code)  # an error line would land in it
@@ -727,7 +727,7 @@ def refuse_tracker_streams(
 
 
 def warn(message: str) -> None:
-    typer.echo(f"warning: {one_line(message)}", err=True)
+    typer.echo(f"warning: {message_line(message)}", err=True)
 
 
 def warn_if_not_counted(reliability: str, minimum: str, where: str) -> None:
@@ -762,7 +762,7 @@ def emit(text: str, output: str | None, tracker: Path | None = None) -> None:
     target = Path(output or "-")
     check_output(target, tracker, instead=instead)
     write_atomic(target, text.encode("utf-8"))
-    typer.echo(one_line(f"wrote {output}"), err=True)
+    typer.echo(message_line(f"wrote {output}"), err=True)
 
 
 def emit_view(view: Any, output: str | None, tracker: Path | None = None) -> None:
@@ -831,8 +831,35 @@ class FileNameType:
     def __call__(self, value: object) -> Any:
         if isinstance(value, Path):
             return value
-        name = _not_blank(value, "no file; give a file name")
+        name = _file_name(value)
         return Path(name) if self.as_path else name
+
+
+class TrackerNameType(FileNameType):
+    """The type of an option or argument naming a tracker (``--file``, ``$CONDTRACK_FILE``,
+    ``init PATH``, ``validate FILE``): a file name, its leading ``~`` a home folder, and
+    never ``-`` (``locating.tracker_named``)."""
+
+    def __init__(self) -> None:
+        super().__init__(as_path=True)
+
+    def __call__(self, value: object) -> Any:
+        if isinstance(value, Path):
+            return value
+        from condtrack.storage.locating import tracker_named
+
+        try:
+            return tracker_named(_file_name(value))
+        except CondtrackError as error:
+            raise typer.BadParameter(str(error)) from None
+
+
+def _file_name(value: object) -> str:
+    """A file's name as typed: not blank, and without a NUL, which no file name holds."""
+    name = _not_blank(value, "no file; give a file name")
+    if "\x00" in name:
+        raise typer.BadParameter(f"{name!r} holds a NUL character, which no file name can")
+    return name
 
 
 def non_blank(value: object) -> str:
@@ -881,9 +908,12 @@ def options_named(names: dict[str, str]) -> Iterator[None]:
 
     try:
         yield
-    except FieldError as error:
-        option = names.get(error.field, f"--{error.field}")
-        raise CondtrackError(f"{option}: {error.detail}") from None
+    except FieldError as error:  # every field refused, on one line
+        raise CondtrackError(
+            "; ".join(
+                f"{names.get(field, f'--{field}')}: {detail}" for field, detail in error.problems
+            )
+        ) from None
 
 
 def guarded(command: Callable[P, R]) -> Callable[P, R]:
@@ -1020,7 +1050,7 @@ def main() -> None:
             sys.exit(130)
         if os.environ.get("CONDTRACK_DEBUG"):
             raise
-        message = one_line(f"{type(error).__name__}: {error}")
+        message = message_line(f"{type(error).__name__}: {error}")
         print(
             f"internal error (a bug in condtrack): {message}; set CONDTRACK_DEBUG=1 for details",
             file=sys.stderr,

@@ -18,7 +18,7 @@ import typer
 from condtrack.cli.app import fail, parse_date, today
 from condtrack.errors import CondtrackError
 from condtrack.schema.models import EASING_ACTIONS, FOR_ACTIONS, ReliefAction
-from condtrack.textsafe import one_line
+from condtrack.textsafe import message_line, one_line
 
 if TYPE_CHECKING:
     from condtrack.schema.models import Condition, Tracker
@@ -97,7 +97,7 @@ def fill_in_and_record(
         except FieldError as error:
             if error.field not in questions.asked:
                 raise  # an option from the command line: refused as without a terminal
-            _say(f"  {one_line(str(error))}")
+            _say(f"  {message_line(str(error))}")
             questions.ask(error.field)
 
 
@@ -142,7 +142,7 @@ class Questions:
                 self.answers[field] = answer
                 return
             except CondtrackError as error:
-                _say(f"  {one_line(str(error))}")
+                _say(f"  {message_line(str(error))}")
 
     def _fits(self, field: str, answers: dict[str, Any]) -> None:
         """Refuse an answer that breaks a rule between it and the fields known so far

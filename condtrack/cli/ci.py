@@ -16,6 +16,7 @@ from condtrack.cli.app import (
     FileNameType,
     KnownAt,
     Output,
+    TrackerNameType,
     app,
     emit,
     examples,
@@ -240,7 +241,7 @@ def validate(
         list[Path] | None,
         typer.Argument(
             metavar="FILE",
-            parser=FileNameType(as_path=True),
+            parser=TrackerNameType(),
             help="Tracker files to check, as pre-commit passes them (default: --file or the "
             "one found).",
             show_default=False,
@@ -308,7 +309,7 @@ def _validate_file(path: Path, against_git: bool, revision: str) -> Validated:
     from condtrack.render.as_json import Validated
     from condtrack.schema.validation import Problem
     from condtrack.storage.store import inspect
-    from condtrack.textsafe import one_line
+    from condtrack.textsafe import message_line
 
     try:
         tracker, problems, document = inspect(path)
@@ -319,7 +320,9 @@ def _validate_file(path: Path, against_git: bool, revision: str) -> Validated:
             if committed.content is None:
                 why = "nothing is committed yet" if committed.commit is None else "a new file"
                 typer.echo(
-                    one_line(f"{path}: not in git at {revision} ({why}): every entry in it is new"),
+                    message_line(
+                        f"{path}: not in git at {revision} ({why}): every entry in it is new"
+                    ),
                     err=True,
                 )
             else:
@@ -341,23 +344,23 @@ def _validate_file(path: Path, against_git: bool, revision: str) -> Validated:
 def _say(result: Validated) -> str | None:
     """A file's problems on standard error; the line saying it is valid, for standard
     output (or -o)."""
-    from condtrack.textsafe import one_line
+    from condtrack.textsafe import message_line
 
     path, tracker, problems = result.path, result.tracker, result.problems
     if result.unreadable:
-        typer.echo(f"error: {one_line(problems[0].message)}", err=True)
+        typer.echo(f"error: {message_line(problems[0].message)}", err=True)
     elif tracker is None:
         for problem in problems:
-            typer.echo(one_line(f"{path}: {problem}"), err=True)
+            typer.echo(message_line(f"{path}: {problem}"), err=True)
         count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
-        typer.echo(f"error: {one_line(f'{count} in {path}')}", err=True)
+        typer.echo(f"error: {message_line(f'{count} in {path}')}", err=True)
     else:
         for message in result.warnings:  # the file is valid, the exit code stays
-            typer.echo(one_line(f"warning: {path}: {message}"), err=True)
+            typer.echo(message_line(f"warning: {path}: {message}"), err=True)
         from condtrack.textsafe import counted
 
         relief = f", {counted(len(tracker.relief), 'relief entry')}" if tracker.relief else ""
-        return one_line(
+        return message_line(
             f"{path}: valid ({counted(len(tracker.conditions), 'condition')}, "
             f"{counted(len(tracker.evidence), 'evidence entry')}, "
             f"{counted(len(tracker.retractions), 'retraction')}{relief})"

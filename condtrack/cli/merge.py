@@ -8,9 +8,17 @@ from typing import Annotated
 
 import typer
 
-from condtrack.cli.app import app, examples, guarded, number_option, refuse_tracker_streams
+from condtrack.cli.app import (
+    FileNameType,
+    app,
+    examples,
+    guarded,
+    non_blank,
+    number_option,
+    refuse_tracker_streams,
+)
 from condtrack.errors import CondtrackError
-from condtrack.textsafe import one_line
+from condtrack.textsafe import message_line
 
 
 @app.command(
@@ -24,13 +32,31 @@ from condtrack.textsafe import one_line
 )
 @guarded
 def merge(
-    base: Annotated[Path, typer.Argument(metavar="BASE", help="The common ancestor (git's %O).")],
-    ours: Annotated[
-        Path, typer.Argument(metavar="OURS", help="Our version, overwritten with the result (%A).")
+    base: Annotated[
+        Path,
+        typer.Argument(
+            metavar="BASE",
+            parser=FileNameType(as_path=True),
+            help="The common ancestor (git's %O).",
+        ),
     ],
-    theirs: Annotated[Path, typer.Argument(metavar="THEIRS", help="Their version (%B).")],
+    ours: Annotated[
+        Path,
+        typer.Argument(
+            metavar="OURS",
+            parser=FileNameType(as_path=True),
+            help="Our version, overwritten with the result (%A).",
+        ),
+    ],
+    theirs: Annotated[
+        Path,
+        typer.Argument(
+            metavar="THEIRS", parser=FileNameType(as_path=True), help="Their version (%B)."
+        ),
+    ],
     path: Annotated[
-        str | None, typer.Argument(metavar="PATH", help="The file's name in messages (%P).")
+        str | None,
+        typer.Argument(metavar="PATH", parser=non_blank, help="The file's name in messages (%P)."),
     ] = None,
     marker_size: Annotated[
         int,
@@ -70,14 +96,14 @@ def merge(
     if result.tracker is not None:  # the next command reads no TOML
         remember_full(result.content, result.tracker)
     if result.notes:
-        typer.echo(one_line(f"condtrack merge: {name}: {'; '.join(result.notes)}"), err=True)
+        typer.echo(message_line(f"condtrack merge: {name}: {'; '.join(result.notes)}"), err=True)
     if result.clean:
         return
     for conflict in result.conflicts:
-        typer.echo(one_line(f"conflict: {name}: {conflict}"), err=True)
+        typer.echo(message_line(f"conflict: {name}: {conflict}"), err=True)
     count = len(result.conflicts)
     typer.echo(
-        one_line(
+        message_line(
             f"{count} conflict{'s' if count != 1 else ''} in {name}: resolve "
             f"{'them' if count != 1 else 'it'}, check with `condtrack validate`, then `git add`"
         ),

@@ -26,7 +26,7 @@ from condtrack.cli.app import (
     warn_if_not_counted,
 )
 from condtrack.errors import CondtrackError
-from condtrack.textsafe import one_line
+from condtrack.textsafe import message_line
 
 if TYPE_CHECKING:
     from condtrack.schema.models import Tracker
@@ -338,7 +338,7 @@ def retract(
     with options_named(_AMEND_OPTION_FOR_FIELD):
         append(path, build)
     withdrawn = f": every version is withdrawn ({', '.join(versions)})" if len(versions) > 1 else ""
-    typer.echo(one_line(f"retracted {evidence_id} in {path}{withdrawn}"), err=True)
+    typer.echo(message_line(f"retracted {evidence_id} in {path}{withdrawn}"), err=True)
 
 
 def _confirm(verb: str, appended: Appended, path: Path) -> None:
@@ -347,7 +347,9 @@ def _confirm(verb: str, appended: Appended, path: Path) -> None:
     if appended.relief:  # `amend` of a relief entry
         step = appended.relief[-1]
         typer.echo(step.id)
-        typer.echo(one_line(f"{verb} {step.id} ({step.sender} {step.measure}) in {path}"), err=True)
+        typer.echo(
+            message_line(f"{verb} {step.id} ({step.sender} {step.measure}) in {path}"), err=True
+        )
         warn_if_not_counted(step.reliability, minimum, "in the relief ledger")
         return
     entry = appended.evidence[-1]
@@ -355,7 +357,9 @@ def _confirm(verb: str, appended: Appended, path: Path) -> None:
     what = f" ({entry.criterion}: {entry.status})" if entry.status else ""
     if entry.indicator:
         what += f" ({entry.indicator} = {entry.value})"
-    typer.echo(one_line(f"{verb} {entry.id} against {entry.condition}{what} in {path}"), err=True)
+    typer.echo(
+        message_line(f"{verb} {entry.id} against {entry.condition}{what} in {path}"), err=True
+    )
     warn_if_not_counted(entry.reliability, minimum, "in scores")
 
 
@@ -444,12 +448,12 @@ def import_(
     except _Refused:
         result = outcome[-1]
         for problem in result.problems:
-            typer.echo(one_line(f"{source}: {problem}"), err=True)
+            typer.echo(message_line(f"{source}: {problem}"), err=True)
         for row, earlier in result.duplicates:
-            typer.echo(one_line(f"{source}: row {row}: duplicate of {earlier}"), err=True)
+            typer.echo(message_line(f"{source}: row {row}: duplicate of {earlier}"), err=True)
         reasons = []
         if result.problems:
-            reasons.append(_count(len(result.problems), "bad row"))
+            reasons.append(_count(len({p.row for p in result.problems}), "bad row"))
         if result.duplicates:
             duplicates = _count(len(result.duplicates), "duplicate")
             reasons.append(f"{duplicates} (--skip-duplicates leaves them out)")
@@ -470,7 +474,8 @@ def import_(
         )
     verb = "would import" if dry_run else "imported"
     typer.echo(
-        one_line(f"{verb} {_count(len(result.entries), 'entry')} into {path}{skipped}"), err=True
+        message_line(f"{verb} {_count(len(result.entries), 'entry')} into {path}{skipped}"),
+        err=True,
     )
     if result.retracted:
         left_out = _count(len(result.retracted), "row")
@@ -521,6 +526,7 @@ def _show_dry_run(added: Appended, before: Tracker | None) -> None:
 
 
 def _rows(numbers: Sequence[int]) -> str:
+    numbers = sorted(numbers)  # an amendment is taken after its original, whatever its row
     listed = ", ".join(str(row) for row in numbers[:10])
     more = f" and {len(numbers) - 10} more" if len(numbers) > 10 else ""
     return f"row {listed}" if len(numbers) == 1 else f"rows {listed}{more}"

@@ -37,7 +37,7 @@ from condtrack.cli.app import (
     warn_if_not_counted,
 )
 from condtrack.errors import CondtrackError
-from condtrack.textsafe import one_line
+from condtrack.textsafe import message_line
 
 if TYPE_CHECKING:
     from condtrack.domain.entries import FieldError
@@ -58,6 +58,7 @@ relief = typer.Typer(
         "    --as-of 2025-12-31 --format json",
         "condtrack relief add --sender US \\",
         "    --measure Belavia --action eased \\",
+        "    --date 2025-09-11 --instrument 'GL 11' -r B2 \\",
         "    --source 'US Treasury' --summary 'GL 11'",
     ),
 )
@@ -164,7 +165,7 @@ Tags = Annotated[
         "    --source 'US Treasury' --summary 'Listed again'",
         "condtrack relief add --sender EU --measure Belavia \\",
         "    --action renewed --date 2026-02-26 \\",
-        "    --source 'Council of the EU' \\",
+        "    --source 'Council of the EU' -r C2 \\",
         "    --summary 'Kept in force to 2027-02-28'",
     ),
 )
@@ -341,11 +342,16 @@ def amend(
 def _kept_field_hint(error: FieldError, changes: dict[str, Any]) -> FieldError:
     """An amendment refused for a field kept from the original (its ``for`` or ``expires``
     once --action changes to one that takes neither): say how to remove it."""
-    from condtrack.domain.entries import FieldError
+    from condtrack.domain.entries import field_errors
 
-    if error.field in ("for", "expires") and changes.get(error.field) is None:
-        return FieldError(error.field, f"{error.detail}; --clear {error.field} removes it")
-    return error
+    return field_errors(
+        [
+            (field, f"{detail}; --clear {field} removes it")
+            if field in ("for", "expires") and changes.get(field) is None
+            else (field, detail)
+            for field, detail in error.problems
+        ]
+    )
 
 
 @relief.command(
@@ -432,7 +438,7 @@ def _confirm(verb: str, appended: Appended, path: Path) -> None:
     typer.echo(entry.id)
     tied = f" for {', '.join(entry.for_)}" if entry.for_ else ""
     what = f"{entry.sender} {entry.action} {entry.measure}{tied}"
-    typer.echo(one_line(f"{verb} {entry.id}: {what} in {path}"), err=True)
+    typer.echo(message_line(f"{verb} {entry.id}: {what} in {path}"), err=True)
     warn_if_not_counted(
         entry.reliability, appended.header.scoring.min_reliability, "in the relief ledger"
     )

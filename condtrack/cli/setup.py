@@ -13,9 +13,9 @@ import typer
 from condtrack.cli.app import (
     INIT_REDIRECT,
     Choice,
-    FileNameType,
     Output,
     TextOrJson,
+    TrackerNameType,
     app,
     emit,
     emit_view,
@@ -26,7 +26,7 @@ from condtrack.cli.app import (
     warn,
 )
 from condtrack.errors import CondtrackError
-from condtrack.textsafe import one_line
+from condtrack.textsafe import message_line
 
 
 @app.command(
@@ -44,7 +44,7 @@ def init(
         Path | None,
         typer.Argument(
             metavar="PATH",
-            parser=FileNameType(as_path=True),
+            parser=TrackerNameType(),
             help="Where to write it (default: ./conditions.toml).",
         ),
     ] = None,
@@ -69,6 +69,8 @@ def init(
     refuse_tracker_streams(named, hint=INIT_REDIRECT)  # `condtrack init > conditions.toml`
     template = files("condtrack").joinpath("templates/default.toml").read_bytes()
     schema = dumps(tracker_schema()).encode("utf-8")
+    if named.is_symlink():
+        _refuse_a_link_to_nothing(named, force)
     check_output(named)  # a regular file (or none), and not one condtrack keeps for itself
     # A link is written through, as every command writes a linked tracker: the file
     # written is the one it leads to, and its .bak and schema go beside that file.
@@ -108,9 +110,44 @@ def init(
         _write_schema(schema_path, schema, old_schema)
     through = f" (the file {named} links to)" if target != named else ""
     typer.echo(
-        one_line(f"created {target}{through}: edit its conditions, then `condtrack log`"),
+        message_line(f"created {target}{through}: edit its conditions, then `condtrack log`"),
         err=True,
     )
+
+
+def _refuse_a_link_to_nothing(link: Path, force: bool) -> None:
+    """A link that leads to no file (dangling, or round in a loop) is not written through
+    to create a file elsewhere without a word: init says what it is and what to do.
+    ``--force`` writes through it, as it does through every link (into a folder that
+    exists: init never creates folders at the far end of a link)."""
+    import errno
+
+    try:
+        os.stat(link)
+        return  # it leads to something: written through (a file) or refused (the rest)
+    except FileNotFoundError:
+        pass
+    except OSError as error:
+        if error.errno != errno.ELOOP:
+            return  # check_output names the problem
+        raise CondtrackError(
+            f"{link} is a symbolic link that leads round in a loop, to no file",
+            hint="remove the link, then run `condtrack init` again",
+        ) from None
+    leads = os.readlink(link)
+    target = Path(os.path.realpath(link))
+    if not force:
+        raise CondtrackError(
+            f"{link} is a symbolic link to {leads}, a file that does not exist",
+            hint=f"remove the link to start the tracker at {link}, or `condtrack init --force "
+            f"{link}` creates the file it links to ({target})",
+        )
+    if not target.parent.is_dir():
+        raise CondtrackError(
+            f"{link} is a symbolic link to {leads}, in a folder that does not exist "
+            f"({target.parent})",
+            hint="create that folder first, or remove the link to start the tracker here",
+        )
 
 
 def _blank(target: Path) -> bool:
@@ -189,7 +226,7 @@ def git_setup(
         typer.Option(
             "--file",
             "-f",
-            parser=FileNameType(as_path=True),
+            parser=TrackerNameType(),
             help="The tracker (default: as for every command).",
         ),
     ] = None,
@@ -209,11 +246,11 @@ def git_setup(
     command, why = driver_command(sys.argv[0], sys.executable)
     changes = register(tracker, command)
     if why is not None:
-        typer.echo(one_line(f"registering {command}: {why}"))
+        typer.echo(message_line(f"registering {command}: {why}"))
     for change in changes:
-        typer.echo(one_line(change))
+        typer.echo(message_line(change))
     if not changes:
-        typer.echo(one_line(f"already set up for {tracker}: nothing changed"))
+        typer.echo(message_line(f"already set up for {tracker}: nothing changed"))
 
 
 class JsonOnly(StrEnum):

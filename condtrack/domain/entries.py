@@ -49,7 +49,9 @@ M = TypeVar("M", bound=BaseModel)
 # Crockford's base32 without i, l, o, u: ids survive being read aloud or retyped.
 _ID_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 _ID_LENGTH = 10  # 50 bits: collisions stay negligible even across merged branches
-_NUMBER = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?")
+# ASCII digits only: ``\d`` (and int(), float()) read other scripts' digits too, which a
+# figure copied from a document may hold unseen (Arabic-Indic or full-width digits).
+_NUMBER = re.compile(r"[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?")
 _PLURAL = {"criterion": "criteria", "indicator": "indicators"}
 # Fields an amendment may clear, and the fields that go with them.
 CLEARABLE = {
@@ -74,22 +76,47 @@ _EVIDENCE_ONLY = ("condition", "criterion", "status", "indicator", "value")
 
 
 class FieldError(CondtrackError):
-    """A problem with one field of a new entry."""
+    """A problem with one field of a new entry; ``more``: the problems of its other fields,
+    found in the same check (every invalid field of one entry is named at once, as
+    `validate` names them), as (field, message) pairs."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
+    def __init__(self, field: str, message: str, more: Sequence[tuple[str, str]] = ()) -> None:
+        self.problems = [(field, message), *more]
+        super().__init__("; ".join(f"{name}: {detail}" for name, detail in self.problems))
         self.field = field
         self.detail = message
+
+
+def field_errors(problems: Sequence[tuple[str, str]]) -> FieldError:
+    """One ``FieldError`` naming every (field, message) of ``problems`` (at least one)."""
+    (field, message), *more = problems
+    return FieldError(field, message, more)
+
+
+def _raise_problems(problems: Sequence[Problem]) -> None:
+    """Refuse a new entry for the problems the whole-file checks found in it: a rule of no
+    one field alone, or every field's problem at once."""
+    if not problems:
+        return
+    alone = next((p for p in problems if p.field is None), None)
+    if alone is not None:
+        raise CondtrackError(alone.message)
+    raise field_errors([(str(p.field), p.message) for p in problems])
 
 
 def parse_number(text: str) -> int | float:
     """A figure as typed: ``14`` stays an integer, ``2.5`` a float; ``1,5`` is refused."""
     cleaned = text.strip()
     if not _NUMBER.fullmatch(cleaned):
+        if any(char.isdigit() and not char.isascii() for char in cleaned):
+            raise FieldError(
+                "value",
+                f"{text!r} is not a number written in ASCII digits 0-9 (write 1000 or 2.5)",
+            )
         raise FieldError("value", f"{text!r} is not a number (write 1000 or 2.5)")
     if len(cleaned) > 40:  # far past any plausible figure, and int() has a digit limit
         raise FieldError("value", f"{cleaned[:20]}... is implausibly large (limit 1e15)")
-    if re.fullmatch(r"[-+]?\d+", cleaned):
+    if re.fullmatch(r"[-+]?[0-9]+", cleaned):
         return int(cleaned)
     return float(cleaned)
 
@@ -259,6 +286,12 @@ class NewEntries:
             self._cased = cased_ids(self.taken)
         return self._cased
 
+    def holds(self, entry_id: str) -> bool:
+        """Whether ``entry_id`` names a taken id, exactly or in another case (as
+        ``validation.known_id`` finds one), without walking every id."""
+        lowered = entry_id.lower()
+        return entry_id in self.taken or lowered in self.taken or lowered in self._known_cased()
+
     def _take(self, entry_id: str) -> None:
         self.taken.add(entry_id)
         if self._cased is not None and entry_id != entry_id.lower():
@@ -405,11 +438,7 @@ class NewEntries:
             # the measure's entries, asked for these two actions alone.
             earlier_retractions=self._retractions_of_measure(checked),
         )
-        if problems:
-            problem = problems[0]
-            if problem.field is None:
-                raise CondtrackError(problem.message)
-            raise FieldError(problem.field, problem.message)
+        _raise_problems(problems)
         earlier = None
         if not allow_duplicate and checked.supersedes is None:
             earlier = self.relief_duplicate_of(checked)
@@ -493,7 +522,10 @@ class NewEntries:
         try:
             checked = _checked(Evidence, entry)
         except FieldError as error:
-            raise FieldError(error.field, error.detail + self._hint(error.field, entry)) from None
+            hinted = [
+                (field, detail + self._hint(field, entry)) for field, detail in error.problems
+            ]
+            raise field_errors(hinted) from None
         if checked.url is not None:
             check_url(checked.url)
         entry["reliability"] = checked.reliability
@@ -512,11 +544,7 @@ class NewEntries:
         wrong = foreign_prefix("evidence", checked.id)  # new entries, even in a schema 1 file
         if wrong is not None and not problems:
             raise FieldError("id", wrong)
-        if problems:
-            problem = problems[0]
-            if problem.field is None:
-                raise CondtrackError(problem.message)
-            raise FieldError(problem.field, problem.message)
+        _raise_problems(problems)
         self._take(checked.id)
         return {key: entry[key] for key in names if key in entry}
 
@@ -625,10 +653,14 @@ def _checked(model: type[M], entry: Mapping[str, Any]) -> M:
     try:
         return model.model_validate(entry)
     except ValidationError as error:
-        detail = error.errors(include_url=False)[0]
-        if not detail["loc"]:  # a rule about several fields together
-            raise CondtrackError(_message(detail)) from None
-        raise FieldError(str(detail["loc"][0]), _message(detail)) from None
+        details = error.errors(include_url=False)
+        if not details[0]["loc"]:  # a rule about several fields together
+            raise CondtrackError(_message(details[0])) from None
+        problems: dict[str, str] = {}  # the first problem of each field, every field named
+        for detail in details:
+            if detail["loc"]:
+                problems.setdefault(str(detail["loc"][0]), _message(detail))
+        raise field_errors(list(problems.items())) from None
 
 
 def _message(detail: ErrorDetails) -> str:

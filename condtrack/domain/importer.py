@@ -232,7 +232,43 @@ def plan(
     """
     builder = NewEntries(Whole(existing) if isinstance(existing, Tracker) else existing)
     with progress.task("checking rows", len(rows) if isinstance(rows, Sized) else None) as step:
-        return _plan(builder, rows, logged, step, skip_retracted)
+        return _plan(builder, _originals_first(rows), logged, step, skip_retracted)
+
+
+def _originals_first(
+    rows: Iterable[tuple[int, Mapping[str, Any]]],
+) -> Iterable[tuple[int, Mapping[str, Any]]]:
+    """The rows in their order, but a row that corrects another row of the import (its
+    ``supersedes`` names the id that row carries) after that row: an export lists entries
+    by date, so an amendment to an earlier date comes before its original, and read first
+    it would lose its ``supersedes`` (its original not yet known) and stand beside its
+    original, or be counted a duplicate of it. Rows keep their numbers for messages."""
+    listed = list(rows)
+    ids = {_cell(row.get("id")) for _, row in listed} - {""}
+    if not any(_cell(row.get("supersedes")) in ids for _, row in listed):
+        return listed  # the common case: nothing to move
+    waiting: dict[str, list[tuple[int, Mapping[str, Any]]]] = {}
+    placed: set[str] = set()
+    ordered: list[tuple[int, Mapping[str, Any]]] = []
+    for item in listed:
+        target = _cell(item[1].get("supersedes"))
+        if target in ids and target not in placed and target != _cell(item[1].get("id")):
+            waiting.setdefault(target, []).append(item)
+            continue
+        stack = [item]
+        while stack:
+            taken = stack.pop()
+            ordered.append(taken)
+            own = _cell(taken[1].get("id"))
+            placed.add(own)
+            stack.extend(reversed(waiting.pop(own, [])))
+    for stuck in waiting.values():  # a loop of corrections: the checks refuse it
+        ordered.extend(stuck)
+    return ordered
+
+
+def _cell(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
 
 
 def _plan(
@@ -280,7 +316,7 @@ def _plan(
                 if column in row:
                     left_out.setdefault(column, []).append(number)
             corrected = typed.get("supersedes")
-            if corrected is not None and corrected not in builder.taken:
+            if corrected is not None and not builder.holds(corrected):
                 # An export's corrected entry, from a tracker that holds what it corrected:
                 # here it is a new entry (its history stays where it came from).
                 for column in AMENDING:
@@ -304,7 +340,7 @@ def _plan(
             duplicates.append((number, error.earlier))
             continue
         except FieldError as error:
-            problems.append(RowProblem(number, error.field, error.detail))
+            problems.extend(RowProblem(number, field, detail) for field, detail in error.problems)
             continue
         except CondtrackError as error:
             problems.append(RowProblem(number, None, str(error)))

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from condtrack.errors import CondtrackError
 from condtrack.storage.store import read_regular, write_atomic
-from condtrack.textsafe import one_line
+from condtrack.textsafe import message_line, one_line
 
 DRIVER = "condtrack"
 DRIVER_NAME = "condtrack: merge tracker files entry by entry"
@@ -179,7 +179,7 @@ def resolve(root: Path, revision: str) -> Revision:
     if revision == "HEAD" and git(root, "symbolic-ref", "--quiet", "HEAD").returncode == 0:
         return Revision(revision, None)  # an unborn branch: nothing committed yet
     raise CondtrackError(
-        one_line(f"--revision {revision!r}: no such commit in the repository at {root}")
+        message_line(f"--revision {revision!r}: no such commit in the repository at {root}")
     )
 
 
@@ -197,7 +197,7 @@ def file_at(root: Path, commit: str, relative: str) -> bytes | None:
         if kind != "blob" or mode not in ("100644", "100755"):
             what = {"120000": "a symbolic link", "040000": "a folder", "160000": "a submodule"}
             raise CondtrackError(
-                one_line(f"{relative} is {what.get(mode, kind)} at {commit[:12]}, not a file")
+                message_line(f"{relative} is {what.get(mode, kind)} at {commit[:12]}, not a file")
             )
         shown = git(root, "cat-file", "blob", operands=[blob])
         if shown.returncode != 0:

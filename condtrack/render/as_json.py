@@ -146,7 +146,8 @@ def _step(step: Step) -> dict[str, Any]:
         **entry.model_dump(by_alias=True),
         "counts": step.counts,
         "excluded": step.excluded,
-        "state": state_of(step, entry.date)[0],
+        # A step that does not count sets no measure's state: why is in "excluded".
+        "state": state_of(step, entry.date)[0] if step.counts else None,
         "ahead": step.ahead,
         "compliance_at_date": _compliance(step.compliance),
     }

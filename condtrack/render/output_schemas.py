@@ -445,7 +445,7 @@ def output_schema(name: str) -> dict[str, Any]:
         step["properties"].update(
             counts=_BOOLEAN,
             excluded=_null(_STRING),
-            state={"enum": list(STATES)},
+            state=_null({"enum": list(STATES)}),
             ahead=_null(_BOOLEAN),
             compliance_at_date=_COMPLIANCE,
         )

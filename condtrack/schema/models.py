@@ -55,6 +55,7 @@ MAX_SUMMARY = 4000
 MAX_SHORT_TEXT = 300
 MAX_URL = 2048
 MAX_MAGNITUDE = 1e15
+MIN_MAGNITUDE = 1e-300  # the smallest figure but 0 (a float below ~2.2e-308 loses digits)
 
 
 def _valid_text(value: str) -> str:
@@ -131,10 +132,22 @@ def _finite_number(value: object) -> object:
         raise ValueError("must be a finite number")
     if isinstance(value, int | float) and abs(value) > MAX_MAGNITUDE:
         raise ValueError(f"{value} is implausibly large (limit 1e15)")
+    if isinstance(value, float) and value == 0 and math.copysign(1, value) < 0:
+        raise ValueError("-0.0 is negative zero: write 0")
+    if isinstance(value, float) and 0 < abs(value) < MIN_MAGNITUDE:
+        # Below the smallest normal float: stored with lost precision, and no figure.
+        raise ValueError(f"{value} is implausibly small (write 0, or at least 1e-300)")
     return value
 
 
 def _tag(value: str) -> str:
+    if not value.isascii():
+        # Composed (NFC), as `log --tag` and every new entry store a tag
+        # (``entries.stripped``): an accent written as a letter and a combining mark, as a
+        # hand edit may leave it, is the same tag, read with the precomposed letter.
+        import unicodedata
+
+        value = unicodedata.normalize("NFC", value)
     if not _TAG.fullmatch(value):
         raise ValueError(
             f"tag {value!r} must be 1-40 letters, digits or . : / - _ (no spaces), "
@@ -342,7 +355,7 @@ class Evidence(Model):
             raise ValueError("an indicator and a value go together")
         if (self.supersedes is None) != (self.reason is None):
             raise ValueError("an amendment needs both what it supersedes and a reason")
-        if self.supersedes == self.id:
+        if self.supersedes is not None and self.supersedes.lower() == self.id.lower():
             raise ValueError("an entry cannot supersede itself")
         return self
 
@@ -372,7 +385,7 @@ class Relief(Model):
     def _paired_fields(self) -> Relief:
         if (self.supersedes is None) != (self.reason is None):
             raise ValueError("an amendment needs both what it supersedes and a reason")
-        if self.supersedes == self.id:
+        if self.supersedes is not None and self.supersedes.lower() == self.id.lower():
             raise ValueError("an entry cannot supersede itself")
         return self
 

@@ -186,7 +186,8 @@ def cross_check(
             if entry.supersedes not in seen:
                 problems.append(
                     place.problem(
-                        f"supersedes unknown evidence {entry.supersedes!r}",
+                        _unknown_reference(entry.supersedes, cases)
+                        or f"supersedes unknown evidence {entry.supersedes!r}",
                         "supersedes",
                     )
                 )
@@ -244,9 +245,11 @@ def cross_check(
     for number, retraction in retractions:
         place = _LazyPlace(lines, "retractions", number, None)
         if retraction.evidence not in seen:
+            target = retraction.evidence
             problems.append(
                 place.problem(
-                    f"retracts unknown {kind_named(retraction.evidence)} {retraction.evidence!r}",
+                    _unknown_reference(target, cases)
+                    or f"retracts unknown {kind_named(target)} {target!r}",
                     "evidence",
                 )
             )
@@ -311,6 +314,25 @@ class _CaseTwins:
         self.new.setdefault(entry_id.lower(), entry_id)
 
 
+def _unknown_reference(
+    reference: str, cases: _CaseTwins, among: AbstractSet[str] | None = None
+) -> str | None:
+    """What is wrong with a reference to an id (an amendment's ``supersedes``, a
+    retraction's ``evidence``) that no id matches exactly but one matches in another case:
+    the file names an id as stored. (Typed on the command line an id is found in any case
+    and recorded as stored; a hand edit must do the same: every reader of the file, the
+    scoring, the chains of amendments, the merge driver and the outputs, matches ids
+    exactly, so one entry would otherwise go by two spellings.) ``None`` when no id
+    matches in any case either: the reference is simply unknown."""
+    stored = cases.twin(reference)
+    if stored is None or (among is not None and stored not in among):
+        return None
+    return (
+        f"{reference!r} is written in another case than the id it names, which is stored "
+        f"as {stored!r}: write {stored!r} (an id in the file is written as stored)"
+    )
+
+
 def _case_twin(entry_id: str, twin: str) -> str:
     return (
         f"id {entry_id!r} differs only by case from {twin!r}: an id is found in any case, "
@@ -371,7 +393,11 @@ def _relief_problems(
             if entry.supersedes not in relief_ids:
                 kind = "evidence, not relief" if entry.supersedes in seen else "relief"
                 problems.append(
-                    place.problem(f"supersedes unknown {kind} {entry.supersedes!r}", "supersedes")
+                    place.problem(
+                        _unknown_reference(entry.supersedes, cases, relief_ids)
+                        or f"supersedes unknown {kind} {entry.supersedes!r}",
+                        "supersedes",
+                    )
                 )
             elif entry.supersedes in superseded:
                 problems.append(

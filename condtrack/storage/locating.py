@@ -37,13 +37,40 @@ def owned_by_condtrack(tracker: Path | None, inputs: Sequence[Path]) -> list[tup
         owned.append((tracker, f"the tracker {tracker}"))
         try:
             target = tracker.resolve()
-        except (OSError, RuntimeError):  # a link loop: no file to lock; reading it says why
+        # A link loop, or a NUL in the name: no file to lock; reading it says why.
+        except (OSError, RuntimeError, ValueError):
             return owned
         owned.append((_lock_beside(target), f"the lock file of {tracker}"))
         with contextlib.suppress(OSError):
             for temporary in target.parent.glob(f".{target.name}.*.tmp"):
                 owned.append((temporary, f"a temporary file of {tracker}"))
     return owned
+
+
+def tracker_named(raw: str) -> Path:
+    """The tracker a ``--file`` or ``$CONDTRACK_FILE`` names (a path for every command that
+    takes a tracker): a leading ``~`` or ``~user`` is a home folder, as for
+    ``$CONDTRACK_CACHE_DIR`` (``cache_folder_named``), since a quoted ``~``, ``--file=~/x``
+    or an environment file leave it to condtrack (``./~`` names a folder called ``~``).
+    ``-`` is refused: a tracker is read and rewritten in place, never standard input."""
+    if raw == "-":
+        raise CondtrackError(
+            "'-' names standard input, and the tracker cannot come from there: condtrack "
+            "reads and rewrites the file in place; give its path (./- for a file named -)"
+        )
+    return Path(os.path.expanduser(raw)) if raw.startswith("~") else Path(raw)
+
+
+def path_argument(path: Path) -> str:
+    """``path`` as a shell word in a command a message suggests (``condtrack init PATH``):
+    quoted where a shell would split or expand it, and ``./`` before a name that starts
+    with ``-`` (an option) or ``~`` (a home folder), so the command names this file."""
+    import shlex
+
+    text = str(path)
+    if text.startswith(("-", "~")):
+        text = f"./{text}"
+    return shlex.quote(text)
 
 
 def cache_folder_named(raw: str, where: str = f"${ENV_CACHE}") -> Path | None:
@@ -73,7 +100,7 @@ def locate(explicit: Path | None, env: Mapping[str, str] = os.environ) -> Path:
     if explicit is not None:
         return explicit
     if env.get(ENV_FILE):
-        return Path(env[ENV_FILE])
+        return tracker_named(env[ENV_FILE])
     here = Path.cwd()
     me = current_user()
     searched: Path | None = None

@@ -24,7 +24,7 @@ from condtrack import progress
 from condtrack.errors import CondtrackError
 from condtrack.storage import tomlread
 from condtrack.storage.locating import lock_path as lock_path
-from condtrack.storage.locating import owned_by_condtrack
+from condtrack.storage.locating import owned_by_condtrack, path_argument
 from condtrack.storage.portable import (
     BINARY,
     CLOEXEC,
@@ -82,7 +82,7 @@ def read_bytes(path: Path) -> bytes:
         return read_regular(path, "tracker file")
     except FileNotFoundError:
         raise CondtrackError(
-            f"{path} does not exist", hint=f"create it with `condtrack init {path}`"
+            f"{path} does not exist", hint=f"create it with `condtrack init {path_argument(path)}`"
         ) from None
 
 

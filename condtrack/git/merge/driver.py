@@ -108,6 +108,9 @@ def merge_trackers(
     trivial = _trivial(versions, (base, ours, theirs))
     if trivial is not None:
         text, doc = trivial.text, trivial.doc
+        ended = _ending(text, newline)
+        if ended != text:  # the side's own mixed line ends: one style, as every merge writes
+            doc, text = parse(ended.encode("utf-8"), Path(name))
     else:
         expected = {**head.data, **log.data}
         text, doc, kept_text = _faithful(pieces, expected, log.order, newline)
@@ -149,7 +152,8 @@ def _ending(text: str, newline: str) -> str:
 
 
 def _trivial(versions: Sequence[Version], data: Sequence[bytes]) -> Version | None:
-    """When one side changed nothing, the other side's bytes are the merge, exactly."""
+    """When one side changed nothing, the other side's text is the merge (its line ends
+    made one style by the caller, as every merge writes them)."""
     base, ours, theirs = data
     if theirs in (base, ours):
         return versions[1]
