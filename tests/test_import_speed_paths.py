@@ -34,7 +34,7 @@ from hypothesis import strategies as st
 
 from bench.generate import generate
 from condtrack import textsafe
-from condtrack.schema.reports import comparable
+from condtrack.schema.reports import comparable, reports_of
 from condtrack.storage import appending, remembered, slices, snapshot, tomlread
 from condtrack.storage.appending import (
     Current,
@@ -47,6 +47,8 @@ from tests.fast_path_helpers import (
     PROPERTY,
     deterministic,
     outcome,
+    plain_verdict,
+    recall,
     records,
     watching,
     with_and_without_records,
@@ -354,6 +356,12 @@ def test_an_import_written_exactly_is_not_read_back_and_lands_as_when_read_back(
         by_tomllib = with_and_without_records(path, start, steps, folder / "c2")
     assert read[1] == (True, 1) or not imported  # the reference read its block back
     assert exact["records"][0] == by_tomllib["records"][0] == exact["plain"][0]
+    if imported:  # the record of the result holds what a full read would record
+        final = exact["records"][0][1][3]
+        known, tracker = recall(final, folder / "c1"), plain_verdict(final, path)
+        assert known is not None and not isinstance(tracker, str)
+        assert dict(known.reports) == reports_of(tracker.evidence)
+        assert known.ids == {e.id for e in tracker.evidence}
 
 
 @functools.cache

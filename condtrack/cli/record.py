@@ -436,6 +436,7 @@ def import_(
         if result.problems or (result.duplicates and not skip_duplicates):
             raise _Refused
         before.append(current)
+        current.reports_added = dict(result.reports)  # worked out once, for duplicates
         return result.tables()
 
     before: list[Current] = []

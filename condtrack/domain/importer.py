@@ -91,6 +91,9 @@ class Plan:
     left_out: tuple[tuple[str, tuple[int, ...]], ...] = ()  # (column, rows with a value)
     retracted: tuple[int, ...] = ()  # rows of withdrawn entries left out (skip_retracted)
     kinds: tuple[str, ...] = ()  # each entry's table: "evidence" or "relief"
+    # Each report key of the evidence entries (``schema.reports.report_keys``) with its id,
+    # as the duplicate check worked them out: the record of the result keeps them.
+    reports: tuple[tuple[str, str], ...] = ()
 
     def tables(self) -> list[tuple[str, dict[str, Any]]]:
         """(table, entry) pairs in row order, as an append takes them."""
@@ -250,6 +253,7 @@ def _plan(
     left_out: dict[str, list[int]] = {}
     retracted: list[int] = []
     kinds: list[str] = []
+    reports: dict[str, str] = {}
     existing_ids = builder.existing.ids  # asked once: a whole tracker's are built on asking
     for number, row in rows:
         step(1)
@@ -317,6 +321,8 @@ def _plan(
                 duplicates.append((number, earlier))
                 continue
             builder.note_report(entry, f"row {number}", keys)
+            for key in keys:
+                reports.setdefault(key, entry["id"])
         entries.append(entry)
         imported.add(entry["id"])
         numbers.append(number)
@@ -331,6 +337,7 @@ def _plan(
         tuple((column, tuple(found)) for column, found in left_out.items()),
         tuple(retracted),
         tuple(kinds),
+        tuple(reports.items()),
     )
 
 

@@ -74,6 +74,10 @@ class Current:
     sliceable: bool = field(default=False)
     _reports: dict[str, str] | None = None
     _ids: frozenset[str] | None = None
+    # Each report key of the evidence the builder makes, with its id, when the builder has
+    # worked them out already (an import does, for its duplicate check): the record of the
+    # result takes them as they are, if they name exactly the evidence appended.
+    reports_added: Mapping[str, str] | None = None
 
     @property
     def tracker(self) -> Tracker:
@@ -316,7 +320,7 @@ def _remember_after(current: Current, tail: bytes, added: Appended) -> None:
     new_ids = {e.id for e in added.evidence} | {r.id for r in added.relief}
     relief = [*current.relief, *added.relief]
     if current.known is not None:
-        reports = {**reports_of(added.evidence), **current.known.reports}
+        reports = {**_reports_added(current, added), **current.known.reports}
         ids = current.known.ids | new_ids
         remembered.remember_extended(current.known, tail, ids, reports, relief)
         _snapshot_after(current.known.content_hash, current.data, tail, added)
@@ -326,10 +330,19 @@ def _remember_after(current: Current, tail: bytes, added: Appended) -> None:
         if head_length is None:
             head_length = slices.head_length(current.data + tail)
         if head_length is not None:
-            reports = {**reports_of(added.evidence), **current.reports}
+            reports = {**_reports_added(current, added), **current.reports}
             all_ids = set(current.ids) | new_ids
             remembered.remember(current.data + tail, head_length, all_ids, reports, relief)
             _snapshot_after(remembered.content_hash(current.data), current.data, tail, added)
+
+
+def _reports_added(current: Current, added: Appended) -> Mapping[str, str]:
+    """Each report key of the evidence appended, with its id: the builder's, when it gave
+    them for exactly these entries (every entry has a key, its summary's), else worked out."""
+    given = current.reports_added
+    if given is not None and set(given.values()) == {e.id for e in added.evidence}:
+        return given
+    return reports_of(added.evidence)
 
 
 def _snapshot_after(old_hash: Any, old: bytes, tail: bytes, added: Appended) -> None:
