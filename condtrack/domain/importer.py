@@ -66,6 +66,8 @@ _EVIDENCE_ONLY = tuple(name for name in FIELDS if name not in RELIEF_FIELDS)
 _RELIEF_ONLY = tuple(name for name in RELIEF_FIELDS if name not in FIELDS)
 COLUMNS = ("kind", *FIELDS, *_RELIEF_ONLY)  # what an import reads, as its errors list them
 _KNOWN = {*COLUMNS, *IGNORED, *RELIEF_VERDICTS}
+_NOT_CHECKED = frozenset((*LEFT_OUT, *RETRACTION, *RELIEF_VERDICTS))  # columns a row's entry drops
+_RELIEF_ONLY_SET, _EVIDENCE_ONLY_SET = frozenset(_RELIEF_ONLY), frozenset(_EVIDENCE_ONLY)
 _DELIMITERS = (",", ";", "\t")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -204,7 +206,7 @@ def _check_columns(names: Iterable[str], path: Path, row: int | None = None) -> 
 def _relief_shaped(names: Iterable[str]) -> bool:
     """Columns only relief has, and none only evidence has: a `relief list` export."""
     given = set(names)
-    return bool(given & set(_RELIEF_ONLY)) and not given & set(_EVIDENCE_ONLY)
+    return bool(given & _RELIEF_ONLY_SET) and not given & _EVIDENCE_ONLY_SET
 
 
 def kind_of(row: Mapping[str, Any]) -> str:
@@ -261,11 +263,7 @@ def _plan(
         if withdrawn is not None and skip_retracted:
             retracted.append(number)
             continue
-        raw = {
-            k: v
-            for k, v in row.items()
-            if k not in LEFT_OUT and k not in RETRACTION and k not in RELIEF_VERDICTS
-        }
+        raw = {k: v for k, v in row.items() if k not in _NOT_CHECKED}
         try:
             kind = kind_of(raw)
             raw.pop("kind", None)

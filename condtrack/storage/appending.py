@@ -256,9 +256,9 @@ def _checked_briefly(current: Current, entries: Entries, block: bytes) -> Append
     if all(written_exactly(entry) for _, entry in entries):
         # TOML 1.0 by construction, read back as these very values (see the module's doc).
         read = slices.validated(
-            [dict(entry) for table, entry in entries if table == "evidence"],
+            [_plain(entry) for table, entry in entries if table == "evidence"],
             [],
-            [dict(entry) for table, entry in entries if table == "relief"],
+            [_plain(entry) for table, entry in entries if table == "relief"],
         )
     else:
         read = slices.read_entries(block)  # by tomllib: nobody has vouched for these bytes
@@ -280,6 +280,10 @@ def _checked_briefly(current: Current, entries: Entries, block: bytes) -> Append
     if problems:
         return None
     return Appended(current.header, evidence, [], relief)
+
+
+def _plain(entry: Mapping[str, Any]) -> dict[str, Any]:
+    return entry if type(entry) is dict else dict(entry)
 
 
 def _checked_whole(
