@@ -9,16 +9,22 @@
 - an import into bytes no record vouches for (a snapshot left, the record gone: the file
   checked out again after an import replaced its record) builds the file's ids once (each
   row had built all of them again: minutes for 10,000 rows into 100,000 entries), and
-  writes what the plain path writes.
+  writes what the plain path writes;
+- an append whose entries ``serialize_entry`` writes exactly (``written_exactly``) is not
+  read back by ``tomllib``: such a block is TOML 1.0 that ``tomllib`` (and the fast reader)
+  reads back as the very values written, for hostile text, numbers and times alike; and an
+  import that takes that way writes, records and refuses what the read-back way does.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import functools
 import io
 import unicodedata
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -28,14 +34,21 @@ from hypothesis import strategies as st
 
 from bench.generate import generate
 from condtrack import textsafe
-from condtrack.schema.reports import comparable
-from condtrack.storage import appending, remembered, snapshot
-from condtrack.storage.appending import Current, _serialize_plain, serialize_entry
+from condtrack.schema.reports import comparable, reports_of
+from condtrack.storage import appending, remembered, slices, snapshot, tomlread
+from condtrack.storage.appending import (
+    Current,
+    _serialize_plain,
+    serialize_entry,
+    written_exactly,
+)
 from tests.conftest import SMALL_TRACKER
 from tests.fast_path_helpers import (
     PROPERTY,
     deterministic,
     outcome,
+    plain_verdict,
+    recall,
     records,
     watching,
     with_and_without_records,
@@ -100,6 +113,114 @@ def test_an_entrys_usual_values_never_take_tomli_ws_way(
         block = serialize_entry("evidence", entry)
     assert not plain.called
     assert block == _serialize_plain("evidence", entry)
+    assert written_exactly(entry)  # and an append of it is not read back
+
+
+def exactly(value: Any) -> Any:
+    """A value with its type, so that 1 and 1.0, 0.0 and -0.0, or the same moment at two
+    offsets, differ."""
+    if isinstance(value, dict):
+        return {key: exactly(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [exactly(item) for item in value]
+    if isinstance(value, dt.datetime):
+        return ("datetime", value.isoformat(), value.utcoffset())
+    return (type(value).__name__, repr(value))
+
+
+# Values at and past the edges of what is written exactly: 64-bit integers, floats that are
+# not finite, date-times with offsets of seconds or microseconds, years of one digit.
+EDGE_INTEGERS = st.sampled_from([2**63 - 1, -(2**63), 2**63, -(2**63) - 1, 10**30, 0, -1])
+OFFSETS = st.timedeltas(dt.timedelta(hours=-23, minutes=-59), dt.timedelta(hours=23, minutes=59))
+EDGE_MOMENTS = st.datetimes(timezones=OFFSETS.map(dt.timezone)) | st.datetimes(
+    timezones=st.integers(-1439, 1439).map(lambda m: dt.timezone(dt.timedelta(minutes=m)))
+)
+HOSTILE = st.one_of(
+    VALUES,
+    EDGE_INTEGERS,
+    st.integers(-(2**63), 2**63 - 1),
+    st.floats(),
+    st.sampled_from([0.0, -0.0, 1e16, 1e-320, 5e-324, 1.7976931348623157e308, 0.1]),
+    EDGE_MOMENTS,
+    st.dates(dt.date(1, 1, 1), dt.date(9999, 12, 31)),
+    st.text(st.characters(exclude_categories=["Cs"]), max_size=40),
+    st.lists(st.text(st.characters(exclude_categories=["Cs"]), max_size=10), max_size=4),
+)
+
+
+# Everything ``written_exactly`` accepts, to its edges: bare keys; any text (controls,
+# quotes, backslashes, newlines, hidden and format characters, other planes, long runs);
+# 64-bit integers; finite floats; dates from year 1; date-times naive or at any offset of
+# whole minutes; lists of such text.
+ANY_TEXT = TEXT | st.text(st.characters(exclude_categories=["Cs"]), max_size=40)
+EXACT_VALUES = st.one_of(
+    ANY_TEXT,
+    st.text(st.sampled_from('"\\\n\r\t\x00\x7f\x85\u2028\u202e\U000e0041é'), min_size=500),
+    st.integers(-(2**63), 2**63 - 1),
+    st.sampled_from([2**63 - 1, -(2**63), 0, -1]),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from([0.0, -0.0, 1e16, 1e-320, 5e-324, 1.7976931348623157e308, 0.1]),
+    st.dates(dt.date(1, 1, 1), dt.date(9999, 12, 31)),
+    st.datetimes(),
+    st.datetimes(
+        timezones=st.integers(-1439, 1439).map(lambda m: dt.timezone(dt.timedelta(minutes=m)))
+    ),
+    st.lists(ANY_TEXT, max_size=4),
+)
+EXACT_KEYS = KEYS.filter(lambda key: key.isascii() and key.isidentifier()) | st.from_regex(
+    r"[A-Za-z0-9_]{1,12}", fullmatch=True
+)
+
+
+@PROPERTY
+@given(st.dictionaries(EXACT_KEYS, EXACT_VALUES, max_size=8))
+def test_an_entry_written_exactly_reads_back_as_the_values_written(entry: dict[str, Any]) -> None:
+    """What lets an append trust its own block unread: tomllib accepts it (TOML 1.0) and
+    reads back exactly the values written, as the fast reader does, with either line end."""
+    assert written_exactly(entry)
+    block = serialize_entry("evidence", entry)
+    expected = exactly({"evidence": [entry]})
+    for text in (block.decode("utf-8"), block.replace(b"\n", b"\r\n").decode("utf-8")):
+        assert exactly(tomlread.loads(text)) == expected
+        fast = tomlread._fast()
+        if fast is not None:
+            assert exactly(fast.loads(text)) == expected
+
+
+@PROPERTY
+@given(st.dictionaries(KEYS, HOSTILE, min_size=1, max_size=8))
+def test_an_entry_not_written_exactly_is_read_back_before_it_is_trusted(
+    entry: dict[str, Any],
+) -> None:
+    """Anything else (a key to quote, a boolean, a table, a number or time TOML 1.0 cannot
+    hold as it is) is not trusted unread: the append reads its block with tomllib."""
+    if written_exactly(entry):
+        return
+    current = mock.Mock(known=object(), header=mock.Mock(), ids=frozenset(), relief=[])
+    with watching(slices, "read_entries") as reads:
+        appending._checked_briefly(current, [("evidence", entry)], b"[[evidence]]\n")
+    assert len(reads) == 1
+
+
+def test_what_is_written_exactly_is_named_value_by_value() -> None:
+    usual = {"id": "ev-1", "date": dt.date(2025, 1, 2), "summary": '\x00"\\\n\u202e é'}
+    usual |= {"tags": ["a", "é"], "value": 2**63 - 1, "logged": dt.datetime.now(dt.UTC)}
+    assert written_exactly(usual)
+    assert written_exactly(usual | {"value": -1.5e300, "logged": dt.datetime(2025, 1, 1)})
+    half_hour = dt.timezone(dt.timedelta(hours=-3, minutes=-30))
+    assert written_exactly(usual | {"logged": dt.datetime(2025, 1, 1, tzinfo=half_hour)})
+    for odd in (
+        {"value": 2**63},
+        {"value": float("nan")},
+        {"value": float("-inf")},
+        {"value": True},
+        {"logged": dt.datetime(2025, 1, 1, tzinfo=dt.timezone(dt.timedelta(seconds=30)))},
+        {"tags": ["a", 1]},
+        {"tags": {"a": "b"}},
+        {"x y": "text"},
+        {"é": "text"},
+    ):
+        assert not written_exactly(usual | odd), odd
 
 
 def comparable_as_written(value: Any) -> str:
@@ -178,6 +299,69 @@ def test_an_import_writes_what_tomli_w_and_the_plain_path_write(
         by_tomli_w = with_and_without_records(path, SMALL_TRACKER.encode(), steps, folder / "c2")
     assert ways["records"][0] == ways["plain"][0] == by_tomli_w["records"][0]
     assert ways["records"][0][-1][0] in (0, 2)
+
+
+@contextlib.contextmanager
+def brief_checks() -> Iterator[list[tuple[bool, int]]]:
+    """Each short-way check of an append (``_checked_briefly``): whether it said yes, and
+    how many texts tomllib read meanwhile."""
+    checks: list[tuple[bool, int]] = []
+    real_check, real_loads = appending._checked_briefly, tomlread.loads
+
+    def check(*args: Any, **kwargs: Any) -> Any:
+        read: list[str] = []
+
+        def loads(text: str) -> dict[str, Any]:
+            read.append(text)
+            return real_loads(text)
+
+        with mock.patch.object(tomlread, "loads", loads):
+            result = real_check(*args, **kwargs)
+        checks.append((result is not None, len(read)))
+        return result
+
+    with mock.patch.object(appending, "_checked_briefly", check):
+        yield checks
+
+
+@PROPERTY
+@given(st.lists(ROW, min_size=1, max_size=8))
+def test_an_import_written_exactly_is_not_read_back_and_lands_as_when_read_back(
+    tmp_path_factory: Any, rows: list[dict[str, str]]
+) -> None:
+    """Onto a record (the log before it leaves one), an import of hostile rows takes the short
+    way without tomllib reading its block, and ends as it does when tomllib reads it back:
+    the same output, file bytes and refusals, and the same file as the next commands read it."""
+    folder = tmp_path_factory.mktemp("import")
+    source = folder / "rows.csv"
+    source.write_text(rows_csv(rows), encoding="utf-8")
+    path = folder / "conditions.toml"
+    steps = [
+        ("log", "troops", "--summary", "first", "--source", "AP", "--date", "2025-01-01"),
+        ("import", str(source), "--skip-duplicates"),
+        ("evidence", "--all", "--format", "json"),
+        ("validate",),
+    ]
+    start = SMALL_TRACKER.encode()
+    with brief_checks() as exact_checks:
+        exact = with_and_without_records(path, start, steps, folder / "c1")
+    imported = exact["records"][0][1][0] == 0
+    # The import's (the second, with records; the log's is the first): a yes, no tomllib.
+    assert len(exact_checks) == 2 + 2 * imported
+    assert exact_checks[1] == (True, 0) or not imported
+    with (
+        mock.patch.object(appending, "written_exactly", lambda entry: False),
+        brief_checks() as read,
+    ):
+        by_tomllib = with_and_without_records(path, start, steps, folder / "c2")
+    assert read[1] == (True, 1) or not imported  # the reference read its block back
+    assert exact["records"][0] == by_tomllib["records"][0] == exact["plain"][0]
+    if imported:  # the record of the result holds what a full read would record
+        final = exact["records"][0][1][3]
+        known, tracker = recall(final, folder / "c1"), plain_verdict(final, path)
+        assert known is not None and not isinstance(tracker, str)
+        assert dict(known.reports) == reports_of(tracker.evidence)
+        assert known.ids == {e.id for e in tracker.evidence}
 
 
 @functools.cache

@@ -440,6 +440,7 @@ def import_(
         if result.problems or (result.duplicates and not skip_duplicates):
             raise _Refused
         before.append(current)
+        current.reports_added = dict(result.reports)  # worked out once, for duplicates
         return result.tables()
 
     before: list[Current] = []
@@ -462,9 +463,8 @@ def import_(
     result = outcome[-1]
     if dry_run and result.entries:  # nothing to add: no empty table, the line says why
         _show_dry_run(added, before[-1].tracker if before and added.relief else None)
-    elif not dry_run:
-        for entry in result.entries:
-            typer.echo(entry["id"])
+    elif not dry_run and result.entries:  # one write, not one a line: 10,000 at times
+        typer.echo("\n".join(entry["id"] for entry in result.entries))
     skipped = (
         f", {_count(len(result.duplicates), 'duplicate')} skipped" if result.duplicates else ""
     )

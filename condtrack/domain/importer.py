@@ -66,6 +66,8 @@ _EVIDENCE_ONLY = tuple(name for name in FIELDS if name not in RELIEF_FIELDS)
 _RELIEF_ONLY = tuple(name for name in RELIEF_FIELDS if name not in FIELDS)
 COLUMNS = ("kind", *FIELDS, *_RELIEF_ONLY)  # what an import reads, as its errors list them
 _KNOWN = {*COLUMNS, *IGNORED, *RELIEF_VERDICTS}
+_NOT_CHECKED = frozenset((*LEFT_OUT, *RETRACTION, *RELIEF_VERDICTS))  # columns a row's entry drops
+_RELIEF_ONLY_SET, _EVIDENCE_ONLY_SET = frozenset(_RELIEF_ONLY), frozenset(_EVIDENCE_ONLY)
 _DELIMITERS = (",", ";", "\t")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -91,6 +93,9 @@ class Plan:
     left_out: tuple[tuple[str, tuple[int, ...]], ...] = ()  # (column, rows with a value)
     retracted: tuple[int, ...] = ()  # rows of withdrawn entries left out (skip_retracted)
     kinds: tuple[str, ...] = ()  # each entry's table: "evidence" or "relief"
+    # Each report key of the evidence entries (``schema.reports.report_keys``) with its id,
+    # as the duplicate check worked them out: the record of the result keeps them.
+    reports: tuple[tuple[str, str], ...] = ()
 
     def tables(self) -> list[tuple[str, dict[str, Any]]]:
         """(table, entry) pairs in row order, as an append takes them."""
@@ -201,7 +206,7 @@ def _check_columns(names: Iterable[str], path: Path, row: int | None = None) -> 
 def _relief_shaped(names: Iterable[str]) -> bool:
     """Columns only relief has, and none only evidence has: a `relief list` export."""
     given = set(names)
-    return bool(given & set(_RELIEF_ONLY)) and not given & set(_EVIDENCE_ONLY)
+    return bool(given & _RELIEF_ONLY_SET) and not given & _EVIDENCE_ONLY_SET
 
 
 def kind_of(row: Mapping[str, Any]) -> str:
@@ -286,6 +291,7 @@ def _plan(
     left_out: dict[str, list[int]] = {}
     retracted: list[int] = []
     kinds: list[str] = []
+    reports: dict[str, str] = {}
     existing_ids = builder.existing.ids  # asked once: a whole tracker's are built on asking
     for number, row in rows:
         step(1)
@@ -293,11 +299,7 @@ def _plan(
         if withdrawn is not None and skip_retracted:
             retracted.append(number)
             continue
-        raw = {
-            k: v
-            for k, v in row.items()
-            if k not in LEFT_OUT and k not in RETRACTION and k not in RELIEF_VERDICTS
-        }
+        raw = {k: v for k, v in row.items() if k not in _NOT_CHECKED}
         try:
             kind = kind_of(raw)
             raw.pop("kind", None)
@@ -353,6 +355,8 @@ def _plan(
                 duplicates.append((number, earlier))
                 continue
             builder.note_report(entry, f"row {number}", keys)
+            for key in keys:
+                reports.setdefault(key, entry["id"])
         entries.append(entry)
         imported.add(entry["id"])
         numbers.append(number)
@@ -367,6 +371,7 @@ def _plan(
         tuple((column, tuple(found)) for column, found in left_out.items()),
         tuple(retracted),
         tuple(kinds),
+        tuple(reports.items()),
     )
 
 

@@ -11,6 +11,22 @@ valid tracker. That is proved one of two ways:
   mean). The record holds what that needs: every id, the reports, and the relief entries
   (a new relief entry is checked against the earlier ones, as the plain way checks it).
 
+What the new tables read as, and that they are TOML 1.0 at all, is known one of two ways:
+
+- written exactly: every entry is one ``serialize_entry`` writes by its own rules
+  (``written_exactly``: bare keys; values that are text, integers within 64 bits, finite
+  floats, dates, date-times without an offset or with a whole-minute one, lists of text).
+  Then the block is TOML 1.0 by construction: a ``[[table]]`` header line, then one line
+  ``key = value`` a field, each value in the form TOML 1.0's grammar gives it, text as a
+  basic string in which every character TOML forbids raw (controls but tab, ``"``, ``\\``)
+  and every character that could hide text is an escape of TOML 1.0 naming the same
+  character. ``tomllib`` accepts such a block and reads it back as exactly the values
+  written, as does the fast reader (property tests over hostile text, numbers and times hold
+  both: tests/test_import_speed_paths.py). So the entries' own values are what the file
+  will hold; they are validated and cross-checked as read ones would be, and no reader runs.
+- read back: any other block is read by ``tomllib`` (nobody has vouched for those bytes),
+  and what it reads is validated and cross-checked.
+
 The short way answers only "yes"; any doubt takes the plain way, which also words the error.
 
 The first relief entry (and the first ``renewed`` one) raises the file's ``schema`` number
@@ -21,6 +37,7 @@ an append makes.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -57,6 +74,10 @@ class Current:
     sliceable: bool = field(default=False)
     _reports: dict[str, str] | None = None
     _ids: frozenset[str] | None = None
+    # Each report key of the evidence the builder makes, with its id, when the builder has
+    # worked them out already (an import does, for its duplicate check): the record of the
+    # result takes them as they are, if they name exactly the evidence appended.
+    reports_added: Mapping[str, str] | None = None
 
     @property
     def tracker(self) -> Tracker:
@@ -232,7 +253,15 @@ def _checked_briefly(current: Current, entries: Entries, block: bytes) -> Append
         if (table == "evidence" and "supersedes" in entry) or table not in ("evidence", "relief"):
             # Evidence amendments and retractions depend on entries a record does not hold.
             return None
-    read = slices.read_entries(block)  # by tomllib: nobody has vouched for these bytes
+    if all(written_exactly(entry) for _, entry in entries):
+        # TOML 1.0 by construction, read back as these very values (see the module's doc).
+        read = slices.validated(
+            [_plain(entry) for table, entry in entries if table == "evidence"],
+            [],
+            [_plain(entry) for table, entry in entries if table == "relief"],
+        )
+    else:
+        read = slices.read_entries(block)  # by tomllib: nobody has vouched for these bytes
     if read is None:
         return None
     evidence, retractions, relief = read
@@ -251,6 +280,10 @@ def _checked_briefly(current: Current, entries: Entries, block: bytes) -> Append
     if problems:
         return None
     return Appended(current.header, evidence, [], relief)
+
+
+def _plain(entry: Mapping[str, Any]) -> dict[str, Any]:
+    return entry if type(entry) is dict else dict(entry)
 
 
 def _checked_whole(
@@ -291,7 +324,7 @@ def _remember_after(current: Current, tail: bytes, added: Appended) -> None:
     new_ids = {e.id for e in added.evidence} | {r.id for r in added.relief}
     relief = [*current.relief, *added.relief]
     if current.known is not None:
-        reports = {**reports_of(added.evidence), **current.known.reports}
+        reports = {**_reports_added(current, added), **current.known.reports}
         ids = current.known.ids | new_ids
         remembered.remember_extended(current.known, tail, ids, reports, relief)
         _snapshot_after(current.known.content_hash, current.data, tail, added)
@@ -301,10 +334,19 @@ def _remember_after(current: Current, tail: bytes, added: Appended) -> None:
         if head_length is None:
             head_length = slices.head_length(current.data + tail)
         if head_length is not None:
-            reports = {**reports_of(added.evidence), **current.reports}
+            reports = {**_reports_added(current, added), **current.reports}
             all_ids = set(current.ids) | new_ids
             remembered.remember(current.data + tail, head_length, all_ids, reports, relief)
             _snapshot_after(remembered.content_hash(current.data), current.data, tail, added)
+
+
+def _reports_added(current: Current, added: Appended) -> Mapping[str, str]:
+    """Each report key of the evidence appended, with its id: the builder's, when it gave
+    them for exactly these entries (every entry has a key, its summary's), else worked out."""
+    given = current.reports_added
+    if given is not None and set(given.values()) == {e.id for e in added.evidence}:
+        return given
+    return reports_of(added.evidence)
 
 
 def _snapshot_after(old_hash: Any, old: bytes, tail: bytes, added: Appended) -> None:
@@ -370,6 +412,42 @@ del _ESCAPES["\t"]  # written as it is
 
 def _escape(match: re.Match[str]) -> str:
     return _ESCAPES[match.group()]
+
+
+def written_exactly(entry: Mapping[str, Any]) -> bool:
+    """Whether ``serialize_entry`` writes ``entry`` by its own rules, as TOML 1.0 that
+    ``tomllib`` reads back as exactly these values: bare keys, and values that are text
+    (without surrogates: those cannot be written at all), integers within 64 bits (TOML's
+    range), finite floats, dates, date-times with no offset or a whole-minute one (TOML's
+    offsets are hours and minutes), and lists of text. Anything else is read back by
+    ``tomllib`` before an append trusts it (``_checked_briefly``)."""
+    for key, value in entry.items():
+        if not _BARE_KEY.fullmatch(key) or not _exact(value):
+            return False
+    return True
+
+
+_INT64 = range(-(2**63), 2**63)
+
+
+def _exact(value: Any) -> bool:
+    kind = type(value)
+    if kind is str or kind is dt.date:
+        return True
+    if kind is int:
+        return value in _INT64
+    if kind is float:
+        return math.isfinite(value)
+    if kind is dt.datetime:
+        offset = value.utcoffset()
+        return offset is None or (
+            type(value.tzinfo) is dt.timezone
+            and not offset.seconds % 60
+            and not offset.microseconds
+        )
+    if kind is list:
+        return all(type(item) is str for item in value)
+    return False
 
 
 def _literal(value: Any) -> str | None:

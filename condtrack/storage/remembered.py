@@ -5,9 +5,12 @@ it cost ``tomllib``'s slow verdict each time. After a write, and after a full ch
 large file, condtrack records that the exact bytes form a valid tracker that can be read
 slice by slice, with the entry ids it holds, the keys of the reports they record (so that
 a `log` can refuse a duplicate) and its relief entries (so that `relief add` can check a new
-one against them: a reimposition needs an earlier easing). Valid means ``tomllib``
-accepted them (TOML 1.0) and every check passed; only then may the fast reader read them
-(``condtrack.storage.tomlread``). The record
+one against them: a reimposition needs an earlier easing). Valid means the bytes are
+TOML 1.0 and every check passed; only then may the fast reader read them
+(``condtrack.storage.tomlread``). TOML 1.0 means ``tomllib`` accepted them, or, for
+entries condtrack appended itself, that its writer wrote them in a form ``tomllib``
+accepts and reads back as the values written (``storage.appending.written_exactly``,
+held by property tests). The record
 is keyed by a SHA-256 of those bytes and of condtrack's own checking code and readers, so
 any change to the file (an edit, a ``git pull``) or to the rules (an upgrade) finds no record
 and costs one full check, as before.

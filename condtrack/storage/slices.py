@@ -13,9 +13,10 @@ problem) returns ``None``, and the caller takes the plain path, which reads the 
 and reports every problem with its line.
 
 Which reader: ``tomllib`` decides whether text is valid TOML (see ``condtrack.storage.tomlread``);
-the fast reader reads only slices of bytes that ``tomllib`` has accepted before, which a
-record says (``condtrack.storage.remembered``) or the caller knows. A file read without such a
-record and found valid gets one, so the next command reads it fast.
+the fast reader reads only slices of bytes that ``tomllib`` has accepted before (or that
+condtrack appended in a form ``tomllib`` accepts by construction: ``storage.appending``),
+which a record says (``condtrack.storage.remembered``) or the caller knows. A file read
+without such a record and found valid gets one, so the next command reads it fast.
 """
 
 from __future__ import annotations
@@ -89,12 +90,18 @@ def read_entries(chunk: bytes, *, vouched: bool = False) -> Entries | None:
     raw = [document.get(table, []) for table in ("evidence", "retractions", "relief")]
     if not all(isinstance(entries, list) for entries in raw):
         return None
-    evidence, retractions, relief = _adapters()
+    return validated(*raw)
+
+
+def validated(evidence: list[Any], retractions: list[Any], relief: list[Any]) -> Entries | None:
+    """Each table's entries from their values (as a TOML document holds them), validated in
+    one call a table; ``None`` if any fails."""
+    adapters = _adapters()
     try:
         return Entries(
-            evidence.validate_python(raw[0]),
-            retractions.validate_python(raw[1]),
-            relief.validate_python(raw[2]),
+            adapters[0].validate_python(evidence),
+            adapters[1].validate_python(retractions),
+            adapters[2].validate_python(relief),
         )
     except ValidationError:
         return None

@@ -6,7 +6,9 @@ seconds, newlines and a trailing comma in inline tables): a file it accepts can 
 wherever rtoml is not installed, and in every other TOML 1.0 tool. So every verdict of
 validity is ``tomllib``'s (``loads``), with its error messages (line and column); the fast
 reader reads only text that ``tomllib`` has already accepted (``loads_vouched``), which a
-record of condtrack's says (``condtrack.storage.remembered``, ``condtrack.storage.slices``).
+record of condtrack's says (``condtrack.storage.remembered``, ``condtrack.storage.slices``),
+or entries condtrack appended in a form ``tomllib`` accepts by construction and reads back
+as written (``condtrack.storage.appending.written_exactly``), which a record says as well.
 """
 
 from __future__ import annotations
