@@ -78,3 +78,35 @@ def test_the_benchs_diff_takes_the_one_walk_and_compares_the_two_walks() -> None
     changes = compare(tracker, since, until)
     assert changes.before == scoring._assess(cut, since, end_of(since), scoring.facts_of(cut))
     assert changes.after == scoring._assess(tracker, until, None, read)
+
+
+@given(
+    figures=st.lists(
+        st.tuples(
+            st.sampled_from(["met", "partial", "not-met", "unknown"]),
+            st.floats(min_value=0, max_value=1) | st.sampled_from([0.0, 0.5, 1.0]),
+        ),
+        min_size=1,
+        max_size=5,
+    ),
+    weights=st.lists(st.sampled_from([1.0, 2.0, 0.5, 3.0]), min_size=5, max_size=5),
+    last_met=st.none() | st.dates(),
+)
+def test_a_days_figures_are_worked_out_once_as_each_day_did(
+    figures: list[tuple[scoring.Status, float]],
+    weights: list[float],
+    last_met: dt.date | None,
+) -> None:
+    """The walk works out what a day's criteria figures make (score, all met, status) once
+    for each set of figures: the same as working it out on the day, whatever the day's
+    ``last_met``."""
+    weights = weights[: len(figures)]
+    score, all_met, never_met, met_before = scoring._day_figures(figures, weights)
+    expected = scoring.rounded(
+        scoring._weighted(list(zip(weights, (s for _, s in figures), strict=True))) * 100
+    )
+    kinds = {status for status, _ in figures}
+    assert score == expected
+    assert all_met == all(status == "met" for status, _ in figures)
+    status = never_met if last_met is None else met_before
+    assert status == scoring._status_of(kinds, expected, last_met)

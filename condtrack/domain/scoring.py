@@ -685,9 +685,12 @@ def _assess_facts(
     # On each day, the score and status need only each criterion's status and score, which
     # change only on a day its walk takes in an entry or a flow's window moves: the day's
     # figures are worked out again only then (the reasons, for the as-of date alone).
-    day_score = 0.0
-    day_statuses: set[Status] = set()
-    all_met = False
+    # The same figures come back again and again (criteria met, partial, unknown): what
+    # they make is worked out once for each (``_day_figures``).
+    made: dict[tuple[tuple[Status, float], ...], _DayFigures] = {}
+    day_score, all_met = 0.0, False
+    status_never_met: Status = "unknown"
+    status_met_before: Status = "unknown"
     first = True
     for day in _change_days(condition, evidence, window, as_of, observed):
         changed = first
@@ -696,14 +699,13 @@ def _assess_facts(
                 changed = True
         if changed:
             first = False
-            figures = [state.standing for state in states]
-            day_score = rounded(
-                _weighted(list(zip(weights, (score for _, score in figures), strict=True))) * 100
-            )
-            day_statuses = {status for status, _ in figures}
-            all_met = all(status == "met" for status, _ in figures)
+            figures = tuple([state.standing for state in states])
+            known = made.get(figures)
+            if known is None:
+                known = made[figures] = _day_figures(figures, weights)
+            day_score, all_met, status_never_met, status_met_before = known
         history.append((day, day_score))
-        statuses.append(_status_of(day_statuses, day_score, last_met))
+        statuses.append(status_never_met if last_met is None else status_met_before)
         if all_met:
             met_since = met_since or day
             last_met = day
@@ -754,6 +756,25 @@ def _assess_facts(
         statuses=tuple(statuses),
         warnings=warnings,
         stale_since=stale_since,
+    )
+
+
+# A day's figures for its criteria: the condition's score, whether all are met, and its
+# status when it was never met before and when it was (``_status_of``'s ``last_met``).
+_DayFigures = tuple[float, bool, Status, Status]
+
+
+def _day_figures(figures: Sequence[tuple[Status, float]], weights: Sequence[float]) -> _DayFigures:
+    """What the criteria's (status, score) on a day make of the condition on that day."""
+    score = rounded(
+        _weighted(list(zip(weights, (score for _, score in figures), strict=True))) * 100
+    )
+    kinds = {status for status, _ in figures}
+    return (
+        score,
+        all(status == "met" for status, _ in figures),
+        _status_of(kinds, score, None),
+        _status_of(kinds, score, dt.date.min),  # only whether it was met before counts
     )
 
 
