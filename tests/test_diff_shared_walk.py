@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from condtrack.domain import scoring
 from condtrack.domain.changes import compare
-from condtrack.domain.knowledge import end_of, known_at
+from condtrack.domain.knowledge import end_of, known_at, known_at_kept, learned_between
 from tests.test_scoring_reference import ENTRIES, MANY, START, bench_tracker, tracker_of
 
 Drawn = list[tuple[tuple[str, str | None, str | None], str, float, int, str, int]]
@@ -110,3 +110,36 @@ def test_a_days_figures_are_worked_out_once_as_each_day_did(
     assert all_met == all(status == "met" for status, _ in figures)
     status = never_met if last_met is None else met_before
     assert status == scoring._status_of(kinds, expected, last_met)
+
+
+@MANY
+@given(
+    drawn=ENTRIES,
+    amend=st.lists(st.tuples(st.integers(0, 30), st.integers(-40, 40)), max_size=4),
+    retract=st.lists(st.tuples(st.integers(0, 30), st.integers(0, 450)), max_size=3),
+    since=st.integers(-5, 520),
+    span=st.integers(0, 200),
+)
+def test_the_cut_says_what_it_kept_and_diff_adds_what_it_left_out(
+    drawn: Drawn,
+    amend: list[tuple[int, int]],
+    retract: list[tuple[int, int]],
+    since: int,
+    span: int,
+) -> None:
+    """``known_at_kept`` is ``known_at`` and, for each entry, whether the cut keeps it: the
+    rest are those learned since (``learned_between``), which ``diff`` adds (those dated
+    by its later date), without looking for them again."""
+    tracker = tracker_of(drawn, amend, retract)
+    start = START + dt.timedelta(days=since)
+    until = start + dt.timedelta(days=span)
+    cut, kept = known_at_kept(tracker, end_of(start))
+    assert cut == known_at(tracker, end_of(start)) and kept is not None
+    assert cut.evidence == [e for e, k in zip(tracker.evidence, kept, strict=True) if k]
+    learned = learned_between(tracker.evidence, end_of(start), None)
+    assert [e for e, k in zip(tracker.evidence, kept, strict=True) if not k] == learned
+    changes = compare(tracker, start, until)
+    for change in changes.conditions:
+        assert change.added == tuple(
+            e for e in learned if e.date <= until and e.condition == change.id
+        )

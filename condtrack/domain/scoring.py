@@ -221,16 +221,21 @@ Point = tuple[Tracker, dt.date, "KnownAt | None"]  # a cut, its as-of date, its 
 
 
 def assess_both(
-    earlier: Point, later: Point, done: Callable[[], object] = lambda: None
+    earlier: Point,
+    later: Point,
+    done: Callable[[], object] = lambda: None,
+    kept: list[bool] | None = None,
 ) -> tuple[Assessment, Assessment]:
     """``assess_known`` on each (cut, as-of date, knowledge time), the earlier first, with
     the evidence read (and put in date order) once: the earlier cut's facts are the later
     one's without the entries learned in between (``facts_within``). ``done`` is called
     after each. The facts are freed before the collector runs again (as ``assess_known``
-    frees its own), so it never walks them."""
+    frees its own), so it never walks them. ``kept``, when the caller made the earlier cut
+    from the later one (``knowledge.known_at_kept``): for each of the later cut's evidence
+    entries, whether the earlier one keeps it (then not worked out again)."""
     with _collector_paused():
         read = facts_of(later[0])
-        within, known_then = _within(read, earlier[0])
+        within, known_then = _within(read, earlier[0], kept)
         both = _sorted_out_both(earlier, within, later, read, known_then)
         before = _assess(*earlier, within, both and both[0])
         done()
@@ -368,11 +373,16 @@ def facts_within(facts: Facts, cut: Tracker) -> Facts:
     return _within(facts, cut)[0]
 
 
-def _within(facts: Facts, cut: Tracker) -> tuple[Facts, list[bool] | None]:
+def _within(
+    facts: Facts, cut: Tracker, kept: list[bool] | None = None
+) -> tuple[Facts, list[bool] | None]:
     """``facts_within``, and for each of ``facts.in_dates`` whether the cut keeps it (so
     that the cut's ``in_dates`` are those kept, in the same order); None when the cut's
-    facts were read afresh."""
-    kept = _kept(facts.tracker.evidence, cut.evidence)
+    facts were read afresh. ``kept``: for each of ``facts.tracker``'s evidence entries,
+    whether the cut keeps it, when the caller knows (the cut's entries are then those,
+    the same objects: ``knowledge.known_at_kept``)."""
+    if kept is None:
+        kept = _kept(facts.tracker.evidence, cut.evidence)
     if kept is None:
         return facts_of(cut), None
     in_file = list(compress(facts.in_file, kept))
