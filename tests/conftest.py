@@ -256,3 +256,15 @@ def as_unprivileged(action: Callable[[], Any]) -> Any:
     answer = json.loads(data)
     assert "error" not in answer, answer.get("error")
     return answer["ok"]
+
+
+def first_current_relief_id(path: Path) -> str:
+    """The first relief entry of a tracker still current: what a help example's placeholder
+    id (rl-0123456789) stands for. An amended or retracted one is refused by `relief amend`,
+    as it should be, and the shipped record corrects grades by amendment."""
+    import tomllib
+
+    doc = tomllib.loads(path.read_text("utf-8"))
+    superseded = {r["supersedes"] for r in doc["relief"] if "supersedes" in r}
+    retracted = {r["evidence"] for r in doc.get("retractions", [])}
+    return str(next(r["id"] for r in doc["relief"] if r["id"] not in superseded | retracted))

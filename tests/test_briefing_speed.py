@@ -107,10 +107,18 @@ def test_diff_cuts_the_tracker_once_for_each_point(cli: Invoke, log: Any) -> Non
             cuts.append(moment)
         return real(tracker, moment)
 
+    real_kept = condtrack.domain.knowledge.known_at_kept
+
+    def counted_kept(tracker: Any, moment: Any) -> Any:  # the cut, and what it kept
+        if moment is not None:
+            cuts.append(moment)
+        return real_kept(tracker, moment)
+
     with (
         mock.patch.object(condtrack.domain.knowledge, "known_at", counted),
         mock.patch.object(condtrack.domain.changes, "known_at", counted),
         mock.patch.object(condtrack.domain.scoring, "known_at", counted),
+        mock.patch.object(condtrack.domain.changes, "known_at_kept", counted_kept),
     ):
         result = ok(cli("diff", "--since", "2025-01-31", "--until", "2025-03-01"))
         known = ok(

@@ -253,9 +253,12 @@ def test_a_warm_check_imports_neither_pydantic_nor_the_models(
     assert "condtrack.schema.plain" in loaded  # answered from the snapshot
     assert "pydantic.main" not in loaded
     assert "condtrack.schema.models" not in loaded
-    assert (
-        sorted(name for name in loaded if name.split(".")[0] in ("pydantic", "pydantic_core")) == []
-    )
+    # JSON is written by pydantic-core's writer (render/as_json), which the baseline's
+    # `import pydantic` loads too; nothing of pydantic itself is loaded.
+    packages = ("pydantic",) if "json" in options else ("pydantic", "pydantic_core")
+    assert sorted(name for name in loaded if name.split(".")[0] in packages) == []
+    if "json" not in options:
+        assert "pydantic_core" not in loaded
 
 
 def test_a_warm_check_in_a_real_process_answers_as_a_cold_one(tmp_path: Path) -> None:

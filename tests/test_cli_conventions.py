@@ -594,19 +594,13 @@ def test_every_subcommand_example_runs_on_a_copy_of_the_shipped_tracker(
     import re
     import shlex
     import shutil
-    import tomllib
 
-    from tests.conftest import REPO
+    from tests.conftest import REPO, first_current_relief_id
 
     work = tmp_path / "work"
     work.mkdir()
     shutil.copy(REPO / "conditions.toml", work / "conditions.toml")
-    doc = tomllib.loads((work / "conditions.toml").read_text("utf-8"))
-    # The placeholder stands for the first relief entry still current: an amended one
-    # (the record corrects grades by amendment) is refused by `relief amend`, as it should be.
-    superseded = {r["supersedes"] for r in doc["relief"] if "supersedes" in r}
-    retracted = {r["evidence"] for r in doc.get("retractions", [])}
-    first = next(r["id"] for r in doc["relief"] if r["id"] not in superseded | retracted)
+    first = first_current_relief_id(work / "conditions.toml")
     monkeypatch.chdir(work)
     monkeypatch.delenv("CONDTRACK_FILE", raising=False)
     runner = CliRunner()

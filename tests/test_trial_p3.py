@@ -541,7 +541,7 @@ def test_every_relief_example_is_complete_and_records_without_a_warning(
 
     import typer.main
 
-    from tests.conftest import REPO
+    from tests.conftest import REPO, first_current_relief_id
 
     shutil.copy(REPO / "conditions.toml", tmp_path / "conditions.toml")
     monkeypatch.chdir(tmp_path)
@@ -550,7 +550,7 @@ def test_every_relief_example_is_complete_and_records_without_a_warning(
     relief = group.get_command(context, "relief")  # type: ignore[attr-defined]
     helps = [relief.epilog or ""]
     helps += [command.epilog or "" for command in relief.commands.values()]
-    first = tomllib.loads((tmp_path / "conditions.toml").read_text("utf-8"))["relief"][0]["id"]
+    first = first_current_relief_id(tmp_path / "conditions.toml")
     added = 0
     for epilog in helps:
         block = epilog.partition("```\n")[2].partition("\n```")[0].replace("\\\n", " ")

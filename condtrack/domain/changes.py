@@ -16,6 +16,7 @@ without relief has no relief changes (``None``), so its outputs are as they were
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from dataclasses import dataclass
 from itertools import compress
 from operator import attrgetter
@@ -27,6 +28,7 @@ from condtrack.domain.knowledge import (
     both_dates,
     end_of,
     known_at,
+    known_at_kept,
     learned_between,
     utc_day,
 )
@@ -143,13 +145,23 @@ def compare(
     with progress.task("scoring", total=2) as step:
         now = known_at(tracker, known)
         then = end_of(since) if by == "logged" else known
-        earlier = now if then is known else known_at(tracker, then)
+        earlier, kept = (now, None) if then is known else known_at_kept(tracker, then)
+        if now is not tracker:  # ``kept`` is of the tracker's entries, not of the cut's
+            kept = None
         # The evidence is read (and put in date order) once for both.
-        before, after = assess_both((earlier, since, then), (now, until, known), lambda: step(1))
+        before, after = assess_both(
+            (earlier, since, then), (now, until, known), lambda: step(1), kept
+        )
     if by == "logged":
         assert then is not None
-        # Learned since, and dated by the later date: what may move its verdicts.
-        new_evidence = [e for e in learned_between(now.evidence, then, None) if e.date <= until]
+        # Learned since, and dated by the later date: what may move its verdicts (the
+        # entries the earlier cut left out, when it was cut from these).
+        learned = (
+            learned_between(now.evidence, then, None)
+            if kept is None
+            else compress(now.evidence, map(operator.not_, kept))
+        )
+        new_evidence = [e for e in learned if e.date <= until]
         new_retractions = learned_between(now.retractions, then, None)
     else:
         new_evidence = [e for e in now.evidence if since < e.date <= until]

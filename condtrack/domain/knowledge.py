@@ -20,6 +20,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import compress
 from typing import TypeVar
 
 from condtrack.errors import CondtrackError
@@ -92,7 +93,23 @@ def known_at(tracker: T, moment: KnownAt | None) -> T:
     """
     if moment is None:
         return tracker
-    evidence = _known(tracker.evidence, moment.end)
+    return _cut(tracker, moment, _known(tracker.evidence, moment.end))
+
+
+def known_at_kept(tracker: T, moment: KnownAt | None) -> tuple[T, list[bool] | None]:
+    """``known_at``, and for each of the tracker's evidence entries whether the cut keeps
+    it (None: no moment, everything is kept). Those it leaves out are the entries learned
+    after ``moment`` (``learned_between(tracker.evidence, moment, None)``)."""
+    if moment is None:
+        return tracker, None
+    end = moment.end
+    kept = [
+        e.logged <= end if e.logged is not None else known_from(e) <= end for e in tracker.evidence
+    ]
+    return _cut(tracker, moment, list(compress(tracker.evidence, kept))), kept
+
+
+def _cut(tracker: T, moment: KnownAt, evidence: list[Evidence]) -> T:
     retractions = _known(tracker.retractions, moment.end)
     relief = _known(tracker.relief, moment.end)
     if (len(evidence), len(retractions), len(relief)) == (

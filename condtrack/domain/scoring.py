@@ -221,20 +221,27 @@ Point = tuple[Tracker, dt.date, "KnownAt | None"]  # a cut, its as-of date, its 
 
 
 def assess_both(
-    earlier: Point, later: Point, done: Callable[[], object] = lambda: None
+    earlier: Point,
+    later: Point,
+    done: Callable[[], object] = lambda: None,
+    kept: list[bool] | None = None,
 ) -> tuple[Assessment, Assessment]:
     """``assess_known`` on each (cut, as-of date, knowledge time), the earlier first, with
     the evidence read (and put in date order) once: the earlier cut's facts are the later
     one's without the entries learned in between (``facts_within``). ``done`` is called
     after each. The facts are freed before the collector runs again (as ``assess_known``
-    frees its own), so it never walks them."""
+    frees its own), so it never walks them. ``kept``, when the caller made the earlier cut
+    from the later one (``knowledge.known_at_kept``): for each of the later cut's evidence
+    entries, whether the earlier one keeps it (then not worked out again)."""
     with _collector_paused():
         read = facts_of(later[0])
-        before = _assess(*earlier, facts_within(read, earlier[0]))
+        within, known_then = _within(read, earlier[0], kept)
+        both = _sorted_out_both(earlier, within, later, read, known_then)
+        before = _assess(*earlier, within, both and both[0])
         done()
-        after = _assess(*later, read)
+        after = _assess(*later, read, both and both[1])
         done()
-        del read
+        del read, within, both
     return before, after
 
 
@@ -253,9 +260,16 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _assess(tracker: Tracker, as_of: dt.date, known: KnownAt | None, facts: Facts) -> Assessment:
+def _assess(
+    tracker: Tracker,
+    as_of: dt.date,
+    known: KnownAt | None,
+    facts: Facts,
+    sorted_out: _SortedOut | None = None,
+) -> Assessment:
+    """The assessment of ``facts``; ``sorted_out``: ``_sorted_out``'s, when the caller has it."""
     scoring = tracker.scoring
-    by_condition, excluded = _sorted_out(tracker, as_of, facts)
+    by_condition, excluded = sorted_out or _sorted_out(tracker, as_of, facts)
     results = tuple(
         _assess_facts(
             condition,
@@ -306,27 +320,29 @@ class Facts:
 
     ``in_file``: each entry's fact (``_facts``), in file order; ``in_dates``: the same
     facts in ``chains.in_date_order``'s order; ``amended``: whether an entry supersedes
-    another. Nothing in it depends on an as-of date.
+    another; ``links``: each entry's (id, supersedes), in file order. Nothing in it
+    depends on an as-of date.
     """
 
     tracker: Tracker
     in_file: list[_Fact]
     in_dates: list[_Fact]
     amended: bool
+    links: list[tuple[str, str | None]]
 
 
 def facts_of(tracker: Tracker) -> Facts:
     """The tracker's evidence read for scoring (``Facts``)."""
     facts = _facts(tracker.evidence)
     amended = any(map(itemgetter(_SUPERSEDES), facts))
+    links = list(map(itemgetter(_ID, _SUPERSEDES), facts))
     # File order breaks ties between entries of the same date: later lines win, an
     # amendment in its original's place (``chains.in_date_order``).
     if amended:
-        links = list(map(itemgetter(_ID, _SUPERSEDES), facts))
         ordered = [facts[at] for at in date_order(list(map(_date_of, facts)), links)]
     else:
         ordered = sorted(facts, key=_date_of)
-    return Facts(tracker, facts, ordered, amended)
+    return Facts(tracker, facts, ordered, amended, links)
 
 
 def facts_within(facts: Facts, cut: Tracker) -> Facts:
@@ -354,21 +370,34 @@ def facts_within(facts: Facts, cut: Tracker) -> Facts:
     it in the file (what validation asks: no loops, so the walk's end does not depend on
     where ``chains.chain_roots`` started). Where any of that fails, the cut is sorted anew.
     """
-    kept = _kept(facts.tracker.evidence, cut.evidence)
+    return _within(facts, cut)[0]
+
+
+def _within(
+    facts: Facts, cut: Tracker, kept: list[bool] | None = None
+) -> tuple[Facts, list[bool] | None]:
+    """``facts_within``, and for each of ``facts.in_dates`` whether the cut keeps it (so
+    that the cut's ``in_dates`` are those kept, in the same order); None when the cut's
+    facts were read afresh. ``kept``: for each of ``facts.tracker``'s evidence entries,
+    whether the cut keeps it, when the caller knows (the cut's entries are then those,
+    the same objects: ``knowledge.known_at_kept``)."""
     if kept is None:
-        return facts_of(cut)
+        kept = _kept(facts.tracker.evidence, cut.evidence)
+    if kept is None:
+        return facts_of(cut), None
     in_file = list(compress(facts.in_file, kept))
     if len(in_file) == len(facts.in_file):
-        return Facts(cut, in_file, facts.in_dates, facts.amended)
+        return Facts(cut, in_file, facts.in_dates, facts.amended, facts.links), kept  # all
+    links = list(compress(facts.links, kept))
     amended = facts.amended and any(map(itemgetter(_SUPERSEDES), in_file))
     if facts.amended and not _same_chains(facts.in_file, in_file):
-        return facts_of(cut)
+        return facts_of(cut), None
     # The facts left out, by identity (the same tuples in both orders): a few, against
     # which each fact in date order is looked up without reading it.
     left_out = set(map(id, compress(facts.in_file, map(operator.not_, kept))))
-    dropped = map(left_out.__contains__, map(id, facts.in_dates))
-    in_dates = list(compress(facts.in_dates, map(operator.not_, dropped)))
-    return Facts(cut, in_file, in_dates, amended)
+    known = list(map(operator.not_, map(left_out.__contains__, map(id, facts.in_dates))))
+    in_dates = list(compress(facts.in_dates, known))
+    return Facts(cut, in_file, in_dates, amended, links), known
 
 
 def _kept(whole: Sequence[Evidence], part: Sequence[Evidence]) -> list[bool] | None:
@@ -410,22 +439,28 @@ def _same_chains(whole: Sequence[_Fact], part: Sequence[_Fact]) -> bool:
     return True
 
 
-def _sorted_out(
-    tracker: Tracker, as_of: dt.date, read: Facts
-) -> tuple[dict[str, list[_Fact]], dict[str, list[Exclusion]]]:
-    """Each condition's counting evidence on ``as_of``, oldest first, and what is left out."""
-    scoring = tracker.scoring
-    facts, amended, ordered = read.in_file, read.amended, read.in_dates
-    links = list(map(itemgetter(_ID, _SUPERSEDES), facts))
+_SortedOut = tuple[dict[str, list[_Fact]], dict[str, list[Exclusion]]]
+
+
+def _withdrawn(tracker: Tracker, read: Facts) -> tuple[dict[str, Retraction], dict[str, str]]:
+    """The entries withdrawn (with the retraction that does it) and amended (with the id of
+    the amendment), at every date."""
     # A retraction of any version withdraws the whole chain, at every date (what the
     # tracker knew before it was logged is ``knowledge.known_at``'s to cut).
-    retracted = withdrawn_links(links, tracker.retractions)
+    retracted = withdrawn_links(read.links, tracker.retractions)
     # An amendment replaces its original at every date: the record was corrected.
-    superseded = {f[_SUPERSEDES]: f[_ID] for f in facts if f[_SUPERSEDES]} if amended else {}
+    facts = read.in_file
+    superseded = {f[_SUPERSEDES]: f[_ID] for f in facts if f[_SUPERSEDES]} if read.amended else {}
+    return retracted, superseded
+
+
+def _sorted_out(tracker: Tracker, as_of: dt.date, read: Facts) -> _SortedOut:
+    """Each condition's counting evidence on ``as_of``, oldest first, and what is left out."""
+    ordered = read.in_dates
+    retracted, superseded = _withdrawn(tracker, read)
     by_condition: dict[str, list[_Fact]] = {c.id: [] for c in tracker.conditions}
     excluded: dict[str, list[Exclusion]] = {c.id: [] for c in tracker.conditions}
-    del links
-    minimum = scoring.min_reliability
+    minimum = tracker.scoring.min_reliability
     graded: dict[str, bool] = {}  # each reliability grade's verdict, worked out once
     below: dict[str, str] = {}  # each grade's reason, when it does not count
     left_out = superseded.keys() | retracted.keys()
@@ -451,6 +486,73 @@ def _sorted_out(
         else:
             excluded[condition].append(Exclusion(entry_id, reason))
     return by_condition, excluded
+
+
+def _sorted_out_both(
+    earlier: Point, within: Facts, later: Point, read: Facts, known_then: list[bool] | None
+) -> tuple[_SortedOut, _SortedOut] | None:
+    """``_sorted_out`` of the earlier point (its facts ``within``) and of the later one (its
+    facts ``read``) in one walk through the later facts in date order, the loop and the
+    reading of each fact shared: ``known_then`` says, for each, whether the earlier cut
+    has it (``_within``: its facts in date order are those, in the same order). Each
+    point's facts are put where ``_sorted_out`` puts them, by the same steps. None when
+    that cannot be (the earlier facts read afresh, or other conditions or settings)."""
+    (cut, since, _), (now, until, _) = earlier, later
+    minimum = now.scoring.min_reliability
+    if (
+        known_then is None
+        or cut.scoring.min_reliability != minimum
+        or [c.id for c in cut.conditions] != [c.id for c in now.conditions]
+    ):
+        return None
+    retracted_then, superseded_then = _withdrawn(cut, within)
+    retracted_now, superseded_now = _withdrawn(now, read)
+    left_out_then = superseded_then.keys() | retracted_then.keys()
+    left_out_now = superseded_now.keys() | retracted_now.keys()
+    counting_then: dict[str, list[_Fact]] = {c.id: [] for c in now.conditions}
+    counting_now: dict[str, list[_Fact]] = {c.id: [] for c in now.conditions}
+    excluded_then: dict[str, list[Exclusion]] = {c.id: [] for c in now.conditions}
+    excluded_now: dict[str, list[Exclusion]] = {c.id: [] for c in now.conditions}
+    graded: dict[str, bool] = {}  # each reliability grade's verdict, worked out once
+    below: dict[str, str] = {}  # each grade's reason, when it does not count
+    for fact, known in zip(read.in_dates, known_then, strict=True):
+        date, entry_id, grade, condition = fact[0], fact[1], fact[2], fact[3]
+        counts = graded.get(grade)
+        if counts is None:
+            counts = graded[grade] = grade_counts(grade, minimum)
+        # The later point, as ``_sorted_out`` decides it: the common cases first.
+        if date <= until and entry_id not in left_out_now:
+            if counts:
+                counting_now[condition].append(fact)
+            else:
+                reason = below.get(grade)
+                if reason is None:
+                    reason = below[grade] = not_counted(fact[_ENTRY], until, {}, {}, minimum) or ""
+                excluded_now[condition].append(Exclusion(entry_id, reason))
+        else:
+            why = not_counted(fact[_ENTRY], until, retracted_now, superseded_now, minimum)
+            if why is None:
+                counting_now[condition].append(fact)
+            else:
+                excluded_now[condition].append(Exclusion(entry_id, why))
+        if not known:
+            continue
+        # The earlier point, by the same steps.
+        if date <= since and entry_id not in left_out_then:
+            if counts:
+                counting_then[condition].append(fact)
+            else:
+                reason = below.get(grade)
+                if reason is None:
+                    reason = below[grade] = not_counted(fact[_ENTRY], since, {}, {}, minimum) or ""
+                excluded_then[condition].append(Exclusion(entry_id, reason))
+        else:
+            why = not_counted(fact[_ENTRY], since, retracted_then, superseded_then, minimum)
+            if why is None:
+                counting_then[condition].append(fact)
+            else:
+                excluded_then[condition].append(Exclusion(entry_id, why))
+    return (counting_then, excluded_then), (counting_now, excluded_now)
 
 
 @dataclass(frozen=True)
@@ -593,9 +695,12 @@ def _assess_facts(
     # On each day, the score and status need only each criterion's status and score, which
     # change only on a day its walk takes in an entry or a flow's window moves: the day's
     # figures are worked out again only then (the reasons, for the as-of date alone).
-    day_score = 0.0
-    day_statuses: set[Status] = set()
-    all_met = False
+    # The same figures come back again and again (criteria met, partial, unknown): what
+    # they make is worked out once for each (``_day_figures``).
+    made: dict[tuple[tuple[Status, float], ...], _DayFigures] = {}
+    day_score, all_met = 0.0, False
+    status_never_met: Status = "unknown"
+    status_met_before: Status = "unknown"
     first = True
     for day in _change_days(condition, evidence, window, as_of, observed):
         changed = first
@@ -604,14 +709,13 @@ def _assess_facts(
                 changed = True
         if changed:
             first = False
-            figures = [state.standing for state in states]
-            day_score = rounded(
-                _weighted(list(zip(weights, (score for _, score in figures), strict=True))) * 100
-            )
-            day_statuses = {status for status, _ in figures}
-            all_met = all(status == "met" for status, _ in figures)
+            figures = tuple([state.standing for state in states])
+            known = made.get(figures)
+            if known is None:
+                known = made[figures] = _day_figures(figures, weights)
+            day_score, all_met, status_never_met, status_met_before = known
         history.append((day, day_score))
-        statuses.append(_status_of(day_statuses, day_score, last_met))
+        statuses.append(status_never_met if last_met is None else status_met_before)
         if all_met:
             met_since = met_since or day
             last_met = day
@@ -665,6 +769,25 @@ def _assess_facts(
     )
 
 
+# A day's figures for its criteria: the condition's score, whether all are met, and its
+# status when it was never met before and when it was (``_status_of``'s ``last_met``).
+_DayFigures = tuple[float, bool, Status, Status]
+
+
+def _day_figures(figures: Sequence[tuple[Status, float]], weights: Sequence[float]) -> _DayFigures:
+    """What the criteria's (status, score) on a day make of the condition on that day."""
+    score = rounded(
+        _weighted(list(zip(weights, (score for _, score in figures), strict=True))) * 100
+    )
+    kinds = {status for status, _ in figures}
+    return (
+        score,
+        all(status == "met" for status, _ in figures),
+        _status_of(kinds, score, None),
+        _status_of(kinds, score, dt.date.min),  # only whether it was met before counts
+    )
+
+
 def _gathered(
     condition: Condition, trackers: dict[str, _CriterionState], evidence: Sequence[_Fact]
 ) -> dict[str, list[_Fact]]:
@@ -709,7 +832,7 @@ def _change_days(
     days = set(map(_date_of, evidence))
     for indicator in condition.indicators:
         if indicator.kind == "flow" and indicator.criterion:  # an observation leaves its window
-            days.update([fact[_DATE] + window for fact in observed[indicator.id]])
+            days.update([day + window for day in set(map(_date_of, observed[indicator.id]))])
     return sorted(day for day in days if day < as_of)
 
 
@@ -969,9 +1092,11 @@ def _indicator_result(
             None,
             history,
         )
+    # The history is in date order: the window, and the one before it, are slices of it.
     window_start = as_of - window
-    current = [o for o in history if o.date > window_start]
-    earlier = [o for o in history if window_start - window < o.date <= window_start]
+    start = bisect.bisect_right(history, window_start, key=_date_of)
+    current = history[start:]  # dated after the window's start
+    earlier = history[bisect.bisect_right(history, window_start - window, key=_date_of) : start]
     total = sum(o.value for o in current)
     fraction = None
     if current and indicator.target is not None:
