@@ -671,3 +671,30 @@ def test_records_expire_with_any_change_to_condtrack_even_a_renamed_module(
         nested.write("\n# changed\n")  # and one in a subpackage
     seen.add(_fingerprint_of(root))
     assert len(seen) == 5
+
+
+def test_records_expire_with_an_upgrade_of_pydantic_alone(tmp_path: Path) -> None:
+    """Pydantic checks the entries: another version of it (found first on the path, as an
+    upgrade would be) is other rules, though condtrack's source is the same."""
+    import pydantic
+
+    import condtrack
+
+    copy = tmp_path / "site" / "condtrack"
+    shutil.copytree(
+        Path(condtrack.__file__).parent, copy, ignore=shutil.ignore_patterns("__pycache__")
+    )
+    root = copy.parent
+    installed = _fingerprint_of(root)
+    fake = root / "pydantic"
+    fake.mkdir()
+    (fake / "__init__.py").write_text("raise ImportError('never imported')\n", encoding="utf-8")
+    version = Path(pydantic.__file__).with_name("version.py").read_text(encoding="utf-8")
+    (fake / "version.py").write_text(version, encoding="utf-8")
+    assert _fingerprint_of(root) == installed  # the control: the same version, the same rules
+    (fake / "version.py").write_text(
+        version.replace(f"VERSION = '{pydantic.VERSION}'", "VERSION = '9.9.9'"), encoding="utf-8"
+    )
+    assert "9.9.9" in (fake / "version.py").read_text(encoding="utf-8")
+    upgraded = _fingerprint_of(root)
+    assert upgraded not in ("None", installed)

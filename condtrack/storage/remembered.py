@@ -726,6 +726,7 @@ def _rules_fingerprint() -> bytes | None:
     from condtrack.storage import tomlread
 
     digest = hashlib.sha256(f"{condtrack.__version__} {tomlread.reader_name()}".encode())
+    digest.update(_validator_version())
     package = Path(condtrack.__file__).parent
     try:
         sources = sorted(package.rglob("*.py"))
@@ -735,3 +736,19 @@ def _rules_fingerprint() -> bytes | None:
     except OSError:
         return None
     return digest.digest() if sources else None
+
+
+def _validator_version() -> bytes:
+    """Which pydantic checked the file: its ``version.py`` (its version, and the exact
+    pydantic-core it requires), read without importing pydantic, so that upgrading it
+    alone expires every record as an upgrade of condtrack does. Empty where it cannot be
+    found; the source of condtrack still counts."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec("pydantic")
+        if spec is None or spec.origin is None:
+            return b""
+        return Path(spec.origin).with_name("version.py").read_bytes()
+    except (ImportError, ValueError, OSError):
+        return b""
