@@ -292,6 +292,21 @@ class NewEntries:
         lowered = entry_id.lower()
         return entry_id in self.taken or lowered in self.taken or lowered in self._known_cased()
 
+    def forget(
+        self,
+        taken: AbstractSet[str],
+        relief_made: int,
+        steps: Mapping[str, list[tuple[str | None, str]]],
+    ) -> None:
+        """Undo what entries made since were noted (a refused import row checked for the
+        rest of its problems): back to ``taken`` ids, the first ``relief_made`` relief
+        entries of this batch, and its relief ``steps``."""
+        if len(self.taken) != len(taken):
+            self.taken.intersection_update(taken)
+            self._cased = None  # worked out again when next asked
+        del self.batch_relief[relief_made:]
+        self.batch_steps = dict(steps)
+
     def _take(self, entry_id: str) -> None:
         self.taken.add(entry_id)
         if self._cased is not None and entry_id != entry_id.lower():

@@ -28,6 +28,7 @@ from condtrack.domain.entries import (
     FieldError,
     NewEntries,
     Whole,
+    field_errors,
     parse_number,
     stable_id,
     stripped,
@@ -35,7 +36,7 @@ from condtrack.domain.entries import (
 from condtrack.errors import CondtrackError
 from condtrack.schema.models import Evidence, Tracker, grade_counts
 from condtrack.schema.reports import report_keys
-from condtrack.schema.validation import did_you_mean
+from condtrack.schema.validation import did_you_mean, known_id
 from condtrack.textsafe import csv_text
 
 # Columns an import reads: the fields of `condtrack log`, plus an optional stable id from
@@ -293,6 +294,8 @@ def _plan(
     kinds: list[str] = []
     reports: dict[str, str] = {}
     existing_ids = builder.existing.ids  # asked once: a whole tracker's are built on asking
+    rows = list(rows)
+    links = _Links(rows)
     for number, row in rows:
         step(1)
         withdrawn = _withdrawn(row)
@@ -318,6 +321,11 @@ def _plan(
                 if column in row:
                     left_out.setdefault(column, []).append(number)
             corrected = typed.get("supersedes")
+            wrong = None
+            if isinstance(corrected, str):
+                wrong = links.problem(number, typed.get("id"), corrected, builder)
+            if wrong is not None:  # named with the row's other bad fields, if any
+                _refuse_with(("supersedes", wrong), typed, kind, builder, logged, number)
             if corrected is not None and not builder.holds(corrected):
                 # An export's corrected entry, from a tracker that holds what it corrected:
                 # here it is a new entry (its history stays where it came from).
@@ -373,6 +381,107 @@ def _plan(
         tuple(kinds),
         tuple(reports.items()),
     )
+
+
+class _Links:
+    """The ids the import's own rows carry and the corrections among them, to refuse a
+    ``supersedes`` that names an id in another case than it is spelled (in the tracker or
+    in a row of the import: the rule `validate` applies to the file), a row that names
+    itself, and a loop of corrections, rather than drop the link with a warning."""
+
+    def __init__(self, rows: Iterable[tuple[int, Mapping[str, Any]]]) -> None:
+        self.ids: dict[str, int] = {}  # each row's id: the first row that carries it
+        self.lowered: dict[str, str] = {}  # each id by its lowercase form
+        self.corrects: dict[str, str] = {}  # a row's id: the id its supersedes names
+        for number, row in rows:
+            own = _cell(row.get("id"))
+            if not own:
+                continue
+            self.ids.setdefault(own, number)
+            self.lowered.setdefault(own.lower(), own)
+            target = _cell(row.get("supersedes"))
+            if target:
+                self.corrects.setdefault(own, target)
+
+    def problem(self, number: int, own: Any, target: str, builder: NewEntries) -> str | None:
+        """What is wrong with row ``number``'s ``supersedes`` (``target``), or ``None``."""
+        own = own.strip() if isinstance(own, str) else ""
+        if own and target.lower() == own.lower():
+            spelt = "" if target == own else f" (its id {own!r}, in another case)"
+            return f"{target!r} names this row itself{spelt}: an entry cannot supersede itself"
+        if target in self.ids:
+            loop = self._loop(target, own)
+            if loop is not None:
+                return (
+                    "a loop of corrections, each superseding the next: "
+                    f"{' -> '.join(repr(i) for i in loop)}; an entry cannot supersede itself, "
+                    "even through others"
+                )
+            return None
+        if target in builder.taken:
+            return None  # the tracker's own spelling: refused below as an amendment
+        in_import = self.lowered.get(target.lower())
+        if in_import is not None:
+            return (
+                f"{target!r} is written in another case than the id it names, which row "
+                f"{self.ids[in_import]} of the import spells {in_import!r}: write "
+                f"{in_import!r} (an id in the file is written as stored)"
+            )
+        stored = known_id(target, builder.taken)
+        if stored != target:
+            return (
+                f"{target!r} is written in another case than the id it names, which is "
+                f"stored as {stored!r}: write {stored!r} (an id in the file is written as "
+                "stored); an import adds new entries only: correct an entry of the tracker "
+                "with `condtrack amend`"
+            )
+        return None
+
+    def _loop(self, target: str, own: str) -> list[str] | None:
+        """The ids of a loop of corrections through row ``own``, ``own`` first and last."""
+        chain = [own, target]
+        seen = {target}
+        current = target
+        while (following := self.corrects.get(current)) is not None:
+            if following == own:
+                return [*chain, own]
+            if following in seen or following not in self.ids:
+                return None  # a loop that leaves this row out: its own rows say so
+            chain.append(following)
+            seen.add(following)
+            current = following
+        return None
+
+
+def _refuse_with(
+    problem: tuple[str, str],
+    typed: Mapping[str, Any],
+    kind: str,
+    builder: NewEntries,
+    logged: dt.datetime,
+    number: int,
+) -> None:
+    """Refuse a row for ``problem``, naming its other bad fields too: the row is checked
+    as a new entry without the field at fault, and nothing it makes is kept."""
+    field = problem[0]
+    rest = {k: v for k, v in typed.items() if k not in (field, "reason")}
+    taken, made = set(builder.taken), len(builder.batch_relief)
+    steps = {key: list(found) for key, found in builder.batch_steps.items()}
+    others: list[tuple[str, str]] = []
+    try:
+        if kind == "relief":
+            rest.setdefault("id", stable_id(rest, builder.taken, "rl-"))
+            builder.relief(rest, logged, allow_duplicate=True, label=f"row {number}")
+        else:
+            rest.setdefault("id", stable_id(rest, builder.taken))
+            builder.evidence(rest, logged)
+    except FieldError as error:
+        others = [p for p in error.problems if p[0] != field]
+    except CondtrackError:
+        pass
+    finally:  # the row is refused: the builder is left as it was before it
+        builder.forget(taken, made, steps)
+    raise field_errors([problem, *others])
 
 
 def _withdrawn(row: Mapping[str, Any]) -> tuple[str, str] | None:
