@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import SMALL_TRACKER
 from tests.reliability.helpers import ok, run
@@ -133,3 +135,35 @@ def test_a_refused_link_is_named_with_the_rows_other_bad_fields(tmp_path: Path) 
     fields = {x.split("field ")[1].split(":")[0] for x in lines if "row 1, field" in x}
     assert fields == {"'supersedes'", "'reliability'", "'url'"}
     assert lines[-1].endswith("1 bad row")
+
+
+@settings(max_examples=25)
+@example(flips=[False] * 10, correction_first=True, data_format="csv")
+@given(
+    flips=st.lists(st.booleans(), min_size=10, max_size=10),
+    correction_first=st.booleans(),
+    data_format=st.sampled_from(["json", "csv"]),
+)
+def test_a_link_to_a_row_imports_exactly_when_it_is_spelt_as_the_row_spells_it(
+    flips: list[bool],
+    correction_first: bool,
+    data_format: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    folder = tmp_path_factory.mktemp("links")
+    path = tracker(folder)
+    target = "viasna-feb"
+    spelt = "".join(c.upper() if flip else c for c, flip in zip(target, flips, strict=True))
+    rows = [row("viasna-fix", "Count: 1,300", value=1300, supersedes=spelt, reason="typo"),
+            row(target, "Count: 1,200")]  # fmt: skip
+    rows = rows if correction_first else rows[::-1]
+    before = path.read_bytes()
+    result = run(path, "import", str(write(folder, rows, data_format)))
+    if spelt == target:
+        ok(result)
+        listed = json.loads(ok(run(path, "evidence", "--format", "json")).stdout)
+        assert [(e["id"], e.get("supersedes")) for e in listed] == [("viasna-fix", target)]
+    else:
+        assert result.exit_code == 2, result.output
+        assert path.read_bytes() == before
+        assert f"{spelt!r} is written in another case" in result.stderr

@@ -306,11 +306,13 @@ def _plan(
         try:
             kind = kind_of(raw)
             raw.pop("kind", None)
+            typed, early = _typed_relief(raw) if kind == "relief" else _typed(raw)
+            if early:  # named with the row's other bad fields
+                link = _link_problem(links, number, typed, builder)
+                _refuse_with([*early, *link], typed, kind, builder, logged, number)
             if kind == "relief":
-                typed = _typed_relief(raw)
                 recorded = _already_recorded_relief(builder, typed)
             else:
-                typed = _typed(raw)
                 recorded = _already_recorded(builder, typed, existing_ids)
             if recorded is not None:  # e.g. a row of an exported CSV, imported back
                 duplicates.append((number, recorded))
@@ -321,11 +323,9 @@ def _plan(
                 if column in row:
                     left_out.setdefault(column, []).append(number)
             corrected = typed.get("supersedes")
-            wrong = None
-            if isinstance(corrected, str):
-                wrong = links.problem(number, typed.get("id"), corrected, builder)
-            if wrong is not None:  # named with the row's other bad fields, if any
-                _refuse_with(("supersedes", wrong), typed, kind, builder, logged, number)
+            link = _link_problem(links, number, typed, builder)
+            if link:  # named with the row's other bad fields, if any
+                _refuse_with(link, typed, kind, builder, logged, number)
             if corrected is not None and not builder.holds(corrected):
                 # An export's corrected entry, from a tracker that holds what it corrected:
                 # here it is a new entry (its history stays where it came from).
@@ -453,18 +453,30 @@ class _Links:
         return None
 
 
+def _link_problem(
+    links: _Links, number: int, typed: Mapping[str, Any], builder: NewEntries
+) -> list[tuple[str, str]]:
+    """The row's ``supersedes`` refused (``_Links.problem``), as (field, message) pairs."""
+    corrected = typed.get("supersedes")
+    if not isinstance(corrected, str):
+        return []
+    wrong = links.problem(number, typed.get("id"), corrected, builder)
+    return [] if wrong is None else [("supersedes", wrong)]
+
+
 def _refuse_with(
-    problem: tuple[str, str],
+    problems: list[tuple[str, str]],
     typed: Mapping[str, Any],
     kind: str,
     builder: NewEntries,
     logged: dt.datetime,
     number: int,
 ) -> None:
-    """Refuse a row for ``problem``, naming its other bad fields too: the row is checked
-    as a new entry without the field at fault, and nothing it makes is kept."""
-    field = problem[0]
-    rest = {k: v for k, v in typed.items() if k not in (field, "reason")}
+    """Refuse a row for ``problems``, naming its other bad fields too: the row is checked
+    as a new entry without the fields at fault, and nothing it makes is kept."""
+    fields = {field for field, _ in problems}
+    # Its link is checked on its own (``_Links``): what it names may come in a later row.
+    rest = {k: v for k, v in typed.items() if k not in (*fields, *AMENDING)}
     taken, made = set(builder.taken), len(builder.batch_relief)
     steps = {key: list(found) for key, found in builder.batch_steps.items()}
     others: list[tuple[str, str]] = []
@@ -476,12 +488,12 @@ def _refuse_with(
             rest.setdefault("id", stable_id(rest, builder.taken))
             builder.evidence(rest, logged)
     except FieldError as error:
-        others = [p for p in error.problems if p[0] != field]
+        others = [p for p in error.problems if p[0] not in fields]
     except CondtrackError:
         pass
     finally:  # the row is refused: the builder is left as it was before it
         builder.forget(taken, made, steps)
-    raise field_errors([problem, *others])
+    raise field_errors([*problems, *others])
 
 
 def _withdrawn(row: Mapping[str, Any]) -> tuple[str, str] | None:
@@ -509,52 +521,60 @@ def _withdrawn(row: Mapping[str, Any]) -> tuple[str, str] | None:
     return None
 
 
-def _typed(raw: Mapping[str, Any]) -> dict[str, Any]:
-    """Text cells become the types `log` would produce; JSON values keep theirs."""
-    _not_for("evidence", raw, _RELIEF_ONLY)
+Typed = tuple[dict[str, Any], list[tuple[str, str]]]  # the fields, the problems of others
+
+
+def _typed(raw: Mapping[str, Any]) -> Typed:
+    """Text cells become the types `log` would produce; JSON values keep theirs. A cell
+    that cannot be typed is a problem, left out of the fields (so the others are checked)."""
+    problems = _not_for("evidence", raw, _RELIEF_ONLY)
     fields = stripped(raw)  # as `log` stores text
     value = fields.get("value")
     if isinstance(value, str):
-        fields["value"] = parse_number(value)
-    _typed_date(fields, "date")
-    if fields.get("date") is None:
-        raise FieldError("date", "is required in an import")
+        try:
+            fields["value"] = parse_number(value)
+        except FieldError as error:
+            problems.extend(("value", detail) for _, detail in error.problems)
+    _typed_date(fields, "date", problems)
     _typed_list(fields, "tags")
-    return fields
+    return {k: v for k, v in fields.items() if k not in dict(problems)}, problems
 
 
-def _typed_relief(raw: Mapping[str, Any]) -> dict[str, Any]:
+def _typed_relief(raw: Mapping[str, Any]) -> Typed:
     """A relief row's cells as `relief add` would type them; JSON values keep theirs."""
-    _not_for("relief", raw, _EVIDENCE_ONLY)
+    problems = _not_for("relief", raw, _EVIDENCE_ONLY)
     fields = stripped(raw)
-    for name in ("date", "expires"):
-        _typed_date(fields, name)
-    if fields.get("date") is None:
-        raise FieldError("date", "is required in an import")
+    _typed_date(fields, "date", problems)
+    _typed_date(fields, "expires", problems, required=False)
     for name in ("for", "tags"):
         _typed_list(fields, name)
-    return fields
+    return {k: v for k, v in fields.items() if k not in dict(problems)}, problems
 
 
-def _not_for(kind: str, raw: Mapping[str, Any], others: Iterable[str]) -> None:
-    """Refuse a field the row's kind of entry does not have, rather than drop it."""
-    for name in others:
-        if name in raw:
-            other = "relief" if kind == "evidence" else "evidence"
-            raise FieldError(
-                name, f"{kind} has no {name} (a row of kind {other!r} has; see the kind column)"
-            )
+def _not_for(kind: str, raw: Mapping[str, Any], others: Iterable[str]) -> list[tuple[str, str]]:
+    """Refuse each field the row's kind of entry does not have, rather than drop it."""
+    other = "relief" if kind == "evidence" else "evidence"
+    return [
+        (name, f"{kind} has no {name} (a row of kind {other!r} has; see the kind column)")
+        for name in others
+        if name in raw
+    ]
 
 
-def _typed_date(fields: dict[str, Any], name: str) -> None:
+def _typed_date(
+    fields: dict[str, Any], name: str, problems: list[tuple[str, str]], *, required: bool = True
+) -> None:
     day = fields.get(name)
     if isinstance(day, str):
         if not _DATE.fullmatch(day.strip()):
-            raise FieldError(name, f"{day!r} is not a date (use YYYY-MM-DD)")
+            problems.append((name, f"{day!r} is not a date (use YYYY-MM-DD)"))
+            return
         try:
             fields[name] = dt.date.fromisoformat(day.strip())
         except ValueError:
-            raise FieldError(name, f"{day!r} is not a valid date") from None
+            problems.append((name, f"{day!r} is not a valid date"))
+    elif day is None and required:
+        problems.append((name, "is required in an import"))
 
 
 def _typed_list(fields: dict[str, Any], name: str) -> None:
