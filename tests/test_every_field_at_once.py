@@ -147,3 +147,20 @@ def test_an_import_row_with_a_bad_date_correcting_a_later_row_names_its_date_alo
     assert result.stderr.splitlines()[:-1] == [
         f"{source}: row 1, field 'date': '2024-02-30' is not a valid date"
     ]
+
+
+def test_a_value_that_is_no_number_is_named_with_the_other_bad_fields(tmp_path: Path) -> None:
+    path = tracker(tmp_path)
+    line = refused_line(path, "log", "prisoners", "--date", "2024-03-01", *BAD,
+                        "--indicator", "held", "--value", "abc", "--source", "s",
+                        "--summary", "s")  # fmt: skip
+    names_all(line, {"reliability": "--reliability", "url": "--url"})
+    assert "--value: 'abc' is not a number" in line
+    first = logged_id(path, "log", "prisoners", "--date", "2024-03-01", "--indicator",
+                      "held", "--value", "5", "--source", "s", "--summary", "s")  # fmt: skip
+    line = refused_line(path, "amend", first, "--value", "abc", *BAD, "--reason", "r")
+    names_all(line, {"reliability": "--reliability", "url": "--url"})
+    assert "--value: 'abc' is not a number" in line
+    # The same figure as the original's is still no change at all.
+    line = refused_line(path, "amend", first, "--value", "5", "--reason", "r")
+    assert "the amendment changes nothing" in line

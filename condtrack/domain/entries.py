@@ -139,6 +139,23 @@ def _url_problems(url: str | None) -> list[tuple[str, str]]:
     return []
 
 
+@dataclass(frozen=True)
+class Unreadable:
+    """A figure as typed that is not a number (``read_number``): an entry given one is
+    refused naming it with its other fields' problems."""
+
+    problems: tuple[tuple[str, str], ...]
+
+
+def read_number(text: str) -> int | float | Unreadable:
+    """``parse_number``, with a figure it refuses kept as ``Unreadable`` for the entry's
+    checks to name among the others."""
+    try:
+        return parse_number(text)
+    except FieldError as error:
+        return Unreadable(tuple(error.problems))
+
+
 def parse_number(text: str) -> int | float:
     """A figure as typed: ``14`` stays an integer, ``2.5`` a float; ``1,5`` is refused."""
     cleaned = text.strip()
@@ -572,16 +589,33 @@ class NewEntries:
             entry["id"] = self.new_id()
         entry.setdefault("reliability", "F6")
         entry["logged"] = logged
+        unread = entry.get("value")
+        unreadable = list(unread.problems) if isinstance(unread, Unreadable) else []
+        if unreadable:  # a stand-in, for the checks of the other fields
+            entry["value"] = 0
         # A bad date stands in as the day it is logged: the whole-file checks read it only
         # against the logged time, which its own problem is named for.
         checked, bad = _checked_rest(Evidence, entry, {"date": logged.date()})
-        bad = [(field, detail + self._hint(field, entry)) for field, detail in bad]
+        bad = [
+            *(("value", detail) for _, detail in unreadable),
+            *((field, detail + self._hint(field, entry)) for field, detail in bad),
+        ]
         if checked is None:
             raise field_errors(bad)
         bad += [] if "url" in dict(bad) else _url_problems(checked.url)
         entry["reliability"] = checked.reliability
+        problems = self._cross_problems(checked)
+        wrong = foreign_prefix("evidence", checked.id)  # new entries, even in a schema 1 file
+        if wrong is not None and not any(p.field == "id" for p in problems):
+            bad.append(("id", wrong))
+        _all_problems(bad, problems)
+        self._take(checked.id)
+        return {key: entry[key] for key in names if key in entry}
+
+    def _cross_problems(self, checked: Evidence) -> list[Problem]:
+        """The whole-file checks of a new evidence entry."""
         # The head's own checks depend on the head alone: made once for a batch.
-        problems = [
+        return [
             *self._head_problems,
             *cross_check(
                 self.existing.header,
@@ -592,12 +626,6 @@ class NewEntries:
                 known_cased=self._known_cased(),
             ),
         ]
-        wrong = foreign_prefix("evidence", checked.id)  # new entries, even in a schema 1 file
-        if wrong is not None and not any(p.field == "id" for p in problems):
-            bad.append(("id", wrong))
-        _all_problems(bad, problems)
-        self._take(checked.id)
-        return {key: entry[key] for key in names if key in entry}
 
     @cached_property
     def _head_problems(self) -> list[Problem]:
