@@ -126,7 +126,13 @@ def test_an_import_row_amending_an_entry_named_in_another_case_is_refused_as_an_
     before = path.read_bytes()
     result = run(path, "import", str(rows))
     assert result.exit_code == 2, result.output
-    assert "row 2, field 'supersedes': an import adds new entries only" in result.stderr
+    # Named in the case it is stored in (the rule of every reader of the file), and refused
+    # as an amendment all the same.
+    assert "row 2, field 'supersedes': 'EV-BBBBBBBBBB' is written in another case" in (
+        result.stderr
+    )
+    assert "stored as 'ev-bbbbbbbbbb'" in result.stderr
+    assert "an import adds new entries only" in result.stderr
     assert path.read_bytes() == before
 
 

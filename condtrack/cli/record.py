@@ -178,13 +178,13 @@ def log(
 
 def _log_entry(path: Path, given: dict[str, Any], *, allow_duplicate: bool = False) -> Appended:
     """Append what `log` was given, converted and checked the same way however it came."""
-    from condtrack.domain.entries import NewEntries, parse_number, utc_now
+    from condtrack.domain.entries import NewEntries, read_number, utc_now
     from condtrack.storage.appending import append
 
     fields = {
         **given,
         "date": given["date"] or today(),
-        "value": parse_number(given["value"]) if given["value"] is not None else None,
+        "value": read_number(given["value"]) if given["value"] is not None else None,
     }
     return append(
         path,
@@ -252,7 +252,7 @@ def amend(
     ] = None,
 ) -> None:
     """Correct an entry: a new entry supersedes it, and the original stays on record."""
-    from condtrack.domain.entries import NewEntries, parse_number, utc_now
+    from condtrack.domain.entries import NewEntries, read_number, utc_now
     from condtrack.storage.appending import append
 
     path = options(ctx).path()
@@ -266,7 +266,7 @@ def amend(
             "criterion": criterion,
             "status": status.value if status else None,
             "indicator": indicator,
-            "value": parse_number(value) if value is not None else None,
+            "value": read_number(value) if value is not None else None,
             "reliability": reliability,
             "tags": tag or None,
         }

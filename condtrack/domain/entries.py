@@ -93,15 +93,67 @@ def field_errors(problems: Sequence[tuple[str, str]]) -> FieldError:
     return FieldError(field, message, more)
 
 
-def _raise_problems(problems: Sequence[Problem]) -> None:
-    """Refuse a new entry for the problems the whole-file checks found in it: a rule of no
-    one field alone, or every field's problem at once."""
-    if not problems:
-        return
-    alone = next((p for p in problems if p.field is None), None)
-    if alone is not None:
-        raise CondtrackError(alone.message)
-    raise field_errors([(str(p.field), p.message) for p in problems])
+def _all_problems(field_problems: Sequence[tuple[str, str]], problems: Sequence[Problem]) -> None:
+    """Refuse a new entry for the problems of its fields (``field_problems``: the model's,
+    its URL's) and those the whole-file checks found in the rest (``problems``), every
+    field named at once. A rule of no one field alone is said alone, when no field is at
+    fault (with a field at fault, the whole-file checks saw stand-ins for it)."""
+    bad = {field for field, _ in field_problems}
+    found = [*field_problems]
+    for problem in problems:
+        if problem.field is None:
+            if not field_problems:
+                raise CondtrackError(problem.message)
+        elif problem.field not in bad:
+            found.append((str(problem.field), problem.message))
+    if found:
+        raise field_errors(found)
+
+
+def _checked_rest(
+    model: type[M], entry: Mapping[str, Any], stand_ins: Mapping[str, Any]
+) -> tuple[M | None, list[tuple[str, str]]]:
+    """The checked entry and the problems of its fields, every field named (``_checked``).
+    With a field at fault, the entry is checked again without it (``stand_ins``: a valid
+    value for a required field the whole-file checks need only to be there), so that they
+    can still name the other fields' problems: ``None`` when it cannot be made so."""
+    try:
+        return _checked(model, entry), []
+    except FieldError as error:
+        problems = list(error.problems)
+    bad = {field for field, _ in problems}
+    rest = {k: v for k, v in entry.items() if k not in bad}
+    rest.update({k: v for k, v in stand_ins.items() if k in bad})
+    try:
+        return _checked(model, rest), problems
+    except CondtrackError:
+        return None, problems
+
+
+def _url_problems(url: str | None) -> list[tuple[str, str]]:
+    try:
+        if url is not None:
+            check_url(url)
+    except FieldError as error:
+        return list(error.problems)
+    return []
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A figure as typed that is not a number (``read_number``): an entry given one is
+    refused naming it with its other fields' problems."""
+
+    problems: tuple[tuple[str, str], ...]
+
+
+def read_number(text: str) -> int | float | Unreadable:
+    """``parse_number``, with a figure it refuses kept as ``Unreadable`` for the entry's
+    checks to name among the others."""
+    try:
+        return parse_number(text)
+    except FieldError as error:
+        return Unreadable(tuple(error.problems))
 
 
 def parse_number(text: str) -> int | float:
@@ -292,6 +344,21 @@ class NewEntries:
         lowered = entry_id.lower()
         return entry_id in self.taken or lowered in self.taken or lowered in self._known_cased()
 
+    def forget(
+        self,
+        taken: AbstractSet[str],
+        relief_made: int,
+        steps: Mapping[str, list[tuple[str | None, str]]],
+    ) -> None:
+        """Undo what entries made since were noted (a refused import row checked for the
+        rest of its problems): back to ``taken`` ids, the first ``relief_made`` relief
+        entries of this batch, and its relief ``steps``."""
+        if len(self.taken) != len(taken):
+            self.taken.intersection_update(taken)
+            self._cased = None  # worked out again when next asked
+        del self.batch_relief[relief_made:]
+        self.batch_steps = dict(steps)
+
     def _take(self, entry_id: str) -> None:
         self.taken.add(entry_id)
         if self._cased is not None and entry_id != entry_id.lower():
@@ -422,9 +489,12 @@ class NewEntries:
             entry["id"] = self.new_id("rl-")
         entry.setdefault("reliability", "F6")
         entry["logged"] = logged
-        checked = _checked(Relief, entry)
-        if checked.url is not None:
-            check_url(checked.url)
+        # A bad field leaves out only the checks that need it: a required one all of the
+        # whole-file checks (they read the sender, measure, action and date together).
+        checked, bad = _checked_rest(Relief, entry, {})
+        if checked is None:
+            raise field_errors(bad)
+        bad += [] if "url" in dict(bad) else _url_problems(checked.url)
         entry["reliability"] = checked.reliability
         problems = cross_check(
             at_least(self.existing.header, entry_schema("relief", entry)),
@@ -438,7 +508,7 @@ class NewEntries:
             # the measure's entries, asked for these two actions alone.
             earlier_retractions=self._retractions_of_measure(checked),
         )
-        _raise_problems(problems)
+        _all_problems(bad, problems)
         earlier = None
         if not allow_duplicate and checked.supersedes is None:
             earlier = self.relief_duplicate_of(checked)
@@ -519,18 +589,33 @@ class NewEntries:
             entry["id"] = self.new_id()
         entry.setdefault("reliability", "F6")
         entry["logged"] = logged
-        try:
-            checked = _checked(Evidence, entry)
-        except FieldError as error:
-            hinted = [
-                (field, detail + self._hint(field, entry)) for field, detail in error.problems
-            ]
-            raise field_errors(hinted) from None
-        if checked.url is not None:
-            check_url(checked.url)
+        unread = entry.get("value")
+        unreadable = list(unread.problems) if isinstance(unread, Unreadable) else []
+        if unreadable:  # a stand-in, for the checks of the other fields
+            entry["value"] = 0
+        # A bad date stands in as the day it is logged: the whole-file checks read it only
+        # against the logged time, which its own problem is named for.
+        checked, bad = _checked_rest(Evidence, entry, {"date": logged.date()})
+        bad = [
+            *(("value", detail) for _, detail in unreadable),
+            *((field, detail + self._hint(field, entry)) for field, detail in bad),
+        ]
+        if checked is None:
+            raise field_errors(bad)
+        bad += [] if "url" in dict(bad) else _url_problems(checked.url)
         entry["reliability"] = checked.reliability
+        problems = self._cross_problems(checked)
+        wrong = foreign_prefix("evidence", checked.id)  # new entries, even in a schema 1 file
+        if wrong is not None and not any(p.field == "id" for p in problems):
+            bad.append(("id", wrong))
+        _all_problems(bad, problems)
+        self._take(checked.id)
+        return {key: entry[key] for key in names if key in entry}
+
+    def _cross_problems(self, checked: Evidence) -> list[Problem]:
+        """The whole-file checks of a new evidence entry."""
         # The head's own checks depend on the head alone: made once for a batch.
-        problems = [
+        return [
             *self._head_problems,
             *cross_check(
                 self.existing.header,
@@ -541,12 +626,6 @@ class NewEntries:
                 known_cased=self._known_cased(),
             ),
         ]
-        wrong = foreign_prefix("evidence", checked.id)  # new entries, even in a schema 1 file
-        if wrong is not None and not problems:
-            raise FieldError("id", wrong)
-        _raise_problems(problems)
-        self._take(checked.id)
-        return {key: entry[key] for key in names if key in entry}
 
     @cached_property
     def _head_problems(self) -> list[Problem]:

@@ -28,6 +28,7 @@ from condtrack.domain.entries import (
     FieldError,
     NewEntries,
     Whole,
+    field_errors,
     parse_number,
     stable_id,
     stripped,
@@ -35,7 +36,7 @@ from condtrack.domain.entries import (
 from condtrack.errors import CondtrackError
 from condtrack.schema.models import Evidence, Tracker, grade_counts
 from condtrack.schema.reports import report_keys
-from condtrack.schema.validation import did_you_mean
+from condtrack.schema.validation import did_you_mean, known_id
 from condtrack.textsafe import csv_text
 
 # Columns an import reads: the fields of `condtrack log`, plus an optional stable id from
@@ -293,6 +294,8 @@ def _plan(
     kinds: list[str] = []
     reports: dict[str, str] = {}
     existing_ids = builder.existing.ids  # asked once: a whole tracker's are built on asking
+    rows = list(rows)
+    links = _Links(rows)
     for number, row in rows:
         step(1)
         withdrawn = _withdrawn(row)
@@ -303,11 +306,13 @@ def _plan(
         try:
             kind = kind_of(raw)
             raw.pop("kind", None)
+            typed, early = _typed_relief(raw) if kind == "relief" else _typed(raw)
+            if early:  # named with the row's other bad fields
+                link = _link_problem(links, number, typed, builder)
+                _refuse_with([*early, *link], typed, kind, builder, logged, number)
             if kind == "relief":
-                typed = _typed_relief(raw)
                 recorded = _already_recorded_relief(builder, typed)
             else:
-                typed = _typed(raw)
                 recorded = _already_recorded(builder, typed, existing_ids)
             if recorded is not None:  # e.g. a row of an exported CSV, imported back
                 duplicates.append((number, recorded))
@@ -318,6 +323,9 @@ def _plan(
                 if column in row:
                     left_out.setdefault(column, []).append(number)
             corrected = typed.get("supersedes")
+            link = _link_problem(links, number, typed, builder)
+            if link:  # named with the row's other bad fields, if any
+                _refuse_with(link, typed, kind, builder, logged, number)
             if corrected is not None and not builder.holds(corrected):
                 # An export's corrected entry, from a tracker that holds what it corrected:
                 # here it is a new entry (its history stays where it came from).
@@ -375,6 +383,119 @@ def _plan(
     )
 
 
+class _Links:
+    """The ids the import's own rows carry and the corrections among them, to refuse a
+    ``supersedes`` that names an id in another case than it is spelled (in the tracker or
+    in a row of the import: the rule `validate` applies to the file), a row that names
+    itself, and a loop of corrections, rather than drop the link with a warning."""
+
+    def __init__(self, rows: Iterable[tuple[int, Mapping[str, Any]]]) -> None:
+        self.ids: dict[str, int] = {}  # each row's id: the first row that carries it
+        self.lowered: dict[str, str] = {}  # each id by its lowercase form
+        self.corrects: dict[str, str] = {}  # a row's id: the id its supersedes names
+        for number, row in rows:
+            own = _cell(row.get("id"))
+            if not own:
+                continue
+            self.ids.setdefault(own, number)
+            self.lowered.setdefault(own.lower(), own)
+            target = _cell(row.get("supersedes"))
+            if target:
+                self.corrects.setdefault(own, target)
+
+    def problem(self, number: int, own: Any, target: str, builder: NewEntries) -> str | None:
+        """What is wrong with row ``number``'s ``supersedes`` (``target``), or ``None``."""
+        own = own.strip() if isinstance(own, str) else ""
+        if own and target.lower() == own.lower():
+            spelt = "" if target == own else f" (its id {own!r}, in another case)"
+            return f"{target!r} names this row itself{spelt}: an entry cannot supersede itself"
+        if target in self.ids:
+            loop = self._loop(target, own)
+            if loop is not None:
+                return (
+                    "a loop of corrections, each superseding the next: "
+                    f"{' -> '.join(repr(i) for i in loop)}; an entry cannot supersede itself, "
+                    "even through others"
+                )
+            return None
+        if target in builder.taken:
+            return None  # the tracker's own spelling: refused below as an amendment
+        in_import = self.lowered.get(target.lower())
+        if in_import is not None:
+            return (
+                f"{target!r} is written in another case than the id it names, which row "
+                f"{self.ids[in_import]} of the import spells {in_import!r}: write "
+                f"{in_import!r} (an id in the file is written as stored)"
+            )
+        stored = known_id(target, builder.taken)
+        if stored != target:
+            return (
+                f"{target!r} is written in another case than the id it names, which is "
+                f"stored as {stored!r}: write {stored!r} (an id in the file is written as "
+                "stored); an import adds new entries only: correct an entry of the tracker "
+                "with `condtrack amend`"
+            )
+        return None
+
+    def _loop(self, target: str, own: str) -> list[str] | None:
+        """The ids of a loop of corrections through row ``own``, ``own`` first and last."""
+        chain = [own, target]
+        seen = {target}
+        current = target
+        while (following := self.corrects.get(current)) is not None:
+            if following == own:
+                return [*chain, own]
+            if following in seen or following not in self.ids:
+                return None  # a loop that leaves this row out: its own rows say so
+            chain.append(following)
+            seen.add(following)
+            current = following
+        return None
+
+
+def _link_problem(
+    links: _Links, number: int, typed: Mapping[str, Any], builder: NewEntries
+) -> list[tuple[str, str]]:
+    """The row's ``supersedes`` refused (``_Links.problem``), as (field, message) pairs."""
+    corrected = typed.get("supersedes")
+    if not isinstance(corrected, str):
+        return []
+    wrong = links.problem(number, typed.get("id"), corrected, builder)
+    return [] if wrong is None else [("supersedes", wrong)]
+
+
+def _refuse_with(
+    problems: list[tuple[str, str]],
+    typed: Mapping[str, Any],
+    kind: str,
+    builder: NewEntries,
+    logged: dt.datetime,
+    number: int,
+) -> None:
+    """Refuse a row for ``problems``, naming its other bad fields too: the row is checked
+    as a new entry without the fields at fault, and nothing it makes is kept."""
+    fields = {field for field, _ in problems}
+    # Its link is checked on its own (``_Links``): what it names may come in a later row.
+    rest = {k: v for k, v in typed.items() if k not in (*fields, *AMENDING)}
+    taken, made = set(builder.taken), len(builder.batch_relief)
+    steps = {key: list(found) for key, found in builder.batch_steps.items()}
+    others: list[tuple[str, str]] = []
+    try:
+        if kind == "relief":
+            rest.setdefault("id", stable_id(rest, builder.taken, "rl-"))
+            builder.relief(rest, logged, allow_duplicate=True, label=f"row {number}")
+        else:
+            rest.setdefault("id", stable_id(rest, builder.taken))
+            builder.evidence(rest, logged)
+    except FieldError as error:
+        others = [p for p in error.problems if p[0] not in fields]
+    except CondtrackError:
+        pass
+    finally:  # the row is refused: the builder is left as it was before it
+        builder.forget(taken, made, steps)
+    raise field_errors([*problems, *others])
+
+
 def _withdrawn(row: Mapping[str, Any]) -> tuple[str, str] | None:
     """(field, message) when a row says its entry was withdrawn: `evidence` exports a
     retracted entry with its retraction (a date in CSV, ``{date, reason}`` in JSON), and
@@ -400,52 +521,60 @@ def _withdrawn(row: Mapping[str, Any]) -> tuple[str, str] | None:
     return None
 
 
-def _typed(raw: Mapping[str, Any]) -> dict[str, Any]:
-    """Text cells become the types `log` would produce; JSON values keep theirs."""
-    _not_for("evidence", raw, _RELIEF_ONLY)
+Typed = tuple[dict[str, Any], list[tuple[str, str]]]  # the fields, the problems of others
+
+
+def _typed(raw: Mapping[str, Any]) -> Typed:
+    """Text cells become the types `log` would produce; JSON values keep theirs. A cell
+    that cannot be typed is a problem, left out of the fields (so the others are checked)."""
+    problems = _not_for("evidence", raw, _RELIEF_ONLY)
     fields = stripped(raw)  # as `log` stores text
     value = fields.get("value")
     if isinstance(value, str):
-        fields["value"] = parse_number(value)
-    _typed_date(fields, "date")
-    if fields.get("date") is None:
-        raise FieldError("date", "is required in an import")
+        try:
+            fields["value"] = parse_number(value)
+        except FieldError as error:
+            problems.extend(("value", detail) for _, detail in error.problems)
+    _typed_date(fields, "date", problems)
     _typed_list(fields, "tags")
-    return fields
+    return {k: v for k, v in fields.items() if k not in dict(problems)}, problems
 
 
-def _typed_relief(raw: Mapping[str, Any]) -> dict[str, Any]:
+def _typed_relief(raw: Mapping[str, Any]) -> Typed:
     """A relief row's cells as `relief add` would type them; JSON values keep theirs."""
-    _not_for("relief", raw, _EVIDENCE_ONLY)
+    problems = _not_for("relief", raw, _EVIDENCE_ONLY)
     fields = stripped(raw)
-    for name in ("date", "expires"):
-        _typed_date(fields, name)
-    if fields.get("date") is None:
-        raise FieldError("date", "is required in an import")
+    _typed_date(fields, "date", problems)
+    _typed_date(fields, "expires", problems, required=False)
     for name in ("for", "tags"):
         _typed_list(fields, name)
-    return fields
+    return {k: v for k, v in fields.items() if k not in dict(problems)}, problems
 
 
-def _not_for(kind: str, raw: Mapping[str, Any], others: Iterable[str]) -> None:
-    """Refuse a field the row's kind of entry does not have, rather than drop it."""
-    for name in others:
-        if name in raw:
-            other = "relief" if kind == "evidence" else "evidence"
-            raise FieldError(
-                name, f"{kind} has no {name} (a row of kind {other!r} has; see the kind column)"
-            )
+def _not_for(kind: str, raw: Mapping[str, Any], others: Iterable[str]) -> list[tuple[str, str]]:
+    """Refuse each field the row's kind of entry does not have, rather than drop it."""
+    other = "relief" if kind == "evidence" else "evidence"
+    return [
+        (name, f"{kind} has no {name} (a row of kind {other!r} has; see the kind column)")
+        for name in others
+        if name in raw
+    ]
 
 
-def _typed_date(fields: dict[str, Any], name: str) -> None:
+def _typed_date(
+    fields: dict[str, Any], name: str, problems: list[tuple[str, str]], *, required: bool = True
+) -> None:
     day = fields.get(name)
     if isinstance(day, str):
         if not _DATE.fullmatch(day.strip()):
-            raise FieldError(name, f"{day!r} is not a date (use YYYY-MM-DD)")
+            problems.append((name, f"{day!r} is not a date (use YYYY-MM-DD)"))
+            return
         try:
             fields[name] = dt.date.fromisoformat(day.strip())
         except ValueError:
-            raise FieldError(name, f"{day!r} is not a valid date") from None
+            problems.append((name, f"{day!r} is not a valid date"))
+    elif day is None and required:
+        problems.append((name, "is required in an import"))
 
 
 def _typed_list(fields: dict[str, Any], name: str) -> None:
