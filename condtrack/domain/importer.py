@@ -140,12 +140,18 @@ def read_rows(
 def _csv_rows(text: str, path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     first_line = text.split("\n", 1)[0]
     delimiter = max(_DELIMITERS, key=first_line.count)  # the first listed on a tie
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    number = 1
+    # strict: a quote never closed, or text after a closing quote, is refused rather than
+    # read as a cell that swallows the rest of the file, or with the quotes dropped.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    number, line = 1, 1  # the row being read, and the line it starts on
     try:
         header = _columns(next(reader, []), path)
         _check_columns(header, path)
-        for number, cells in enumerate(reader, start=2):
+        while True:
+            number, line = number + 1, reader.line_num + 1
+            cells = next(reader, None)
+            if cells is None:
+                break
             if not any(cells):
                 continue  # a blank line, as spreadsheets leave at the end
             if len(cells) > len(header):
@@ -155,7 +161,22 @@ def _csv_rows(text: str, path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             row = {name: csv_text(cell) for name, cell in zip(header, cells, strict=False)}
             yield number, {k: v for k, v in row.items() if v != ""}
     except csv.Error as error:  # e.g. a cell over the csv module's size limit
-        raise CondtrackError(f"{path}: row {number + 1}: not readable as CSV: {error}") from None
+        raise CondtrackError(
+            f"{path}: row {number} (line {line}): not readable as CSV: {_csv_problem(error)}"
+        ) from None
+
+
+def _csv_problem(error: csv.Error) -> str:
+    """What a strict CSV reader's error means, in the user's words."""
+    message = str(error)
+    if message == "unexpected end of data":
+        return 'a quoted cell is never closed (a " is missing)'
+    if "expected after '\"'" in message:
+        return (
+            "text follows a quoted cell's closing quote (quote the whole cell, "
+            'and double each " inside it)'
+        )
+    return message
 
 
 def _json_rows(text: str, path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
