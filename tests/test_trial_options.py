@@ -56,3 +56,39 @@ def test_a_condition_id_in_another_case_gets_it_suggested(
     typed = typed if typed != condition else condition.upper()
     message = refused((*args, before + typed), path)
     assert f"did you mean {condition!r}" in message, message
+
+
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(digits=st.text("0123456789", min_size=2, max_size=4), cut=st.integers(1, 3))
+def test_a_number_with_an_underscore_is_refused_by_every_number_option(
+    tmp_path: Path, digits: str, cut: int
+) -> None:
+    """float() reads 1_0 as 10, while a figure (log --value 1_140) is refused as no number:
+    every number is read alike, so an underscore is refused everywhere."""
+    path = tracker(tmp_path)
+    cut = min(cut, len(digits) - 1)
+    typed = f"{digits[:cut]}_{digits[cut:]}"
+    for args in (
+        ("check", "--min-score", typed),
+        ("--lock-timeout", typed, "status"),
+        ("evidence", "--limit", typed),
+        ("log", "prisoners", "--indicator", "held", "--value", typed, "--summary", "s",
+         "--source", "AP"),
+    ):  # fmt: skip
+        message = refused(args, path)
+        assert "number" in message, (args, message)
+    result = run(path, "log", "prisoners", "--summary", "s", "--source", "AP",
+                 env={"CONDTRACK_LOCK_TIMEOUT": typed})  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert "CONDTRACK_LOCK_TIMEOUT" in result.stderr
+    assert path.read_text(encoding="utf-8") == SMALL_TRACKER
+
+
+def test_a_plain_number_is_still_taken(tmp_path: Path) -> None:
+    path = tracker(tmp_path)
+    for value in ("10", "1e1", "10.0", ".5"):
+        result = run(path, "check", "--min-score", value, "--format", "json")
+        assert result.exit_code in (0, 1), result.output
+    assert run(path, "--lock-timeout", "2.5", "status").exit_code == 0

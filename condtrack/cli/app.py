@@ -994,7 +994,9 @@ class NumberType:
             number = int(text)
         else:
             try:
-                if not text.isascii():  # float() reads other scripts' digits too
+                # float() reads other scripts' digits too, and 1_0 as 10: a figure is
+                # refused for either (``domain.entries.parse_number``), so is this
+                if not text.isascii() or "_" in text:
                     raise ValueError
                 number = float(text)
             except ValueError:

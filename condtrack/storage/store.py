@@ -450,8 +450,8 @@ def parse_lock_timeout(raw: str, where: str) -> float:
     A finite number of seconds, 0 or more: NaN, infinity or a negative number would make
     the wait endless (no deadline is ever passed) or meaningless, so they are refused.
     """
-    try:
-        timeout = float(raw)
+    try:  # as a number option reads (``cli.app.NumberType``): no 1_0, no other digits
+        timeout = float(raw) if raw.isascii() and "_" not in raw else math.nan
     except ValueError:
         timeout = math.nan
     if not math.isfinite(timeout) or timeout < 0:
