@@ -4,6 +4,7 @@ gets the id suggested (ids but entry ids are matched exactly), ...
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import SMALL_TRACKER
-from tests.reliability.helpers import run
+from tests.reliability.helpers import child_env, condtrack_argv, run
 
 CONDITIONS = ("troops", "prisoners")
 
@@ -92,3 +93,39 @@ def test_a_plain_number_is_still_taken(tmp_path: Path) -> None:
         result = run(path, "check", "--min-score", value, "--format", "json")
         assert result.exit_code in (0, 1), result.output
     assert run(path, "--lock-timeout", "2.5", "status").exit_code == 0
+
+
+@pytest.mark.parametrize("name", ["/dev/stdout", "/dev/fd/1", "/dev/stderr", "redirected"])
+def test_a_step_summary_on_a_standard_stream_is_written_there(tmp_path: Path, name: str) -> None:
+    """$GITHUB_STEP_SUMMARY is appended to, never renamed over: one of condtrack's own
+    streams gets the summary as `-o /dev/stdout` gets a report, not a warning that a
+    rename would replace it."""
+    path = tracker(tmp_path)
+    out = tmp_path / "out.txt"
+    summary = str(out) if name == "redirected" else name
+    with out.open("w", encoding="utf-8") as stdout:
+        done = subprocess.run(
+            condtrack_argv(path, "check", "--format", "github"),
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=child_env(GITHUB_STEP_SUMMARY=summary),
+            timeout=300,
+            check=False,
+        )
+    assert done.returncode in (0, 1), done.stderr
+    written = done.stderr if name == "/dev/stderr" else out.read_text(encoding="utf-8")
+    assert "warning" not in done.stderr, done.stderr
+    appended = tmp_path / "summary.md"  # what an ordinary step summary file gets
+    ok_run = subprocess.run(
+        condtrack_argv(path, "check", "--format", "github"),
+        capture_output=True,
+        text=True,
+        env=child_env(GITHUB_STEP_SUMMARY=str(appended)),
+        timeout=300,
+        check=False,
+    )
+    assert ok_run.returncode == done.returncode, ok_run.stderr
+    expected = appended.read_text(encoding="utf-8")
+    assert expected.strip() and written.endswith(expected), written
+    assert path.read_text(encoding="utf-8") == SMALL_TRACKER
