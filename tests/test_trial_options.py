@@ -129,3 +129,33 @@ def test_a_step_summary_on_a_standard_stream_is_written_there(tmp_path: Path, na
     expected = appended.read_text(encoding="utf-8")
     assert expected.strip() and written.endswith(expected), written
     assert path.read_text(encoding="utf-8") == SMALL_TRACKER
+
+
+@pytest.mark.parametrize("role", ["BASE", "OURS", "THEIRS"])
+@pytest.mark.parametrize("odd", ["/dev/null", "folder"])
+def test_the_merge_driver_names_a_version_that_is_no_file_by_its_role(
+    tmp_path: Path, role: str, odd: str
+) -> None:
+    path = tracker(tmp_path)
+    versions = {name: tmp_path / f"{name.lower()}.toml" for name in ("BASE", "OURS", "THEIRS")}
+    for version in versions.values():
+        version.write_text(SMALL_TRACKER, encoding="utf-8")
+    (tmp_path / "folder").mkdir()
+    versions[role] = Path(odd) if odd.startswith("/") else tmp_path / odd
+    args = ("merge", "--", *(str(v) for v in versions.values()), "conditions.toml")
+    message = refused(args, path)
+    kind = "a device" if odd == "/dev/null" else "a folder"
+    assert message == f"error: {role}: {versions[role]} is {kind}, not a file", message
+    for version in versions.values():
+        assert not version.is_file() or version.read_text(encoding="utf-8") == SMALL_TRACKER
+
+
+@pytest.mark.parametrize("blank", ["", " "])
+def test_a_blank_merge_path_is_worded_for_an_argument(tmp_path: Path, blank: str) -> None:
+    path = tracker(tmp_path)
+    versions = [tmp_path / f"{name}.toml" for name in ("base", "ours", "theirs")]
+    for version in versions:
+        version.write_text(SMALL_TRACKER, encoding="utf-8")
+    message = refused(("merge", "--", *map(str, versions), blank), path)
+    assert "'PATH'" in message and "leave the argument out" in message, message
+    assert "option" not in message, message

@@ -869,6 +869,11 @@ def non_blank(value: object) -> str:
     return _not_blank(value, "nothing; give a value or leave the option out")
 
 
+def non_blank_argument(value: object) -> str:
+    """``non_blank`` for an optional argument (``merge PATH``), worded for one."""
+    return _not_blank(value, "nothing; give a value or leave the argument out")
+
+
 def _not_blank(value: object, blank: str) -> str:
     """``value`` as text, unless it is empty or only blanks: then a usage error saying it
     names ``blank``."""
