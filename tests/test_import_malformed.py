@@ -99,3 +99,51 @@ def test_an_unclosed_quote_anywhere_lands_nothing(
     source = folder / "q.csv"
     source.write_text(HEADER + "".join(good[:before]) + bad + "".join(good[before:]), "utf-8")
     refused(path, source, f"row {before + 2}", f"line {before + 2}", "never closed")
+
+
+def test_a_json_key_given_twice_is_refused_naming_the_item_and_key(tmp_path: Path) -> None:
+    path = tracker(tmp_path)
+    source = tmp_path / "d.json"
+    good = (
+        '{"condition":"prisoners","date":"2024-04-01","source":"A",'
+        '"summary":"x","reliability":"B2"}'
+    )
+    twice = (
+        '{"condition":"prisoners","date":"2024-04-02","source":"A",'
+        '"summary":"x","summary":"y","reliability":"B2"}'
+    )
+    source.write_text(f"[{good},{twice}]", encoding="utf-8")
+    refused(path, source, "item 2", "'summary'", "twice")
+
+
+def test_a_json_lone_surrogate_is_named_as_such(tmp_path: Path) -> None:
+    path = tracker(tmp_path)
+    source = tmp_path / "s.json"
+    source.write_text(
+        '[{"condition":"prisoners","date":"2024-04-01","source":"A",'
+        '"summary":"x\\ud800","reliability":"B2"}]',
+        encoding="utf-8",
+    )
+    message = refused(path, source, "item 1", "'summary'", "lone surrogate", "\\ud800")
+    assert "UTF-8" not in message
+
+
+@pytest.mark.parametrize(
+    ("where", "field"),
+    [
+        ('"source":"B","summary":"x\\udc00 y"', "summary"),
+        ('"summary":"y","source":"B","tags":["ok","\\ud800"]', "tags"),
+        ('"summary":"y","source\\ud83d":"A"', "source\ud83d"),
+    ],
+    ids=["field", "in-a-list", "key"],
+)
+def test_a_json_lone_surrogate_anywhere_in_a_row_is_named(
+    tmp_path: Path, where: str, field: str
+) -> None:
+    path = tracker(tmp_path)
+    source = tmp_path / "s.json"
+    good = '{"condition":"prisoners","date":"2024-04-01","source":"A","summary":"x"}'
+    bad = '{"condition":"prisoners","date":"2024-04-02","reliability":"B2",' + where
+    source.write_text(f"[{good},{bad}}}]", encoding="utf-8")
+    message = refused(path, source, "item 2", repr(field), "lone surrogate")
+    assert "UTF-8" not in message

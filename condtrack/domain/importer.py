@@ -181,7 +181,7 @@ def _csv_problem(error: csv.Error) -> str:
 
 def _json_rows(text: str, path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     try:
-        items = json.loads(text)
+        items = json.loads(text, object_pairs_hook=_JsonObject.of)
     except (ValueError, RecursionError) as error:  # ValueError covers JSONDecodeError
         reason = "nested too deeply" if isinstance(error, RecursionError) else str(error)
         raise CondtrackError(f"{path}: not valid JSON: {reason}") from None
@@ -190,10 +190,59 @@ def _json_rows(text: str, path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     for number, item in enumerate(items, start=1):
         if not isinstance(item, dict):
             raise CondtrackError(f"{path}: item {number} is not an object")
+        if isinstance(item, _JsonObject) and item.twice is not None:
+            raise CondtrackError(f"{path}: item {number}: key {item.twice!r} is given twice")
+        for key, value in item.items():
+            for what, held in (("key", key), ("field", value)):
+                lone = _lone_surrogate(held)
+                if lone is not None:
+                    raise CondtrackError(
+                        f"{path}: item {number}: {what} {key!r} holds a lone surrogate "
+                        f"escape (\\u{ord(lone):04x}), which is no character"
+                    )
         names = _columns(list(item), path, number)
         _check_columns(names, path, number)
         values = dict(zip(names, item.values(), strict=True))
         yield number, {k: v for k, v in values.items() if v not in ("", None)}
+
+
+# Half of a UTF-16 pair on its own: JSON's "\ud800" escape reads as one, no character.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _lone_surrogate(value: Any) -> str | None:
+    """The first lone surrogate in a JSON value (a string, or one in a list or object)."""
+    if isinstance(value, str):
+        found = _LONE_SURROGATE.search(value)
+        return found.group() if found else None
+    parts: list[Any] = []
+    if isinstance(value, dict):
+        parts = [*value, *value.values()]
+    elif isinstance(value, list):
+        parts = value
+    for part in parts:
+        lone = _lone_surrogate(part)
+        if lone is not None:
+            return lone
+    return None
+
+
+class _JsonObject(dict[str, Any]):
+    """A JSON object, with the first key it gives twice (``json`` keeps the last value)."""
+
+    twice: str | None = None
+
+    @classmethod
+    def of(cls, pairs: list[tuple[str, Any]]) -> _JsonObject:
+        made = cls(pairs)
+        if len(made) < len(pairs):
+            seen: set[str] = set()
+            for key, _ in pairs:
+                if key in seen:
+                    made.twice = key
+                    break
+                seen.add(key)
+        return made
 
 
 def _columns(names: list[str], path: Path, row: int | None = None) -> list[str]:
