@@ -153,18 +153,50 @@ def test_the_records_folder_is_0700_and_records_0600_whatever_the_umask(
 def test_an_output_in_the_records_folder_or_the_cache_folder_is_refused(
     tmp_path: Path, tracker_file: Path, private_cache: Path
 ) -> None:
-    """store.check_output still knows condtrack's records, now in their own folder."""
+    """store.check_output still knows condtrack's records, now in their own folder (and
+    the cache folder's own path), however the output is spelled."""
     assert run(tracker_file, *LOG).exit_code == 0
     [record] = records(private_cache)
     linked = tmp_path / "linked.json"
     os.link(record, linked)
+    via = tmp_path / "via"
+    via.symlink_to(record.parent)
     before = record.read_bytes()
-    for target in (record, record.parent / "new.json", private_cache / "new.json", linked):
+    for target in (
+        record,
+        record.parent / "new.json",
+        record.parent / "sub" / "deeper" / "new.json",
+        private_cache / "x" / ".." / remembered.RECORDS / "new.json",
+        via / "new.json",
+        linked,
+    ):
         result = run(tracker_file, "report", "--format", "json", "-o", str(target))
         assert result.exit_code == 2, result.output
         assert "condtrack's cache" in result.stderr, result.stderr
     assert record.read_bytes() == before
     assert not (record.parent / "new.json").exists()
+
+
+def test_an_output_elsewhere_in_a_cache_dir_of_the_users_is_written(
+    tmp_path: Path, tracker_file: Path
+) -> None:
+    """$CONDTRACK_CACHE_DIR may name a folder holding anything of the user's: condtrack
+    writes only in ``records-v2`` there, so only that folder is refused to ``-o``."""
+    cache = tmp_path / "mine"
+    assert condtrack(tmp_path, "-f", str(tracker_file), *LOG, cache=cache).returncode == 0
+    assert records(cache)
+    for target in (cache / "brief.md", cache / "out" / "sub" / "brief.md"):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        done = condtrack(tmp_path, "-f", str(tracker_file), "report", "-o", str(target),
+                         cache=cache)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert target.read_text(encoding="utf-8").startswith("#")
+    refused = cache / remembered.RECORDS / "brief.md"
+    done = condtrack(tmp_path, "-f", str(tracker_file), "report", "-o", str(refused),
+                     cache=cache)  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert "condtrack's cache" in done.stderr
+    assert not refused.exists()
 
 
 # --- S2: records someone else could have written -----------------------------------------------

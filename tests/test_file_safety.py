@@ -169,10 +169,11 @@ def test_an_output_in_the_record_folder_is_refused(filled: Path, private_cache: 
     assert records, "no record written"
     before = [fingerprint(r) for r in records]
     os.link(records[0], filled.parent / "record.json")
-    for target in (records[0], private_cache / "new.json", filled.parent / "record.json"):
+    inside = private_cache / "records-v2" / "new.json"
+    for target in (records[0], inside, filled.parent / "record.json"):
         one_line_error(run(filled, "report", "--format", "json", "-o", str(target)), "cache")
     assert [fingerprint(r) for r in records] == before
-    assert not (private_cache / "new.json").exists()
+    assert not inside.exists()
 
 
 def test_dash_is_standard_output_and_dot_slash_dash_a_file(

@@ -155,6 +155,13 @@ def test_working_as_a_team_runs_as_written(tmp_path: Path) -> None:
     text = tracker.read_text(encoding="utf-8")
     assert "Viasna counts 1,140" in text and "Zapad-2025 included" in text
     assert "<<<<<<<" not in text
+    # Everything init and git-setup wrote is in git: the schema the tracker's first line
+    # names too, so an editor in a clone finds it.
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=work / "briefing", env=env, capture_output=True, text=True
+    ).stdout.split()
+    assert {"conditions.toml", "condtrack.schema.json", ".gitattributes"} <= set(tracked)
+    assert text.splitlines()[0] == "#:schema ./condtrack.schema.json"
     # git-setup prints what it changed, as the README shows it, and nothing the second time.
     shown = re.search(r"prints what it changed.*?```text\n(.*?)```", README, re.S)
     assert shown is not None
@@ -281,3 +288,36 @@ def test_every_figure_the_readme_logs_cites_a_page_that_was_read() -> None:
         assert "--url" in words, f"no source URL: {line}"
         url = words[words.index("--url") + 1]
         assert url.startswith("https://") and url in research, f"not a page that was read: {url}"
+
+
+def test_the_relief_walkthrough_shows_what_status_prints_after_the_tour(tmp_path: Path) -> None:
+    """The relief section's `status` sample is what a reader who followed the tour (its
+    Viasna import included) and the briefings sees after its two `relief add` lines."""
+    home = tmp_path / "home"
+    home.mkdir()
+    work = tmp_path / "work"
+    (work / "examples").mkdir(parents=True)
+    shutil.copyfile(REPO / "conditions.toml", work / "conditions.toml")
+    venezuela = Path("examples") / "venezuela-2023.toml"
+    shutil.copyfile(REPO / venezuela, work / venezuela)
+    followed = [
+        line
+        for section in ("A five-minute tour", "Briefings", "Relief: the other side of the bargain")
+        for block in blocks(section, "sh")
+        for line in commands(block)
+    ]
+    env = environment(home)
+    assert_succeeded(run_script(followed, work, env))
+    printed = subprocess.run(
+        [str(BIN / "condtrack"), "status"],
+        cwd=work / "briefing",
+        capture_output=True,
+        text=True,
+        env={**env, "COLUMNS": "80"},  # the width the sample is shown at
+        check=True,
+    ).stdout
+    shown = re.search(r"`status` then ends with:\n\n```text\n(.*?)```", README, re.S)
+    assert shown is not None
+    lines = [line.rstrip() for line in printed.splitlines()]
+    expected = shown.group(1).splitlines()
+    assert lines[-len(expected) :] == expected, "\n".join(lines)

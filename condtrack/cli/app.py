@@ -869,6 +869,11 @@ def non_blank(value: object) -> str:
     return _not_blank(value, "nothing; give a value or leave the option out")
 
 
+def non_blank_argument(value: object) -> str:
+    """``non_blank`` for an optional argument (``merge PATH``), worded for one."""
+    return _not_blank(value, "nothing; give a value or leave the argument out")
+
+
 def _not_blank(value: object, blank: str) -> str:
     """``value`` as text, unless it is empty or only blanks: then a usage error saying it
     names ``blank``."""
@@ -994,7 +999,9 @@ class NumberType:
             number = int(text)
         else:
             try:
-                if not text.isascii():  # float() reads other scripts' digits too
+                # float() reads other scripts' digits too, and 1_0 as 10: a figure is
+                # refused for either (``domain.entries.parse_number``), so is this
+                if not text.isascii() or "_" in text:
                     raise ValueError
                 number = float(text)
             except ValueError:

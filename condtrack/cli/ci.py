@@ -199,12 +199,24 @@ def _github(outcome: Outcome, loaded: Viewed) -> None:
     if summary in ("", "-"):  # no file named: "-" would create one of that name
         warn(f"$GITHUB_STEP_SUMMARY is {summary!r}, not a file: no step summary written")
     elif summary:
-        # Appended, as GitHub asks: earlier steps of the job write to the same file.
-        from condtrack.storage.store import append_to, check_output
+        # Appended, as GitHub asks: earlier steps of the job write to the same file. One of
+        # condtrack's own streams (/dev/stdout, or the file stdout goes to) is written to
+        # as that stream, after the workflow commands, as `-o /dev/stdout` is (``emit``).
+        from condtrack.storage.store import (
+            append_to,
+            check_output,
+            check_stream,
+            standard_stream,
+        )
 
         try:
-            check_output(Path(summary), loaded.path)
-            append_to(Path(summary), step_summary(outcome).encode("utf-8"))
+            stream = standard_stream(Path(summary))
+            if stream is not None:
+                check_stream(stream, summary, loaded.path)
+                typer.echo(step_summary(outcome), nl=False, err=stream == 2)
+            else:
+                check_output(Path(summary), loaded.path)
+                append_to(Path(summary), step_summary(outcome).encode("utf-8"))
         except CondtrackError as error:
             warn(f"cannot append to $GITHUB_STEP_SUMMARY: {error}")
 

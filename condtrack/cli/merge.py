@@ -13,7 +13,7 @@ from condtrack.cli.app import (
     app,
     examples,
     guarded,
-    non_blank,
+    non_blank_argument,
     number_option,
     refuse_tracker_streams,
 )
@@ -56,7 +56,9 @@ def merge(
     ],
     path: Annotated[
         str | None,
-        typer.Argument(metavar="PATH", parser=non_blank, help="The file's name in messages (%P)."),
+        typer.Argument(
+            metavar="PATH", parser=non_blank_argument, help="The file's name in messages (%P)."
+        ),
     ] = None,
     marker_size: Annotated[
         int,
@@ -79,6 +81,8 @@ def merge(
     for file, role in roles:  # a missing one is named as git's argument, by either path
         if not file.exists():
             raise _missing(file, role)
+        if not file.is_file():  # named by role, as the full merge's read names it (_version)
+            _version(file, role)
     # Both sides only appended entries (the common case): merged on the bytes, quickly.
     name = path or ours.name
     with task(f"merging {name}"):  # a large file takes a while
@@ -118,9 +122,11 @@ def _version(path: Path, role: str) -> bytes:
     from condtrack.storage.store import read_regular
 
     try:
-        return read_regular(path, f"{role} version")
+        return read_regular(path, "file")
     except FileNotFoundError:
         raise _missing(path, role) from None
+    except CondtrackError as error:  # e.g. "OURS: /dev/null is a device, not a file"
+        raise CondtrackError(f"{role}: {error.args[0]}", hint=error.hint) from None
 
 
 def _missing(path: Path, role: str) -> CondtrackError:

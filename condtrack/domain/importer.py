@@ -141,12 +141,18 @@ def read_rows(
 def _csv_rows(text: str, path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     first_line = text.split("\n", 1)[0]
     delimiter = max(_DELIMITERS, key=first_line.count)  # the first listed on a tie
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    number = 1
+    # strict: a quote never closed, or text after a closing quote, is refused rather than
+    # read as a cell that swallows the rest of the file, or with the quotes dropped.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    number, line = 1, 1  # the row being read, and the line it starts on
     try:
         header = _columns(next(reader, []), path)
         _check_columns(header, path)
-        for number, cells in enumerate(reader, start=2):
+        while True:
+            number, line = number + 1, reader.line_num + 1
+            cells = next(reader, None)
+            if cells is None:
+                break
             if not any(cells):
                 continue  # a blank line, as spreadsheets leave at the end
             if len(cells) > len(header):
@@ -156,12 +162,27 @@ def _csv_rows(text: str, path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             row = {name: csv_text(cell) for name, cell in zip(header, cells, strict=False)}
             yield number, {k: v for k, v in row.items() if v != ""}
     except csv.Error as error:  # e.g. a cell over the csv module's size limit
-        raise CondtrackError(f"{path}: row {number + 1}: not readable as CSV: {error}") from None
+        raise CondtrackError(
+            f"{path}: row {number} (line {line}): not readable as CSV: {_csv_problem(error)}"
+        ) from None
+
+
+def _csv_problem(error: csv.Error) -> str:
+    """What a strict CSV reader's error means, in the user's words."""
+    message = str(error)
+    if message == "unexpected end of data":
+        return 'a quoted cell is never closed (a " is missing)'
+    if "expected after '\"'" in message:
+        return (
+            "text follows a quoted cell's closing quote (quote the whole cell, "
+            'and double each " inside it)'
+        )
+    return message
 
 
 def _json_rows(text: str, path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     try:
-        items = json.loads(text)
+        items = json.loads(text, object_pairs_hook=_JsonObject.of)
     except (ValueError, RecursionError) as error:  # ValueError covers JSONDecodeError
         reason = "nested too deeply" if isinstance(error, RecursionError) else str(error)
         raise CondtrackError(f"{path}: not valid JSON: {reason}") from None
@@ -170,10 +191,59 @@ def _json_rows(text: str, path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     for number, item in enumerate(items, start=1):
         if not isinstance(item, dict):
             raise CondtrackError(f"{path}: item {number} is not an object")
+        if isinstance(item, _JsonObject) and item.twice is not None:
+            raise CondtrackError(f"{path}: item {number}: key {item.twice!r} is given twice")
+        for key, value in item.items():
+            for what, held in (("key", key), ("field", value)):
+                lone = _lone_surrogate(held)
+                if lone is not None:
+                    raise CondtrackError(
+                        f"{path}: item {number}: {what} {key!r} holds a lone surrogate "
+                        f"escape (\\u{ord(lone):04x}), which is no character"
+                    )
         names = _columns(list(item), path, number)
         _check_columns(names, path, number)
         values = dict(zip(names, item.values(), strict=True))
         yield number, {k: v for k, v in values.items() if v not in ("", None)}
+
+
+# Half of a UTF-16 pair on its own: JSON's "\ud800" escape reads as one, no character.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _lone_surrogate(value: Any) -> str | None:
+    """The first lone surrogate in a JSON value (a string, or one in a list or object)."""
+    if isinstance(value, str):
+        found = _LONE_SURROGATE.search(value)
+        return found.group() if found else None
+    parts: list[Any] = []
+    if isinstance(value, dict):
+        parts = [*value, *value.values()]
+    elif isinstance(value, list):
+        parts = value
+    for part in parts:
+        lone = _lone_surrogate(part)
+        if lone is not None:
+            return lone
+    return None
+
+
+class _JsonObject(dict[str, Any]):
+    """A JSON object, with the first key it gives twice (``json`` keeps the last value)."""
+
+    twice: str | None = None
+
+    @classmethod
+    def of(cls, pairs: list[tuple[str, Any]]) -> _JsonObject:
+        made = cls(pairs)
+        if len(made) < len(pairs):
+            seen: set[str] = set()
+            for key, _ in pairs:
+                if key in seen:
+                    made.twice = key
+                    break
+                seen.add(key)
+        return made
 
 
 def _columns(names: list[str], path: Path, row: int | None = None) -> list[str]:

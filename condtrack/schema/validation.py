@@ -689,10 +689,15 @@ def suggest(value: str, valid: Sequence[str]) -> str:
 
 
 def did_you_mean(value: str, valid: Iterable[str]) -> str:
+    """The closest valid choice, compared in any case (`POLITICAL-PRISONERS` is close to
+    `political-prisoners`, though ids other than entry ids are matched exactly)."""
     import difflib  # only a typo needs it
 
-    close = difflib.get_close_matches(value, list(valid), n=1)
-    return f"; did you mean {close[0]!r}?" if close else ""
+    by_lower: dict[str, str] = {}
+    for choice in valid:
+        by_lower.setdefault(choice.lower(), choice)
+    close = difflib.get_close_matches(value.lower(), list(by_lower), n=1)
+    return f"; did you mean {by_lower[close[0]]!r}?" if close else ""
 
 
 def _validate(

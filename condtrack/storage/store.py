@@ -450,8 +450,8 @@ def parse_lock_timeout(raw: str, where: str) -> float:
     A finite number of seconds, 0 or more: NaN, infinity or a negative number would make
     the wait endless (no deadline is ever passed) or meaningless, so they are refused.
     """
-    try:
-        timeout = float(raw)
+    try:  # as a number option reads (``cli.app.NumberType``): no 1_0, no other digits
+        timeout = float(raw) if raw.isascii() and "_" not in raw else math.nan
     except ValueError:
         timeout = math.nan
     if not math.isfinite(timeout) or timeout < 0:
@@ -677,14 +677,25 @@ def _same_file(info: os.stat_result, other: Path) -> bool:
 
 
 def _not_in_cache(output: Path, real: Path, info: os.stat_result | None) -> None:
-    from condtrack.storage.remembered import cache_folder, records_folder
+    """Refuse an output in the folders condtrack writes in its cache folder (``records-v2``,
+    and the ``checked`` of older versions it clears), or a hard link to a record. The rest
+    of the cache folder is left to its owner: ``$CONDTRACK_CACHE_DIR`` may name a folder
+    that holds anything of the user's."""
+    from condtrack.storage.remembered import cache_folder, legacy_folder, records_folder
 
     folder, records = cache_folder(), records_folder()
     if folder is None or records is None:
         return
     cache = Path(os.path.realpath(folder))
-    if real == cache or cache in real.parents:
-        raise CondtrackError(f"refusing to write {output}: it is in condtrack's cache {cache}")
+    owned = [Path(os.path.realpath(records))]
+    legacy = legacy_folder()
+    if legacy is not None:
+        owned.append(Path(os.path.realpath(legacy)))
+    if real == cache:
+        raise CondtrackError(f"refusing to write {output}: it is condtrack's cache folder")
+    for spot in owned:
+        if real == spot or spot in real.parents:
+            raise CondtrackError(f"refusing to write {output}: it is in condtrack's cache {spot}")
     if info is None:
         return
     try:  # a hard link to a record: look for its inode (the folder holds a few files)
