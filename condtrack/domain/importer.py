@@ -96,6 +96,9 @@ class Plan:
     # Each report key of the evidence entries (``schema.reports.report_keys``) with its id,
     # as the duplicate check worked them out: the record of the result keeps them.
     reports: tuple[tuple[str, str], ...] = ()
+    # Each evidence entry, in order, with the model the checks validated it as (its
+    # values exactly): the append need not validate them again (``storage.appending``).
+    models: tuple[tuple[dict[str, Any], Evidence], ...] = ()
 
     def tables(self) -> list[tuple[str, dict[str, Any]]]:
         """(table, entry) pairs in row order, as an append takes them."""
@@ -292,6 +295,7 @@ def _plan(
     retracted: list[int] = []
     kinds: list[str] = []
     reports: dict[str, str] = {}
+    models: list[tuple[dict[str, Any], Evidence]] = []
     existing_ids = builder.existing.ids  # asked once: a whole tracker's are built on asking
     for number, row in rows:
         step(1)
@@ -357,6 +361,9 @@ def _plan(
             builder.note_report(entry, f"row {number}", keys)
             for key in keys:
                 reports.setdefault(key, entry["id"])
+            model = builder.model_of(entry)
+            if model is not None:
+                models.append((entry, model))
         entries.append(entry)
         imported.add(entry["id"])
         numbers.append(number)
@@ -372,6 +379,7 @@ def _plan(
         tuple(retracted),
         tuple(kinds),
         tuple(reports.items()),
+        tuple(models),
     )
 
 
