@@ -441,6 +441,7 @@ def import_(
             raise _Refused
         before.append(current)
         current.reports_added = dict(result.reports)  # worked out once, for duplicates
+        current.models_added = result.models  # validated once, by the checks
         return result.tables()
 
     before: list[Current] = []

@@ -219,16 +219,20 @@ def pick(field: str, answer: str, valid: Sequence[str]) -> str:
     raise FieldError(field, f"unknown {field} {typed!r} {suggest(typed, valid)}")
 
 
+# ``json.dumps(..., default=str, ensure_ascii=False)``, made once: ``dumps`` makes an encoder
+# on each call when given any option (an import asks once a row).
+_ID_JSON = json.JSONEncoder(ensure_ascii=False, default=str)
+_SHIFTS = tuple(5 * i for i in reversed(range(_ID_LENGTH)))  # an id's digits, first to last
+
+
 def stable_id(fields: Mapping[str, Any], taken: AbstractSet[str], prefix: str = "ev-") -> str:
     """An id made from an imported row's fields, so `import --dry-run` shows the ids the
     import will write: the same row gets the same id in the same file."""
-    text = json.dumps(sorted(fields.items()), default=str, ensure_ascii=False)
+    text = _ID_JSON.encode(sorted(fields.items()))
     for attempt in itertools.count():
         digest = hashlib.sha256(f"{attempt}\x00{text}".encode("utf-8", "surrogatepass")).digest()
         number = int.from_bytes(digest[:8]) >> (64 - 5 * _ID_LENGTH)
-        candidate = prefix + "".join(
-            _ID_ALPHABET[(number >> (5 * i)) & 31] for i in reversed(range(_ID_LENGTH))
-        )
+        candidate = prefix + "".join([_ID_ALPHABET[(number >> shift) & 31] for shift in _SHIFTS])
         if candidate not in taken:
             return candidate
     raise AssertionError("unreachable")
@@ -328,6 +332,10 @@ class NewEntries:
         self.batch_reports: dict[str, str] = {}  # reports of the entries made here
         self.batch_relief: list[Relief] = []  # relief entries made here, in order
         self.batch_steps: dict[str, list[tuple[str | None, str]]] = {}  # of relief made here
+        # Each evidence entry made here (by the identity of the dict handed out), with the
+        # model its values were validated as: an append that writes exactly that dict need
+        # not validate the same values again (``storage.appending``).
+        self._models: dict[int, tuple[dict[str, Any], Evidence]] = {}
 
     @cached_property
     def reports(self) -> Mapping[str, str]:
@@ -610,7 +618,11 @@ class NewEntries:
             bad.append(("id", wrong))
         _all_problems(bad, problems)
         self._take(checked.id)
-        return {key: entry[key] for key in names if key in entry}
+        made = {key: entry[key] for key in names if key in entry}
+        # ``made`` differs from what was validated only by the grade as the check wrote it
+        # (stripped, upper case), which validates as itself: its model is ``checked``.
+        self._models[id(made)] = (made, checked)
+        return made
 
     def _cross_problems(self, checked: Evidence) -> list[Problem]:
         """The whole-file checks of a new evidence entry."""
@@ -626,6 +638,11 @@ class NewEntries:
                 known_cased=self._known_cased(),
             ),
         ]
+
+    def model_of(self, entry: Mapping[str, Any]) -> Evidence | None:
+        """The model ``evidence`` validated ``entry`` (a dict it handed out) as, if any."""
+        found = self._models.get(id(entry))
+        return found[1] if found is not None and found[0] is entry else None
 
     @cached_property
     def _head_problems(self) -> list[Problem]:

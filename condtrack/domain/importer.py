@@ -97,6 +97,9 @@ class Plan:
     # Each report key of the evidence entries (``schema.reports.report_keys``) with its id,
     # as the duplicate check worked them out: the record of the result keeps them.
     reports: tuple[tuple[str, str], ...] = ()
+    # Each evidence entry, in order, with the model the checks validated it as (its
+    # values exactly): the append need not validate them again (``storage.appending``).
+    models: tuple[tuple[dict[str, Any], Evidence], ...] = ()
 
     def tables(self) -> list[tuple[str, dict[str, Any]]]:
         """(table, entry) pairs in row order, as an append takes them."""
@@ -363,6 +366,7 @@ def _plan(
     retracted: list[int] = []
     kinds: list[str] = []
     reports: dict[str, str] = {}
+    models: list[tuple[dict[str, Any], Evidence]] = []
     existing_ids = builder.existing.ids  # asked once: a whole tracker's are built on asking
     rows = list(rows)
     links = _Links(rows)
@@ -410,11 +414,15 @@ def _plan(
                     amends,
                     "an import adds new entries only; correct an entry with `condtrack amend`",
                 )
+            # A row's own id, else one made from its fields (made only then: a row of an
+            # export carries its id, and hashing its fields for nothing cost a tenth).
             if kind == "relief":
-                typed.setdefault("id", stable_id(typed, builder.taken, "rl-"))
+                if "id" not in typed:
+                    typed["id"] = stable_id(typed, builder.taken, "rl-")
                 entry = builder.relief(typed, logged, label=f"row {number}")
             else:
-                typed.setdefault("id", stable_id(typed, builder.taken))
+                if "id" not in typed:
+                    typed["id"] = stable_id(typed, builder.taken)
                 entry = builder.evidence(typed, logged)
         except DuplicateError as error:  # a relief step recorded already: the rule of `relief add`
             duplicates.append((number, error.earlier))
@@ -435,6 +443,9 @@ def _plan(
             builder.note_report(entry, f"row {number}", keys)
             for key in keys:
                 reports.setdefault(key, entry["id"])
+            model = builder.model_of(entry)
+            if model is not None:
+                models.append((entry, model))
         entries.append(entry)
         imported.add(entry["id"])
         numbers.append(number)
@@ -450,6 +461,7 @@ def _plan(
         tuple(retracted),
         tuple(kinds),
         tuple(reports.items()),
+        tuple(models),
     )
 
 

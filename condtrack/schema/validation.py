@@ -23,6 +23,7 @@ from condtrack.schema.models import (
     READABLE_SCHEMAS,
     TABLE_SINCE,
     VALUE_SINCE,
+    Condition,
     Evidence,
     Header,
     Relief,
@@ -165,14 +166,14 @@ def cross_check(
     """
     lines = lines or _HeaderLines(None)
     problems: list[Problem] = head_problems(header) if head else []
-    conditions = {c.id: c for c in header.conditions}
+    conditions = _conditions_by_id(header)
     new_ids: set[str] = set()
     seen = _Either(known_ids, new_ids)
     cases = _CaseTwins(known_ids, known_cased)
     superseded: dict[str, str] = {}
     now = dt.datetime.now(dt.UTC)
     # A file from before relief (schema 1) may hold any id that is not used twice.
-    relief_era = header.tracker.schema_version >= lowest_schema(["relief"])
+    relief_era = header.tracker.schema_version >= _RELIEF_SCHEMA
     for number, entry in evidence:
         place = _LazyPlace(lines, "evidence", number, entry.id)
         if entry.id in seen:
@@ -241,7 +242,7 @@ def cross_check(
                 header, relief, lines, seen, new_ids, earlier_relief, now, withdrawals, cases
             )
         )
-    latest = latest_today()
+    latest = latest_today() if retractions else dt.date.max  # asked only when needed
     for number, retraction in retractions:
         place = _LazyPlace(lines, "retractions", number, None)
         if retraction.evidence not in seen:
@@ -266,6 +267,18 @@ def cross_check(
         elif retraction.logged is not None:
             problems.extend(_logged_problems(place, retraction.date, retraction.logged, now))
     return problems
+
+
+_RELIEF_SCHEMA = lowest_schema(["relief"])  # the first schema with relief
+_conditions_of: list[tuple[Header, dict[str, Condition]]] = []  # the last header asked
+
+
+def _conditions_by_id(header: Header) -> dict[str, Condition]:
+    """The header's conditions by id, made once for the same header (an import checks each
+    of its rows against one), not once a call."""
+    if not _conditions_of or _conditions_of[0][0] is not header:
+        _conditions_of[:] = [(header, {c.id: c for c in header.conditions})]
+    return _conditions_of[0][1]
 
 
 def known_id(typed: str, *tables: Mapping[str, Any] | AbstractSet[str]) -> str:

@@ -78,6 +78,9 @@ class Current:
     # worked them out already (an import does, for its duplicate check): the record of the
     # result takes them as they are, if they name exactly the evidence appended.
     reports_added: Mapping[str, str] | None = None
+    # Each evidence entry the builder made, with the model it validated exactly those values
+    # as (an import's checks do): the short way takes the models for those very dicts.
+    models_added: Sequence[tuple[Mapping[str, Any], Evidence]] = ()
 
     @property
     def tracker(self) -> Tracker:
@@ -255,11 +258,15 @@ def _checked_briefly(current: Current, entries: Entries, block: bytes) -> Append
             return None
     if all(written_exactly(entry) for _, entry in entries):
         # TOML 1.0 by construction, read back as these very values (see the module's doc).
+        given = [entry for table, entry in entries if table == "evidence"]
+        models = _models_given(current, given)
         read = slices.validated(
-            [_plain(entry) for table, entry in entries if table == "evidence"],
+            [] if models is not None else [_plain(entry) for entry in given],
             [],
             [_plain(entry) for table, entry in entries if table == "relief"],
         )
+        if read is not None and models is not None:  # validated by the builder already
+            read = slices.Entries(models, read.retractions, read.relief)
     else:
         read = slices.read_entries(block)  # by tomllib: nobody has vouched for these bytes
     if read is None:
@@ -280,6 +287,17 @@ def _checked_briefly(current: Current, entries: Entries, block: bytes) -> Append
     if problems:
         return None
     return Appended(current.header, evidence, [], relief)
+
+
+def _models_given(current: Current, evidence: Sequence[Mapping[str, Any]]) -> list[Evidence] | None:
+    """The models the builder validated these very evidence dicts as (``models_added``),
+    when it gives one for each of them, in order; else None (they are validated here)."""
+    given = current.models_added
+    if not evidence or len(given) != len(evidence):
+        return None
+    if any(made is not entry for (made, _), entry in zip(given, evidence, strict=True)):
+        return None
+    return [model for _, model in given]
 
 
 def _plain(entry: Mapping[str, Any]) -> dict[str, Any]:
