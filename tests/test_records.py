@@ -88,12 +88,14 @@ def test_a_log_after_a_recorded_one_reads_nothing_but_its_own_entry(
     assert len(brief) == 1 and isinstance(brief[0], Appended)
     after = with_evidence.read_bytes()
     assert after.startswith(before)
-    # The record now vouches for the new bytes (and the old one is gone).
-    [new_record] = records(private_cache)
-    assert new_record != record
+    # A record now vouches for the new bytes, and the old one still for the old bytes
+    # (they come back: a checkout, an undo), each for its own.
+    assert len([name for name in records(private_cache) if name != record]) == 1
+    assert record in records(private_cache)
     renewed = recall(after, private_cache)
     assert renewed is not None and renewed.ids == known.ids | {second}
-    assert recall(before, private_cache) is None
+    kept = recall(before, private_cache)
+    assert kept is not None and kept.ids == known.ids
     # Read whole, the result is valid and holds the new entry once.
     ok(cli("validate"))
     assert ids_in(with_evidence).count(second) == 1
@@ -137,6 +139,28 @@ def test_logs_with_records_write_exactly_what_logs_without_write(
     )
 
 
+def test_a_log_onto_bytes_that_came_back_reads_nothing_but_its_own_entry(
+    cli: Invoke, with_evidence: Path, private_cache: Path
+) -> None:
+    """A log, then the file as it was before it (a ``git checkout``, an undo, a copy made
+    earlier): the old bytes' record is still there, so the next log checks its entry alone,
+    and the result is what a full read makes of it."""
+    ok(cli(*ASSESS))
+    before = with_evidence.read_bytes()
+    ok(cli(*OBSERVE))
+    with_evidence.write_bytes(before)  # the file as it was
+    with (
+        watching(store, "read_checked") as full_reads,
+        watching(slices, "read_tracker") as slice_reads,
+        watching(condtrack.storage.appending, "_checked_whole") as whole,
+    ):
+        again = ok(cli(*OBSERVE, "--summary", "another report")).stdout.strip()
+    assert full_reads == [] and slice_reads == [] and whole == [], "the file was read again"
+    assert ids_in(with_evidence).count(again) == 1
+    fast, plain = status_both_ways(with_evidence, EARLY_AS_OF)
+    assert_same_run(ok(fast), plain)
+
+
 def test_real_processes_log_on_each_others_records(
     with_evidence: Path, private_cache: Path
 ) -> None:
@@ -144,11 +168,15 @@ def test_real_processes_log_on_each_others_records(
         return real_run(with_evidence, *args)
 
     first = condtrack(*ASSESS).stdout.strip()
-    known = recall(with_evidence.read_bytes(), private_cache)
+    before = with_evidence.read_bytes()
+    known = recall(before, private_cache)
     assert known is not None and first in known.ids
     second = condtrack(*OBSERVE).stdout.strip()
-    # A record used is extended and replaced; a full read would have left a second record.
-    assert len(records(private_cache)) == 1
+    # A record used is extended: the new bytes' record is made from it, not from a full read
+    # (which would have left its own), and the old bytes' record stays beside it.
+    assert len(records(private_cache)) == 2
+    kept = recall(before, private_cache)
+    assert kept is not None and (kept.key, kept.ids) == (known.key, known.ids)
     renewed = recall(with_evidence.read_bytes(), private_cache)
     assert renewed is not None and renewed.ids == known.ids | {second}
     assert "valid (3 conditions, 6 evidence entries, 1 retraction)" in condtrack("validate").stdout

@@ -233,13 +233,16 @@ def remember_extended(
 ) -> None:
     """Record that ``known``'s content followed by ``tail`` is a checked tracker.
 
-    The hash of the known content is carried on rather than computed again, and the old
-    record goes: it describes the file no more.
+    The hash of the known content is carried on rather than computed again. The old
+    record stays, as long as the folder's limits keep it (``_prune``): it vouches only for
+    the old bytes, which come back often (``git checkout``, ``git stash``, an undo, a copy
+    made before the append), and the next append to them then checks only its entry,
+    where without it the whole file would be read and every report worked out again.
     """
     content_hash = known.content_hash.copy()
     content_hash.update(tail)
     size = known.size + len(tail)
-    remember_hashed(content_hash, size, known.head_length, ids, reports, relief, replaces=known)
+    remember_hashed(content_hash, size, known.head_length, ids, reports, relief)
 
 
 def remember_hashed(
@@ -249,12 +252,10 @@ def remember_hashed(
     ids: Iterable[str],
     reports: Mapping[str, str],
     relief: Sequence[Relief] = (),
-    replaces: Known | None = None,
     env: Mapping[str, str] = os.environ,
 ) -> None:
     """``remember`` for bytes whose SHA-256 (``content_hash``, unfinished) the caller has,
-    without them (the merge of two appends, written as the base and the new entries);
-    ``replaces``: the record of the bytes these extend, which goes."""
+    without them (the merge of two appends, written as the base and the new entries)."""
     folder = records_folder(env)
     if folder is None:
         return
@@ -274,8 +275,6 @@ def remember_hashed(
             if folder_fd is None:
                 return  # not ours alone: neither written to nor cleaned
             _write_sealed(folder_fd, key, size, head_length, len(listed), body)
-            if replaces is not None and replaces.key != key:
-                _remove_record(folder_fd, f"{replaces.key}.ids")
             _prune(folder_fd)
 
 
