@@ -7,6 +7,7 @@ last value, and a lone surrogate escape was called invalid UTF-8.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -147,3 +148,30 @@ def test_a_json_lone_surrogate_anywhere_in_a_row_is_named(
     source.write_text(f"[{good},{bad}}}]", encoding="utf-8")
     message = refused(path, source, "item 2", repr(field), "lone surrogate")
     assert "UTF-8" not in message
+
+
+def test_a_json_integer_too_long_to_convert_is_refused_as_implausible(tmp_path: Path) -> None:
+    """Python refuses to convert an integer of over 4,300 digits and advises raising its
+    limit; an import says what is wrong with the file instead, and writes nothing."""
+    import subprocess
+    import sys
+
+    tracker = tmp_path / "t.toml"
+    init = [sys.executable, "-m", "condtrack", "--file", str(tracker), "init"]
+    subprocess.run(init, check=True, capture_output=True)
+    before = tracker.read_bytes()
+    rows = tmp_path / "rows.json"
+    row = (
+        '[{"condition": "political-prisoners", "indicator": "prisoners-held", '
+        '"value": ' + "9" * 5000 + ', "date": "2025-01-01", "source": "s", "summary": "s"}]'
+    )
+    rows.write_text(row, encoding="utf-8")
+    argv = [sys.executable, "-m", "condtrack", "--file", str(tracker), "import", str(rows)]
+    done = subprocess.run(
+        argv, capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"}
+    )
+    assert done.returncode == 2, done.stderr
+    assert "5,000 digits is implausibly large" in done.stderr
+    assert "set_int_max_str_digits" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert tracker.read_bytes() == before

@@ -14,6 +14,7 @@ import datetime as dt
 import io
 import json
 import re
+import sys
 from collections.abc import Iterable, Iterator, Mapping, Sized
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
@@ -185,7 +186,7 @@ def _csv_problem(error: csv.Error) -> str:
 
 def _json_rows(text: str, path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     try:
-        items = json.loads(text, object_pairs_hook=_JsonObject.of)
+        items = json.loads(text, object_pairs_hook=_JsonObject.of, parse_int=_json_integer)
     except (ValueError, RecursionError) as error:  # ValueError covers JSONDecodeError
         reason = "nested too deeply" if isinstance(error, RecursionError) else str(error)
         raise CondtrackError(f"{path}: not valid JSON: {reason}") from None
@@ -208,6 +209,14 @@ def _json_rows(text: str, path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         _check_columns(names, path, number)
         values = dict(zip(names, item.values(), strict=True))
         yield number, {k: v for k, v in values.items() if v not in ("", None)}
+
+
+def _json_integer(digits: str) -> int:
+    """A JSON integer; one too long for Python to convert (``sys.get_int_max_str_digits``)
+    is refused as what it is, not with Python's advice to raise the limit."""
+    if len(digits.lstrip("-")) > sys.get_int_max_str_digits() > 0:
+        raise ValueError(f"an integer of {len(digits.lstrip('-')):,} digits is implausibly large")
+    return int(digits)
 
 
 # Half of a UTF-16 pair on its own: JSON's "\ud800" escape reads as one, no character.
