@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 
 # The one list of characters that can hide text or change its order on screen ("Trojan
 # Source", CVE-2021-42574; Unicode's UTS #55 and the default-ignorable code points of UAX #44):
@@ -138,9 +139,7 @@ def one_line(text: str) -> str:
     Line breaks and tabs become one space. Bytes a locale could not decode (a lone
     surrogate each) are read as UTF-8 where they are that, else shown as ``\\xNN``.
     """
-    text = _ESCAPED_BYTES.sub(_as_utf8, text)
-    text = _SURROGATE.sub(_surrogate_escape, _LAYOUT.sub(" ", text))
-    return visible(text, keep_newlines=False)
+    return _on_one_line(text, lambda part: _LAYOUT.sub(" ", part))
 
 
 # Line breaks and tabs as a message shows them: escaped as repr escapes them.
@@ -153,8 +152,14 @@ def message_line(text: str) -> str:
     names files and values as they are: a line break or tab is shown as ``\\n``, ``\\r`` or
     ``\\t``, as repr shows it, not folded into a space, so a path that holds one is named
     unambiguously (``a\\nb.toml``, not ``a b.toml``, another file)."""
-    text = _ESCAPED_BYTES.sub(_as_utf8, text)
-    text = _BREAK.sub(lambda match: _BREAK_ESCAPES[match.group()], text)
+    return _on_one_line(text, lambda part: _BREAK.sub(lambda m: _BREAK_ESCAPES[m.group()], part))
+
+
+def _on_one_line(text: str, breaks: Callable[[str], str]) -> str:
+    """``text`` on one line, its line breaks and tabs made over by ``breaks``: bytes a
+    locale could not decode read as UTF-8 where they are that, everything else that is
+    hidden or a control shown as an escape."""
+    text = breaks(_ESCAPED_BYTES.sub(_as_utf8, text))
     return visible(_SURROGATE.sub(_surrogate_escape, text), keep_newlines=False)
 
 
