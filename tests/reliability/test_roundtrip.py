@@ -186,7 +186,9 @@ def trackers(draw: st.DrawFn) -> dict[str, Any]:
             "window_days": draw(st.integers(1, 36500)),
         }
     doc["conditions"] = header_conditions
-    ids = draw(st.lists(ENTRY_IDS, max_size=6, unique=True))
+    ids = draw(
+        st.lists(ENTRY_IDS, max_size=6, unique_by=str.casefold)
+    )  # ids differ by more than case
     evidence: list[dict[str, Any]] = []
     amended: set[str] = set()
     for entry_id in ids:
